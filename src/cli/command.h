@@ -1,0 +1,30 @@
+// Every fames subcommand lives in one file under src/cli/ and registers itself with
+// FAMES_REGISTER_COMMAND(setup). `setup` adds a CLI11 subcommand to the root app: its options
+// (which are also its --help), and a callback that does the work by calling the library.
+// Commands report failures by throwing fames::Error; main() prints it as one line and exits 1.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace fames::cli {
+
+using CommandSetup = std::function<void(CLI::App& root)>;
+
+// Called by FAMES_REGISTER_COMMAND at static-initialisation time.
+bool register_command(const char* name, CommandSetup setup);
+
+// Global options every command may read (set before any callback runs).
+struct GlobalOptions {
+  int threads = 0;     // 0 = all cores
+  bool quiet = false;  // no progress bars
+};
+const GlobalOptions& global_options();
+
+// The command line as typed, for reports.
+const std::string& command_line();
+
+}  // namespace fames::cli
+
+#define FAMES_REGISTER_COMMAND(name, setup) \
+  static const bool fames_command_registered_##setup = ::fames::cli::register_command(name, setup)

@@ -1,0 +1,77 @@
+// fames: entry point. Parses global flags, then dispatches to the registered subcommands.
+#include <omp.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <thread>
+
+#include "cli/command.h"
+#include "fames_version.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace fames::cli {
+namespace {
+std::map<std::string, CommandSetup>& registry() {
+  static std::map<std::string, CommandSetup> commands;
+  return commands;
+}
+GlobalOptions g_options;
+std::string g_command_line;
+}  // namespace
+
+bool register_command(const char* name, CommandSetup setup) {
+  registry()[name] = std::move(setup);
+  return true;
+}
+const GlobalOptions& global_options() { return g_options; }
+const std::string& command_line() { return g_command_line; }
+
+}  // namespace fames::cli
+
+int main(int argc, char** argv) {
+  using namespace fames;
+  for (int i = 0; i < argc; ++i) cli::g_command_line += (i ? " " : "") + std::string(argv[i]);
+
+  CLI::App app{
+      "fames: approximate multipliers for mixed-precision quantized DNNs.\n"
+      "Estimate each layer's loss change for every AppMul, select one per layer under an energy\n"
+      "budget, calibrate, evaluate. Run 'fames <command> --help' for a command's options.",
+      "fames"};
+  app.set_version_flag("--version", std::string("fames ") + FAMES_VERSION);
+  app.add_option("--threads", cli::g_options.threads, "Threads to use (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--quiet,-q", cli::g_options.quiet, "No progress bars");
+  app.require_subcommand(1);
+  app.fallthrough();
+  for (auto& [name, setup] : cli::registry()) setup(app);
+  app.parse_complete_callback([] {
+    const int threads = cli::g_options.threads > 0
+                            ? cli::g_options.threads
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(threads);
+    omp_set_num_threads(threads);
+    if (cli::g_options.quiet) Progress::set_enabled(false);
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "fames: error: %s\n", e.what());
+    return 1;
+  } catch (const c10::Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "fames: error: %s\n", e.what_without_backtrace());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "fames: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
