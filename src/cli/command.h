@@ -21,6 +21,10 @@ struct GlobalOptions {
 };
 const GlobalOptions& global_options();
 
+// Returns the subcommand group `name` of `root` (e.g. "lib"), creating it on first use, so that
+// several files can each add one command to the group ("lib build", "lib show", ...).
+CLI::App& command_group(CLI::App& root, const std::string& name, const std::string& description);
+
 // The command line as typed, for reports.
 const std::string& command_line();
 

@@ -29,6 +29,14 @@ bool register_command(const char* name, CommandSetup setup) {
 const GlobalOptions& global_options() { return g_options; }
 const std::string& command_line() { return g_command_line; }
 
+CLI::App& command_group(CLI::App& root, const std::string& name, const std::string& description) {
+  for (CLI::App* sub : root.get_subcommands([](CLI::App*) { return true; }))
+    if (sub->get_name() == name) return *sub;
+  CLI::App* group = root.add_subcommand(name, description);
+  group->require_subcommand(1);
+  return *group;
+}
+
 }  // namespace fames::cli
 
 int main(int argc, char** argv) {
