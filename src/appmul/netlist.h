@@ -58,7 +58,8 @@ class Netlist {
   int depth() const;
 
   // Structural hashing: merges gates with the same type and fanins (commutative inputs sorted),
-  // folds constants and double inversions. Returns a new, equivalent netlist.
+  // folds constants and double inversions. Returns a new, equivalent netlist without dead logic
+  // (when outputs are set).
   Netlist strash() const;
   // Removes nodes that no output depends on (inputs are kept). Renumbers nodes.
   Netlist sweep() const;
