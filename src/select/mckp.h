@@ -1,0 +1,82 @@
+// Multiple-choice knapsack (MCKP): pick exactly one option from every group.
+//
+//   primal:  minimize sum cost   subject to  sum weight <= capacity
+//   dual:    minimize sum weight subject to  sum cost   <= max_cost
+//
+// Used for AppMul selection (group = layer, cost = predicted loss change dL, weight = energy per
+// image) and for per-layer bit allocation. Costs may be negative; weights must be >= 0 and finite.
+// Every group needs at least one option. Invalid problems (empty group, negative/NaN weight, NaN
+// cost) throw fames::Error; an infeasible but valid problem returns feasible = false.
+//
+// Two solvers: solve_*_cbc (COIN-OR CBC branch and bound, exact up to 1e-9 relative gap) and
+// solve_*_dp (dynamic program over discretized weights, exact when weights are multiples of the
+// grid step). All functions are thread-compatible: no shared state.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fames {
+
+struct Option {
+  double cost = 0;    // predicted loss change (may be negative)
+  double weight = 0;  // e.g. energy; >= 0
+};
+
+struct MckpProblem {
+  std::vector<std::vector<Option>> groups;
+  double capacity = 0;  // upper bound on the total weight
+};
+
+struct MckpDualProblem {
+  std::vector<std::vector<Option>> groups;
+  double max_cost = 0;  // upper bound on the total cost
+};
+
+struct MckpSolution {
+  bool feasible = false;
+  bool proven_optimal = false;  // false if a time limit stopped the search early
+  std::vector<int> choice;      // per group, index into the group's options (empty if infeasible)
+  double cost = 0, weight = 0;  // totals of the chosen options, recomputed in original units
+  double seconds = 0;           // wall time of the solve
+  std::string solver;           // "cbc", "dp", "trivial" (decided without search)
+};
+
+// ---- CBC (branch and bound on the 0/1 model; log output silenced) ----
+MckpSolution solve_mckp_cbc(const MckpProblem& problem, double time_limit_s = 60);
+MckpSolution solve_mckp_min_weight_cbc(const MckpDualProblem& problem, double time_limit_s = 60);
+
+// ---- Dynamic program over discretized weights ----
+// The weight range (the capacity for the primal; the largest possible total weight, i.e. the sum
+// of every group's heaviest option, for the dual) is split into `weight_resolution` equal steps q,
+// and every weight is rounded UP to a whole number of steps. Rounding up preserves feasibility: a
+// choice that fits in the rounded problem fits in the real one. The result is optimal for the
+// rounded problem; it is exactly optimal when every weight is a multiple of q (e.g. integer weights
+// with weight_resolution = capacity). Memory and time are O(groups * weight_resolution) and
+// O(options * weight_resolution); weight_resolution must be in [1, 1e8] and groups * resolution
+// at most 2e8 (fames::Error otherwise).
+MckpSolution solve_mckp_dp(const MckpProblem& problem, int64_t weight_resolution);
+MckpSolution solve_mckp_min_weight_dp(const MckpDualProblem& problem, int64_t weight_resolution);
+
+// ---- Helpers ----
+// Smallest achievable total weight (every group's lightest option); the primal is feasible iff
+// min_total_weight <= capacity. Used to report the largest feasible reduction.
+double min_total_weight(const std::vector<std::vector<Option>>& groups);
+// Smallest achievable total cost; the dual is feasible iff min_total_cost <= max_cost.
+double min_total_cost(const std::vector<std::vector<Option>>& groups);
+// Sum of every group's heaviest option.
+double max_total_weight(const std::vector<std::vector<Option>>& groups);
+
+// Indices of the options of `group` that are not dominated: an option is dominated if another has
+// cost <= and weight <= (one of them strictly, or an earlier identical one). Dropping dominated
+// options never changes the optimum of either form. Sorted by increasing weight (decreasing cost).
+std::vector<int> pareto_options(const std::vector<Option>& group);
+
+// Throws fames::Error if a group is empty or a value is NaN / a weight is negative or infinite.
+void validate_groups(const std::vector<std::vector<Option>>& groups);
+
+// Totals of a choice (one index per group); fills solution.cost/weight/choice, feasible = true.
+void fill_totals(const std::vector<std::vector<Option>>& groups, const std::vector<int>& choice,
+                 MckpSolution& solution);
+
+}  // namespace fames
