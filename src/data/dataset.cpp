@@ -1,0 +1,141 @@
+#include "data/dataset.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "data/loaders.h"
+#include "util/error.h"
+
+namespace fames {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// splitmix64: a tiny generator with a fixed, documented output sequence, so subsets are the same
+// on every platform and standard library (std::shuffle and the std distributions are not).
+struct SplitMix64 {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, bound) without modulo bias: reject the lowest (2^64 mod bound) outputs.
+  uint64_t below(uint64_t bound) {
+    const uint64_t threshold = (0 - bound) % bound;
+    while (true) {
+      const uint64_t r = next();
+      if (r >= threshold) return r % bound;
+    }
+  }
+};
+
+// The first `count` entries of a seeded Fisher-Yates permutation of 0..n-1, sorted ascending.
+std::vector<int64_t> choose_sorted(int64_t n, int64_t count, uint64_t seed) {
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  SplitMix64 rng{seed};
+  for (int64_t i = 0; i < count; ++i) {
+    const int64_t j = i + static_cast<int64_t>(rng.below(static_cast<uint64_t>(n - i)));
+    std::swap(order[i], order[j]);
+  }
+  order.resize(count);
+  std::sort(order.begin(), order.end());
+  return order;
+}
+
+Dataset load_cifar10(const std::string& dir, Split split) {
+  if (!fs::is_directory(dir)) fail("CIFAR-10 directory {} not found (--data cifar10:DIR)", dir);
+  Dataset dataset;
+  if (try_load_cifar_binary(dir, split, dataset)) return dataset;
+  if (!fs::is_directory(dir + "/train") && !fs::is_directory(dir + "/test")) {
+    fail("{} holds neither the CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin, "
+         "directly or in cifar-10-batches-bin/) nor train/ and test/ image folders",
+         dir);
+  }
+  dataset = load_image_folder(dir, split);
+  if (dataset.channels != 3 || dataset.height != 32 || dataset.width != 32) {
+    fail("the images in {} are {}x{} with {} channel(s), not 32x32 RGB as CIFAR-10 is; use "
+         "--data imagefolder:{} for other data",
+         dir, dataset.width, dataset.height, dataset.channels, dir);
+  }
+  dataset.name = "cifar10";
+  set_cifar10_normalization(dataset);
+  return dataset;
+}
+
+}  // namespace
+
+const char* const kDefaultDatasetSpec = "fashion-mnist";
+
+std::string dataset_spec_help() {
+  return "fashion-mnist (default), fashion-mnist:DIR, cifar10:DIR or imagefolder:DIR";
+}
+
+Split parse_split(const std::string& text) {
+  if (text == "train") return Split::kTrain;
+  if (text == "test") return Split::kTest;
+  fail("--split must be 'train' or 'test', not '{}'", text);
+}
+
+const char* split_name(Split split) { return split == Split::kTrain ? "train" : "test"; }
+
+Dataset load_dataset(const std::string& spec, Split split) {
+  const size_t colon = spec.find(':');
+  const std::string kind = spec.substr(0, colon);
+  const std::string dir = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  if (kind == "fashion-mnist") return load_fashion_mnist(dir.empty() ? kFashionMnistDir : dir, split);
+  if (kind != "cifar10" && kind != "imagefolder") {
+    fail("--data '{}' is not a known dataset: expected {}", spec, dataset_spec_help());
+  }
+  if (dir.empty()) fail("--data {} needs a directory: {}:DIR", spec, kind);
+  return kind == "cifar10" ? load_cifar10(dir, split) : load_image_folder(dir, split);
+}
+
+Dataset select_images(const Dataset& dataset, const std::vector<int64_t>& indices) {
+  Dataset out;
+  out.name = dataset.name;
+  out.channels = dataset.channels;
+  out.height = dataset.height;
+  out.width = dataset.width;
+  out.classes = dataset.classes;
+  out.mean = dataset.mean;
+  out.stddev = dataset.stddev;
+  const int64_t image_bytes = dataset.image_bytes();
+  out.pixels.resize(indices.size() * image_bytes);
+  out.labels.reserve(indices.size());
+  for (size_t k = 0; k < indices.size(); ++k) {
+    std::copy_n(dataset.image(indices[k]), image_bytes, out.pixels.begin() + k * image_bytes);
+    out.labels.push_back(dataset.labels[indices[k]]);
+  }
+  return out;
+}
+
+Dataset subset(const Dataset& dataset, int64_t limit, uint64_t seed) {
+  if (limit <= 0 || limit >= dataset.size()) return dataset;
+  return select_images(dataset, choose_sorted(dataset.size(), limit, seed));
+}
+
+std::pair<Dataset, Dataset> split_holdout(const Dataset& dataset, int64_t holdout, uint64_t seed) {
+  if (holdout < 0 || holdout >= dataset.size()) {
+    fail("cannot hold out {} of the {} images of {}: need 0 <= held-out count < images", holdout,
+         dataset.size(), dataset.name);
+  }
+  const std::vector<int64_t> held = choose_sorted(dataset.size(), holdout, seed);
+  std::vector<int64_t> kept;
+  kept.reserve(dataset.size() - holdout);
+  size_t next_held = 0;
+  for (int64_t i = 0; i < dataset.size(); ++i) {
+    if (next_held < held.size() && held[next_held] == i) {
+      ++next_held;
+    } else {
+      kept.push_back(i);
+    }
+  }
+  return {select_images(dataset, kept), select_images(dataset, held)};
+}
+
+}  // namespace fames

@@ -1,0 +1,72 @@
+// Image-classification datasets held in memory as uint8 pixels, loaded from one spec string.
+//
+// Contract:
+// - A Dataset owns its pixels: n images stored one after another, each CHW (channel planes, then
+//   rows, then columns), values 0..255. labels[i] is in [0, classes.size()).
+// - mean/stddev are the per-channel normalization constants in 0..1 units (pixel/255); the
+//   consumer computes (pixel/255 - mean[c]) / stddev[c]. Only the first `channels` entries matter.
+// - Every loader decodes everything once, up front; nothing is read lazily afterwards.
+// - Bad input (missing or truncated files, wrong magic numbers, undecodable images, empty class
+//   folders, unknown specs) throws fames::Error naming the file or flag. Nothing else is thrown.
+// - Functions are thread-safe (no shared state); loading uses OpenMP internally.
+// The spec strings are described in docs/formats.md, section "Datasets".
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fames {
+
+struct Dataset {
+  std::string name;  // "fashion-mnist", "cifar10" or "imagefolder:<dir>"
+  int64_t channels = 0, height = 0, width = 0;
+  std::vector<std::string> classes;       // label -> class name
+  std::vector<uint8_t> pixels;            // [n][channels][height][width]
+  std::vector<int32_t> labels;            // [n]
+  std::array<float, 3> mean{0, 0, 0};     // per channel, 0..1 units
+  std::array<float, 3> stddev{1, 1, 1};   // per channel, 0..1 units, > 0
+
+  int64_t size() const { return static_cast<int64_t>(labels.size()); }
+  int64_t image_bytes() const { return channels * height * width; }
+  // Start of image i (CHW). REQUIRES 0 <= i < size().
+  const uint8_t* image(int64_t i) const { return pixels.data() + i * image_bytes(); }
+};
+
+enum class Split { kTrain, kTest };
+
+// "train" -> kTrain, "test" -> kTest; anything else throws fames::Error naming --split.
+Split parse_split(const std::string& text);
+const char* split_name(Split split);
+
+// Loads one split of the dataset named by `spec` (the --data flag):
+//   "fashion-mnist"          the gzipped IDX files in /usr/share/datasets/fashion-mnist
+//   "fashion-mnist:DIR"      the same four files in DIR (".gz" optional)
+//   "cifar10:DIR"            cifar-10-batches-bin (DIR itself or DIR/cifar-10-batches-bin), or an
+//                            ImageFolder root DIR with train/ and test/ holding the CIFAR-10 JPEGs
+//   "imagefolder:DIR"        DIR/<class>/*.jpg|*.jpeg|*.png, classes sorted by name give labels;
+//                            with DIR/train and DIR/test the split picks one, otherwise DIR is
+//                            used for both splits
+// Throws fames::Error for unknown specs (naming --data) and for any bad input file.
+Dataset load_dataset(const std::string& spec, Split split);
+
+// The default spec ("fashion-mnist") and the names accepted before the colon, for help texts.
+extern const char* const kDefaultDatasetSpec;
+std::string dataset_spec_help();
+
+// A deterministic random subset of `limit` images (limit <= 0 or >= size(): a copy of all).
+// The same (dataset, limit, seed) always gives the same images on every platform; the chosen
+// images keep their original relative order.
+Dataset subset(const Dataset& dataset, int64_t limit, uint64_t seed);
+
+// Splits a training set into (train part, held-out part) with `holdout` images drawn by a seeded
+// shuffle; the two parts are disjoint and together hold every image once, each in original order.
+// REQUIRES 0 <= holdout < size(); otherwise throws fames::Error.
+std::pair<Dataset, Dataset> split_holdout(const Dataset& dataset, int64_t holdout, uint64_t seed);
+
+// A copy of `dataset` holding only the images at `indices` (in that order), same metadata.
+// REQUIRES every index in [0, size()).
+Dataset select_images(const Dataset& dataset, const std::vector<int64_t>& indices);
+
+}  // namespace fames

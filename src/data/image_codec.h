@@ -1,0 +1,28 @@
+// Decoding one JPEG (libturbojpeg) or PNG (libpng simplified API) file held in memory into
+// 8-bit CHW pixels. The format is recognised by its leading magic bytes, not by the file name.
+// Errors (unknown format, corrupt or truncated data, unsupported colour space) throw
+// fames::Error naming `path`; JPEG warnings such as "premature end of file" count as errors.
+// Thread-safe: each thread keeps its own decoder handle.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fames {
+
+struct ImageInfo {
+  int width = 0, height = 0;
+  int channels = 0;  // the file's own colour: 1 (grayscale) or 3 (colour); alpha is not counted
+};
+
+// Reads only the header of the image in `bytes`.
+ImageInfo read_image_info(const std::string& bytes, const std::string& path);
+
+// Decodes the image in `bytes` into `chw` (channels * height * width bytes, planes R,G,B or one
+// gray plane). Grayscale files are replicated into 3 planes when channels == 3; colour files are
+// converted to luma when channels == 1; alpha is composited onto black. `scratch` is reusable
+// working memory. Throws fames::Error naming `path` if the file's size is not width x height.
+void decode_image_chw(const std::string& bytes, const std::string& path, int channels, int width,
+                      int height, uint8_t* chw, std::vector<uint8_t>& scratch);
+
+}  // namespace fames
