@@ -47,14 +47,16 @@ MckpSolution solve_mckp_cbc(const MckpProblem& problem, double time_limit_s = 60
 MckpSolution solve_mckp_min_weight_cbc(const MckpDualProblem& problem, double time_limit_s = 60);
 
 // ---- Dynamic program over discretized weights ----
-// The weight range (the capacity for the primal; the largest possible total weight, i.e. the sum
-// of every group's heaviest option, for the dual) is split into `weight_resolution` equal steps q,
-// and every weight is rounded UP to a whole number of steps. Rounding up preserves feasibility: a
-// choice that fits in the rounded problem fits in the real one. The result is optimal for the
-// rounded problem; it is exactly optimal when every weight is a multiple of q (e.g. integer weights
-// with weight_resolution = capacity). Memory and time are O(groups * weight_resolution) and
-// O(options * weight_resolution); weight_resolution must be in [1, 1e8] and groups * resolution
-// at most 2e8 (fames::Error otherwise).
+// Weights are measured above their group's lightest option, so the lightest choice is always
+// represented exactly. The remaining range (primal: capacity - min_total_weight; dual:
+// max_total_weight - min_total_weight, over the caller's groups) is split into
+// `weight_resolution` equal steps q, and every weight above the lightest is rounded UP to a whole
+// number of steps. Rounding up preserves feasibility: a choice that fits in the rounded problem
+// fits in the real one. The result is optimal for the rounded problem, and exactly optimal when
+// those weight differences are multiples of q; for integer weights and capacity pass
+// weight_resolution = capacity - min_total_weight (primal) or max_total_weight - min_total_weight
+// (dual), at least 1. Time O(options * weight_resolution), memory O(groups * weight_resolution);
+// weight_resolution must be in [1, 1e8] and groups * resolution at most 2e8 (else fames::Error).
 MckpSolution solve_mckp_dp(const MckpProblem& problem, int64_t weight_resolution);
 MckpSolution solve_mckp_min_weight_dp(const MckpDualProblem& problem, int64_t weight_resolution);
 

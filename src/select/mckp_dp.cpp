@@ -26,8 +26,9 @@ struct DpTable {
   std::vector<std::vector<int64_t>> steps;  // steps[g][i]: rounded weight of option i
 };
 
-// Rounds each weight up to whole steps of size `step`; options heavier than `buckets` steps are
-// marked unusable (steps = buckets + 1).
+// Measures each option's weight above its group's lightest option (so the lightest choice is
+// always representable exactly) and rounds it up to whole steps of size `step`; options more than
+// `buckets` steps above are marked unusable (steps = buckets + 1).
 DpTable build_table(const std::vector<std::vector<Option>>& groups, double step, int64_t buckets) {
   if (static_cast<int64_t>(groups.size()) * (buckets + 1) > kMaxTableCells)
     fail("knapsack DP table of {} groups x {} weight steps is too large; lower the resolution",
@@ -38,8 +39,10 @@ DpTable build_table(const std::vector<std::vector<Option>>& groups, double step,
   std::vector<double> next(buckets + 1);
   for (const auto& group : groups) {
     std::vector<int64_t> s(group.size());
+    double lightest = group.front().weight;
+    for (const Option& o : group) lightest = std::min(lightest, o.weight);
     for (size_t i = 0; i < group.size(); ++i) {
-      const double exact_steps = group[i].weight / step;
+      const double exact_steps = (group[i].weight - lightest) / step;
       s[i] = exact_steps > static_cast<double>(buckets) ? buckets + 1
                                                         : static_cast<int64_t>(std::ceil(exact_steps));
     }
@@ -92,10 +95,13 @@ MckpSolution solve_mckp_dp(const MckpProblem& problem, int64_t weight_resolution
   MckpSolution solution;
   solution.solver = "dp";
   solution.proven_optimal = true;  // optimal for the rounded weights
-  if (problem.capacity >= 0) {
-    // A zero capacity admits only weightless options: zero buckets, any positive step.
-    const int64_t buckets = problem.capacity > 0 ? weight_resolution : 0;
-    const double step = problem.capacity > 0 ? problem.capacity / weight_resolution : 1.0;
+  if (std::isnan(problem.capacity)) fail("knapsack capacity is NaN");
+  // Only the slack above the lightest choice is discretized.
+  const double slack = problem.capacity - min_total_weight(pruned.groups);
+  if (slack >= 0) {
+    // Zero slack admits only each group's lightest options: zero buckets, any positive step.
+    const int64_t buckets = slack > 0 ? weight_resolution : 0;
+    const double step = slack > 0 ? slack / weight_resolution : 1.0;
     const DpTable table = build_table(pruned.groups, step, buckets);
     if (table.best[buckets] < kInfinity)
       fill_totals(problem.groups, pruned.to_original(backtrack(table, buckets)), solution);
@@ -111,7 +117,8 @@ MckpSolution solve_mckp_min_weight_dp(const MckpDualProblem& problem, int64_t we
   MckpSolution solution;
   solution.solver = "dp";
   solution.proven_optimal = true;
-  const double range = max_total_weight(problem.groups);  // as documented: before pruning
+  // As documented: the range before pruning, above the lightest choice.
+  const double range = max_total_weight(problem.groups) - min_total_weight(problem.groups);
   const int64_t buckets = range > 0 ? weight_resolution : 0;
   const double step = range > 0 ? range / weight_resolution : 1.0;
   const DpTable table = build_table(pruned.groups, step, buckets);

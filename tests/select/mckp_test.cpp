@@ -55,6 +55,11 @@ Brute brute_force(const Groups& groups, Objective objective, Constraint constrai
 double cost_of(const Option& o) { return o.cost; }
 double weight_of(const Option& o) { return o.weight; }
 
+// One DP step per unit of weight above the lightest choice: exact for integer weights.
+int64_t exact_dp_resolution(const MckpProblem& p) {
+  return std::max<int64_t>(1, static_cast<int64_t>(p.capacity - min_total_weight(p.groups)));
+}
+
 void expect_near_relative(double a, double b, const std::string& what) {
   EXPECT_NEAR(a, b, 1e-6 * std::max(1.0, std::fabs(b))) << what;
 }
@@ -86,7 +91,7 @@ TEST(Mckp, CbcAgreesWithExactDpOnRandomInstances) {
     std::uniform_real_distribution<double> frac(-0.1, 0.7);
     p.capacity = std::max(0.0, std::round(lo + frac(rng) * (hi - lo)));
     const MckpSolution cbc = solve_mckp_cbc(p, 30);
-    const MckpSolution dp = solve_mckp_dp(p, std::max<int64_t>(1, static_cast<int64_t>(p.capacity)));
+    const MckpSolution dp = solve_mckp_dp(p, exact_dp_resolution(p));
     const std::string what = "trial " + std::to_string(trial);
     ASSERT_EQ(cbc.feasible, dp.feasible) << what;
     EXPECT_EQ(cbc.feasible, lo <= p.capacity) << what;
@@ -117,7 +122,7 @@ TEST(Mckp, BothSolversMatchBruteForceOnTinyInstances) {
     p.capacity = capacity(rng);
     const Brute truth = brute_force(p.groups, cost_of, weight_of, p.capacity);
     const MckpSolution cbc = solve_mckp_cbc(p);
-    const MckpSolution dp = solve_mckp_dp(p, std::max<int64_t>(1, static_cast<int64_t>(p.capacity)));
+    const MckpSolution dp = solve_mckp_dp(p, exact_dp_resolution(p));
     const std::string what = "trial " + std::to_string(trial);
     ASSERT_EQ(cbc.feasible, truth.feasible) << what;
     ASSERT_EQ(dp.feasible, truth.feasible) << what;
@@ -168,7 +173,8 @@ TEST(Mckp, DualFormMatchesBruteForce) {
     p.max_cost = bound(rng);
     const Brute truth = brute_force(p.groups, weight_of, cost_of, p.max_cost);
     const MckpSolution cbc = solve_mckp_min_weight_cbc(p);
-    const int64_t exact_steps = std::max<int64_t>(1, static_cast<int64_t>(max_total_weight(p.groups)));
+    const int64_t exact_steps = std::max<int64_t>(
+        1, static_cast<int64_t>(max_total_weight(p.groups) - min_total_weight(p.groups)));
     const MckpSolution dp = solve_mckp_min_weight_dp(p, exact_steps);
     const std::string what = "trial " + std::to_string(trial);
     ASSERT_EQ(cbc.feasible, truth.feasible) << what;
@@ -193,7 +199,7 @@ TEST(Mckp, CoarseDpStaysFeasibleAndNeverBeatsTheExactOptimum) {
     MckpProblem p;
     p.groups = random_groups(rng, 12, 10);
     p.capacity = std::round(0.5 * (min_total_weight(p.groups) + max_total_weight(p.groups)));
-    const MckpSolution exact = solve_mckp_dp(p, static_cast<int64_t>(p.capacity));
+    const MckpSolution exact = solve_mckp_dp(p, exact_dp_resolution(p));
     const MckpSolution coarse = solve_mckp_dp(p, 7);  // weights rounded up to capacity/7 steps
     ASSERT_TRUE(exact.feasible);
     if (!coarse.feasible) continue;
