@@ -119,8 +119,10 @@ MckpSolution solve_mckp_min_weight_dp(const MckpDualProblem& problem, int64_t we
   solution.proven_optimal = true;
   // As documented: the range before pruning, above the lightest choice.
   const double range = max_total_weight(problem.groups) - min_total_weight(problem.groups);
-  const int64_t buckets = range > 0 ? weight_resolution : 0;
   const double step = range > 0 ? range / weight_resolution : 1.0;
+  // Each group's heaviest option rounds up to at most one extra step, so this many buckets hold
+  // every choice even when floating-point division lands just above a whole step.
+  const int64_t buckets = range > 0 ? weight_resolution + static_cast<int64_t>(pruned.groups.size()) : 0;
   const DpTable table = build_table(pruned.groups, step, buckets);
   // best[] is non-increasing in b, so the first b that meets the bound is the lightest.
   // Compare with a tolerance far below any meaningful cost difference, since the table sums
