@@ -26,17 +26,31 @@ Format detect_format(const std::string& bytes, const std::string& path) {
 }
 
 // One TurboJPEG decompressor per thread: creating one per image would dominate decoding time
-// for 32x32 images.
-tjhandle thread_decompressor() {
-  struct Holder {
-    tjhandle handle = tjInitDecompress();
-    ~Holder() {
-      if (handle) tjDestroy(handle);
-    }
-  };
-  thread_local Holder holder;
-  if (!holder.handle) fail("cannot initialise the JPEG decoder: {}", tjGetErrorStr2(nullptr));
-  return holder.handle;
+// for 32x32 images. After a failed call a handle can keep stale state (libjpeg-turbo 2.1 then
+// reports a 0x0 header for the next file), so a failure discards the thread's handle.
+struct Decompressor {
+  tjhandle handle = nullptr;
+  ~Decompressor() { reset(); }
+  void reset() {
+    if (handle) tjDestroy(handle);
+    handle = nullptr;
+  }
+};
+thread_local Decompressor thread_decompressor;
+
+tjhandle decompressor() {
+  if (!thread_decompressor.handle) thread_decompressor.handle = tjInitDecompress();
+  if (!thread_decompressor.handle) {
+    fail("cannot initialise the JPEG decoder: {}", tjGetErrorStr2(nullptr));
+  }
+  return thread_decompressor.handle;
+}
+
+// Throws fames::Error "<what> <path>: <decoder message>" and discards the failed handle.
+[[noreturn]] void fail_jpeg(const char* what, const std::string& path) {
+  const std::string message = tjGetErrorStr2(thread_decompressor.handle);
+  thread_decompressor.reset();
+  fail("{} {}: {}", what, path, message);
 }
 
 const unsigned char* data_of(const std::string& bytes) {
@@ -44,12 +58,12 @@ const unsigned char* data_of(const std::string& bytes) {
 }
 
 ImageInfo jpeg_info(const std::string& bytes, const std::string& path) {
-  tjhandle handle = thread_decompressor();
   int width = 0, height = 0, subsampling = 0, colorspace = 0;
-  if (tjDecompressHeader3(handle, data_of(bytes), bytes.size(), &width, &height, &subsampling,
-                          &colorspace) != 0) {
-    fail("cannot read the JPEG header of {}: {}", path, tjGetErrorStr2(handle));
+  if (tjDecompressHeader3(decompressor(), data_of(bytes), bytes.size(), &width, &height,
+                          &subsampling, &colorspace) != 0) {
+    fail_jpeg("cannot read the JPEG header of", path);
   }
+  if (width <= 0 || height <= 0) fail("the JPEG header of {} gives no image size", path);
   if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
     fail("{} is a CMYK JPEG; only grayscale and RGB images are supported", path);
   }
@@ -72,10 +86,9 @@ ImageInfo png_info(const std::string& bytes, const std::string& path) {
 // Decodes into interleaved (HWC) pixels with `channels` samples per pixel.
 void decode_jpeg_hwc(const std::string& bytes, const std::string& path, int channels, int width,
                      int height, uint8_t* hwc) {
-  tjhandle handle = thread_decompressor();
-  if (tjDecompress2(handle, data_of(bytes), bytes.size(), hwc, width, 0, height,
+  if (tjDecompress2(decompressor(), data_of(bytes), bytes.size(), hwc, width, 0, height,
                     channels == 1 ? TJPF_GRAY : TJPF_RGB, 0) != 0) {
-    fail("cannot decode the JPEG file {}: {}", path, tjGetErrorStr2(handle));
+    fail_jpeg("cannot decode the JPEG file", path);
   }
 }
 

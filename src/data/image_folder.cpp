@@ -50,8 +50,8 @@ std::string split_folder(const std::string& root, Split split) {
   if (!fs::is_directory(root + "/train") && !fs::is_directory(root + "/test")) return root;
   const std::string folder = root + "/" + split_name(split);
   if (!fs::is_directory(folder)) {
-    fail("image folder {} has no {}/ subfolder for the {} split", root, split_name(split),
-         split_name(split));
+    fail("{} not found: the image folder {} has a train/ or test/ subfolder, so it needs both",
+         folder, root);
   }
   return folder;
 }
