@@ -1,0 +1,85 @@
+// Internal: the register-blocked loop shared by the AVX2 and AVX-512 table GEMMs. Included only by
+// x86/*.cpp, so each instantiation is compiled with its own file's ISA flags.
+//
+// A Lookup policy L supplies:
+//   Vec, kLanes (int16 lanes per Vec), kMaxOB, kMaxPB (register block: output channels x vectors),
+//   Row load_row(const uint8_t*)            the table row of one weight code,
+//   Idx load_idx(const uint16_t*)           kLanes encoded activations,
+//   Vec lookup(const Row&, const Idx&)      the int16 products,
+//   Vec zero(), Vec add16(Vec, Vec),
+//   void store_widen(Vec, int32_t* dst, bool accumulate)   int16 -> int32, store or add into dst.
+// Overflow: an int16 accumulator sums at most table->run_length products, each |T| <= 32767 /
+// run_length, so it never leaves int16 range; int16 adds wrap, so even the order is irrelevant.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <utility>
+
+#include "emulate/table_kernels.h"
+
+namespace fames::emulate_detail {
+
+template <class L, int OB, int PB>
+void gemm_block(const GemmArgs& g, int64_t o0, int64_t p0) {
+  const uint8_t* rows = g.table->rows.get();
+  const int64_t row_bytes = g.table->row_bytes;
+  const int64_t run = g.table->run_length;
+  const uint8_t* w[OB];
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; ++o) w[o] = g.weights + (o0 + o) * g.ldw;
+  for (int64_t k0 = 0; k0 < g.K; k0 += run) {
+    const int64_t k1 = g.K - k0 <= run ? g.K : k0 + run;
+    typename L::Vec acc[OB][PB];
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; ++o)
+#pragma GCC unroll 8
+      for (int j = 0; j < PB; ++j) acc[o][j] = L::zero();
+    const uint16_t* ip = g.idx + k0 * g.ldp + p0;
+    for (int64_t k = k0; k < k1; ++k, ip += g.ldp) {
+      typename L::Idx iv[PB];
+#pragma GCC unroll 8
+      for (int j = 0; j < PB; ++j) iv[j] = L::load_idx(ip + j * L::kLanes);
+#pragma GCC unroll 8
+      for (int o = 0; o < OB; ++o) {
+        const typename L::Row row = L::load_row(rows + row_bytes * w[o][k]);
+#pragma GCC unroll 8
+        for (int j = 0; j < PB; ++j) acc[o][j] = L::add16(acc[o][j], L::lookup(row, iv[j]));
+      }
+    }
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; ++o)
+#pragma GCC unroll 8
+      for (int j = 0; j < PB; ++j)
+        L::store_widen(acc[o][j], g.out + (o0 + o) * g.ldo + p0 + j * L::kLanes, k0 > 0);
+  }
+}
+
+using BlockFn = void (*)(const GemmArgs&, int64_t, int64_t);
+
+template <class L, int OB, int... PBs>
+constexpr std::array<BlockFn, sizeof...(PBs)> block_row(std::integer_sequence<int, PBs...>) {
+  return {&gemm_block<L, OB, PBs + 1>...};
+}
+template <class L, int... OBs>
+constexpr auto block_table(std::integer_sequence<int, OBs...>) {
+  return std::array<std::array<BlockFn, L::kMaxPB>, L::kMaxOB>{
+      block_row<L, OBs + 1>(std::make_integer_sequence<int, L::kMaxPB>{})...};
+}
+
+// The whole [O][P] output: position blocks outside (their index block stays in cache), output
+// channel blocks inside; tails use smaller instantiations, never masked lanes.
+template <class L>
+void gemm_blocked(const GemmArgs& g) {
+  static constexpr auto kBlocks = block_table<L>(std::make_integer_sequence<int, L::kMaxOB>{});
+  const int64_t step = L::kMaxPB * L::kLanes;
+  for (int64_t p0 = 0; p0 < g.P; p0 += step) {
+    const int64_t pb = std::min<int64_t>(L::kMaxPB, (g.P - p0 + L::kLanes - 1) / L::kLanes);
+    for (int64_t o0 = 0; o0 < g.O; o0 += L::kMaxOB) {
+      const int64_t ob = std::min<int64_t>(L::kMaxOB, g.O - o0);
+      kBlocks[ob - 1][pb - 1](g, o0, p0);
+    }
+  }
+}
+
+}  // namespace fames::emulate_detail

@@ -1,0 +1,115 @@
+// AVX-512 (F, BW, VL, DQ) table GEMM. Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq;
+// reached only through run_table_gemm() after best_simd_level() confirmed the CPU has them.
+// Products are int16 lanes, 32 positions per register:
+//   shuf8   (ba <= 3) one vpshufb: row = [8 low bytes | 8 high bytes], lane = a | (a + 8) << 8
+//   perm32  (ba <= 5) one vpermw over 32 entries
+//   perm64  (ba == 6) one vpermi2w over 64 entries
+//   perm128 (ba == 7) two vpermi2w, blended on index bit 6
+//   perm256 (ba == 8) four vpermi2w, blended on bits 6 and 7
+#include <immintrin.h>
+
+#include "emulate/x86/blocked_gemm.h"
+
+namespace fames::emulate_detail {
+namespace {
+
+struct Avx512Base {
+  using Vec = __m512i;
+  static constexpr int kLanes = 32;
+  static constexpr int kMaxOB = 4;
+  static constexpr int kMaxPB = 4;
+  static Vec zero() { return _mm512_setzero_si512(); }
+  static Vec add16(Vec a, Vec b) { return _mm512_add_epi16(a, b); }
+  static void store_widen(Vec acc, int32_t* dst, bool accumulate) {
+    __m512i lo = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc));
+    __m512i hi = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc, 1));
+    if (accumulate) {
+      lo = _mm512_add_epi32(lo, _mm512_loadu_si512(dst));
+      hi = _mm512_add_epi32(hi, _mm512_loadu_si512(dst + 16));
+    }
+    _mm512_storeu_si512(dst, lo);
+    _mm512_storeu_si512(dst + 16, hi);
+  }
+};
+
+struct PlainIndex {
+  using Idx = __m512i;
+  static Idx load_idx(const uint16_t* p) { return _mm512_loadu_si512(p); }
+};
+
+struct Shuf8 : Avx512Base, PlainIndex {
+  using Row = __m512i;
+  static Row load_row(const uint8_t* p) {
+    return _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static Vec lookup(const Row& r, const Idx& i) { return _mm512_shuffle_epi8(r, i); }
+};
+
+struct Perm32 : Avx512Base, PlainIndex {
+  using Row = __m512i;
+  static Row load_row(const uint8_t* p) { return _mm512_load_si512(p); }
+  static Vec lookup(const Row& r, const Idx& i) { return _mm512_permutexvar_epi16(i, r); }
+};
+
+struct Perm64 : Avx512Base, PlainIndex {
+  struct Row {
+    __m512i t0, t1;
+  };
+  static Row load_row(const uint8_t* p) { return {_mm512_load_si512(p), _mm512_load_si512(p + 64)}; }
+  static Vec lookup(const Row& r, const Idx& i) { return _mm512_permutex2var_epi16(r.t0, i, r.t1); }
+};
+
+// Rows of 128 or 256 entries are looked up as 64-entry pieces and blended on the high index bits;
+// the masks depend only on the activations, so they are computed once per index vector.
+struct Perm128 : Avx512Base {
+  static constexpr int kMaxPB = 3;
+  struct Idx {
+    __m512i v;
+    __mmask32 bit6;
+  };
+  static Idx load_idx(const uint16_t* p) {
+    const __m512i v = _mm512_loadu_si512(p);
+    return {v, _mm512_test_epi16_mask(v, _mm512_set1_epi16(0x40))};
+  }
+  using Row = const uint8_t*;  // 4 registers: read at use, from L1
+  static Row load_row(const uint8_t* p) { return p; }
+  static Vec piece(Row r, int n, const __m512i& v) {
+    return _mm512_permutex2var_epi16(_mm512_load_si512(r + 128 * n), v,
+                                     _mm512_load_si512(r + 128 * n + 64));
+  }
+  static Vec lookup(Row r, const Idx& i) {
+    return _mm512_mask_blend_epi16(i.bit6, piece(r, 0, i.v), piece(r, 1, i.v));
+  }
+};
+
+struct Perm256 : Perm128 {
+  struct Idx {
+    __m512i v;
+    __mmask32 bit6, bit7;
+  };
+  static Idx load_idx(const uint16_t* p) {
+    const __m512i v = _mm512_loadu_si512(p);
+    return {v, _mm512_test_epi16_mask(v, _mm512_set1_epi16(0x40)),
+            _mm512_test_epi16_mask(v, _mm512_set1_epi16(0x80))};
+  }
+  static Vec lookup(Row r, const Idx& i) {
+    const __m512i low = _mm512_mask_blend_epi16(i.bit6, piece(r, 0, i.v), piece(r, 1, i.v));
+    const __m512i high = _mm512_mask_blend_epi16(i.bit6, piece(r, 2, i.v), piece(r, 3, i.v));
+    return _mm512_mask_blend_epi16(i.bit7, low, high);
+  }
+};
+
+}  // namespace
+
+void table_gemm_avx512(const GemmArgs& g) {
+  switch (g.table->kind) {
+    case LookupKind::shuf8: return gemm_blocked<Shuf8>(g);
+    case LookupKind::perm32: return gemm_blocked<Perm32>(g);
+    case LookupKind::perm64: return gemm_blocked<Perm64>(g);
+    case LookupKind::perm128: return gemm_blocked<Perm128>(g);
+    case LookupKind::perm256: return gemm_blocked<Perm256>(g);
+    default: return table_gemm_generic(g);
+  }
+}
+
+}  // namespace fames::emulate_detail
