@@ -17,9 +17,8 @@ constexpr int64_t kCifarImageBytes = kCifarChannels * kCifarSide * kCifarSide;
 constexpr int64_t kCifarRecordBytes = 1 + kCifarImageBytes;
 static_assert(kCifarRecordBytes == 3073, "CIFAR-10 binary record: 1 label byte + 3072 pixels");
 
-const std::vector<std::string> kCifarClasses = {"airplane", "automobile", "bird",  "cat",
-                                                "deer",     "dog",        "frog",  "horse",
-                                                "ship",     "truck"};
+const std::vector<std::string> kCifarClasses = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                                "dog",      "frog",       "horse", "ship", "truck"};
 
 // The class names from batches.meta.txt (blank lines ignored), or the standard ten if absent.
 std::vector<std::string> read_cifar_classes(const std::string& batch_dir) {
@@ -43,9 +42,10 @@ void append_batch(const std::string& path, Dataset& dataset) {
   const std::string bytes = read_file(path);
   const int64_t size = static_cast<int64_t>(bytes.size());
   if (size == 0 || size % kCifarRecordBytes != 0) {
-    fail("{} is truncated or not a CIFAR-10 batch: {} bytes is not a whole number of {}-byte "
-         "records",
-         path, size, kCifarRecordBytes);
+    fail(
+        "{} is truncated or not a CIFAR-10 batch: {} bytes is not a whole number of {}-byte "
+        "records",
+        path, size, kCifarRecordBytes);
   }
   const int64_t records = size / kCifarRecordBytes;
   const size_t old_pixels = dataset.pixels.size();
@@ -82,7 +82,8 @@ bool try_load_cifar_binary(const std::string& dir, Split split, Dataset& out) {
   dataset.classes = read_cifar_classes(batch_dir);
   std::vector<std::string> files;
   if (split == Split::kTrain) {
-    for (int b = 1; b <= 5; ++b) files.push_back(batch_dir + "/data_batch_" + std::to_string(b) + ".bin");
+    for (int b = 1; b <= 5; ++b)
+      files.push_back(batch_dir + "/data_batch_" + std::to_string(b) + ".bin");
   } else {
     files.push_back(batch_dir + "/test_batch.bin");
   }

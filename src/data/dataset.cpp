@@ -52,15 +52,17 @@ Dataset load_cifar10(const std::string& dir, Split split) {
   Dataset dataset;
   if (try_load_cifar_binary(dir, split, dataset)) return dataset;
   if (!fs::is_directory(dir + "/train") && !fs::is_directory(dir + "/test")) {
-    fail("{} holds neither the CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin, "
-         "directly or in cifar-10-batches-bin/) nor train/ and test/ image folders",
-         dir);
+    fail(
+        "{} holds neither the CIFAR-10 binary batches (data_batch_1.bin ... test_batch.bin, "
+        "directly or in cifar-10-batches-bin/) nor train/ and test/ image folders",
+        dir);
   }
   dataset = load_image_folder(dir, split);
   if (dataset.channels != 3 || dataset.height != 32 || dataset.width != 32) {
-    fail("the images in {} are {}x{} with {} channel(s), not 32x32 RGB as CIFAR-10 is; use "
-         "--data imagefolder:{} for other data",
-         dir, dataset.width, dataset.height, dataset.channels, dir);
+    fail(
+        "the images in {} are {}x{} with {} channel(s), not 32x32 RGB as CIFAR-10 is; use "
+        "--data imagefolder:{} for other data",
+        dir, dataset.width, dataset.height, dataset.channels, dir);
   }
   dataset.name = "cifar10";
   set_cifar10_normalization(dataset);
@@ -87,7 +89,8 @@ Dataset load_dataset(const std::string& spec, Split split) {
   const size_t colon = spec.find(':');
   const std::string kind = spec.substr(0, colon);
   const std::string dir = colon == std::string::npos ? "" : spec.substr(colon + 1);
-  if (kind == "fashion-mnist") return load_fashion_mnist(dir.empty() ? kFashionMnistDir : dir, split);
+  if (kind == "fashion-mnist")
+    return load_fashion_mnist(dir.empty() ? kFashionMnistDir : dir, split);
   if (kind != "cifar10" && kind != "imagefolder") {
     fail("--data '{}' is not a known dataset: expected {}", spec, dataset_spec_help());
   }

@@ -22,11 +22,11 @@ namespace fames {
 struct Dataset {
   std::string name;  // "fashion-mnist", "cifar10" or "imagefolder:<dir>"
   int64_t channels = 0, height = 0, width = 0;
-  std::vector<std::string> classes;       // label -> class name
-  std::vector<uint8_t> pixels;            // [n][channels][height][width]
-  std::vector<int32_t> labels;            // [n]
-  std::array<float, 3> mean{0, 0, 0};     // per channel, 0..1 units
-  std::array<float, 3> stddev{1, 1, 1};   // per channel, 0..1 units, > 0
+  std::vector<std::string> classes;      // label -> class name
+  std::vector<uint8_t> pixels;           // [n][channels][height][width]
+  std::vector<int32_t> labels;           // [n]
+  std::array<float, 3> mean{0, 0, 0};    // per channel, 0..1 units
+  std::array<float, 3> stddev{1, 1, 1};  // per channel, 0..1 units, > 0
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
   int64_t image_bytes() const { return channels * height * width; }

@@ -11,8 +11,8 @@
 namespace fames {
 namespace {
 
-const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                  "Coat",        "Sandal",  "Shirt",    "Sneaker",
+const std::vector<std::string> kFashionClasses = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                  "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                   "Bag",         "Ankle boot"};
 constexpr float kFashionMean = 0.2860f, kFashionStd = 0.3530f;
 
@@ -88,7 +88,10 @@ std::string find_idx_file(const std::string& dir, const std::string& stem) {
 }  // namespace
 
 Dataset load_fashion_mnist(const std::string& dir, Split split) {
-  if (!std::filesystem::is_directory(dir)) fail("Fashion-MNIST directory {} not found", dir);
+  if (!std::filesystem::is_directory(dir)) {
+    fail("Fashion-MNIST directory {} not found (Debian: apt-get install dataset-fashion-mnist)",
+         dir);
+  }
   const std::string prefix = split == Split::kTrain ? "train" : "t10k";
   const std::string images_path = find_idx_file(dir, prefix + "-images-idx3-ubyte");
   const std::string labels_path = find_idx_file(dir, prefix + "-labels-idx1-ubyte");

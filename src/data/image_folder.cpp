@@ -34,7 +34,8 @@ struct FileList {
 
 bool is_image_name(const fs::path& path) {
   std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
 }
 
@@ -132,8 +133,8 @@ Dataset decode_files(FileList list) {
   }
   const uint64_t total = uint64_t(n) * dataset.image_bytes();
   if (total > kMaxPixelBytes) {
-    fail("{} images of {}x{}x{} would need {} GiB of memory decoded; use a smaller folder",
-         n, dataset.channels, dataset.height, dataset.width, total >> 30);
+    fail("{} images of {}x{}x{} would need {} GiB of memory decoded; use a smaller folder", n,
+         dataset.channels, dataset.height, dataset.width, total >> 30);
   }
   dataset.pixels.resize(total);
   const int64_t image_bytes = dataset.image_bytes();

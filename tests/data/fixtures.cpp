@@ -76,8 +76,8 @@ void write_jpeg(const std::string& path, int width, int height, int channels,
   unsigned char* jpeg = nullptr;
   unsigned long size = 0;
   const int status =
-      tjCompress2(handle, hwc.data(), width, 0, height, channels == 1 ? TJPF_GRAY : TJPF_RGB,
-                  &jpeg, &size, channels == 1 ? TJSAMP_GRAY : TJSAMP_444, 100, 0);
+      tjCompress2(handle, hwc.data(), width, 0, height, channels == 1 ? TJPF_GRAY : TJPF_RGB, &jpeg,
+                  &size, channels == 1 ? TJSAMP_GRAY : TJSAMP_444, 100, 0);
   tjDestroy(handle);
   if (status != 0) throw std::runtime_error("cannot encode test JPEG " + path);
   write_bytes(path, std::string(reinterpret_cast<char*>(jpeg), size));

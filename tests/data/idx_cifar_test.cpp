@@ -100,12 +100,13 @@ TEST(FashionMnist, WrongMagicWrongSizesAndBadLabels) {
   testing_data::write_gzip(images, testing_data::idx_bytes({2}, {0, 1}));
   expect_error_mentions(load, images);
   // Header promises 3 images, data holds 2.
-  testing_data::write_gzip(images, testing_data::idx_bytes({3, kRows, kCols},
-                                                           std::vector<uint8_t>(2 * kRows * kCols)));
+  testing_data::write_gzip(
+      images, testing_data::idx_bytes({3, kRows, kCols}, std::vector<uint8_t>(2 * kRows * kCols)));
   expect_error_mentions(load, images);
   // Trailing garbage after the array.
-  testing_data::write_gzip(images, testing_data::idx_bytes({2, kRows, kCols},
-                                                           std::vector<uint8_t>(2 * kRows * kCols + 1)));
+  testing_data::write_gzip(
+      images,
+      testing_data::idx_bytes({2, kRows, kCols}, std::vector<uint8_t>(2 * kRows * kCols + 1)));
   expect_error_mentions(load, images);
   // Header cut short.
   testing_data::write_gzip(images, std::string("\0\0\x08\x03\0\0", 6));
@@ -159,7 +160,9 @@ TEST(FashionMnist, RealTestSplitIfInstalled) {
 
 // --- CIFAR-10 binary batches ---
 
-uint8_t cifar_pixel(int record, int c, int k) { return static_cast<uint8_t>(record * 7 + c * 50 + k); }
+uint8_t cifar_pixel(int record, int c, int k) {
+  return static_cast<uint8_t>(record * 7 + c * 50 + k);
+}
 
 std::vector<uint8_t> cifar_chw(int record) {
   std::vector<uint8_t> chw(3 * 1024);
@@ -175,20 +178,23 @@ std::string write_cifar_batches(const std::string& name) {
   int record = 0;
   for (int b = 1; b <= 5; ++b) {
     std::string batch;
-    for (int k = 0; k < 2; ++k, ++record) batch += testing_data::cifar_record(record % 10, cifar_chw(record));
+    for (int k = 0; k < 2; ++k, ++record)
+      batch += testing_data::cifar_record(record % 10, cifar_chw(record));
     testing_data::write_bytes(dir + "/data_batch_" + std::to_string(b) + ".bin", batch);
   }
   std::string test;
   for (int k = 0; k < 3; ++k) test += testing_data::cifar_record(9 - k, cifar_chw(100 + k));
   testing_data::write_bytes(dir + "/test_batch.bin", test);
-  testing_data::write_bytes(dir + "/batches.meta.txt",
-                            "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n");
+  testing_data::write_bytes(
+      dir + "/batches.meta.txt",
+      "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n\n");
   return dir;
 }
 
 TEST(Cifar10Binary, ReadsBatchesInOrder) {
   const std::string dir = write_cifar_batches("cifar_ok");
-  for (const std::string& spec : {"cifar10:" + dir, "cifar10:" + fs::path(dir).parent_path().string()}) {
+  for (const std::string& spec :
+       {"cifar10:" + dir, "cifar10:" + fs::path(dir).parent_path().string()}) {
     const Dataset train = load_dataset(spec, Split::kTrain);
     ASSERT_EQ(train.size(), 10);
     EXPECT_EQ(train.name, "cifar10");

@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 
 constexpr int kW = 6, kH = 4;
 
-// An RGB pattern where every channel, row and column differs: (10y + x + s, 100 + y + s, 200 + x + s).
+// An RGB pattern where every channel, row and column differs: (10y + x + s, 100 + y + s, 200 + x +
+// s).
 std::vector<uint8_t> rgb_pattern(int seed) {
   std::vector<uint8_t> hwc;
   for (int y = 0; y < kH; ++y) {
