@@ -76,7 +76,9 @@ void write_verilog(const Netlist& netlist, std::ostream& out, const std::string&
     const std::string b = g.in1 >= 0 ? ref[g.in1] : "";
     std::string rhs;
     switch (g.type) {
-      case GateType::kBuf: rhs = a; break;
+      case GateType::kBuf:  // a primitive, so that reading it back keeps the buffer gate
+        out << "  buf (" << ref[id] << ", " << a << ");\n";
+        continue;
       case GateType::kNot: rhs = "~" + a; break;
       case GateType::kAnd: rhs = a + " & " + b; break;
       case GateType::kOr: rhs = a + " | " + b; break;

@@ -236,6 +236,18 @@ int64_t Elaborator::self_width(const Expr& e, Scope& scope) {
   return 1;
 }
 
+GateType inverted(GateType t) {
+  switch (t) {
+    case GateType::kAnd: return GateType::kNand;
+    case GateType::kNand: return GateType::kAnd;
+    case GateType::kOr: return GateType::kNor;
+    case GateType::kNor: return GateType::kOr;
+    case GateType::kXor: return GateType::kXnor;
+    case GateType::kXnor: return GateType::kXor;
+    default: return t;
+  }
+}
+
 int32_t Elaborator::reduce(GateType type, const std::vector<int32_t>& bits) {
   int32_t acc = bits[0];
   for (size_t i = 1; i < bits.size(); ++i) acc = gate(type, acc, bits[i]);
@@ -271,7 +283,20 @@ std::vector<int32_t> Elaborator::eval(const Expr& e, Scope& scope, size_t width)
     }
     case Expr::Kind::kUnary: {
       if (e.op == "~") {
-        for (int32_t b : eval(e.args[0], scope, width)) bits.push_back(gate(GateType::kNot, b, -1));
+        // ~(x & y) is one NAND gate, not AND + NOT: a gate the operand has just created has no
+        // other reader, so its type can absorb the inversion. Keeps gate counts (and so cost) of
+        // netlists written as ~(a op b), our own writer's included.
+        const int32_t fresh = static_cast<int32_t>(nodes_.size());
+        const bool fusable = e.args[0].kind == Expr::Kind::kBinary && e.args[0].op != "&&" && e.args[0].op != "||";
+        for (int32_t b : eval(e.args[0], scope, width)) {
+          IrNode& n = nodes_[b];
+          if (fusable && b >= fresh && n.net < 0 && fanin_count(n.type) == 2) {
+            n.type = inverted(n.type);
+            bits.push_back(b);
+          } else {
+            bits.push_back(gate(GateType::kNot, b, -1));
+          }
+        }
         break;
       }
       const std::vector<int32_t> x = eval(e.args[0], scope, static_cast<size_t>(self_width(e.args[0], scope)));
