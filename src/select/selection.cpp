@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace fames {
 namespace {
@@ -56,8 +57,7 @@ void check_energy_reduction(const Estimate& estimate, double reduction, const st
 
 void check_max_loss_increase(double max_dl, const std::string& what) {
   if (!(max_dl >= 0) || std::isinf(max_dl))
-    fail("{} {} is invalid: it must be a finite value >= 0 (0 is always feasible: the exact "
-         "multipliers)",
+    fail("{} {} is invalid: it must be a finite value >= 0 (0 keeps the exact multipliers)",
          what, max_dl);
 }
 
@@ -132,11 +132,24 @@ std::vector<ParetoPoint> pareto_sweep(const Estimate& estimate, int steps,
   if (steps < 1) fail("a Pareto sweep needs at least 1 step, got {}", steps);
   const double largest = max_energy_reduction(estimate);
   std::vector<ParetoPoint> points;
+  Progress progress("pareto sweep", steps, "points");
   for (int i = 0; i < steps; ++i) {
     const double r = steps == 1 ? 0.0 : largest * i / (steps - 1);
     points.push_back({r, select_for_energy_reduction(estimate, std::min(r, largest), options)});
+    progress.advance(1, fmt::format("r {:.3f}", r));
   }
+  progress.finish();
   return points;
+}
+
+nlohmann::json pareto_to_json(const std::vector<ParetoPoint>& points) {
+  nlohmann::json all = nlohmann::json::array();
+  for (const ParetoPoint& p : points) {
+    nlohmann::json j = p.assignment.to_json();
+    j["requested_reduction"] = p.requested_reduction;
+    all.push_back(std::move(j));
+  }
+  return all;
 }
 
 std::string selection_table(const Estimate& estimate, const Assignment& assignment) {

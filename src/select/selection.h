@@ -53,6 +53,9 @@ struct ParetoPoint {
 };
 std::vector<ParetoPoint> pareto_sweep(const Estimate& estimate, int steps,
                                       const SelectOptions& options = {});
+// A JSON array with one object per point: "requested_reduction" plus the assignment's own fields
+// (see Assignment::to_json).
+nlohmann::json pareto_to_json(const std::vector<ParetoPoint>& points);
 
 // A human-readable per-layer table of an assignment (layer, signature, macs, AppMul, dL, energy
 // share), ending with the totals. REQUIRES: assignment.summary and layers from `estimate`.
