@@ -21,25 +21,30 @@ constexpr int64_t kLanes = 32;  // every kernel handles positions in groups of 3
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t m) { return ceil_div(a, m) * m; }
 
-// Positions per chunk: the [K][chunk] index block should stay near L2-resident (the kernels re-read
-// it once per block of output channels), and every thread should get work.
-int64_t chunk_positions(int64_t taps, int64_t total_positions, int threads) {
-  constexpr int64_t kIndexBlockBytes = 192 * 1024;
-  int64_t chunk = std::clamp<int64_t>(kIndexBlockBytes / (2 * taps) / kLanes * kLanes, kLanes, 4096);
-  chunk = std::min(chunk, round_up(ceil_div(total_positions, threads), kLanes));
-  return std::max(chunk, kLanes);
+// Positions per chunk: every thread should get work, and the [K][chunk] index block should stay
+// near L2-resident (the kernels re-read column slices of it once per block of output channels).
+// Chunks are whole images or whole output rows when possible, so packing rarely splits a row.
+int64_t chunk_positions(int64_t taps, int64_t total, int64_t image, int64_t row, int threads) {
+  constexpr int64_t kIndexBlockBytes = 384 * 1024;
+  int64_t chunk = std::min(std::max<int64_t>(kIndexBlockBytes / (2 * taps), kLanes),
+                           ceil_div(total, threads));
+  if (chunk >= image) chunk = chunk / image * image;
+  else if (chunk >= row) chunk = chunk / row * row;
+  return std::max<int64_t>(chunk, 1);
 }
 
 // Runs the table GEMM over `total_positions` positions in chunks, for every group.
-// pack(g, begin, end, idx, ldp) fills idx[K][ldp] (all ldp columns); scatter(g, begin, end, tmp, ldp)
-// copies tmp[O][ldp] (first end-begin columns valid) to the caller's output.
+// Positions come in images of `image` positions made of rows of `row` positions.
+// pack(g, begin, end, idx, ldp, scratch) fills idx[K][ldp] (all ldp columns), with a per-thread
+// scratch vector; scatter(g, begin, end, tmp, ldp) copies tmp[O][ldp] (first end-begin columns
+// valid) to the caller's output.
 template <class Pack, class Scatter>
 void run_chunks(const PreparedTable& table, int64_t taps, int64_t out_per_group, int groups,
-                const uint8_t* weights, int64_t total_positions, const Pack& pack,
-                const Scatter& scatter) {
+                const uint8_t* weights, int64_t total_positions, int64_t image, int64_t row,
+                const Pack& pack, const Scatter& scatter) {
   if (total_positions <= 0) return;
   const int threads = omp_get_max_threads();
-  const int64_t chunk = chunk_positions(taps, total_positions, threads);
+  const int64_t chunk = chunk_positions(taps, total_positions, image, row, threads);
   const int64_t chunks = ceil_div(total_positions, chunk);
   const int64_t jobs = chunks * groups;
   const int64_t ldp = round_up(chunk, kLanes);
@@ -47,12 +52,13 @@ void run_chunks(const PreparedTable& table, int64_t taps, int64_t out_per_group,
   {
     std::vector<uint16_t> idx(static_cast<size_t>(taps * ldp));
     std::vector<int32_t> tmp(static_cast<size_t>(out_per_group * ldp));
+    std::vector<uint16_t> scratch;
 #pragma omp for schedule(dynamic)
     for (int64_t job = 0; job < jobs; ++job) {
       const int g = static_cast<int>(job % groups);
       const int64_t begin = job / groups * chunk;
       const int64_t end = std::min(total_positions, begin + chunk);
-      pack(g, begin, end, idx.data(), ldp);
+      pack(g, begin, end, idx.data(), ldp, scratch);
       const GemmArgs args{&table, weights + g * out_per_group * taps, taps, idx.data(), ldp,
                           taps, end - begin, out_per_group, tmp.data(), ldp};
       emulate_detail::run_table_gemm(args);
@@ -63,45 +69,57 @@ void run_chunks(const PreparedTable& table, int64_t taps, int64_t out_per_group,
 
 void fill(uint16_t* dst, int64_t count, uint16_t value) { std::fill(dst, dst + count, value); }
 
+// Image n's channels of group g, encoded, with the zero padding made explicit: [cg][hp][wp].
+void pad_image(const ConvShape& s, const uint8_t* act, int64_t n, int g, const PreparedTable& t,
+               uint16_t* padded) {
+  const int64_t cg = s.c / s.groups, hp = s.h + 2 * s.pad_h, wp = s.w + 2 * s.pad_w;
+  const uint16_t zero = t.encode(0), mul = t.idx_mul, add = t.idx_add;
+  for (int64_t ci = 0; ci < cg; ++ci) {
+    uint16_t* plane = padded + ci * hp * wp;
+    const uint8_t* src = act + (n * s.c + g * cg + ci) * s.h * s.w;
+    fill(plane, s.pad_h * wp, zero);
+    for (int64_t iy = 0; iy < s.h; ++iy, src += s.w) {
+      uint16_t* row = plane + (iy + s.pad_h) * wp;
+      fill(row, s.pad_w, zero);
+      for (int64_t x = 0; x < s.w; ++x) row[s.pad_w + x] = static_cast<uint16_t>(src[x] * mul + add);
+      fill(row + s.pad_w + s.w, s.pad_w, zero);
+    }
+    fill(plane + (s.pad_h + s.h) * wp, s.pad_h * wp, zero);
+  }
+}
+
 // im2col of positions [begin, end) (flattened over n, y, x) of group g into idx[K][ldp].
 void pack_conv(const ConvShape& s, const uint8_t* act, int g, int64_t begin, int64_t end,
-               const PreparedTable& t, uint16_t* idx, int64_t ldp) {
-  const int64_t cg = s.c / s.groups, oh = s.out_h(), ow = s.out_w(), hw = oh * ow;
-  const uint16_t zero = t.encode(0), mul = t.idx_mul, add = t.idx_add;
-  const int64_t positions = end - begin;
-  for (int64_t ci = 0; ci < cg; ++ci)
-    for (int64_t ky = 0; ky < s.kh; ++ky)
-      for (int64_t kx = 0; kx < s.kw; ++kx) {
-        uint16_t* dst = idx + ((ci * s.kh + ky) * s.kw + kx) * ldp;
-        // Input column of output column x is x * stride_w + x_off; valid for x in [x_lo, x_hi).
-        const int64_t x_off = kx * s.dilation_w - s.pad_w;
-        const int64_t x_lo = x_off >= 0 ? 0 : ceil_div(-x_off, s.stride_w);
-        const int64_t x_hi = s.w - x_off <= 0 ? 0 : ceil_div(s.w - x_off, s.stride_w);
-        for (int64_t p = begin; p < end;) {
-          const int64_t n = p / hw, y = p % hw / ow, x0 = p % ow;
-          const int64_t x1 = std::min(ow, x0 + (end - p));  // this run covers columns [x0, x1)
-          uint16_t* d = dst + (p - begin) - x0;               // d[x] is column x of this run
-          const int64_t iy = y * s.stride_h - s.pad_h + ky * s.dilation_h;
-          const int64_t a = std::max(x0, x_lo), b = std::min(x1, x_hi);
-          if (iy < 0 || iy >= s.h || a >= b) {
-            fill(d + x0, x1 - x0, zero);
-          } else {
-            const uint8_t* row = act + ((n * s.c + g * cg + ci) * s.h + iy) * s.w;
-            fill(d + x0, a - x0, zero);
+               const PreparedTable& t, uint16_t* idx, int64_t ldp, std::vector<uint16_t>& padded) {
+  const int64_t cg = s.c / s.groups, ow = s.out_w(), hw = s.out_h() * ow;
+  const int64_t hp = s.h + 2 * s.pad_h, wp = s.w + 2 * s.pad_w;
+  padded.resize(static_cast<size_t>(cg * hp * wp));
+  for (int64_t p = begin; p < end;) {
+    const int64_t n = p / hw, r0 = p - n * hw, r1 = std::min(hw, r0 + (end - p));
+    const int64_t y0 = r0 / ow, x0 = r0 - y0 * ow;
+    pad_image(s, act, n, g, t, padded.data());
+    for (int64_t ci = 0; ci < cg; ++ci)
+      for (int64_t ky = 0; ky < s.kh; ++ky)
+        for (int64_t kx = 0; kx < s.kw; ++kx) {
+          uint16_t* dst = idx + ((ci * s.kh + ky) * s.kw + kx) * ldp + (p - begin);
+          // Output (y, x) reads padded (y * stride_h + ky * dilation_h, x * stride_w + kx * dilation_w).
+          const uint16_t* tap = padded.data() + ci * hp * wp + ky * s.dilation_h * wp + kx * s.dilation_w;
+          for (int64_t r = r0, y = y0, x = x0; r < r1; ++y, x = 0) {
+            const int64_t len = std::min(ow - x, r1 - r);
+            const uint16_t* src = tap + y * s.stride_h * wp + x * s.stride_w;
             if (s.stride_w == 1) {
-              const uint8_t* src = row + a + x_off;
-              uint16_t* out = d + a;
-              for (int64_t i = 0; i < b - a; ++i) out[i] = static_cast<uint16_t>(src[i] * mul + add);
+              for (int64_t i = 0; i < len; ++i) dst[i] = src[i];
             } else {
-              for (int64_t x = a; x < b; ++x)
-                d[x] = static_cast<uint16_t>(row[x * s.stride_w + x_off] * mul + add);
+              for (int64_t i = 0; i < len; ++i) dst[i] = src[i * s.stride_w];
             }
-            fill(d + b, x1 - b, zero);
+            dst += len;
+            r += len;
           }
-          p += x1 - x0;
         }
-        fill(dst + positions, ldp - positions, zero);
-      }
+    p += r1 - r0;
+  }
+  const int64_t positions = end - begin;
+  for (int64_t k = 0; k < s.taps(); ++k) fill(idx + k * ldp + positions, ldp - positions, t.encode(0));
 }
 
 }  // namespace
@@ -117,8 +135,9 @@ void table_conv2d(const ConvShape& s, const uint8_t* act, const uint8_t* weight,
   const PreparedTable prepared = emulate_detail::prepare_table(table, level);
   emulate_detail::record_kernel(level, prepared.name());
   const int64_t hw = s.out_h() * s.out_w(), og = s.o / s.groups;
-  auto pack = [&](int g, int64_t begin, int64_t end, uint16_t* idx, int64_t ldp) {
-    pack_conv(s, act, g, begin, end, prepared, idx, ldp);
+  auto pack = [&](int g, int64_t begin, int64_t end, uint16_t* idx, int64_t ldp,
+                  std::vector<uint16_t>& scratch) {
+    pack_conv(s, act, g, begin, end, prepared, idx, ldp, scratch);
   };
   auto scatter = [&](int g, int64_t begin, int64_t end, const int32_t* tmp, int64_t ldp) {
     for (int64_t p = begin; p < end;) {
@@ -129,7 +148,7 @@ void table_conv2d(const ConvShape& s, const uint8_t* act, const uint8_t* weight,
       p += run;
     }
   };
-  run_chunks(prepared, s.taps(), og, s.groups, weight, s.n * hw, pack, scatter);
+  run_chunks(prepared, s.taps(), og, s.groups, weight, s.n * hw, hw, s.out_w(), pack, scatter);
 }
 
 void table_linear(int64_t batch, int64_t in, int64_t out_features, const uint8_t* act,
@@ -142,7 +161,7 @@ void table_linear(int64_t batch, int64_t in, int64_t out_features, const uint8_t
   const PreparedTable prepared = emulate_detail::prepare_table(table, level);
   emulate_detail::record_kernel(level, prepared.name());
   // The batch plays the role of the positions: idx is the transposed activation matrix.
-  auto pack = [&](int, int64_t begin, int64_t end, uint16_t* idx, int64_t ldp) {
+  auto pack = [&](int, int64_t begin, int64_t end, uint16_t* idx, int64_t ldp, std::vector<uint16_t>&) {
     for (int64_t k = 0; k < in; ++k) {
       uint16_t* dst = idx + k * ldp;
       for (int64_t b = begin; b < end; ++b) dst[b - begin] = prepared.encode(act[b * in + k]);
@@ -153,7 +172,7 @@ void table_linear(int64_t batch, int64_t in, int64_t out_features, const uint8_t
     for (int64_t b = begin; b < end; ++b)
       for (int64_t o = 0; o < out_features; ++o) out[b * out_features + o] = tmp[o * ldp + (b - begin)];
   };
-  run_chunks(prepared, in, out_features, 1, weight, batch, pack, scatter);
+  run_chunks(prepared, in, out_features, 1, weight, batch, 1, 1, pack, scatter);
 }
 
 }  // namespace fames
