@@ -88,6 +88,28 @@ void pad_image(const ConvShape& s, const uint8_t* act, int64_t n, int g, const P
   }
 }
 
+// Copies `rows` rows of `width` taps, the common whole-image stride-1 case, with fixed-size copies
+// for the usual widths (a variable-length memcpy per 8-tap row would cost more than the row).
+template <int kWidth>
+void copy_rows(uint16_t* dst, const uint16_t* src, int64_t rows, int64_t src_stride) {
+  for (int64_t y = 0; y < rows; ++y, dst += kWidth, src += src_stride)
+    std::memcpy(dst, src, kWidth * sizeof(uint16_t));
+}
+bool copy_whole_rows(uint16_t* dst, const uint16_t* src, int64_t rows, int64_t width, int64_t src_stride) {
+  switch (width) {
+    case 4: copy_rows<4>(dst, src, rows, src_stride); return true;
+    case 7: copy_rows<7>(dst, src, rows, src_stride); return true;
+    case 8: copy_rows<8>(dst, src, rows, src_stride); return true;
+    case 14: copy_rows<14>(dst, src, rows, src_stride); return true;
+    case 16: copy_rows<16>(dst, src, rows, src_stride); return true;
+    case 28: copy_rows<28>(dst, src, rows, src_stride); return true;
+    case 32: copy_rows<32>(dst, src, rows, src_stride); return true;
+    case 56: copy_rows<56>(dst, src, rows, src_stride); return true;
+    case 64: copy_rows<64>(dst, src, rows, src_stride); return true;
+    default: return false;
+  }
+}
+
 // im2col of positions [begin, end) (flattened over n, y, x) of group g into idx[K][ldp].
 void pack_conv(const ConvShape& s, const uint8_t* act, int g, int64_t begin, int64_t end,
                const PreparedTable& t, uint16_t* idx, int64_t ldp, std::vector<uint16_t>& padded) {
@@ -104,6 +126,8 @@ void pack_conv(const ConvShape& s, const uint8_t* act, int g, int64_t begin, int
           uint16_t* dst = idx + ((ci * s.kh + ky) * s.kw + kx) * ldp + (p - begin);
           // Output (y, x) reads padded (y * stride_h + ky * dilation_h, x * stride_w + kx * dilation_w).
           const uint16_t* tap = padded.data() + ci * hp * wp + ky * s.dilation_h * wp + kx * s.dilation_w;
+          if (r0 == 0 && r1 == hw && s.stride_w == 1 && copy_whole_rows(dst, tap, s.out_h(), ow, s.stride_h * wp))
+            continue;
           for (int64_t r = r0, y = y0, x = x0; r < r1; ++y, x = 0) {
             const int64_t len = std::min(ow - x, r1 - r);
             const uint16_t* src = tap + y * s.stride_h * wp + x * s.stride_w;

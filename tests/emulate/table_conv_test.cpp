@@ -146,6 +146,8 @@ TEST(TableConv, ShapesMatchRef) {
       conv(1, 3, 9, 9, 4, 3, 1, 2, 1, 2), // dilation 2, padding 2
       conv(1, 4, 4, 4, 3, 5, 3, 2),       // kernel wider than the input, stride 3
       conv(2, 3, 33, 31, 5, 3, 1, 1),     // rows of 31 and 33
+      conv(3, 5, 7, 7, 6, 3, 1, 1),       // whole 7-wide rows (fixed-size row copies)
+      conv(2, 3, 4, 4, 9, 1, 1, 0),       // whole 4-wide rows, 1x1
   };
   for (const ConvShape& s : shapes)
     for (int ba : {2, 3, 4, 5, 6, 7, 8}) {
