@@ -39,7 +39,7 @@ struct MckpSolution {
   std::vector<int> choice;      // per group, index into the group's options (empty if infeasible)
   double cost = 0, weight = 0;  // totals of the chosen options, recomputed in original units
   double seconds = 0;           // wall time of the solve
-  std::string solver;           // "cbc", "dp", "trivial" (decided without search)
+  std::string solver;           // "cbc", "dp"; CBC stopped by its time limit says so here
 };
 
 // ---- CBC (branch and bound on the 0/1 model; log output silenced) ----

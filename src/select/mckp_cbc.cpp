@@ -163,6 +163,8 @@ MckpSolution solve_form(const std::vector<std::vector<Option>>& groups, Objectiv
   } else {
     solution.proven_optimal = true;  // infeasibility is proven by the bound itself
   }
+  // Say so wherever the solver name is shown (assign.json, summaries).
+  if (solution.feasible && !solution.proven_optimal) solution.solver = "cbc (time limit: not proven optimal)";
   solution.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return solution;
