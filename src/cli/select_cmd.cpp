@@ -50,7 +50,8 @@ void run_sweep(const fames::Estimate& estimate, const SelectFlags& flags) {
     fmt::print("{}\n", all.dump(2));
     return;
   }
-  fmt::print("{:>10} {:>10} {:>12} {:>16}\n", "requested", "reached", "predicted dL", "fJ per image");
+  fmt::print("{:>10} {:>10} {:>12} {:>16}\n", "requested", "reached", "predicted dL",
+             "fJ per image");
   for (const ParetoPoint& p : points) {
     const AssignmentSummary& s = *p.assignment.summary;
     fmt::print("{:>9.2f}% {:>9.2f}% {:>12.4g} {:>16.4g}\n", 100 * p.requested_reduction,
@@ -73,14 +74,15 @@ void setup_select(CLI::App& root) {
       "--energy-reduction", flags->energy_reduction,
       "Target multiplication-energy reduction vs exact multipliers, in [0, 1): minimize the "
       "predicted loss change subject to it");
-  auto* by_loss = cmd->add_option(
-      "--max-loss-increase", flags->max_loss_increase,
-      "Bound on the predicted loss change (>= 0): minimize energy subject to it");
-  auto* sweep = cmd->add_option(
-      "--sweep", flags->sweep,
-      "Instead of one target, solve N reductions from 0 to the largest feasible one (Pareto "
-      "front); --out then receives a JSON array")
-      ->check(CLI::Range(1, 10000));
+  auto* by_loss =
+      cmd->add_option("--max-loss-increase", flags->max_loss_increase,
+                      "Bound on the predicted loss change (>= 0): minimize energy subject to it");
+  auto* sweep =
+      cmd->add_option(
+             "--sweep", flags->sweep,
+             "Instead of one target, solve N reductions from 0 to the largest feasible one (Pareto "
+             "front); --out then receives a JSON array")
+          ->check(CLI::Range(1, 10000));
   by_energy->excludes(by_loss)->excludes(sweep);
   by_loss->excludes(sweep);
   cmd->add_option("--out", flags->out_path, "Assignment file to write (assign.json)");

@@ -38,7 +38,8 @@ Assignment Assignment::from_json(const nlohmann::json& j, const std::string& sou
   a.library = root.string("library");
   const detail::JsonFields layers = root.object("layers");
   for (const auto& [name, value] : root.raw("layers").items()) {
-    if (!value.is_string()) fail("{}: {} must be a string (an AppMul name)", source, layers.path_of(name.c_str()));
+    if (!value.is_string())
+      fail("{}: {} must be a string (an AppMul name)", source, layers.path_of(name.c_str()));
     a.layers[name] = value.get<std::string>();
   }
   // The summary is all or nothing: selection writes every field.

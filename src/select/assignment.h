@@ -9,10 +9,9 @@
 // load() throws fames::Error naming the file and the missing/bad key; save() writes atomically.
 #pragma once
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 namespace fames {
 
@@ -33,8 +32,8 @@ struct AssignmentSummary {
 };
 
 struct Assignment {
-  std::string library;                         // AppMul library folder
-  std::map<std::string, std::string> layers;   // layer name -> AppMul name
+  std::string library;                        // AppMul library folder
+  std::map<std::string, std::string> layers;  // layer name -> AppMul name
   std::optional<AssignmentSummary> summary;
 
   // The AppMul of `layer`; throws fames::Error naming the layer if it is not assigned.

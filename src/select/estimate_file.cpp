@@ -29,7 +29,8 @@ const EstimateLayer* Estimate::find_layer(const std::string& name) const {
 
 double Estimate::exact_energy_fj_per_image() const {
   double total = 0;
-  for (const EstimateLayer& layer : layers) total += layer.energy_fj_per_image(layer.exact_candidate());
+  for (const EstimateLayer& layer : layers)
+    total += layer.energy_fj_per_image(layer.exact_candidate());
   return total;
 }
 
@@ -46,7 +47,8 @@ void Estimate::validate(const std::string& source) const {
       fail("{}: exact AppMul '{}' is not among the candidates", where, layer.exact);
     std::set<std::string> seen;
     for (const EstimateCandidate& c : layer.candidates) {
-      if (!seen.insert(c.appmul).second) fail("{}: candidate '{}' is listed twice", where, c.appmul);
+      if (!seen.insert(c.appmul).second)
+        fail("{}: candidate '{}' is listed twice", where, c.appmul);
       if (!std::isfinite(c.dl)) fail("{}: candidate '{}' has a non-finite dl", where, c.appmul);
       if (!(c.energy_fj >= 0) || !std::isfinite(c.energy_fj))
         fail("{}: candidate '{}' has energy_fj {}; it must be finite and >= 0", where, c.appmul,

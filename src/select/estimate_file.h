@@ -6,14 +6,14 @@
 // Units: energy_fj in femtojoules per multiplication; macs per image; dL in loss units (mean
 // cross-entropy, nats). Energy of a layer with AppMul m = macs * energy_fj(m).
 // load() validates everything selection relies on and throws fames::Error naming the file and the
-// key path (e.g. "est.json: layers[2].candidates[0]: missing key \"dl\""). save() writes atomically.
+// key path (e.g. "est.json: layers[2].candidates[0]: missing key \"dl\""). save() writes
+// atomically.
 #pragma once
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "appmul/signature.h"
 
@@ -32,7 +32,7 @@ struct EstimateLayer {
   std::string exact;    // name of the exact AppMul of this signature (one of the candidates)
   std::vector<EstimateCandidate> candidates;  // non-empty, unique names
 
-  const EstimateCandidate& exact_candidate() const;        // REQUIRES: validated layer
+  const EstimateCandidate& exact_candidate() const;                // REQUIRES: validated layer
   const EstimateCandidate* find(const std::string& appmul) const;  // nullptr if absent
   double energy_fj_per_image(const EstimateCandidate& c) const {
     return static_cast<double>(macs) * c.energy_fj;

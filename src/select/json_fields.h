@@ -3,9 +3,8 @@
 // fames::Error on a missing key or a value of the wrong type.
 #pragma once
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace fames::detail {
 
@@ -20,9 +19,9 @@ class JsonFields {
   bool has(const char* key) const;
   const nlohmann::json& raw(const char* key) const;  // any type
   std::string string(const char* key) const;
-  double number(const char* key) const;        // finite number
-  int64_t integer(const char* key) const;      // integral number
-  JsonFields object(const char* key) const;    // a nested object
+  double number(const char* key) const;      // finite number
+  int64_t integer(const char* key) const;    // integral number
+  JsonFields object(const char* key) const;  // a nested object
   const nlohmann::json& array(const char* key) const;
   // Element i of array(key), which must be an object.
   JsonFields element(const char* key, size_t i) const;

@@ -7,7 +7,6 @@
 #include <CglKnapsackCover.hpp>
 #include <CoinMessageHandler.hpp>
 #include <OsiClpSolverInterface.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -42,7 +41,9 @@ CbcResult run_cbc(const std::vector<std::vector<Option>>& groups, Objective obje
   const Objective row_kind = objective == Objective::kCost ? Objective::kWeight : Objective::kCost;
   const double obj_scale = largest_magnitude(groups, objective, 0);
   const double row_scale = largest_magnitude(groups, row_kind, rhs);
-  auto value = [](const Option& o, Objective k) { return k == Objective::kCost ? o.cost : o.weight; };
+  auto value = [](const Option& o, Objective k) {
+    return k == Objective::kCost ? o.cost : o.weight;
+  };
 
   const int num_groups = static_cast<int>(groups.size());
   std::vector<CoinBigIndex> start{0};
@@ -113,7 +114,8 @@ CbcResult run_cbc(const std::vector<std::vector<Option>>& groups, Objective obje
   int offset = 0;
   for (int g = 0; g < num_groups; ++g) {
     const int n = static_cast<int>(groups[g].size());
-    const int pick = static_cast<int>(std::max_element(best + offset, best + offset + n) - (best + offset));
+    const int pick =
+        static_cast<int>(std::max_element(best + offset, best + offset + n) - (best + offset));
     result.choice.push_back(pick);
     offset += n;
   }
@@ -164,9 +166,9 @@ MckpSolution solve_form(const std::vector<std::vector<Option>>& groups, Objectiv
     solution.proven_optimal = true;  // infeasibility is proven by the bound itself
   }
   // Say so wherever the solver name is shown (assign.json, summaries).
-  if (solution.feasible && !solution.proven_optimal) solution.solver = "cbc (time limit: not proven optimal)";
-  solution.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (solution.feasible && !solution.proven_optimal)
+    solution.solver = "cbc (time limit: not proven optimal)";
+  solution.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return solution;
 }
 

@@ -20,9 +20,9 @@ constexpr int64_t kMaxTableCells = 200'000'000;  // argmin table: 4 bytes per ce
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 struct DpTable {
-  int64_t buckets = 0;                   // B: weights are in 0..B steps
-  std::vector<double> best;              // best[b] after the last group
-  std::vector<std::vector<int32_t>> arg;  // arg[g][b]: option chosen for group g (-1: none fits)
+  int64_t buckets = 0;                      // B: weights are in 0..B steps
+  std::vector<double> best;                 // best[b] after the last group
+  std::vector<std::vector<int32_t>> arg;    // arg[g][b]: option chosen for group g (-1: none fits)
   std::vector<std::vector<int64_t>> steps;  // steps[g][i]: rounded weight of option i
 };
 
@@ -43,8 +43,9 @@ DpTable build_table(const std::vector<std::vector<Option>>& groups, double step,
     for (const Option& o : group) lightest = std::min(lightest, o.weight);
     for (size_t i = 0; i < group.size(); ++i) {
       const double exact_steps = (group[i].weight - lightest) / step;
-      s[i] = exact_steps > static_cast<double>(buckets) ? buckets + 1
-                                                        : static_cast<int64_t>(std::ceil(exact_steps));
+      s[i] = exact_steps > static_cast<double>(buckets)
+                 ? buckets + 1
+                 : static_cast<int64_t>(std::ceil(exact_steps));
     }
     std::vector<int32_t> arg(buckets + 1, -1);
     std::fill(next.begin(), next.end(), kInfinity);
@@ -122,7 +123,8 @@ MckpSolution solve_mckp_min_weight_dp(const MckpDualProblem& problem, int64_t we
   const double step = range > 0 ? range / weight_resolution : 1.0;
   // Each group's heaviest option rounds up to at most one extra step, so this many buckets hold
   // every choice even when floating-point division lands just above a whole step.
-  const int64_t buckets = range > 0 ? weight_resolution + static_cast<int64_t>(pruned.groups.size()) : 0;
+  const int64_t buckets =
+      range > 0 ? weight_resolution + static_cast<int64_t>(pruned.groups.size()) : 0;
   const DpTable table = build_table(pruned.groups, step, buckets);
   // best[] is non-increasing in b, so the first b that meets the bound is the lightest.
   // Compare with a tolerance far below any meaningful cost difference, since the table sums

@@ -1,9 +1,9 @@
 #include "select/selection.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "util/error.h"
 #include "util/progress.h"
@@ -50,15 +50,16 @@ void check_energy_reduction(const Estimate& estimate, double reduction, const st
     fail("{} {} is outside [0, 1); the largest feasible value for this estimate is {:.6f}", what,
          reduction, largest);
   if (reduction > largest + kBudgetSlack)
-    fail("{} {} is infeasible: the largest feasible value is {:.6f} (every layer on its cheapest "
-         "AppMul)",
-         what, reduction, largest);
+    fail(
+        "{} {} is infeasible: the largest feasible value is {:.6f} (every layer on its cheapest "
+        "AppMul)",
+        what, reduction, largest);
 }
 
 void check_max_loss_increase(double max_dl, const std::string& what) {
   if (!(max_dl >= 0) || std::isinf(max_dl))
-    fail("{} {} is invalid: it must be a finite value >= 0 (0 keeps the exact multipliers)",
-         what, max_dl);
+    fail("{} {} is invalid: it must be a finite value >= 0 (0 keeps the exact multipliers)", what,
+         max_dl);
 }
 
 std::vector<std::vector<Option>> selection_groups(const Estimate& estimate) {
@@ -105,10 +106,11 @@ Assignment select_for_energy_reduction(const Estimate& estimate, double reductio
   problem.capacity = (1.0 - reduction) * estimate.exact_energy_fj_per_image() * (1 + kBudgetSlack);
   const MckpSolution solution = solve_primal(problem, options);
   if (!solution.feasible)
-    fail("the {} solver found no assignment reaching energy reduction {} (largest feasible: "
-         "{:.6f}){}",
-         options.solver, reduction, max_energy_reduction(estimate),
-         options.solver == "cbc" ? "; the time limit may be too short" : "");
+    fail(
+        "the {} solver found no assignment reaching energy reduction {} (largest feasible: "
+        "{:.6f}){}",
+        options.solver, reduction, max_energy_reduction(estimate),
+        options.solver == "cbc" ? "; the time limit may be too short" : "");
   return make_assignment(estimate, solution.choice, solution.solver, solution.seconds);
 }
 
@@ -160,8 +162,9 @@ std::string selection_table(const Estimate& estimate, const Assignment& assignme
   for (const EstimateLayer& layer : estimate.layers) {
     const AssignmentLayerSummary& l = s.per_layer.at(layer.name);
     const double exact = layer.energy_fj_per_image(layer.exact_candidate());
-    const std::string relative = exact > 0 ? fmt::format("{:.1f}%", 100.0 * l.energy_fj_per_image / exact)
-                                           : std::string("-");
+    const std::string relative = exact > 0
+                                     ? fmt::format("{:.1f}%", 100.0 * l.energy_fj_per_image / exact)
+                                     : std::string("-");
     out += fmt::format("{:<28} {:<9} {:>12} {:<28} {:>11.4g} {:>8}\n", layer.name,
                        layer.signature.key(), layer.macs, l.appmul, l.dl, relative);
   }

@@ -49,7 +49,8 @@ Assignment make_assignment(const Estimate& estimate, const std::vector<int>& cho
 // max_energy_reduction() inclusive (steps >= 1; steps == 1 gives only r = 0).
 struct ParetoPoint {
   double requested_reduction = 0;
-  Assignment assignment;  // summary->energy_reduction is the reduction actually reached (>= requested)
+  Assignment
+      assignment;  // summary->energy_reduction is the reduction actually reached (>= requested)
 };
 std::vector<ParetoPoint> pareto_sweep(const Estimate& estimate, int steps,
                                       const SelectOptions& options = {});

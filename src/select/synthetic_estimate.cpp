@@ -1,8 +1,8 @@
 #include "select/synthetic_estimate.h"
 
-#include <random>
-
 #include <fmt/format.h>
+
+#include <random>
 
 #include "util/error.h"
 

@@ -1,13 +1,14 @@
 // MCKP solvers: CBC against the exact DP on random integer-weight instances, both against brute
 // force on tiny ones, infeasibility, the dual form, and dominance pruning. Objective values are
 // compared within 1e-6 relative; choices may differ between solvers when the optimum is tied.
+#include "select/mckp.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 #include <random>
 
-#include "select/mckp.h"
 #include "util/error.h"
 
 namespace fames {
@@ -209,8 +210,8 @@ TEST(Mckp, CoarseDpStaysFeasibleAndNeverBeatsTheExactOptimum) {
 }
 
 TEST(Mckp, ParetoOptionsDropOnlyDominatedOnes) {
-  const std::vector<Option> group = {
-      {3, 1}, {1, 2}, {2, 2}, {1, 3}, {0, 5}, {0, 5}, {4, 0}, {5, 0.5}};
+  const std::vector<Option> group = {{3, 1}, {1, 2}, {2, 2}, {1, 3},
+                                     {0, 5}, {0, 5}, {4, 0}, {5, 0.5}};
   // {2,2} loses to {1,2}; {1,3} to {1,2}; the second {0,5} duplicates the first; {5,0.5} to {4,0}.
   EXPECT_EQ(pareto_options(group), (std::vector<int>{6, 0, 1, 4}));
 }

@@ -1,13 +1,14 @@
 // Selection from an Estimate: constraints hold, CBC and DP agree, tiny cases match brute force,
 // infeasible requests name the flag and the largest feasible value, the Pareto sweep is monotone,
 // and the est.json -> select -> assign.json path works end to end through the library.
+#include "select/selection.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <functional>
 #include <limits>
 
-#include "select/selection.h"
 #include "select/synthetic_estimate.h"
 #include "util/error.h"
 
@@ -20,7 +21,9 @@ SelectOptions with_solver(const std::string& solver) {
   return o;
 }
 
-double energy_budget(const Estimate& e, double r) { return (1 - r) * e.exact_energy_fj_per_image(); }
+double energy_budget(const Estimate& e, double r) {
+  return (1 - r) * e.exact_energy_fj_per_image();
+}
 
 // Every choice of a small estimate: calls visit(choice).
 void for_each_choice(const Estimate& e, const std::function<void(const std::vector<int>&)>& visit) {
@@ -28,7 +31,8 @@ void for_each_choice(const Estimate& e, const std::function<void(const std::vect
   while (true) {
     visit(idx);
     size_t k = 0;
-    while (k < idx.size() && ++idx[k] == static_cast<int>(e.layers[k].candidates.size())) idx[k++] = 0;
+    while (k < idx.size() && ++idx[k] == static_cast<int>(e.layers[k].candidates.size()))
+      idx[k++] = 0;
     if (k == idx.size()) return;
   }
 }
@@ -90,7 +94,8 @@ TEST(Selection, MaxLossIncreaseMinimizesEnergy) {
     double least_energy = std::numeric_limits<double>::infinity();
     for_each_choice(e, [&](const std::vector<int>& choice) {
       const Assignment a = make_assignment(e, choice, "brute", 0);
-      if (a.summary->predicted_dl <= bound) least_energy = std::min(least_energy, a.summary->energy_fj_per_image);
+      if (a.summary->predicted_dl <= bound)
+        least_energy = std::min(least_energy, a.summary->energy_fj_per_image);
     });
     for (const char* solver : {"cbc", "dp"}) {
       const Assignment a = select_for_max_loss_increase(e, bound, with_solver(solver));
@@ -144,7 +149,8 @@ TEST(Selection, ParetoSweepIsMonotone) {
     if (i > 0)  // a tighter budget can never give a better predicted loss
       EXPECT_GE(s.predicted_dl, points[i - 1].assignment.summary->predicted_dl - 1e-12);
   }
-  EXPECT_GT(points.back().assignment.summary->predicted_dl, points.front().assignment.summary->predicted_dl);
+  EXPECT_GT(points.back().assignment.summary->predicted_dl,
+            points.front().assignment.summary->predicted_dl);
 }
 
 TEST(Selection, EndToEndThroughFiles) {
