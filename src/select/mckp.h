@@ -72,6 +72,8 @@ double max_total_weight(const std::vector<std::vector<Option>>& groups);
 // Indices of the options of `group` that are not dominated: an option is dominated if another has
 // cost <= and weight <= (one of them strictly, or an earlier identical one). Dropping dominated
 // options never changes the optimum of either form. Sorted by increasing weight (decreasing cost).
+// (LP-dominance -- dropping options above the lower convex hull -- is deliberately not done: it is
+// exact only for the LP relaxation and can remove the integer optimum.)
 std::vector<int> pareto_options(const std::vector<Option>& group);
 
 // Throws fames::Error if a group is empty or a value is NaN / a weight is negative or infinite.

@@ -11,6 +11,7 @@
 
 #include "select/synthetic_estimate.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace fames {
 namespace {
@@ -20,6 +21,12 @@ SelectOptions with_solver(const std::string& solver) {
   o.solver = solver;
   return o;
 }
+
+// Silences progress bars for one test, then turns them back on for the rest of the program.
+struct QuietProgress {
+  QuietProgress() { Progress::set_enabled(false); }
+  ~QuietProgress() { Progress::set_enabled(true); }
+};
 
 double energy_budget(const Estimate& e, double r) {
   return (1 - r) * e.exact_energy_fj_per_image();
@@ -138,6 +145,7 @@ TEST(Selection, TheLargestFeasibleReductionIsReachable) {
 }
 
 TEST(Selection, ParetoSweepIsMonotone) {
+  const QuietProgress quiet;
   const Estimate e = synthetic_estimate({20, 30, 5});
   const std::vector<ParetoPoint> points = pareto_sweep(e, 8);
   ASSERT_EQ(points.size(), 8u);
@@ -151,6 +159,25 @@ TEST(Selection, ParetoSweepIsMonotone) {
   }
   EXPECT_GT(points.back().assignment.summary->predicted_dl,
             points.front().assignment.summary->predicted_dl);
+}
+
+TEST(Selection, ParetoJsonCarriesTargetsAndAssignments) {
+  const QuietProgress quiet;
+  const Estimate e = synthetic_estimate({5, 6, 12});
+  const std::vector<ParetoPoint> single = pareto_sweep(e, 1);
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0].requested_reduction, 0.0);
+  const std::vector<ParetoPoint> points = pareto_sweep(e, 3, with_solver("dp"));
+  const nlohmann::json j = pareto_to_json(points);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 3u);
+  for (size_t i = 0; i < points.size(); ++i) {
+    EXPECT_EQ(j[i]["requested_reduction"].get<double>(), points[i].requested_reduction);
+    // Each element reads back as an assignment.
+    const Assignment back = Assignment::from_json(j[i], "sweep.json");
+    EXPECT_EQ(back.layers, points[i].assignment.layers);
+  }
+  EXPECT_THROW(pareto_sweep(e, 0), Error);
 }
 
 TEST(Selection, EndToEndThroughFiles) {
