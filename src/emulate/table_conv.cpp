@@ -113,7 +113,7 @@ bool copy_whole_rows(uint16_t* dst, const uint16_t* src, int64_t rows, int64_t w
 // im2col of positions [begin, end) (flattened over n, y, x) of group g into idx[K][ldp].
 void pack_conv(const ConvShape& s, const uint8_t* act, int g, int64_t begin, int64_t end,
                const PreparedTable& t, uint16_t* idx, int64_t ldp, std::vector<uint16_t>& padded) {
-  const int64_t cg = s.c / s.groups, ow = s.out_w(), hw = s.out_h() * ow;
+  const int64_t cg = s.c / s.groups, oh = s.out_h(), ow = s.out_w(), hw = oh * ow;
   const int64_t hp = s.h + 2 * s.pad_h, wp = s.w + 2 * s.pad_w;
   padded.resize(static_cast<size_t>(cg * hp * wp));
   for (int64_t p = begin; p < end;) {
@@ -126,7 +126,7 @@ void pack_conv(const ConvShape& s, const uint8_t* act, int g, int64_t begin, int
           uint16_t* dst = idx + ((ci * s.kh + ky) * s.kw + kx) * ldp + (p - begin);
           // Output (y, x) reads padded (y * stride_h + ky * dilation_h, x * stride_w + kx * dilation_w).
           const uint16_t* tap = padded.data() + ci * hp * wp + ky * s.dilation_h * wp + kx * s.dilation_w;
-          if (r0 == 0 && r1 == hw && s.stride_w == 1 && copy_whole_rows(dst, tap, s.out_h(), ow, s.stride_h * wp))
+          if (r0 == 0 && r1 == hw && s.stride_w == 1 && copy_whole_rows(dst, tap, oh, ow, s.stride_h * wp))
             continue;
           for (int64_t r = r0, y = y0, x = x0; r < r1; ++y, x = 0) {
             const int64_t len = std::min(ow - x, r1 - r);

@@ -2,7 +2,7 @@
 // x86/*.cpp, so each instantiation is compiled with its own file's ISA flags.
 //
 // A Lookup policy L supplies:
-//   Vec, kLanes (int16 lanes per Vec), kMaxOB, kMaxPB (register block: output channels x vectors),
+//   Vec, kLanes (int16 lanes per Vec), kRowBytes (PreparedTable::row_bytes of its kind), kMaxOB, kMaxPB (register block: output channels x vectors),
 //   Row load_row(const uint8_t*)            the table row of one weight code,
 //   Idx load_idx(const uint16_t*)           kLanes encoded activations,
 //   Vec lookup(const Row&, const Idx&)      the int16 products,
@@ -13,6 +13,7 @@
 #pragma once
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <cstdint>
 #include <utility>
 
@@ -23,7 +24,7 @@ namespace fames::emulate_detail {
 template <class L, int OB, int PB>
 void gemm_block(const GemmArgs& g, int64_t o0, int64_t p0) {
   const uint8_t* rows = g.table->rows.get();
-  const int64_t row_bytes = g.table->row_bytes;
+  assert(g.table->row_bytes == L::kRowBytes);
   const int64_t run = g.table->run_length;
   const uint8_t* w[OB];
 #pragma GCC unroll 8
@@ -42,9 +43,14 @@ void gemm_block(const GemmArgs& g, int64_t o0, int64_t p0) {
       for (int j = 0; j < PB; ++j) iv[j] = L::load_idx(ip + j * L::kLanes);
 #pragma GCC unroll 8
       for (int o = 0; o < OB; ++o) {
-        const typename L::Row row = L::load_row(rows + row_bytes * w[o][k]);
+        const typename L::Row row = L::load_row(rows + L::kRowBytes * w[o][k]);
 #pragma GCC unroll 8
-        for (int j = 0; j < PB; ++j) acc[o][j] = L::add16(acc[o][j], L::lookup(row, iv[j]));
+        for (int j = 0; j < PB; ++j) {
+          acc[o][j] = L::add16(acc[o][j], L::lookup(row, iv[j]));
+          // Pins the sum to one register: without this GCC 12 adds into a temporary and copies it
+          // back, one extra move per product vector.
+          asm("" : "+v"(acc[o][j]));
+        }
       }
     }
 #pragma GCC unroll 8

@@ -35,6 +35,7 @@ struct Avx2Base {
 };
 
 struct Shuf8 : Avx2Base {
+  static constexpr int kRowBytes = 16;
   using Row = __m256i;
   using Idx = __m256i;
   static Row load_row(const uint8_t* p) { return broadcast_row(p); }
@@ -45,6 +46,7 @@ struct Shuf8 : Avx2Base {
 };
 
 struct Shuf16 : Avx2Base {
+  static constexpr int kRowBytes = 32;
   struct Row {
     __m256i low, high;
   };

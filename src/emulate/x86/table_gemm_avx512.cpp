@@ -38,6 +38,7 @@ struct PlainIndex {
 };
 
 struct Shuf8 : Avx512Base, PlainIndex {
+  static constexpr int kRowBytes = 16;
   using Row = __m512i;
   static Row load_row(const uint8_t* p) {
     return _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
@@ -46,12 +47,14 @@ struct Shuf8 : Avx512Base, PlainIndex {
 };
 
 struct Perm32 : Avx512Base, PlainIndex {
+  static constexpr int kRowBytes = 64;
   using Row = __m512i;
   static Row load_row(const uint8_t* p) { return _mm512_load_si512(p); }
   static Vec lookup(const Row& r, const Idx& i) { return _mm512_permutexvar_epi16(i, r); }
 };
 
 struct Perm64 : Avx512Base, PlainIndex {
+  static constexpr int kRowBytes = 128;
   struct Row {
     __m512i t0, t1;
   };
@@ -62,6 +65,7 @@ struct Perm64 : Avx512Base, PlainIndex {
 // Rows of 128 or 256 entries are looked up as 64-entry pieces and blended on the high index bits;
 // the masks depend only on the activations, so they are computed once per index vector.
 struct Perm128 : Avx512Base {
+  static constexpr int kRowBytes = 256;
   static constexpr int kMaxPB = 3;
   struct Idx {
     __m512i v;
@@ -83,6 +87,7 @@ struct Perm128 : Avx512Base {
 };
 
 struct Perm256 : Perm128 {
+  static constexpr int kRowBytes = 512;
   struct Idx {
     __m512i v;
     __mmask32 bit6, bit7;
