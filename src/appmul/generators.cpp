@@ -211,6 +211,12 @@ Netlist generate_multiplier(const Signature& sig, const GeneratorSpec& spec) {
       if (spec.family == Family::kDrum) {
         check_range(p >= 1 && p <= 8, spec, sig);
         mag = drum_product(g, mw, ma, p, n);
+        if (sw >= 0 || sa >= 0) {
+          // DRUM may round a magnitude up past the signed product range: saturate at 2^(n-1) - 1.
+          const int32_t over = mag[n - 1];
+          for (int c = 0; c < n - 1; ++c) mag[c] = g.or_(mag[c], over);
+          mag[n - 1] = g.zero();
+        }
       } else {
         check_range(p >= 1 && p <= std::max(sig.bw, sig.ba) - 1, spec, sig);
         mag = mitchell_product(g, mw, ma, p, n);

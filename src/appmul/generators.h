@@ -17,7 +17,8 @@
 //   afa    (l)      array whose full adders in columns < l are approximate: sum = (x ^ y) | carry_in,
 //                   carry_out = x & y (x = running sum bit, y = row bit)
 //   drum   (k)      DRUM: each operand's magnitude truncated to k bits below its leading one with
-//                   the dropped part replaced by a set LSB, k x k product shifted back
+//                   the dropped part replaced by a set LSB, k x k product shifted back; with a
+//                   signed operand the magnitude saturates at 2^(bw+ba-1) - 1 (DRUM rounds up)
 //   mitchell (f)    Mitchell's logarithmic multiplier with f fraction bits (f = all: exact fractions)
 // DRUM and Mitchell work on magnitudes and negate the product when the operand signs differ.
 // The product wraps modulo 2^(bw+ba) and is read as netlist.h says.

@@ -151,6 +151,7 @@ int64_t model(const Signature& sig, const GeneratorSpec& spec, uint32_t w_raw, u
         int sw, sa;
         const int64_t tw = drum_model(wm, p, &sw), ta = drum_model(am, p, &sa);
         mag = (tw * ta) << (sw + sa);
+        if (sig.signed_w || sig.signed_a) mag = std::min(mag, (int64_t{1} << (sig.bw + sig.ba - 1)) - 1);
       } else {
         mag = mitchell_model(wm, am, p, std::max(sig.bw, sig.ba) - 1);
       }
