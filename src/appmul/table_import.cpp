@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <limits>
 
+#include "appmul/table_file.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -239,12 +240,19 @@ bool is_table_file(const std::string& path) {
   return ext == ".npy" || ext == ".bin" || ext == ".tbl" || ext == ".u16" || ext == ".i16";
 }
 
-ProductTable read_table_file(const std::string& path, const TableImportOptions& options) {
+ProductTable import_table_file(const std::string& path, const TableImportOptions& options) {
   const std::string ext = extension_of(path);
   if (ext == ".npy") return parse_npy_table(read_file_bytes(path), path, options);
   if (!is_table_file(path)) fail("{}: not a table file (expected .npy, .bin, .tbl, .u16 or .i16)", path);
+  const std::vector<unsigned char> bytes = read_file_bytes(path);
+  if (bytes.size() >= sizeof(kTableFileMagic) && std::memcmp(bytes.data(), kTableFileMagic, sizeof(kTableFileMagic)) == 0) {
+    // fames' own table file (a library's <name>.tbl): its header carries the signature.
+    ProductTable table = read_table_file(path);
+    check_widths(table.signature(), options, path);
+    return table;
+  }
   const bool int16 = ext == ".i16" || (ext != ".u16" && (options.signed_w || options.signed_a));
-  return parse_raw_table(read_file_bytes(path), int16, path, options);
+  return parse_raw_table(bytes, int16, path, options);
 }
 
 ProductTable parse_raw_table(const std::vector<unsigned char>& bytes, bool int16, const std::string& name,

@@ -4,7 +4,8 @@
 // 2^bw x 2^ba little-endian 16-bit integers, row-major, indexed by raw operand bit patterns (two's
 // complement for signed operands). Element type: .u16 uint16, .i16 int16; .bin/.tbl int16 when
 // either operand is signed, else uint16. The size says nothing about the widths, so a table that is
-// not 256 x 256 (8x8) needs the widths given.
+// not 256 x 256 (8x8) needs the widths given. A file that starts with fames' own table header
+// (table_file.h, a library's <name>.tbl) is read as such whatever its extension.
 //
 // NumPy .npy (format 1.0/2.0/3.0): a 2-D C- or Fortran-order array of <i2 <u2 <i4 <u4 <i8 <u8 |i1
 // |u1, or <f4 <f8 holding integers; widths follow from the shape (both powers of two, 2..256)
@@ -34,10 +35,10 @@ struct TableImportOptions {
   TableLayout layout = TableLayout::kWeightRows;
 };
 
-// True for the extensions read_table_file() understands (.npy .bin .tbl .u16 .i16).
+// True for the extensions import_table_file() understands (.npy .bin .tbl .u16 .i16).
 bool is_table_file(const std::string& path);
 // Reads a raw or .npy table, chosen by extension.
-ProductTable read_table_file(const std::string& path, const TableImportOptions& options);
+ProductTable import_table_file(const std::string& path, const TableImportOptions& options);
 
 // The parsers behind it; `name` is used in error messages.
 ProductTable parse_raw_table(const std::vector<unsigned char>& bytes, bool int16, const std::string& name,

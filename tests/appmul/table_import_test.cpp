@@ -7,6 +7,7 @@
 #include <cstring>
 #include <functional>
 
+#include "appmul/table_file.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -99,9 +100,9 @@ TEST(RawTable, SignedSmallTableNeedsBitsAndReadsInt16) {
 
   const std::string path = testing::TempDir() + "/fames_table_import_signed.bin";
   write_file_atomic(path, std::string(bytes.begin(), bytes.end()));
-  EXPECT_EQ(read_table_file(path, o), exact);  // .bin with a signed operand reads int16
+  EXPECT_EQ(import_table_file(path, o), exact);  // .bin with a signed operand reads int16
   o.signed_w = false;  // read as unsigned, -8 * 7 = 0xFFC8 is out of an 7-bit product's range
-  expect_error([&] { read_table_file(path, o); }, "outside the range");
+  expect_error([&] { import_table_file(path, o); }, "outside the range");
 
   expect_error([&] { parse_raw_table(bytes, true, "t.i16", TableImportOptions{}); }, "pass --bits");
   expect_error([&] { parse_raw_table(Bytes(7), true, "t.i16", o); }, "whole number");
@@ -161,9 +162,18 @@ TEST(NpyTable, WriterOutputReadsBack) {
   write_npy_table(t, path);
   TableImportOptions o;
   o.signed_w = true;
-  EXPECT_EQ(read_table_file(path, o), t);
+  EXPECT_EQ(import_table_file(path, o), t);
   const Bytes bytes = read_file_bytes(path);
   EXPECT_EQ((bytes[8] | bytes[9] << 8) + 10, 128);  // header padded to a multiple of 64 bytes
+}
+
+TEST(RawTable, FamesOwnTableFileIsRecognisedByItsHeader) {
+  const Signature sig{3, 4, false, true};
+  ProductTable t = ProductTable::exact(sig);
+  t.raw(5, 9) -= 2;
+  const std::string path = testing::TempDir() + "/fames_table_import_own.tbl";
+  write_table_file(t, path);
+  EXPECT_EQ(import_table_file(path, TableImportOptions{}), t);  // signature from the header
 }
 
 }  // namespace

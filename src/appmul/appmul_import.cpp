@@ -1,0 +1,75 @@
+#include "appmul/appmul_import.h"
+
+#include <filesystem>
+
+#include "appmul/blif.h"
+#include "appmul/simulate.h"
+#include "util/error.h"
+
+namespace fames {
+namespace {
+
+std::string lower_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+// A circuit's operand widths come from its ports; --bits, when given, must agree.
+void check_circuit_widths(const Netlist& n, const MultiplierImportOptions& o, const std::string& path) {
+  if (o.bw == 0 && o.ba == 0) return;
+  const Signature& s = n.signature();
+  if (s.bw != o.bw || s.ba != o.ba)
+    fail("{}: the circuit multiplies {}-bit weights by {}-bit activations, but --bits says {}x{}", path, s.bw,
+         s.ba, o.bw, o.ba);
+}
+
+}  // namespace
+
+bool is_importable_file(const std::string& path) {
+  const std::string ext = lower_extension(path);
+  return ext == ".v" || ext == ".blif" || is_table_file(path);
+}
+
+ImportedMultiplier import_multiplier(const std::string& path, const MultiplierImportOptions& o) {
+  ImportedMultiplier m;
+  m.name = std::filesystem::path(path).stem().string();
+  const std::string ext = lower_extension(path);
+  if (ext == ".v") {
+    VerilogReadOptions v;
+    v.signed_w = o.signed_w;
+    v.signed_a = o.signed_a;
+    v.a_port = o.a_port;
+    v.b_port = o.b_port;
+    v.out_port = o.out_port;
+    v.top = o.top;
+    m.format = "verilog";
+    m.netlist = read_verilog(path, v);
+  } else if (ext == ".blif") {
+    BlifReadOptions b;
+    b.signed_w = o.signed_w;
+    b.signed_a = o.signed_a;
+    b.a_port = o.a_port;
+    b.b_port = o.b_port;
+    b.out_port = o.out_port;
+    m.format = "blif";
+    m.netlist = read_blif(path, b);
+  } else if (is_table_file(path)) {
+    TableImportOptions t;
+    t.bw = o.bw;
+    t.ba = o.ba;
+    t.signed_w = o.signed_w;
+    t.signed_a = o.signed_a;
+    t.layout = o.layout;
+    m.format = ext == ".npy" ? "npy" : "raw";
+    m.table = import_table_file(path, t);
+    return m;
+  } else {
+    fail("{}: unknown format '{}' (expected .v, .blif, .npy, .bin, .tbl, .u16 or .i16)", path, ext);
+  }
+  check_circuit_widths(*m.netlist, o, path);
+  m.table = simulate_table(*m.netlist);
+  return m;
+}
+
+}  // namespace fames
