@@ -16,12 +16,13 @@ std::string lower_extension(const std::string& path) {
 }
 
 // A circuit's operand widths come from its ports; --bits, when given, must agree.
-void check_circuit_widths(const Netlist& n, const MultiplierImportOptions& o, const std::string& path) {
+void check_circuit_widths(const Netlist& n, const MultiplierImportOptions& o,
+                          const std::string& path) {
   if (o.bw == 0 && o.ba == 0) return;
   const Signature& s = n.signature();
   if (s.bw != o.bw || s.ba != o.ba)
-    fail("{}: the circuit multiplies {}-bit weights by {}-bit activations, but --bits says {}x{}", path, s.bw,
-         s.ba, o.bw, o.ba);
+    fail("{}: the circuit multiplies {}-bit weights by {}-bit activations, but --bits says {}x{}",
+         path, s.bw, s.ba, o.bw, o.ba);
 }
 
 }  // namespace

@@ -25,14 +25,15 @@ struct MultiplierImportOptions {
 };
 
 struct ImportedMultiplier {
-  std::string name;    // the file name without directory and extension
-  std::string format;  // "verilog", "blif", "npy" or "raw"
+  std::string name;                // the file name without directory and extension
+  std::string format;              // "verilog", "blif", "npy" or "raw"
   std::optional<Netlist> netlist;  // empty for tables
   ProductTable table;
 };
 
 // True if the extension is one import_multiplier() reads.
 bool is_importable_file(const std::string& path);
-ImportedMultiplier import_multiplier(const std::string& path, const MultiplierImportOptions& options);
+ImportedMultiplier import_multiplier(const std::string& path,
+                                     const MultiplierImportOptions& options);
 
 }  // namespace fames

@@ -36,8 +36,8 @@ Signature signature_for(int rows_bits, int cols_bits, const TableImportOptions& 
 
 // Moves stored values (rows x cols, row-major) into a ProductTable, transposing for "aw", and
 // checks the values fit a (ba+bw)-bit product.
-ProductTable make_table(const std::vector<int64_t>& stored, const Signature& sig, const std::string& name,
-                        const TableImportOptions& o) {
+ProductTable make_table(const std::vector<int64_t>& stored, const Signature& sig,
+                        const std::string& name, const TableImportOptions& o) {
   ProductTable table(sig);
   const int out_bits = sig.ba + sig.bw;
   const bool is_signed = sig.signed_w || sig.signed_a;
@@ -49,9 +49,11 @@ ProductTable make_table(const std::vector<int64_t>& stored, const Signature& sig
                                                                 : (size_t{a} << sig.bw) | w;
       const int64_t v = stored[index];
       if (v < lo || v > hi)
-        fail("{}: value {} at weight pattern {}, activation pattern {} is outside the range of a {}-bit {} "
-             "product [{}, {}]; check --bits, --signed-w/--signed-a and --layout",
-             name, v, w, a, out_bits, is_signed ? "signed" : "unsigned", lo, hi);
+        fail(
+            "{}: value {} at weight pattern {}, activation pattern {} is outside the range of a "
+            "{}-bit {} "
+            "product [{}, {}]; check --bits, --signed-w/--signed-a and --layout",
+            name, v, w, a, out_bits, is_signed ? "signed" : "unsigned", lo, hi);
       table.raw(w, a) = static_cast<int32_t>(v);
     }
   return table;
@@ -65,7 +67,8 @@ struct NpyHeader {
   std::vector<int64_t> shape;
 };
 
-// The header is a Python dict literal: {'descr': '<i2', 'fortran_order': False, 'shape': (256, 256), }
+// The header is a Python dict literal: {'descr': '<i2', 'fortran_order': False, 'shape': (256,
+// 256), }
 class NpyHeaderParser {
  public:
   NpyHeaderParser(const std::string& text, const std::string& name) : s_(text), name_(name) {}
@@ -99,7 +102,9 @@ class NpyHeaderParser {
   }
 
  private:
-  [[noreturn]] void bad(const std::string& why) const { fail("{}: malformed .npy header: {}", name_, why); }
+  [[noreturn]] void bad(const std::string& why) const {
+    fail("{}: malformed .npy header: {}", name_, why);
+  }
   void skip() {
     while (pos_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[pos_]))) ++pos_;
   }
@@ -176,12 +181,15 @@ class NpyElements {
     const char order = descr[0];
     kind_ = descr[1];
     size_ = std::atoi(descr.c_str() + 2);
-    const bool known = (kind_ == 'i' || kind_ == 'u') ? (size_ == 1 || size_ == 2 || size_ == 4 || size_ == 8)
-                       : kind_ == 'f'                 ? (size_ == 4 || size_ == 8)
-                                                      : false;
+    const bool known = (kind_ == 'i' || kind_ == 'u')
+                           ? (size_ == 1 || size_ == 2 || size_ == 4 || size_ == 8)
+                       : kind_ == 'f' ? (size_ == 4 || size_ == 8)
+                                      : false;
     if (!known || descr.size() != 3)
-      fail("{}: unsupported .npy dtype '{}' (supported: integers i1..i8, u1..u8, floats f4, f8)", name, descr);
-    if (order == '>' && size_ > 1) fail("{}: big-endian .npy data ('{}') is not supported", name, descr);
+      fail("{}: unsupported .npy dtype '{}' (supported: integers i1..i8, u1..u8, floats f4, f8)",
+           name, descr);
+    if (order == '>' && size_ > 1)
+      fail("{}: big-endian .npy data ('{}') is not supported", name, descr);
     if (order != '<' && order != '|' && order != '=' && order != '>')
       fail("{}: unsupported .npy byte order in '{}'", name, descr);
   }
@@ -223,8 +231,8 @@ class NpyElements {
 void check_widths(const Signature& sig, const TableImportOptions& o, const std::string& name) {
   if (o.bw == 0 && o.ba == 0) return;
   if (sig.bw != o.bw || sig.ba != o.ba)
-    fail("{}: the table is for {}x{} (weight x activation) operands but --bits says {}x{}", name, sig.bw,
-         sig.ba, o.bw, o.ba);
+    fail("{}: the table is for {}x{} (weight x activation) operands but --bits says {}x{}", name,
+         sig.bw, sig.ba, o.bw, o.ba);
 }
 
 }  // namespace
@@ -243,9 +251,11 @@ bool is_table_file(const std::string& path) {
 ProductTable import_table_file(const std::string& path, const TableImportOptions& options) {
   const std::string ext = extension_of(path);
   if (ext == ".npy") return parse_npy_table(read_file_bytes(path), path, options);
-  if (!is_table_file(path)) fail("{}: not a table file (expected .npy, .bin, .tbl, .u16 or .i16)", path);
+  if (!is_table_file(path))
+    fail("{}: not a table file (expected .npy, .bin, .tbl, .u16 or .i16)", path);
   const std::vector<unsigned char> bytes = read_file_bytes(path);
-  if (bytes.size() >= sizeof(kTableFileMagic) && std::memcmp(bytes.data(), kTableFileMagic, sizeof(kTableFileMagic)) == 0) {
+  if (bytes.size() >= sizeof(kTableFileMagic) &&
+      std::memcmp(bytes.data(), kTableFileMagic, sizeof(kTableFileMagic)) == 0) {
     // fames' own table file (a library's <name>.tbl): its header carries the signature.
     ProductTable table = read_table_file(path);
     check_widths(table.signature(), options, path);
@@ -255,9 +265,10 @@ ProductTable import_table_file(const std::string& path, const TableImportOptions
   return parse_raw_table(bytes, int16, path, options);
 }
 
-ProductTable parse_raw_table(const std::vector<unsigned char>& bytes, bool int16, const std::string& name,
-                             const TableImportOptions& o) {
-  if (bytes.size() % 2) fail("{}: {} bytes is not a whole number of 16-bit entries", name, bytes.size());
+ProductTable parse_raw_table(const std::vector<unsigned char>& bytes, bool int16,
+                             const std::string& name, const TableImportOptions& o) {
+  if (bytes.size() % 2)
+    fail("{}: {} bytes is not a whole number of 16-bit entries", name, bytes.size());
   const int64_t entries = static_cast<int64_t>(bytes.size() / 2);
   int rows_bits = 8, cols_bits = 8;
   if (o.bw || o.ba) {
@@ -268,8 +279,10 @@ ProductTable parse_raw_table(const std::vector<unsigned char>& bytes, bool int16
   if (entries != expected) {
     if (o.bw || o.ba)
       fail("{}: {} entries, but a {}x{} table has {}", name, entries, o.bw, o.ba, expected);
-    fail("{}: {} entries; without --bits a raw table must be 256 x 256 (65536 entries); pass --bits WxA", name,
-         entries);
+    fail(
+        "{}: {} entries; without --bits a raw table must be 256 x 256 (65536 entries); pass --bits "
+        "WxA",
+        name, entries);
   }
   std::vector<int64_t> stored(static_cast<size_t>(entries));
   for (int64_t i = 0; i < entries; ++i) {
@@ -282,9 +295,11 @@ ProductTable parse_raw_table(const std::vector<unsigned char>& bytes, bool int16
 ProductTable parse_npy_table(const std::vector<unsigned char>& bytes, const std::string& name,
                              const TableImportOptions& o) {
   static const unsigned char magic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  if (bytes.size() < 10 || std::memcmp(bytes.data(), magic, 6) != 0) fail("{}: not a .npy file (bad magic)", name);
+  if (bytes.size() < 10 || std::memcmp(bytes.data(), magic, 6) != 0)
+    fail("{}: not a .npy file (bad magic)", name);
   const int major = bytes[6];
-  if (major < 1 || major > 3) fail("{}: unsupported .npy format version {}.{}", name, major, bytes[7]);
+  if (major < 1 || major > 3)
+    fail("{}: unsupported .npy format version {}.{}", name, major, bytes[7]);
   const size_t len_bytes = major == 1 ? 2 : 4;
   if (bytes.size() < 8 + len_bytes) fail("{}: truncated .npy header", name);
   const size_t header_len = load_le(bytes.data() + 8, static_cast<int>(len_bytes));
@@ -292,7 +307,8 @@ ProductTable parse_npy_table(const std::vector<unsigned char>& bytes, const std:
   if (bytes.size() < data_at) fail("{}: truncated .npy header", name);
   const std::string text(bytes.begin() + 8 + len_bytes, bytes.begin() + data_at);
   const NpyHeader h = NpyHeaderParser(text, name).parse();
-  if (h.shape.size() != 2) fail("{}: the array has {} dimensions; a product table must be 2-D", name, h.shape.size());
+  if (h.shape.size() != 2)
+    fail("{}: the array has {} dimensions; a product table must be 2-D", name, h.shape.size());
   const NpyElements elements(h.descr, bytes.data() + data_at, name);
   const int64_t rows = h.shape[0], cols = h.shape[1];
   const int rows_bits = log2_exact(rows), cols_bits = log2_exact(cols);
@@ -311,8 +327,9 @@ ProductTable parse_npy_table(const std::vector<unsigned char>& bytes, const std:
 
 std::vector<unsigned char> npy_bytes(const ProductTable& table) {
   const Signature& sig = table.signature();
-  std::string header = fmt::format("{{'descr': '<i4', 'fortran_order': False, 'shape': ({}, {}), }}",
-                                   sig.weight_levels(), sig.act_levels());
+  std::string header =
+      fmt::format("{{'descr': '<i4', 'fortran_order': False, 'shape': ({}, {}), }}",
+                  sig.weight_levels(), sig.act_levels());
   // Pad with spaces so the data starts at a multiple of 64 bytes; the header ends with '\n'.
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';

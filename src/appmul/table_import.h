@@ -41,8 +41,8 @@ bool is_table_file(const std::string& path);
 ProductTable import_table_file(const std::string& path, const TableImportOptions& options);
 
 // The parsers behind it; `name` is used in error messages.
-ProductTable parse_raw_table(const std::vector<unsigned char>& bytes, bool int16, const std::string& name,
-                             const TableImportOptions& options);
+ProductTable parse_raw_table(const std::vector<unsigned char>& bytes, bool int16,
+                             const std::string& name, const TableImportOptions& options);
 ProductTable parse_npy_table(const std::vector<unsigned char>& bytes, const std::string& name,
                              const TableImportOptions& options);
 

@@ -10,8 +10,10 @@
 
 namespace fames {
 
-Netlist parse_verilog(const std::string& text, const std::string& file_name, const VerilogReadOptions& options) {
-  return verilog::elaborate_verilog(verilog::parse_verilog_source(text, file_name), file_name, options);
+Netlist parse_verilog(const std::string& text, const std::string& file_name,
+                      const VerilogReadOptions& options) {
+  return verilog::elaborate_verilog(verilog::parse_verilog_source(text, file_name), file_name,
+                                    options);
 }
 
 Netlist read_verilog(const std::string& path, const VerilogReadOptions& options) {
@@ -26,8 +28,9 @@ std::string module_identifier(const std::string& name) {
   for (char c : name) id += std::isalnum(static_cast<unsigned char>(c)) || c == '_' ? c : '_';
   if (id.empty()) return "appmul";
   if (std::isdigit(static_cast<unsigned char>(id[0]))) id = "m_" + id;
-  static const char* const keywords[] = {"module", "input", "output", "wire", "assign", "and", "or",
-                                         "xor", "nand", "nor", "xnor", "not", "buf", "endmodule"};
+  static const char* const keywords[] = {"module", "input", "output", "wire",     "assign",
+                                         "and",    "or",    "xor",    "nand",     "nor",
+                                         "xnor",   "not",   "buf",    "endmodule"};
   for (const char* k : keywords)
     if (id == k) return id + "_m";
   return id;
@@ -56,8 +59,8 @@ void write_verilog(const Netlist& netlist, std::ostream& out, const std::string&
     }
   }
 
-  out << fmt::format("// {}: {} gates, written by fames. A = activation operand ({} bits, {}),\n", name,
-                     gates.size(), sig.ba, sig.signed_a ? "signed" : "unsigned");
+  out << fmt::format("// {}: {} gates, written by fames. A = activation operand ({} bits, {}),\n",
+                     name, gates.size(), sig.ba, sig.signed_a ? "signed" : "unsigned");
   out << fmt::format("// B = weight operand ({} bits, {}), O = product ({} bits{}).\n", sig.bw,
                      sig.signed_w ? "signed" : "unsigned", sig.ba + sig.bw,
                      sig.signed_a || sig.signed_w ? ", two's complement" : "");
@@ -67,7 +70,8 @@ void write_verilog(const Netlist& netlist, std::ostream& out, const std::string&
   out << fmt::format("  output [{}:0] O;\n", sig.ba + sig.bw - 1);
   for (size_t i = 0; i < gates.size(); i += 16) {
     out << "  wire ";
-    for (size_t j = i; j < std::min(gates.size(), i + 16); ++j) out << (j > i ? ", " : "") << ref[gates[j]];
+    for (size_t j = i; j < std::min(gates.size(), i + 16); ++j)
+      out << (j > i ? ", " : "") << ref[gates[j]];
     out << ";\n";
   }
   for (int32_t id : gates) {
@@ -79,19 +83,35 @@ void write_verilog(const Netlist& netlist, std::ostream& out, const std::string&
       case GateType::kBuf:  // a primitive, so that reading it back keeps the buffer gate
         out << "  buf (" << ref[id] << ", " << a << ");\n";
         continue;
-      case GateType::kNot: rhs = "~" + a; break;
-      case GateType::kAnd: rhs = a + " & " + b; break;
-      case GateType::kOr: rhs = a + " | " + b; break;
-      case GateType::kXor: rhs = a + " ^ " + b; break;
-      case GateType::kNand: rhs = "~(" + a + " & " + b + ")"; break;
-      case GateType::kNor: rhs = "~(" + a + " | " + b + ")"; break;
-      case GateType::kXnor: rhs = "~(" + a + " ^ " + b + ")"; break;
-      default: break;  // inputs and constants are not gates
+      case GateType::kNot:
+        rhs = "~" + a;
+        break;
+      case GateType::kAnd:
+        rhs = a + " & " + b;
+        break;
+      case GateType::kOr:
+        rhs = a + " | " + b;
+        break;
+      case GateType::kXor:
+        rhs = a + " ^ " + b;
+        break;
+      case GateType::kNand:
+        rhs = "~(" + a + " & " + b + ")";
+        break;
+      case GateType::kNor:
+        rhs = "~(" + a + " | " + b + ")";
+        break;
+      case GateType::kXnor:
+        rhs = "~(" + a + " ^ " + b + ")";
+        break;
+      default:
+        break;  // inputs and constants are not gates
     }
     out << "  assign " << ref[id] << " = " << rhs << ";\n";
   }
   const std::vector<int32_t>& outputs = netlist.outputs();
-  for (size_t k = 0; k < outputs.size(); ++k) out << fmt::format("  assign O[{}] = {};\n", k, ref[outputs[k]]);
+  for (size_t k = 0; k < outputs.size(); ++k)
+    out << fmt::format("  assign O[{}] = {};\n", k, ref[outputs[k]]);
   out << "endmodule\n";
 }
 
@@ -101,7 +121,8 @@ std::string to_verilog(const Netlist& netlist, const std::string& module_name) {
   return s.str();
 }
 
-void write_verilog_file(const Netlist& netlist, const std::string& path, const std::string& module_name) {
+void write_verilog_file(const Netlist& netlist, const std::string& path,
+                        const std::string& module_name) {
   write_file_atomic(path, [&](std::ostream& out) { write_verilog(netlist, out, module_name); });
 }
 

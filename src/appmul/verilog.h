@@ -10,10 +10,10 @@
 // the built-in cell of the same name). Everything maps to 2-input Netlist gates.
 //
 // The top module is the one no other module instantiates (or VerilogReadOptions::top). Its input
-// ports are the operands: A (activation) = the first input port or `a_port`, B (weight) = the second
-// or `b_port`; both 1..8 bits. Other inputs are allowed only if no output depends on them. The output
-// is the only output port (or `out_port`) and must have ba + bw bits. An operand is signed when its
-// option says so or its port is declared `signed`.
+// ports are the operands: A (activation) = the first input port or `a_port`, B (weight) = the
+// second or `b_port`; both 1..8 bits. Other inputs are allowed only if no output depends on them.
+// The output is the only output port (or `out_port`) and must have ba + bw bits. An operand is
+// signed when its option says so or its port is declared `signed`.
 //
 // Errors (all fames::Error, "FILE:LINE: sentence"): syntax errors, undeclared or out-of-range
 // selects, unknown cells, a wire driven twice, an output bit or used wire without a driver, a
@@ -27,10 +27,10 @@
 namespace fames {
 
 struct VerilogReadOptions {
-  std::string top;       // top module name; empty = the module no other module instantiates
-  std::string a_port;    // activation operand port; empty = first input port
-  std::string b_port;    // weight operand port; empty = second input port
-  std::string out_port;  // product port; empty = the only output port
+  std::string top;        // top module name; empty = the module no other module instantiates
+  std::string a_port;     // activation operand port; empty = first input port
+  std::string b_port;     // weight operand port; empty = second input port
+  std::string out_port;   // product port; empty = the only output port
   bool signed_w = false;  // weight operand B is two's complement
   bool signed_a = false;  // activation operand A is two's complement
 };

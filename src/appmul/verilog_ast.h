@@ -1,6 +1,7 @@
 // Internal to the Verilog reader (verilog.h): the syntax tree of the structural subset it accepts.
-// parse_verilog_source() builds it (verilog_parser.cpp); elaborate_verilog() flattens the top module
-// into a Netlist (verilog_elaborate.cpp). Every node keeps its source line for error messages.
+// parse_verilog_source() builds it (verilog_parser.cpp); elaborate_verilog() flattens the top
+// module into a Netlist (verilog_elaborate.cpp). Every node keeps its source line for error
+// messages.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -24,23 +25,23 @@ template <typename... Args>
 
 struct Expr {
   enum class Kind {
-    kIdent,    // name
-    kSelect,   // name[first] (bit), name[first:second], name[first +: second], name[first -: second]
-    kNumber,   // bits
-    kConcat,   // {args...}, MSB part first as written
-    kRepeat,   // {count{args...}}
-    kUnary,    // op args[0]: "~" "!" "&" "|" "^" "~&" "~|" "~^"
-    kBinary,   // args[0] op args[1]: "&" "|" "^" "~^" "&&" "||"
+    kIdent,   // name
+    kSelect,  // name[first] (bit), name[first:second], name[first +: second], name[first -: second]
+    kNumber,  // bits
+    kConcat,  // {args...}, MSB part first as written
+    kRepeat,  // {count{args...}}
+    kUnary,   // op args[0]: "~" "!" "&" "|" "^" "~&" "~|" "~^"
+    kBinary,  // args[0] op args[1]: "&" "|" "^" "~^" "&&" "||"
     kTernary,  // args[0] ? args[1] : args[2]
   };
   Kind kind = Kind::kNumber;
   int line = 0;
   std::string name;
-  std::string op;             // kUnary/kBinary operator; kSelect: "" (bit), ":", "+:" or "-:"
+  std::string op;  // kUnary/kBinary operator; kSelect: "" (bit), ":", "+:" or "-:"
   int64_t first = 0, second = 0;
-  std::vector<bool> bits;     // kNumber: value, LSB first; its size is the literal's width
-  bool unsized = false;       // kNumber written without a width: may be truncated silently
-  int64_t count = 0;          // kRepeat
+  std::vector<bool> bits;  // kNumber: value, LSB first; its size is the literal's width
+  bool unsized = false;    // kNumber written without a width: may be truncated silently
+  int64_t count = 0;       // kRepeat
   std::vector<Expr> args;
 };
 

@@ -1,13 +1,13 @@
 #include "appmul/verilog_cells.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cctype>
 #include <map>
 #include <regex>
 #include <set>
-
-#include <fmt/format.h>
 
 namespace fames::verilog {
 namespace {
@@ -22,18 +22,18 @@ std::string upper(std::string s) {
 // Function names as libraries spell them (NanGate, OSU/EvoApprox, TSMC-style, sky130, ASAP7).
 const std::map<std::string, Kind>& function_names() {
   static const std::map<std::string, Kind> names = {
-      {"AND", Kind::kAnd},      {"AN", Kind::kAnd},       {"OR", Kind::kOr},
-      {"NAND", Kind::kNand},    {"ND", Kind::kNand},      {"NOR", Kind::kNor},
-      {"NR", Kind::kNor},       {"XOR", Kind::kXor},      {"XNOR", Kind::kXnor},
-      {"XNR", Kind::kXnor},     {"INV", Kind::kInv},      {"NOT", Kind::kInv},
-      {"CLKINV", Kind::kInv},   {"INVERTER", Kind::kInv}, {"BUF", Kind::kBuf},
-      {"BUFF", Kind::kBuf},     {"CLKBUF", Kind::kBuf},   {"BUFFER", Kind::kBuf},
-      {"AOI", Kind::kAoi},      {"OAI", Kind::kOai},      {"AO", Kind::kAo},
-      {"OA", Kind::kOa},        {"MUX", Kind::kMux2},     {"MX", Kind::kMux2},
+      {"AND", Kind::kAnd},      {"AN", Kind::kAnd},         {"OR", Kind::kOr},
+      {"NAND", Kind::kNand},    {"ND", Kind::kNand},        {"NOR", Kind::kNor},
+      {"NR", Kind::kNor},       {"XOR", Kind::kXor},        {"XNOR", Kind::kXnor},
+      {"XNR", Kind::kXnor},     {"INV", Kind::kInv},        {"NOT", Kind::kInv},
+      {"CLKINV", Kind::kInv},   {"INVERTER", Kind::kInv},   {"BUF", Kind::kBuf},
+      {"BUFF", Kind::kBuf},     {"CLKBUF", Kind::kBuf},     {"BUFFER", Kind::kBuf},
+      {"AOI", Kind::kAoi},      {"OAI", Kind::kOai},        {"AO", Kind::kAo},
+      {"OA", Kind::kOa},        {"MUX", Kind::kMux2},       {"MX", Kind::kMux2},
       {"HA", Kind::kHalfAdder}, {"ADDH", Kind::kHalfAdder}, {"HADD", Kind::kHalfAdder},
       {"FA", Kind::kFullAdder}, {"ADDF", Kind::kFullAdder}, {"FADD", Kind::kFullAdder},
-      {"TIELO", Kind::kTie0},   {"TIEL", Kind::kTie0},    {"TIE0", Kind::kTie0},
-      {"LOGIC0", Kind::kTie0},  {"TIEHI", Kind::kTie1},   {"TIEH", Kind::kTie1},
+      {"TIELO", Kind::kTie0},   {"TIEL", Kind::kTie0},      {"TIE0", Kind::kTie0},
+      {"LOGIC0", Kind::kTie0},  {"TIEHI", Kind::kTie1},     {"TIEH", Kind::kTie1},
       {"TIE1", Kind::kTie1},    {"LOGIC1", Kind::kTie1}};
   return names;
 }
@@ -54,23 +54,33 @@ bool decode_base(const std::string& base, CellFunction* f) {
     return !grouped;  // AOI etc. need their group digits
   }
   size_t digits_at = base.size();
-  while (digits_at > 0 && std::isdigit(static_cast<unsigned char>(base[digits_at - 1]))) --digits_at;
+  while (digits_at > 0 && std::isdigit(static_cast<unsigned char>(base[digits_at - 1])))
+    --digits_at;
   if (digits_at == 0 || digits_at == base.size()) return false;
   const auto it = names.find(base.substr(0, digits_at));
   if (it == names.end()) return false;
   const std::string digits = base.substr(digits_at);
   f->kind = it->second;
   switch (f->kind) {
-    case Kind::kAnd: case Kind::kOr: case Kind::kXor: case Kind::kNand: case Kind::kNor: case Kind::kXnor:
+    case Kind::kAnd:
+    case Kind::kOr:
+    case Kind::kXor:
+    case Kind::kNand:
+    case Kind::kNor:
+    case Kind::kXnor:
       f->inputs = std::stoi(digits);
       return f->inputs >= 2 && f->inputs <= 8;
-    case Kind::kInv: case Kind::kBuf:  // "INV1"? treat trailing digits as a drive strength
+    case Kind::kInv:
+    case Kind::kBuf:  // "INV1"? treat trailing digits as a drive strength
       f->inputs = 1;
       return true;
     case Kind::kMux2:
       f->inputs = 3;
       return digits == "2" || digits == "21";
-    case Kind::kAoi: case Kind::kOai: case Kind::kAo: case Kind::kOa:
+    case Kind::kAoi:
+    case Kind::kOai:
+    case Kind::kAo:
+    case Kind::kOa:
       f->groups.clear();
       f->inputs = 0;
       for (char d : digits) {
@@ -92,7 +102,9 @@ std::pair<std::string, int> split_pin(const std::string& pin) {
   return {pin.substr(0, at), std::stoi(pin.substr(at))};
 }
 
-bool natural_less(const std::string& a, const std::string& b) { return split_pin(a) < split_pin(b); }
+bool natural_less(const std::string& a, const std::string& b) {
+  return split_pin(a) < split_pin(b);
+}
 
 bool in(const std::string& name, std::initializer_list<const char*> set) {
   for (const char* s : set)
@@ -108,7 +120,9 @@ int32_t reduce(GateType type, const std::vector<int32_t>& xs, GateSink& sink) {
 
 }  // namespace
 
-int CellFunction::outputs() const { return kind == Kind::kHalfAdder || kind == Kind::kFullAdder ? 2 : 1; }
+int CellFunction::outputs() const {
+  return kind == Kind::kHalfAdder || kind == Kind::kFullAdder ? 2 : 1;
+}
 
 bool lookup_cell(const std::string& cell_name, CellFunction* function) {
   std::string name = upper(cell_name);
@@ -117,7 +131,8 @@ bool lookup_cell(const std::string& cell_name, CellFunction* function) {
   // each with a drive-strength suffix removed (X1, X2, XP33, X1P5, D1).
   static const std::regex drive(R"(^(.*?[A-Z0-9])(X\d+(P\d+)?|XP\d+|D\d+)$)");
   std::vector<std::string> candidates = {name};
-  if (const size_t us = name.find('_'); us != std::string::npos && us > 0) candidates.push_back(name.substr(0, us));
+  if (const size_t us = name.find('_'); us != std::string::npos && us > 0)
+    candidates.push_back(name.substr(0, us));
   for (size_t i = 0, n = candidates.size(); i < n; ++i) {
     std::smatch m;
     if (std::regex_match(candidates[i], m, drive)) candidates.push_back(m[1]);
@@ -163,7 +178,8 @@ std::string order_named_pins(const CellFunction& f, const std::vector<std::strin
     }
   }
   if (adder) {
-    if (carry < 0 || sum < 0) return "an adder needs a carry pin (CO/COUT/YC) and a sum pin (S/SUM/YS)";
+    if (carry < 0 || sum < 0)
+      return "an adder needs a carry pin (CO/COUT/YC) and a sum pin (S/SUM/YS)";
     *outputs = {carry, sum};
   } else if (outputs->empty()) {
     return "no output pin (expected one of Y, Z, ZN, X, O, OUT, Q, QN)";
@@ -174,8 +190,9 @@ std::string order_named_pins(const CellFunction& f, const std::vector<std::strin
   if (f.inputs != 0 && static_cast<int>(in_pins.size()) != expected)
     return fmt::format("it expects {} input pins, {} are connected", expected, in_pins.size());
   if (f.kind == Kind::kMux2) {
-    auto sel = std::find_if(in_pins.begin(), in_pins.end(),
-                            [&](int i) { return in(names[i], {"S", "S0", "SEL", "SL", "SE"}); });
+    auto sel = std::find_if(in_pins.begin(), in_pins.end(), [&](int i) {
+      return in(names[i], {"S", "S0", "SEL", "SL", "SE"});
+    });
     if (sel == in_pins.end()) return "a multiplexer needs a select pin (S, S0 or SEL)";
     const int s = *sel;
     in_pins.erase(sel);
@@ -223,18 +240,29 @@ int32_t build_primitive(GateType type, const std::vector<int32_t>& inputs, GateS
   return sink.gate(type, reduce(base, head, sink), inputs.back());
 }
 
-std::vector<int32_t> build_cell(const CellFunction& f, const std::vector<int32_t>& in, GateSink& sink) {
+std::vector<int32_t> build_cell(const CellFunction& f, const std::vector<int32_t>& in,
+                                GateSink& sink) {
   switch (f.kind) {
-    case Kind::kAnd: return {build_primitive(GateType::kAnd, in, sink)};
-    case Kind::kOr: return {build_primitive(GateType::kOr, in, sink)};
-    case Kind::kXor: return {build_primitive(GateType::kXor, in, sink)};
-    case Kind::kNand: return {build_primitive(GateType::kNand, in, sink)};
-    case Kind::kNor: return {build_primitive(GateType::kNor, in, sink)};
-    case Kind::kXnor: return {build_primitive(GateType::kXnor, in, sink)};
-    case Kind::kInv: return {sink.gate(GateType::kNot, in[0])};
-    case Kind::kBuf: return {sink.gate(GateType::kBuf, in[0])};
-    case Kind::kTie0: return {sink.constant(false)};
-    case Kind::kTie1: return {sink.constant(true)};
+    case Kind::kAnd:
+      return {build_primitive(GateType::kAnd, in, sink)};
+    case Kind::kOr:
+      return {build_primitive(GateType::kOr, in, sink)};
+    case Kind::kXor:
+      return {build_primitive(GateType::kXor, in, sink)};
+    case Kind::kNand:
+      return {build_primitive(GateType::kNand, in, sink)};
+    case Kind::kNor:
+      return {build_primitive(GateType::kNor, in, sink)};
+    case Kind::kXnor:
+      return {build_primitive(GateType::kXnor, in, sink)};
+    case Kind::kInv:
+      return {sink.gate(GateType::kNot, in[0])};
+    case Kind::kBuf:
+      return {sink.gate(GateType::kBuf, in[0])};
+    case Kind::kTie0:
+      return {sink.constant(false)};
+    case Kind::kTie1:
+      return {sink.constant(true)};
     case Kind::kMux2: {  // S ? data1 : data0
       const int32_t not_s = sink.gate(GateType::kNot, in[2]);
       return {sink.gate(GateType::kOr, sink.gate(GateType::kAnd, in[0], not_s),
@@ -248,7 +276,10 @@ std::vector<int32_t> build_cell(const CellFunction& f, const std::vector<int32_t
                                       sink.gate(GateType::kAnd, half, in[2]));
       return {carry, sink.gate(GateType::kXor, half, in[2])};
     }
-    case Kind::kAoi: case Kind::kOai: case Kind::kAo: case Kind::kOa: {
+    case Kind::kAoi:
+    case Kind::kOai:
+    case Kind::kAo:
+    case Kind::kOa: {
       // AO*: OR of ANDed groups; OA*: AND of ORed groups; the I forms invert the result.
       const bool and_inside = f.kind == Kind::kAoi || f.kind == Kind::kAo;
       const bool invert = f.kind == Kind::kAoi || f.kind == Kind::kOai;

@@ -12,8 +12,25 @@
 namespace fames::verilog {
 
 struct CellFunction {
-  enum class Kind { kAnd, kOr, kXor, kNand, kNor, kXnor, kInv, kBuf, kAoi, kOai, kAo, kOa, kMux2,
-                    kHalfAdder, kFullAdder, kTie0, kTie1 };
+  enum class Kind {
+    kAnd,
+    kOr,
+    kXor,
+    kNand,
+    kNor,
+    kXnor,
+    kInv,
+    kBuf,
+    kAoi,
+    kOai,
+    kAo,
+    kOa,
+    kMux2,
+    kHalfAdder,
+    kFullAdder,
+    kTie0,
+    kTie1
+  };
   Kind kind = Kind::kAnd;
   // Number of inputs; 0 = as many as connected (a name without a digit, e.g. "AND").
   int inputs = 0;
@@ -34,8 +51,8 @@ class GateSink {
 };
 
 // Builds the cell's outputs from its inputs, both in canonical order: inputs as the name's groups
-// read (AOI21: the two AND inputs, then the OR input; MUX2: data0, data1, select; adders: a, b[, c]),
-// outputs carry then sum for adders. REQUIRES: inputs.size() matches the function.
+// read (AOI21: the two AND inputs, then the OR input; MUX2: data0, data1, select; adders: a, b[,
+// c]), outputs carry then sum for adders. REQUIRES: inputs.size() matches the function.
 std::vector<int32_t> build_cell(const CellFunction& function, const std::vector<int32_t>& inputs,
                                 GateSink& sink);
 
@@ -45,6 +62,7 @@ std::string order_named_pins(const CellFunction& function, const std::vector<std
                              std::vector<int>* inputs, std::vector<int>* outputs);
 
 // Builds a Verilog gate primitive (and, nand, or, nor, xor, xnor) over n >= 1 inputs.
-int32_t build_primitive(GateType two_input_type, const std::vector<int32_t>& inputs, GateSink& sink);
+int32_t build_primitive(GateType two_input_type, const std::vector<int32_t>& inputs,
+                        GateSink& sink);
 
 }  // namespace fames::verilog

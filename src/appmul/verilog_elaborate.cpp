@@ -45,7 +45,8 @@ enum Operand : int32_t { kOperandA = 0, kOperandB = 1, kOtherInput = 2 };
 
 class Elaborator : public GateSink {
  public:
-  Elaborator(const std::vector<Module>& modules, const std::string& file, const VerilogReadOptions& options)
+  Elaborator(const std::vector<Module>& modules, const std::string& file,
+             const VerilogReadOptions& options)
       : modules_(modules), file_(file), options_(options) {
     for (const Module& m : modules) {
       if (by_name_.count(m.name)) fail_at(file_, m.line, "module '{}' is defined twice", m.name);
@@ -120,7 +121,8 @@ class Elaborator : public GateSink {
 const Module& Elaborator::top_module() const {
   if (!options_.top.empty()) {
     auto it = by_name_.find(options_.top);
-    if (it == by_name_.end()) fail("{}: no module named '{}' (the top module asked for)", file_, options_.top);
+    if (it == by_name_.end())
+      fail("{}: no module named '{}' (the top module asked for)", file_, options_.top);
     return *it->second;
   }
   std::set<std::string> instantiated;
@@ -130,7 +132,8 @@ const Module& Elaborator::top_module() const {
   for (const Module& m : modules_)
     if (!instantiated.count(m.name)) tops.push_back(&m);
   if (tops.size() == 1) return *tops[0];
-  if (tops.empty()) fail("{}: every module is instantiated by another; the hierarchy is recursive", file_);
+  if (tops.empty())
+    fail("{}: every module is instantiated by another; the hierarchy is recursive", file_);
   std::string names;
   for (const Module* m : tops) names += (names.empty() ? "" : ", ") + m->name;
   fail("{}: several top-level modules ({}); choose one with --top", file_, names);
@@ -145,7 +148,8 @@ Scope Elaborator::declare(const Module& m, const std::string& prefix) {
       s.name = d.name;
       s.line = d.line;
     } else if (d.has_range && s.has_range && (d.msb != s.msb || d.lsb != s.lsb)) {
-      fail_at(file_, d.line, "'{}' is declared again with a different range (first at line {})", d.name, s.line);
+      fail_at(file_, d.line, "'{}' is declared again with a different range (first at line {})",
+              d.name, s.line);
     }
     if (d.direction != Direction::kNone) {
       if (s.direction != Direction::kNone && s.direction != d.direction)
@@ -160,7 +164,8 @@ Scope Elaborator::declare(const Module& m, const std::string& prefix) {
     if (width > (1 << 20)) fail_at(file_, s.line, "'{}' is too wide ({} bits)", name, width);
     for (int64_t p = 0; p < width; ++p) {
       const int64_t index = !s.has_range ? 0 : s.msb >= s.lsb ? s.lsb + p : s.lsb - p;
-      s.bits.push_back(add_net(prefix + (s.has_range ? fmt::format("{}[{}]", name, index) : name), s.line));
+      s.bits.push_back(
+          add_net(prefix + (s.has_range ? fmt::format("{}[{}]", name, index) : name), s.line));
     }
   }
   for (const NetDecl& d : m.decls)
@@ -169,12 +174,14 @@ Scope Elaborator::declare(const Module& m, const std::string& prefix) {
   for (const std::string& port : m.ports) {
     auto it = scope.find(port);
     if (it == scope.end() || it->second.direction == Direction::kNone)
-      fail_at(file_, m.line, "port '{}' of module '{}' has no input/output declaration", port, m.name);
+      fail_at(file_, m.line, "port '{}' of module '{}' has no input/output declaration", port,
+              m.name);
   }
   for (const auto& [name, s] : scope)
     if (s.direction != Direction::kNone &&
         std::find(m.ports.begin(), m.ports.end(), name) == m.ports.end())
-      fail_at(file_, s.line, "'{}' is declared as a port but is not in module '{}''s port list", name, m.name);
+      fail_at(file_, s.line, "'{}' is declared as a port but is not in module '{}''s port list",
+              name, m.name);
   return scope;
 }
 
@@ -204,7 +211,9 @@ std::vector<int32_t> Elaborator::select_positions(const Signal& s, const Expr& e
     positions.push_back(position(e.first));
   } else if (e.op == ":") {
     const int32_t a = position(e.first), b = position(e.second);
-    if (a < b) fail_at(file_, e.line, "part select [{}:{}] runs against the direction of '{}'", e.first, e.second, s.name);
+    if (a < b)
+      fail_at(file_, e.line, "part select [{}:{}] runs against the direction of '{}'", e.first,
+              e.second, s.name);
     for (int32_t p = b; p <= a; ++p) positions.push_back(p);
   } else {
     if (e.second < 1) fail_at(file_, e.line, "indexed part select width must be positive");
@@ -218,33 +227,45 @@ std::vector<int32_t> Elaborator::select_positions(const Signal& s, const Expr& e
 // The width an expression has on its own (Verilog's self-determined width).
 int64_t Elaborator::self_width(const Expr& e, Scope& scope) {
   switch (e.kind) {
-    case Expr::Kind::kIdent: return static_cast<int64_t>(lookup(scope, e.name, e.line).bits.size());
-    case Expr::Kind::kSelect: return static_cast<int64_t>(select_positions(lookup(scope, e.name, e.line), e).size());
-    case Expr::Kind::kNumber: return static_cast<int64_t>(e.bits.size());
+    case Expr::Kind::kIdent:
+      return static_cast<int64_t>(lookup(scope, e.name, e.line).bits.size());
+    case Expr::Kind::kSelect:
+      return static_cast<int64_t>(select_positions(lookup(scope, e.name, e.line), e).size());
+    case Expr::Kind::kNumber:
+      return static_cast<int64_t>(e.bits.size());
     case Expr::Kind::kConcat:
     case Expr::Kind::kRepeat: {
       int64_t w = 0;
       for (const Expr& a : e.args) w += self_width(a, scope);
       return e.kind == Expr::Kind::kRepeat ? w * e.count : w;
     }
-    case Expr::Kind::kUnary: return e.op == "~" ? self_width(e.args[0], scope) : 1;
+    case Expr::Kind::kUnary:
+      return e.op == "~" ? self_width(e.args[0], scope) : 1;
     case Expr::Kind::kBinary:
       if (e.op == "&&" || e.op == "||") return 1;
       return std::max(self_width(e.args[0], scope), self_width(e.args[1], scope));
-    case Expr::Kind::kTernary: return std::max(self_width(e.args[1], scope), self_width(e.args[2], scope));
+    case Expr::Kind::kTernary:
+      return std::max(self_width(e.args[1], scope), self_width(e.args[2], scope));
   }
   return 1;
 }
 
 GateType inverted(GateType t) {
   switch (t) {
-    case GateType::kAnd: return GateType::kNand;
-    case GateType::kNand: return GateType::kAnd;
-    case GateType::kOr: return GateType::kNor;
-    case GateType::kNor: return GateType::kOr;
-    case GateType::kXor: return GateType::kXnor;
-    case GateType::kXnor: return GateType::kXor;
-    default: return t;
+    case GateType::kAnd:
+      return GateType::kNand;
+    case GateType::kNand:
+      return GateType::kAnd;
+    case GateType::kOr:
+      return GateType::kNor;
+    case GateType::kNor:
+      return GateType::kOr;
+    case GateType::kXor:
+      return GateType::kXnor;
+    case GateType::kXnor:
+      return GateType::kXor;
+    default:
+      return t;
   }
 }
 
@@ -261,7 +282,9 @@ std::vector<int32_t> Elaborator::eval(const Expr& e, Scope& scope, size_t width)
   current_line_ = e.line;
   std::vector<int32_t> bits;
   switch (e.kind) {
-    case Expr::Kind::kIdent: bits = lookup(scope, e.name, e.line).bits; break;
+    case Expr::Kind::kIdent:
+      bits = lookup(scope, e.name, e.line).bits;
+      break;
     case Expr::Kind::kSelect: {
       const Signal& s = lookup(scope, e.name, e.line);
       for (int32_t p : select_positions(s, e)) bits.push_back(s.bits[p]);
@@ -287,7 +310,8 @@ std::vector<int32_t> Elaborator::eval(const Expr& e, Scope& scope, size_t width)
         // other reader, so its type can absorb the inversion. Keeps gate counts (and so cost) of
         // netlists written as ~(a op b), our own writer's included.
         const int32_t fresh = static_cast<int32_t>(nodes_.size());
-        const bool fusable = e.args[0].kind == Expr::Kind::kBinary && e.args[0].op != "&&" && e.args[0].op != "||";
+        const bool fusable =
+            e.args[0].kind == Expr::Kind::kBinary && e.args[0].op != "&&" && e.args[0].op != "||";
         for (int32_t b : eval(e.args[0], scope, width)) {
           IrNode& n = nodes_[b];
           if (fusable && b >= fresh && n.net < 0 && fanin_count(n.type) == 2) {
@@ -299,7 +323,8 @@ std::vector<int32_t> Elaborator::eval(const Expr& e, Scope& scope, size_t width)
         }
         break;
       }
-      const std::vector<int32_t> x = eval(e.args[0], scope, static_cast<size_t>(self_width(e.args[0], scope)));
+      const std::vector<int32_t> x =
+          eval(e.args[0], scope, static_cast<size_t>(self_width(e.args[0], scope)));
       current_line_ = e.line;
       GateType type = GateType::kOr;  // "!" and "|" reduce with OR
       if (e.op == "&" || e.op == "~&") type = GateType::kAnd;
@@ -319,8 +344,10 @@ std::vector<int32_t> Elaborator::eval(const Expr& e, Scope& scope, size_t width)
       const size_t w = std::max<size_t>(width, static_cast<size_t>(self_width(e, scope)));
       std::vector<int32_t> l = eval(e.args[0], scope, w), r = eval(e.args[1], scope, w);
       current_line_ = e.line;
-      const GateType type = e.op == "&" ? GateType::kAnd : e.op == "|" ? GateType::kOr
-                          : e.op == "^" ? GateType::kXor : GateType::kXnor;
+      const GateType type = e.op == "&"   ? GateType::kAnd
+                            : e.op == "|" ? GateType::kOr
+                            : e.op == "^" ? GateType::kXor
+                                          : GateType::kXnor;
       for (size_t i = 0; i < w; ++i) bits.push_back(gate(type, l[i], r[i]));
       break;
     }
@@ -331,7 +358,8 @@ std::vector<int32_t> Elaborator::eval(const Expr& e, Scope& scope, size_t width)
       current_line_ = e.line;
       const int32_t not_s = gate(GateType::kNot, s, -1);
       for (size_t i = 0; i < w; ++i)
-        bits.push_back(gate(GateType::kOr, gate(GateType::kAnd, s, t[i]), gate(GateType::kAnd, not_s, f[i])));
+        bits.push_back(
+            gate(GateType::kOr, gate(GateType::kAnd, s, t[i]), gate(GateType::kAnd, not_s, f[i])));
       break;
     }
   }
@@ -348,7 +376,8 @@ int32_t Elaborator::one_bit(const Expr& e, Scope& scope, int line) {
 
 std::vector<int32_t> Elaborator::lvalue(const Expr& e, Scope& scope) {
   switch (e.kind) {
-    case Expr::Kind::kIdent: return lookup(scope, e.name, e.line).bits;
+    case Expr::Kind::kIdent:
+      return lookup(scope, e.name, e.line).bits;
     case Expr::Kind::kSelect: {
       const Signal& s = lookup(scope, e.name, e.line);
       std::vector<int32_t> bits;
@@ -376,16 +405,19 @@ void Elaborator::assign(const std::vector<int32_t>& target, const Expr& rhs, Sco
   const size_t width = target.size();
   std::vector<int32_t> bits = eval(rhs, scope, width);
   if (rhs_width > static_cast<int64_t>(width)) {
-    const bool zero_tail = rhs.kind == Expr::Kind::kNumber &&
-                           std::all_of(bits.begin() + width, bits.end(), [&](int32_t b) { return b == const0_; });
+    const bool zero_tail =
+        rhs.kind == Expr::Kind::kNumber &&
+        std::all_of(bits.begin() + width, bits.end(), [&](int32_t b) { return b == const0_; });
     if (!zero_tail)
-      fail_at(file_, line, "width mismatch: {} bits assigned to {} of {} bits", rhs_width, what, width);
+      fail_at(file_, line, "width mismatch: {} bits assigned to {} of {} bits", rhs_width, what,
+              width);
   }
   for (size_t i = 0; i < width; ++i) drive(target[i], bits[i], line);
 }
 
 void Elaborator::elaborate(const Module& m, Scope& scope, const std::string& prefix, int depth) {
-  if (depth > kMaxDepth) fail_at(file_, m.line, "module '{}' is nested too deeply (recursive instantiation?)", m.name);
+  if (depth > kMaxDepth)
+    fail_at(file_, m.line, "module '{}' is nested too deeply (recursive instantiation?)", m.name);
   for (const Assign& a : m.assigns) {
     const std::vector<int32_t> target = lvalue(a.lhs, scope);
     assign(target, a.rhs, scope, a.line, "the left-hand side");
@@ -393,7 +425,8 @@ void Elaborator::elaborate(const Module& m, Scope& scope, const std::string& pre
   for (const Instance& inst : m.instances) instantiate(inst, scope, prefix, depth);
 }
 
-void Elaborator::instantiate(const Instance& inst, Scope& scope, const std::string& prefix, int depth) {
+void Elaborator::instantiate(const Instance& inst, Scope& scope, const std::string& prefix,
+                             int depth) {
   if (inst.primitive) return instantiate_primitive(inst, scope);
   if (auto it = by_name_.find(inst.cell); it != by_name_.end())
     return instantiate_module(*it->second, inst, scope, prefix, depth);
@@ -413,7 +446,8 @@ void Elaborator::instantiate_module(const Module& child, const Instance& inst, S
   std::set<std::string> seen;
   for (size_t i = 0; i < inst.connections.size(); ++i) {
     const Connection& c = inst.connections[i];
-    if (c.pin.empty() == named) fail_at(file_, c.line, "instance '{}' mixes named and positional connections", inst.name);
+    if (c.pin.empty() == named)
+      fail_at(file_, c.line, "instance '{}' mixes named and positional connections", inst.name);
     const std::string port = named ? c.pin : child.ports[i];
     if (named && std::find(child.ports.begin(), child.ports.end(), port) == child.ports.end())
       fail_at(file_, c.line, "module '{}' has no port '{}'", child.name, port);
@@ -421,12 +455,14 @@ void Elaborator::instantiate_module(const Module& child, const Instance& inst, S
     if (c.empty) continue;
     Signal& p = child_scope.at(port);
     if (p.direction == Direction::kInput) {
-      assign(p.bits, c.expr, scope, c.line, fmt::format("input port '{}' of '{}'", port, inst.name));
+      assign(p.bits, c.expr, scope, c.line,
+             fmt::format("input port '{}' of '{}'", port, inst.name));
     } else {
       const std::vector<int32_t> target = lvalue(c.expr, scope);
       if (target.size() != p.bits.size())
-        fail_at(file_, c.line, "width mismatch: output port '{}' of '{}' has {} bits, connected to {}",
-                port, inst.name, p.bits.size(), target.size());
+        fail_at(file_, c.line,
+                "width mismatch: output port '{}' of '{}' has {} bits, connected to {}", port,
+                inst.name, p.bits.size(), target.size());
       for (size_t b = 0; b < target.size(); ++b) drive(target[b], p.bits[b], c.line);
     }
   }
@@ -437,7 +473,8 @@ void Elaborator::instantiate_module(const Module& child, const Instance& inst, S
 int32_t Elaborator::one_bit_pin(const Connection& c, Scope& scope, const Instance& inst) {
   const int64_t width = self_width(c.expr, scope);
   if (width != 1 && !(c.expr.kind == Expr::Kind::kNumber && c.expr.unsized))
-    fail_at(file_, c.line, "width mismatch: a pin of '{}' ({}) is 1 bit, connected to {} bits", inst.name, inst.cell, width);
+    fail_at(file_, c.line, "width mismatch: a pin of '{}' ({}) is 1 bit, connected to {} bits",
+            inst.name, inst.cell, width);
   return eval(c.expr, scope, 1)[0];
 }
 
@@ -447,20 +484,24 @@ void Elaborator::instantiate_cell(const CellFunction& f, const Instance& inst, S
   if (named) {
     std::vector<std::string> pins;
     for (const Connection& c : inst.connections) {
-      if (c.pin.empty()) fail_at(file_, c.line, "instance '{}' mixes named and positional connections", inst.name);
+      if (c.pin.empty())
+        fail_at(file_, c.line, "instance '{}' mixes named and positional connections", inst.name);
       pins.push_back(c.pin);
     }
     const std::string why = order_named_pins(f, pins, &in_idx, &out_idx);
-    if (!why.empty()) fail_at(file_, inst.line, "cannot map the pins of '{}' ({}): {}", inst.name, inst.cell, why);
+    if (!why.empty())
+      fail_at(file_, inst.line, "cannot map the pins of '{}' ({}): {}", inst.name, inst.cell, why);
   } else {
     const int n = static_cast<int>(inst.connections.size());
     const int n_in = f.inputs < 0 ? 0 : f.inputs == 0 ? n - f.outputs() : f.inputs;
     if (n != n_in + f.outputs())
-      fail_at(file_, inst.line, "cell '{}' ({}) takes {} connections, {} given", inst.name, inst.cell,
-              n_in + f.outputs(), n);
-    for (int i = 0; i < n; ++i) (i < n_in ? in_idx : out_idx).push_back(i);  // inputs first, as cell models list them
+      fail_at(file_, inst.line, "cell '{}' ({}) takes {} connections, {} given", inst.name,
+              inst.cell, n_in + f.outputs(), n);
+    for (int i = 0; i < n; ++i)
+      (i < n_in ? in_idx : out_idx).push_back(i);  // inputs first, as cell models list them
   }
-  if (f.inputs == 0 && in_idx.empty()) fail_at(file_, inst.line, "cell '{}' has no inputs connected", inst.name);
+  if (f.inputs == 0 && in_idx.empty())
+    fail_at(file_, inst.line, "cell '{}' has no inputs connected", inst.name);
   std::vector<int32_t> inputs;
   for (int i : in_idx) {
     const Connection& c = inst.connections[i];
@@ -474,7 +515,8 @@ void Elaborator::instantiate_cell(const CellFunction& f, const Instance& inst, S
     if (c.empty) continue;  // an unused output (e.g. a half adder's carry)
     const std::vector<int32_t> target = lvalue(c.expr, scope);
     if (target.size() != 1)
-      fail_at(file_, c.line, "width mismatch: output pin of '{}' is 1 bit, connected to {} bits", inst.name, target.size());
+      fail_at(file_, c.line, "width mismatch: output pin of '{}' is 1 bit, connected to {} bits",
+              inst.name, target.size());
     drive(target[0], outputs[k], c.line);
   }
 }
@@ -484,21 +526,24 @@ void Elaborator::instantiate_cell(const CellFunction& f, const Instance& inst, S
 void Elaborator::instantiate_primitive(const Instance& inst, Scope& scope) {
   const size_t n = inst.connections.size();
   for (const Connection& c : inst.connections) {
-    if (!c.pin.empty()) fail_at(file_, c.line, "gate primitive '{}' takes positional terminals only", inst.cell);
+    if (!c.pin.empty())
+      fail_at(file_, c.line, "gate primitive '{}' takes positional terminals only", inst.cell);
     if (c.empty) fail_at(file_, c.line, "gate primitive '{}' has an empty terminal", inst.cell);
   }
   const bool single_input = inst.cell == "not" || inst.cell == "buf";
-  if (n < 2) fail_at(file_, inst.line, "gate primitive '{}' needs an output and an input", inst.cell);
+  if (n < 2)
+    fail_at(file_, inst.line, "gate primitive '{}' needs an output and an input", inst.cell);
   std::vector<int32_t> inputs;
   const size_t first_input = single_input ? n - 1 : 1;
-  for (size_t i = first_input; i < n; ++i) inputs.push_back(one_bit_pin(inst.connections[i], scope, inst));
+  for (size_t i = first_input; i < n; ++i)
+    inputs.push_back(one_bit_pin(inst.connections[i], scope, inst));
   current_line_ = inst.line;
   int32_t value;
   if (single_input) {
     value = gate(inst.cell == "not" ? GateType::kNot : GateType::kBuf, inputs[0], -1);
   } else {
     static const std::map<std::string, GateType> types = {
-        {"and", GateType::kAnd}, {"or", GateType::kOr}, {"xor", GateType::kXor},
+        {"and", GateType::kAnd},   {"or", GateType::kOr},   {"xor", GateType::kXor},
         {"nand", GateType::kNand}, {"nor", GateType::kNor}, {"xnor", GateType::kXnor}};
     value = build_primitive(types.at(inst.cell), inputs, *this);
   }
@@ -506,7 +551,8 @@ void Elaborator::instantiate_primitive(const Instance& inst, Scope& scope) {
     const Connection& c = inst.connections[i];
     const std::vector<int32_t> target = lvalue(c.expr, scope);
     if (target.size() != 1)
-      fail_at(file_, c.line, "width mismatch: the output of '{}' is 1 bit, connected to {} bits", inst.cell, target.size());
+      fail_at(file_, c.line, "width mismatch: the output of '{}' is 1 bit, connected to {} bits",
+              inst.cell, target.size());
     drive(target[0], value, c.line);
   }
 }
@@ -517,7 +563,8 @@ Netlist Elaborator::run() {
   std::vector<std::string> inputs, outputs;
   for (const std::string& p : top.ports)
     (scope.at(p).direction == Direction::kInput ? inputs : outputs).push_back(p);
-  const auto pick_input = [&](const std::string& wanted, const char* flag, const std::string& other) {
+  const auto pick_input = [&](const std::string& wanted, const char* flag,
+                              const std::string& other) {
     if (!wanted.empty()) {
       if (std::find(inputs.begin(), inputs.end(), wanted) == inputs.end())
         fail("{}: {} names '{}', but module '{}' has no such input port (inputs: {})", file_, flag,
@@ -526,7 +573,8 @@ Netlist Elaborator::run() {
     }
     for (const std::string& p : inputs)
       if (p != other) return p;
-    fail("{}: module '{}' needs two input ports (the operands), it has {}", file_, top.name, inputs.size());
+    fail("{}: module '{}' needs two input ports (the operands), it has {}", file_, top.name,
+         inputs.size());
   };
   std::string a_port = options_.a_port, b_port = options_.b_port;
   if (!a_port.empty() || b_port.empty()) {
@@ -540,26 +588,31 @@ Netlist Elaborator::run() {
   std::string out_port = options_.out_port;
   if (out_port.empty()) {
     if (outputs.size() != 1)
-      fail("{}: module '{}' has {} output ports; the product must be the only one (or pass --out-port)",
-           file_, top.name, outputs.size());
+      fail(
+          "{}: module '{}' has {} output ports; the product must be the only one (or pass "
+          "--out-port)",
+          file_, top.name, outputs.size());
     out_port = outputs[0];
   } else if (std::find(outputs.begin(), outputs.end(), out_port) == outputs.end()) {
-    fail("{}: --out-port names '{}', but module '{}' has no such output port", file_, out_port, top.name);
+    fail("{}: --out-port names '{}', but module '{}' has no such output port", file_, out_port,
+         top.name);
   }
   const Signal& a = scope.at(a_port);
   const Signal& b = scope.at(b_port);
   const Signal& o = scope.at(out_port);
   for (const Signal* s : {&a, &b})
     if (s->bits.size() > 8)
-      fail_at(file_, s->line, "operand port '{}' has {} bits; fames supports operands of 1..8 bits", s->name, s->bits.size());
+      fail_at(file_, s->line, "operand port '{}' has {} bits; fames supports operands of 1..8 bits",
+              s->name, s->bits.size());
   Signature sig;
   sig.ba = static_cast<int>(a.bits.size());
   sig.bw = static_cast<int>(b.bits.size());
   sig.signed_a = options_.signed_a || a.is_signed;
   sig.signed_w = options_.signed_w || b.is_signed;
   if (static_cast<int>(o.bits.size()) != sig.ba + sig.bw)
-    fail_at(file_, o.line, "width mismatch: output '{}' has {} bits, but a {}x{}-bit product needs {}",
-            o.name, o.bits.size(), sig.ba, sig.bw, sig.ba + sig.bw);
+    fail_at(file_, o.line,
+            "width mismatch: output '{}' has {} bits, but a {}x{}-bit product needs {}", o.name,
+            o.bits.size(), sig.ba, sig.bw, sig.ba + sig.bw);
   for (const std::string& p : inputs) {
     const Signal& s = scope.at(p);
     const int32_t operand = p == a_port ? kOperandA : p == b_port ? kOperandB : kOtherInput;
@@ -575,15 +628,16 @@ Netlist Elaborator::run() {
 
 // Depth-first from the output bits, children before parents, with an explicit stack (netlists
 // have tens of thousands of nodes). A fanin found "in progress" closes a combinational cycle.
-Netlist Elaborator::build(const std::vector<int32_t>& out_bits, const Signal& out_port, Signature sig,
-                          const std::string& name) {
+Netlist Elaborator::build(const std::vector<int32_t>& out_bits, const Signal& out_port,
+                          Signature sig, const std::string& name) {
   Netlist netlist(sig, name);
   enum : uint8_t { kNew, kOpen, kDone };
   std::vector<uint8_t> state(nodes_.size(), kNew);
   std::vector<int32_t> mapped(nodes_.size(), -1);
   const auto line_of = [&](int32_t n) { return nodes_[n].line; };
   const auto describe = [&](int32_t n) {
-    return nodes_[n].net >= 0 ? fmt::format("'{}'", nets_[nodes_[n].net].name) : std::string("this statement");
+    return nodes_[n].net >= 0 ? fmt::format("'{}'", nets_[nodes_[n].net].name)
+                              : std::string("this statement");
   };
   std::vector<int32_t> outputs;
   for (size_t k = 0; k < out_bits.size(); ++k) {
@@ -605,7 +659,8 @@ Netlist Elaborator::build(const std::vector<int32_t>& out_bits, const Signal& ou
         }
         if (node.type == GateType::kInput) {
           if (node.in0 == kOtherInput)
-            fail_at(file_, node.line, "the output depends on input '{}', which is neither operand", nets_[node.net].name);
+            fail_at(file_, node.line, "the output depends on input '{}', which is neither operand",
+                    nets_[node.net].name);
           continue;
         }
         for (int32_t child : {node.in0, node.in1}) {
@@ -626,7 +681,8 @@ Netlist Elaborator::build(const std::vector<int32_t>& out_bits, const Signal& ou
       } else if (node.type == GateType::kConst1) {
         mapped[n] = netlist.const1();
       } else {
-        mapped[n] = netlist.add_gate(node.type, mapped[node.in0], node.in1 < 0 ? -1 : mapped[node.in1]);
+        mapped[n] =
+            netlist.add_gate(node.type, mapped[node.in0], node.in1 < 0 ? -1 : mapped[node.in1]);
       }
       state[n] = kDone;
       stack.pop_back();

@@ -87,13 +87,15 @@ class Lexer {
       t.kind = Token::Kind::kIdent;
       t.escaped = true;
       ++pos_;
-      while (pos_ < s_.size() && !std::isspace(static_cast<unsigned char>(s_[pos_]))) t.text += s_[pos_++];
+      while (pos_ < s_.size() && !std::isspace(static_cast<unsigned char>(s_[pos_])))
+        t.text += s_[pos_++];
     } else if (std::isdigit(static_cast<unsigned char>(c)) || c == '\'') {
       t.kind = Token::Kind::kNumber;
       t.text = number_text();
     } else {
       t.kind = Token::Kind::kSymbol;
-      static const char* const two_char[] = {"~&", "~|", "~^", "^~", "&&", "||", "+:", "-:", "==", "!="};
+      static const char* const two_char[] = {"~&", "~|", "~^", "^~", "&&",
+                                             "||", "+:", "-:", "==", "!="};
       for (const char* op : two_char)
         if (c == op[0] && peek(1) == op[1]) t.text = op;
       if (t.text.empty()) {
@@ -117,10 +119,12 @@ class Lexer {
       text += '\'';
       if (peek() == 's' || peek() == 'S') text += s_[pos_++];
       if (std::string("bBoOdDhH").find(peek()) == std::string::npos || peek() == '\0')
-        fail_at(file_, line_, "malformed number '{}': expected a base b, o, d or h after the quote", text);
+        fail_at(file_, line_, "malformed number '{}': expected a base b, o, d or h after the quote",
+                text);
       text += s_[pos_++];
       while (peek() == ' ' || peek() == '\t') ++pos_;
-      while (std::isxdigit(static_cast<unsigned char>(peek())) || std::string("_xXzZ?").find(peek()) != std::string::npos) {
+      while (std::isxdigit(static_cast<unsigned char>(peek())) ||
+             std::string("_xXzZ?").find(peek()) != std::string::npos) {
         if (peek() == '\0') break;
         text += s_[pos_++];
       }
@@ -159,7 +163,8 @@ Expr number_expr(const Token& t, const std::string& file) {
     e.unsized = true;
   } else {
     width = std::atoi(text.substr(0, quote).c_str());
-    if (width < 1 || width > 4096) fail_at(file, t.line, "number '{}' has an unsupported width", t.text);
+    if (width < 1 || width > 4096)
+      fail_at(file, t.line, "number '{}' has an unsupported width", t.text);
   }
   size_t p = quote + 1;
   if (text[p] == 's' || text[p] == 'S') ++p;
@@ -178,7 +183,8 @@ Expr number_expr(const Token& t, const std::string& file) {
       if (d == 'x' || d == 'z' || d == '?')
         fail_at(file, t.line, "number '{}' has x/z bits; only 0/1 constants are supported", t.text);
       const int v = std::isdigit(static_cast<unsigned char>(d)) ? d - '0' : d - 'a' + 10;
-      if (v >= (1 << bits_per_digit)) fail_at(file, t.line, "bad digit '{}' in number '{}'", *it, t.text);
+      if (v >= (1 << bits_per_digit))
+        fail_at(file, t.line, "bad digit '{}' in number '{}'", *it, t.text);
       for (int b = 0; b < bits_per_digit; ++b) bits.push_back((v >> b) & 1);
     }
   }
@@ -195,7 +201,8 @@ Expr number_expr(const Token& t, const std::string& file) {
 }
 
 const std::set<std::string>& primitive_names() {
-  static const std::set<std::string> names = {"and", "or", "xor", "nand", "nor", "xnor", "not", "buf"};
+  static const std::set<std::string> names = {"and", "or",   "xor", "nand",
+                                              "nor", "xnor", "not", "buf"};
   return names;
 }
 
@@ -219,7 +226,9 @@ class Parser {
  private:
   const Token& cur() const { return t_[i_]; }
   bool at_end() const { return cur().kind == Token::Kind::kEnd; }
-  bool is_symbol(const char* s) const { return cur().kind == Token::Kind::kSymbol && cur().text == s; }
+  bool is_symbol(const char* s) const {
+    return cur().kind == Token::Kind::kSymbol && cur().text == s;
+  }
   bool is_keyword(const char* s) const {
     return cur().kind == Token::Kind::kIdent && !cur().escaped && cur().text == s;
   }
@@ -296,7 +305,8 @@ class Parser {
     if (word == "inout") fail_at(file_, d.line, "inout ports are not supported");
     if (word == "supply0") d.supply = 0;
     if (word == "supply1") d.supply = 1;
-    if (word == "reg") fail_at(file_, d.line, "'reg' is not structural; use wires and assign statements");
+    if (word == "reg")
+      fail_at(file_, d.line, "'reg' is not structural; use wires and assign statements");
     while (accept_keyword("wire") || accept_keyword("tri") || accept_keyword("logic")) {
     }
     if (is_keyword("reg")) fail_here("'reg' is not structural; use wires and assign statements");
@@ -326,7 +336,8 @@ class Parser {
         m.assigns.push_back(std::move(a));
       } while (accept(","));
       expect(";");
-    } else if (cur().kind == Token::Kind::kIdent && !cur().escaped && is_unsupported_keyword(cur().text)) {
+    } else if (cur().kind == Token::Kind::kIdent && !cur().escaped &&
+               is_unsupported_keyword(cur().text)) {
       fail_here("'{}' is not supported in a gate-level netlist", cur().text);
     } else if (cur().kind == Token::Kind::kIdent) {
       instances(m);
@@ -339,8 +350,9 @@ class Parser {
 
   static bool is_unsupported_keyword(const std::string& w) {
     static const std::set<std::string> words = {
-        "always", "initial", "parameter", "localparam", "function", "task", "generate", "genvar",
-        "integer", "real", "specify", "defparam", "always_comb", "always_ff", "module", "begin", "end"};
+        "always",      "initial",   "parameter", "localparam", "function", "task",
+        "generate",    "genvar",    "integer",   "real",       "specify",  "defparam",
+        "always_comb", "always_ff", "module",    "begin",      "end"};
     return words.count(w) != 0;
   }
 
@@ -382,7 +394,8 @@ class Parser {
         if (is_symbol("[")) fail_here("arrays of instances are not supported");
       } else if (!primitive) {
         if (is_symbol("=") || is_symbol("[") || is_symbol("("))
-          fail_here("expected an instance name after '{}' (is a keyword such as 'assign' missing?)", cell);
+          fail_here("expected an instance name after '{}' (is a keyword such as 'assign' missing?)",
+                    cell);
         fail_here("expected an instance name after '{}', found '{}'", cell, cur().text);
       }
       expect("(");
@@ -488,7 +501,8 @@ class Parser {
       for (const std::string& candidate : levels[level])
         if (is_symbol(candidate.c_str())) op = candidate;
       if (op.empty()) break;
-      if (op == "~|" || op == "~&") fail_here("'{}' is a unary reduction operator, not a binary one", op);
+      if (op == "~|" || op == "~&")
+        fail_here("'{}' is a unary reduction operator, not a binary one", op);
       Expr e;
       e.kind = Expr::Kind::kBinary;
       e.line = cur().line;
@@ -500,7 +514,8 @@ class Parser {
     }
     if (is_symbol("+") || is_symbol("-") || is_symbol("*") || is_symbol("<") || is_symbol(">") ||
         is_symbol("==") || is_symbol("!=") || is_symbol("/") || is_symbol("%"))
-      fail_here("operator '{}' is not supported; only gate-level operators (~ & | ^ ?:) are", cur().text);
+      fail_here("operator '{}' is not supported; only gate-level operators (~ & | ^ ?:) are",
+                cur().text);
     return left;
   }
 
@@ -563,7 +578,8 @@ class Parser {
     if (is_symbol("{")) {  // replication {n{...}}
       if (first.kind != Expr::Kind::kNumber) fail_here("a replication count must be a constant");
       e.kind = Expr::Kind::kRepeat;
-      for (size_t b = 0; b < first.bits.size() && b < 40; ++b) e.count |= int64_t{first.bits[b]} << b;
+      for (size_t b = 0; b < first.bits.size() && b < 40; ++b)
+        e.count |= int64_t{first.bits[b]} << b;
       if (e.count < 1 || e.count > 4096) fail_here("replication count {} out of range", e.count);
       Expr inner = concatenation();
       e.args = std::move(inner.args);

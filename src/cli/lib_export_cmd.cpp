@@ -27,8 +27,8 @@ void run_export(const ExportFlags& flags) {
   const AppMul* m = lib.find(flags.name);
   if (!m) fail("{} has no AppMul named '{}'", flags.dir, flags.name);
   if (need_netlist && !m->netlist)
-    fail("AppMul '{}' in {} has no circuit (it came from a table: {}); only --npy can export it", flags.name,
-         flags.dir, m->source);
+    fail("AppMul '{}' in {} has no circuit (it came from a table: {}); only --npy can export it",
+         flags.name, flags.dir, m->source);
   nlohmann::json written = nlohmann::json::object();
   if (!flags.verilog.empty()) {
     write_verilog_file(*m->netlist, flags.verilog, flags.module.empty() ? m->name : flags.module);
@@ -56,8 +56,10 @@ void run_export(const ExportFlags& flags) {
 }
 
 void setup_lib_export(CLI::App& root) {
-  auto& lib = fames::cli::command_group(root, "lib", "Build, inspect, import and export AppMul libraries");
-  auto* cmd = lib.add_subcommand("export", "Write one AppMul as Verilog, BLIF or a .npy product table");
+  auto& lib =
+      fames::cli::command_group(root, "lib", "Build, inspect, import and export AppMul libraries");
+  auto* cmd =
+      lib.add_subcommand("export", "Write one AppMul as Verilog, BLIF or a .npy product table");
   cmd->footer(
       "Verilog is one module of assign statements with ports A (activation), B (weight) and O\n"
       "(product); BLIF as blif.h writes it; .npy is int32 with rows = weights (docs/formats.md).\n"
@@ -65,10 +67,12 @@ void setup_lib_export(CLI::App& root) {
   auto flags = std::make_shared<ExportFlags>();
   cmd->add_option("dir", flags->dir, "Library folder")->required();
   cmd->add_option("name", flags->name, "AppMul name")->required();
-  cmd->add_option("--verilog", flags->verilog, "Write the circuit as structural Verilog to this file");
+  cmd->add_option("--verilog", flags->verilog,
+                  "Write the circuit as structural Verilog to this file");
   cmd->add_option("--blif", flags->blif, "Write the circuit as BLIF to this file");
   cmd->add_option("--npy", flags->npy, "Write the product table as NumPy .npy to this file");
-  cmd->add_option("--module", flags->module, "Module/model name in the written circuit (default: the AppMul name)");
+  cmd->add_option("--module", flags->module,
+                  "Module/model name in the written circuit (default: the AppMul name)");
   cmd->add_flag("--json", flags->json, "Print the AppMul and the files written as JSON");
   cmd->callback([flags] { run_export(*flags); });
 }

@@ -64,7 +64,8 @@ TEST(ImportMultiplier, EachFormatByExtension) {
 }
 
 TEST(ImportMultiplier, BitsMustMatchACircuitAndExtensionsMustBeKnown) {
-  const Netlist circuit = generate_multiplier(Signature{3, 3, false, false}, GeneratorSpec{Family::kExactArray, 0, 0});
+  const Netlist circuit =
+      generate_multiplier(Signature{3, 3, false, false}, GeneratorSpec{Family::kExactArray, 0, 0});
   const std::string path = temp_dir() + "/m33.v";
   write_verilog_file(circuit, path);
   MultiplierImportOptions o;

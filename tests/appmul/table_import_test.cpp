@@ -29,7 +29,8 @@ Bytes raw16(int rows, int cols, const std::function<int(int, int)>& value) {
 }
 
 // A .npy file: header dict as numpy writes it, padded to 64 bytes, then `payload`.
-Bytes npy(const std::string& descr, bool fortran, const std::string& shape, const Bytes& payload, int major = 1) {
+Bytes npy(const std::string& descr, bool fortran, const std::string& shape, const Bytes& payload,
+          int major = 1) {
   std::string dict = "{'descr': '" + descr + "', 'fortran_order': " + (fortran ? "True" : "False") +
                      ", 'shape': " + shape + ", }";
   const size_t prefix = major == 1 ? 10 : 12;
@@ -115,14 +116,17 @@ TEST(NpyTable, IntegerDtypesShapesAndOrders) {
   // Shape (8, 4): 3-bit weights by 2-bit activations, inferred.
   for (const char* descr : {"|u1", "|i1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8"}) {
     const int size = descr[2] - '0';
-    const ProductTable t = parse_npy_table(npy(descr, false, "(8, 4)", elements(8, 4, size, product)), "t.npy", {});
+    const ProductTable t =
+        parse_npy_table(npy(descr, false, "(8, 4)", elements(8, 4, size, product)), "t.npy", {});
     EXPECT_EQ(t, exact) << descr;
   }
   // Fortran order stores column after column.
   const Bytes fortran = elements(4, 8, 2, [&](int c, int r) { return product(r, c); });
   EXPECT_EQ(parse_npy_table(npy("<i2", true, "(8, 4)", fortran), "t.npy", {}), exact);
   // Format 2.0 has a 4-byte header length.
-  EXPECT_EQ(parse_npy_table(npy("<i4", false, "(8, 4)", elements(8, 4, 4, product), 2), "t.npy", {}), exact);
+  EXPECT_EQ(
+      parse_npy_table(npy("<i4", false, "(8, 4)", elements(8, 4, 4, product), 2), "t.npy", {}),
+      exact);
   // "aw": the same data read as activations in rows is a 2-bit-weight by 3-bit-activation table.
   TableImportOptions aw;
   aw.layout = TableLayout::kActivationRows;
@@ -135,23 +139,39 @@ TEST(NpyTable, SignedValuesAndFloats) {
   const auto product = [&](int r, int c) { return sig.w_value(r) * sig.a_value(c); };
   TableImportOptions o;
   o.signed_w = o.signed_a = true;
-  EXPECT_TRUE(parse_npy_table(npy("<i2", false, "(4, 4)", elements(4, 4, 2, product)), "t.npy", o).is_exact());
-  EXPECT_TRUE(parse_npy_table(npy("<f8", false, "(4, 4)", doubles(4, 4, product)), "t.npy", o).is_exact());
-  expect_error([&] { parse_npy_table(npy("<f8", false, "(4, 4)", doubles(4, 4, [](int, int) { return 0.5; })), "t.npy", o); },
-               "not an integer");
+  EXPECT_TRUE(parse_npy_table(npy("<i2", false, "(4, 4)", elements(4, 4, 2, product)), "t.npy", o)
+                  .is_exact());
+  EXPECT_TRUE(
+      parse_npy_table(npy("<f8", false, "(4, 4)", doubles(4, 4, product)), "t.npy", o).is_exact());
+  expect_error(
+      [&] {
+        parse_npy_table(npy("<f8", false, "(4, 4)", doubles(4, 4, [](int, int) { return 0.5; })),
+                        "t.npy", o);
+      },
+      "not an integer");
 }
 
 TEST(NpyTable, ErrorsNameTheFile) {
   const Bytes ok = elements(4, 4, 2, [](int r, int c) { return r * c; });
-  expect_error([&] { parse_npy_table(Bytes{'P', 'K'}, "bad.npy", {}); }, "bad.npy: not a .npy file");
-  expect_error([&] { parse_npy_table(npy("<i2", false, "(16,)", ok), "x.npy", {}); }, "x.npy: the array has 1 dimensions");
-  expect_error([&] { parse_npy_table(npy("<i2", false, "(4, 3)", ok), "x.npy", {}); }, "not 2^bw x 2^ba");
-  expect_error([&] { parse_npy_table(npy(">i2", false, "(4, 4)", ok), "x.npy", {}); }, "big-endian");
-  expect_error([&] { parse_npy_table(npy("<c8", false, "(4, 4)", ok), "x.npy", {}); }, "unsupported .npy dtype");
-  expect_error([&] { parse_npy_table(npy("<i4", false, "(4, 4)", ok), "x.npy", {}); }, "ends before");
+  expect_error(
+      [&] {
+        parse_npy_table(Bytes{'P', 'K'}, "bad.npy", {});
+      },
+      "bad.npy: not a .npy file");
+  expect_error([&] { parse_npy_table(npy("<i2", false, "(16,)", ok), "x.npy", {}); },
+               "x.npy: the array has 1 dimensions");
+  expect_error([&] { parse_npy_table(npy("<i2", false, "(4, 3)", ok), "x.npy", {}); },
+               "not 2^bw x 2^ba");
+  expect_error([&] { parse_npy_table(npy(">i2", false, "(4, 4)", ok), "x.npy", {}); },
+               "big-endian");
+  expect_error([&] { parse_npy_table(npy("<c8", false, "(4, 4)", ok), "x.npy", {}); },
+               "unsupported .npy dtype");
+  expect_error([&] { parse_npy_table(npy("<i4", false, "(4, 4)", ok), "x.npy", {}); },
+               "ends before");
   TableImportOptions bits;
   bits.bw = bits.ba = 3;
-  expect_error([&] { parse_npy_table(npy("<i2", false, "(4, 4)", ok), "x.npy", bits); }, "--bits says 3x3");
+  expect_error([&] { parse_npy_table(npy("<i2", false, "(4, 4)", ok), "x.npy", bits); },
+               "--bits says 3x3");
 }
 
 TEST(NpyTable, WriterOutputReadsBack) {

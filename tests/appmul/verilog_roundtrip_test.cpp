@@ -1,11 +1,11 @@
 // Netlist -> Verilog -> Netlist keeps the product table, the signature and the gate count; and an
-// independent tool (yosys) reads the exported Verilog and synthesizes a circuit with the same table.
+// independent tool (yosys) reads the exported Verilog and synthesizes a circuit with the same
+// table.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "appmul/blif.h"
 #include "appmul/generators.h"
@@ -68,7 +68,8 @@ TEST(VerilogRoundTrip, ConstantsInputsAndEveryGateType) {
 bool have_yosys() { return std::system("command -v yosys > /dev/null 2>&1") == 0; }
 
 // yosys parses our Verilog, synthesizes it and writes BLIF and Verilog; reading either back (BLIF
-// with blif.h, Verilog with our reader, exercising it on yosys' output) must give the original table.
+// with blif.h, Verilog with our reader, exercising it on yosys' output) must give the original
+// table.
 TEST(VerilogRoundTrip, YosysSynthesizesTheExportedVerilogToTheSameTable) {
   if (!have_yosys()) GTEST_SKIP() << "yosys is not on PATH";
   const std::string dir = testing::TempDir() + "/fames_verilog_yosys";
@@ -82,7 +83,8 @@ TEST(VerilogRoundTrip, YosysSynthesizesTheExportedVerilogToTheSameTable) {
     const std::string blif = dir + "/" + original.name() + "_synth.blif";
     write_verilog_file(original, in);
     const std::string cmd = fmt::format(
-        "yosys -q -p 'read_verilog {}; synth -top {}; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; opt_clean; "
+        "yosys -q -p 'read_verilog {}; synth -top {}; abc -g AND,NAND,OR,NOR,XOR,XNOR,MUX; "
+        "opt_clean; "
         "write_verilog -noattr {}; write_blif {}' > {}/yosys.log 2>&1",
         in, original.name(), out, blif, dir);
     ASSERT_EQ(std::system(cmd.c_str()), 0) << read_file(dir + "/yosys.log");

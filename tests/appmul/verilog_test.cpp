@@ -13,7 +13,8 @@ namespace fames {
 namespace {
 
 // The table a circuit with output bits `out(w_raw, a_raw)` must have (read as netlist.h says).
-ProductTable table_from_bits(Signature sig, const std::function<uint32_t(uint32_t w, uint32_t a)>& out) {
+ProductTable table_from_bits(Signature sig,
+                             const std::function<uint32_t(uint32_t w, uint32_t a)>& out) {
   ProductTable t(sig);
   const int width = sig.ba + sig.bw;
   const bool is_signed = sig.signed_w || sig.signed_a;
@@ -21,7 +22,8 @@ ProductTable table_from_bits(Signature sig, const std::function<uint32_t(uint32_
     for (uint32_t a = 0; a < sig.act_levels(); ++a) {
       const uint32_t bits = out(w, a) & ((1u << width) - 1);
       const bool negative = is_signed && (bits >> (width - 1)) & 1;
-      t.raw(w, a) = negative ? static_cast<int32_t>(bits) - (1 << width) : static_cast<int32_t>(bits);
+      t.raw(w, a) =
+          negative ? static_cast<int32_t>(bits) - (1 << width) : static_cast<int32_t>(bits);
     }
   return t;
 }
@@ -80,7 +82,8 @@ TEST(VerilogRead, EvoApproxStyleAssignsGiveExactTable) {
 TEST(VerilogRead, SignednessFromOptionsAndFromSignedPorts) {
   VerilogReadOptions opt;
   opt.signed_w = true;
-  EXPECT_EQ(parse_verilog(kEvoStyle2x2, "fixture.v", opt).signature(), (Signature{2, 2, true, false}));
+  EXPECT_EQ(parse_verilog(kEvoStyle2x2, "fixture.v", opt).signature(),
+            (Signature{2, 2, true, false}));
   const std::string ansi_signed = R"(module m(input signed [2:0] A, input [1:0] B, output [4:0] O);
   assign O = {A[2], A[2], A} & {5{B[0]}};
 endmodule)";
@@ -239,40 +242,59 @@ endmodule)";
 
 TEST(VerilogRead, ErrorsNameTheLine) {
   // Undriven output bit: reported at the output's declaration.
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O[2:0] = A & B;\nendmodule",
-                  3, "O[3] has no driver");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O[2:0] = A & B;\nendmodule",
+      3, "O[3] has no driver");
   // A used wire nobody drives: reported where it is used.
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nwire w;\n\nassign O = {A, B[1], w};\nendmodule",
-                  6, "'w' is used but never driven");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nwire w;\n\nassign O = {A, B[1], "
+      "w};\nendmodule",
+      6, "'w' is used but never driven");
   // Combinational cycle.
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nwire x, y;\nassign x = y & A[0];\n"
-                  "assign y = x | B[0];\nassign O = {A, B[1], x};\nendmodule",
-                  5, "combinational cycle");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nwire x, y;\nassign x = y & A[0];\n"
+      "assign y = x | B[0];\nassign O = {A, B[1], x};\nendmodule",
+      5, "combinational cycle");
   // Unknown cell.
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O[3:1] = 0;\nDFFX1 r (.D(A[0]), .Q(O[0]));\nendmodule",
-                  5, "unknown cell or module 'DFFX1'");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O[3:1] = 0;\nDFFX1 r "
+      "(.D(A[0]), .Q(O[0]));\nendmodule",
+      5, "unknown cell or module 'DFFX1'");
   // Width mismatches: output port, assignment, cell pin.
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [2:0] O;\nassign O = 0;\nendmodule", 3,
-                  "width mismatch");
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = {A, B, A};\nendmodule", 4,
-                  "width mismatch");
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O[3:1] = 0;\nAND2X1 g (.A(A), .B(B[0]), .Y(O[0]));\nendmodule",
-                  5, "width mismatch");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [2:0] O;\nassign O = 0;\nendmodule", 3,
+      "width mismatch");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = {A, B, A};\nendmodule", 4,
+      "width mismatch");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O[3:1] = 0;\nAND2X1 g "
+      "(.A(A), .B(B[0]), .Y(O[0]));\nendmodule",
+      5, "width mismatch");
   // Syntax errors: a missing semicolon, arithmetic, an unterminated comment.
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O\nassign O = 0;\nendmodule", 4, "expected ';'");
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = A + B;\nendmodule", 4,
-                  "operator '+' is not supported");
+  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O\nassign O = 0;\nendmodule",
+                  4, "expected ';'");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = A + B;\nendmodule", 4,
+      "operator '+' is not supported");
   expect_error_at("module m(A, B, O);\n/* open\n\ninput", 2, "unterminated comment");
   // Driven twice, index out of range, x constants.
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = 0;\nassign O[1] = A[0];\nendmodule",
-                  5, "driven twice (also at line 4)");
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = {A[2], B, A[0]};\nendmodule", 4,
-                  "outside 'A'");
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = 4'b10x0;\nendmodule", 4,
-                  "x/z");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = 0;\nassign O[1] = "
+      "A[0];\nendmodule",
+      5, "driven twice (also at line 4)");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = {A[2], B, "
+      "A[0]};\nendmodule",
+      4, "outside 'A'");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = 4'b10x0;\nendmodule", 4,
+      "x/z");
   // A cell's pins that do not fit it.
-  expect_error_at("module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O[3:1] = 0;\n\nNAND3X1 g (.A(A[0]), .B(B[0]), .Y(O[0]));\nendmodule",
-                  6, "expects 3 input pins");
+  expect_error_at(
+      "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O[3:1] = 0;\n\nNAND3X1 g "
+      "(.A(A[0]), .B(B[0]), .Y(O[0]));\nendmodule",
+      6, "expects 3 input pins");
 }
 
 TEST(VerilogRead, PortErrorsNameTheFile) {
@@ -282,11 +304,15 @@ TEST(VerilogRead, PortErrorsNameTheFile) {
     parse_verilog(kEvoStyle2x2, "fixture.v", opt);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("fixture.v: --a-port names 'Q'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("fixture.v: --a-port names 'Q'"), std::string::npos)
+        << e.what();
   }
-  EXPECT_THROW(parse_verilog("module m(A, O); input [1:0] A; output [3:0] O; assign O = 0; endmodule", "f.v"), Error);
-  expect_error_at("module m(A, B, O);\ninput [9:0] A, B;\noutput [19:0] O;\nassign O = 0;\nendmodule", 2,
-                  "1..8 bits");
+  EXPECT_THROW(parse_verilog(
+                   "module m(A, O); input [1:0] A; output [3:0] O; assign O = 0; endmodule", "f.v"),
+               Error);
+  expect_error_at(
+      "module m(A, B, O);\ninput [9:0] A, B;\noutput [19:0] O;\nassign O = 0;\nendmodule", 2,
+      "1..8 bits");
 }
 
 }  // namespace
