@@ -9,10 +9,16 @@
 namespace fames {
 namespace {
 
-std::string lower_extension(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext;
+// The options Verilog and BLIF readers share (verilog.h, blif.h).
+template <typename ReadOptions>
+ReadOptions circuit_options(const MultiplierImportOptions& o) {
+  ReadOptions r;
+  r.signed_w = o.signed_w;
+  r.signed_a = o.signed_a;
+  r.a_port = o.a_port;
+  r.b_port = o.b_port;
+  r.out_port = o.out_port;
+  return r;
 }
 
 // A circuit's operand widths come from its ports; --bits, when given, must agree.
@@ -28,33 +34,22 @@ void check_circuit_widths(const Netlist& n, const MultiplierImportOptions& o,
 }  // namespace
 
 bool is_importable_file(const std::string& path) {
-  const std::string ext = lower_extension(path);
+  const std::string ext = lowercase_extension(path);
   return ext == ".v" || ext == ".blif" || is_table_file(path);
 }
 
 ImportedMultiplier import_multiplier(const std::string& path, const MultiplierImportOptions& o) {
   ImportedMultiplier m;
   m.name = std::filesystem::path(path).stem().string();
-  const std::string ext = lower_extension(path);
+  const std::string ext = lowercase_extension(path);
   if (ext == ".v") {
-    VerilogReadOptions v;
-    v.signed_w = o.signed_w;
-    v.signed_a = o.signed_a;
-    v.a_port = o.a_port;
-    v.b_port = o.b_port;
-    v.out_port = o.out_port;
+    auto v = circuit_options<VerilogReadOptions>(o);
     v.top = o.top;
     m.format = "verilog";
     m.netlist = read_verilog(path, v);
   } else if (ext == ".blif") {
-    BlifReadOptions b;
-    b.signed_w = o.signed_w;
-    b.signed_a = o.signed_a;
-    b.a_port = o.a_port;
-    b.b_port = o.b_port;
-    b.out_port = o.out_port;
     m.format = "blif";
-    m.netlist = read_blif(path, b);
+    m.netlist = read_blif(path, circuit_options<BlifReadOptions>(o));
   } else if (is_table_file(path)) {
     TableImportOptions t;
     t.bw = o.bw;

@@ -12,12 +12,6 @@
 namespace fames {
 namespace {
 
-std::string extension_of(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext;
-}
-
 int log2_exact(int64_t n) {
   for (int bits = 1; bits <= 8; ++bits)
     if (n == (int64_t{1} << bits)) return bits;
@@ -237,6 +231,12 @@ void check_widths(const Signature& sig, const TableImportOptions& o, const std::
 
 }  // namespace
 
+std::string lowercase_extension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
 TableLayout parse_table_layout(const std::string& text) {
   if (text == "wa") return TableLayout::kWeightRows;
   if (text == "aw") return TableLayout::kActivationRows;
@@ -244,12 +244,12 @@ TableLayout parse_table_layout(const std::string& text) {
 }
 
 bool is_table_file(const std::string& path) {
-  const std::string ext = extension_of(path);
+  const std::string ext = lowercase_extension(path);
   return ext == ".npy" || ext == ".bin" || ext == ".tbl" || ext == ".u16" || ext == ".i16";
 }
 
 ProductTable import_table_file(const std::string& path, const TableImportOptions& options) {
-  const std::string ext = extension_of(path);
+  const std::string ext = lowercase_extension(path);
   if (ext == ".npy") return parse_npy_table(read_file_bytes(path), path, options);
   if (!is_table_file(path))
     fail("{}: not a table file (expected .npy, .bin, .tbl, .u16 or .i16)", path);

@@ -35,6 +35,8 @@ struct TableImportOptions {
   TableLayout layout = TableLayout::kWeightRows;
 };
 
+// The file name's extension in lower case, with its dot (".npy"); "" if none.
+std::string lowercase_extension(const std::string& path);
 // True for the extensions import_table_file() understands (.npy .bin .tbl .u16 .i16).
 bool is_table_file(const std::string& path);
 // Reads a raw or .npy table, chosen by extension.
