@@ -6,7 +6,8 @@
 // several uniform (bw, ba) assignments; "speed" = torch time / table time (>= 1 means the emulation
 // is at least as fast as float inference).
 //
-// Usage: emulate_kernels_torch_bench [--reps N] [--batch N] [--layers]   (defaults 5, 256)
+// Usage: emulate_kernels_torch_bench [--reps N] [--batch N] [--layers] [--mixed-only]
+//   defaults: 5 repetitions, batch 256; --layers prints per-layer lines for the uniform runs too.
 #include <omp.h>
 #include <torch/torch.h>
 
@@ -147,13 +148,14 @@ Signature mixed_signature(size_t layer, size_t layers) {
 int main(int argc, char** argv) {
   int reps = 5;
   int64_t batch = 256;
-  bool per_layer_uniform = false;
+  bool per_layer_uniform = false, mixed_only = false;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) reps = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--batch") && i + 1 < argc) batch = std::atoll(argv[++i]);
     else if (!std::strcmp(argv[i], "--layers")) per_layer_uniform = true;
+    else if (!std::strcmp(argv[i], "--mixed-only")) mixed_only = true;
     else {
-      std::fprintf(stderr, "usage: %s [--reps N] [--batch N] [--layers]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--reps N] [--batch N] [--layers] [--mixed-only]\n", argv[0]);
       return 2;
     }
   }
@@ -179,6 +181,7 @@ int main(int argc, char** argv) {
   std::printf("%-47s %9.2f %9.2f %7.2f\n", "TOTAL mixed", 1e3 * sum_table, 1e3 * sum_torch,
               sum_torch / sum_table);
 
+  if (mixed_only) return 0;
   std::printf("\nuniform (bw, ba) on every layer (first layer signed activations):\n");
   std::printf("%-9s %-16s %9s %9s %7s %10s\n", "sig", "kernel", "table ms", "torch ms", "speed",
               "images/s");

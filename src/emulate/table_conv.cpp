@@ -88,26 +88,40 @@ void pad_image(const ConvShape& s, const uint8_t* act, int64_t n, int g, const P
   }
 }
 
-// Copies `rows` rows of `width` taps, the common whole-image stride-1 case, with fixed-size copies
-// for the usual widths (a variable-length memcpy per 8-tap row would cost more than the row).
-template <int kWidth>
+// Copies `rows` rows of `width` taps (every `kStride`-th padded column), the common whole-image
+// case, with fixed-size loops for the usual widths (a variable-length copy per 8-tap row would cost
+// more than the row). Returns false when (width, stride) has no fixed-size version.
+template <int kWidth, int kStride>
 void copy_rows(uint16_t* dst, const uint16_t* src, int64_t rows, int64_t src_stride) {
-  for (int64_t y = 0; y < rows; ++y, dst += kWidth, src += src_stride)
-    std::memcpy(dst, src, kWidth * sizeof(uint16_t));
+  for (int64_t y = 0; y < rows; ++y, dst += kWidth, src += src_stride) {
+    if (kStride == 1) {
+      std::memcpy(dst, src, kWidth * sizeof(uint16_t));
+    } else {
+      for (int i = 0; i < kWidth; ++i) dst[i] = src[i * kStride];
+    }
+  }
 }
-bool copy_whole_rows(uint16_t* dst, const uint16_t* src, int64_t rows, int64_t width, int64_t src_stride) {
+template <int kStride>
+bool copy_rows_of_width(uint16_t* dst, const uint16_t* src, int64_t rows, int64_t width,
+                        int64_t src_stride) {
   switch (width) {
-    case 4: copy_rows<4>(dst, src, rows, src_stride); return true;
-    case 7: copy_rows<7>(dst, src, rows, src_stride); return true;
-    case 8: copy_rows<8>(dst, src, rows, src_stride); return true;
-    case 14: copy_rows<14>(dst, src, rows, src_stride); return true;
-    case 16: copy_rows<16>(dst, src, rows, src_stride); return true;
-    case 28: copy_rows<28>(dst, src, rows, src_stride); return true;
-    case 32: copy_rows<32>(dst, src, rows, src_stride); return true;
-    case 56: copy_rows<56>(dst, src, rows, src_stride); return true;
-    case 64: copy_rows<64>(dst, src, rows, src_stride); return true;
+    case 4: copy_rows<4, kStride>(dst, src, rows, src_stride); return true;
+    case 7: copy_rows<7, kStride>(dst, src, rows, src_stride); return true;
+    case 8: copy_rows<8, kStride>(dst, src, rows, src_stride); return true;
+    case 14: copy_rows<14, kStride>(dst, src, rows, src_stride); return true;
+    case 16: copy_rows<16, kStride>(dst, src, rows, src_stride); return true;
+    case 28: copy_rows<28, kStride>(dst, src, rows, src_stride); return true;
+    case 32: copy_rows<32, kStride>(dst, src, rows, src_stride); return true;
+    case 56: copy_rows<56, kStride>(dst, src, rows, src_stride); return true;
+    case 64: copy_rows<64, kStride>(dst, src, rows, src_stride); return true;
     default: return false;
   }
+}
+bool copy_whole_rows(uint16_t* dst, const uint16_t* src, int64_t rows, int64_t width, int stride,
+                     int64_t src_stride) {
+  if (stride == 1) return copy_rows_of_width<1>(dst, src, rows, width, src_stride);
+  if (stride == 2) return copy_rows_of_width<2>(dst, src, rows, width, src_stride);
+  return false;
 }
 
 // im2col of positions [begin, end) (flattened over n, y, x) of group g into idx[K][ldp].
@@ -126,7 +140,7 @@ void pack_conv(const ConvShape& s, const uint8_t* act, int g, int64_t begin, int
           uint16_t* dst = idx + ((ci * s.kh + ky) * s.kw + kx) * ldp + (p - begin);
           // Output (y, x) reads padded (y * stride_h + ky * dilation_h, x * stride_w + kx * dilation_w).
           const uint16_t* tap = padded.data() + ci * hp * wp + ky * s.dilation_h * wp + kx * s.dilation_w;
-          if (r0 == 0 && r1 == hw && s.stride_w == 1 && copy_whole_rows(dst, tap, oh, ow, s.stride_h * wp))
+          if (r0 == 0 && r1 == hw && copy_whole_rows(dst, tap, oh, ow, s.stride_w, s.stride_h * wp))
             continue;
           for (int64_t r = r0, y = y0, x = x0; r < r1; ++y, x = 0) {
             const int64_t len = std::min(ow - x, r1 - r);

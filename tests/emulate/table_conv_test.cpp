@@ -148,6 +148,8 @@ TEST(TableConv, ShapesMatchRef) {
       conv(2, 3, 33, 31, 5, 3, 1, 1),     // rows of 31 and 33
       conv(3, 5, 7, 7, 6, 3, 1, 1),       // whole 7-wide rows (fixed-size row copies)
       conv(2, 3, 4, 4, 9, 1, 1, 0),       // whole 4-wide rows, 1x1
+      conv(2, 5, 16, 16, 7, 3, 2, 1),     // stride 2 into whole 8-wide rows
+      conv(3, 4, 8, 7, 6, 3, 2, 1),       // stride 2 into whole 4-wide rows
   };
   for (const ConvShape& s : shapes)
     for (int ba : {2, 3, 4, 5, 6, 7, 8}) {
