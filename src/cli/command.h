@@ -30,5 +30,8 @@ const std::string& command_line();
 
 }  // namespace fames::cli
 
-#define FAMES_REGISTER_COMMAND(name, setup) \
-  static const bool fames_command_registered_##setup = ::fames::cli::register_command(name, setup)
+#define FAMES_COMMAND_CONCAT_(a, b) a##b
+#define FAMES_COMMAND_CONCAT(a, b) FAMES_COMMAND_CONCAT_(a, b)
+#define FAMES_REGISTER_COMMAND(name, setup)                                   \
+  static const bool FAMES_COMMAND_CONCAT(fames_command_registered_, __LINE__) = \
+      ::fames::cli::register_command(name, setup)

@@ -1,0 +1,27 @@
+// Options and helpers shared by several subcommands (dataset flags, JSON output).
+#pragma once
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "data/dataset.h"
+
+namespace fames::cli {
+
+struct DataOptions {
+  std::string spec;          // --data; empty = the model's own dataset, else the default
+  std::string split = "test";
+  int64_t limit = 0;         // 0 = all
+  uint64_t seed = 1;
+};
+
+// Adds --data, --split, --limit, --seed to `cmd`. `default_split` is "train" or "test".
+void add_data_options(CLI::App& cmd, DataOptions& options, const std::string& default_split);
+
+// Loads the dataset the options name (fallback spec if --data was not given), applying --limit.
+Dataset load_data(const DataOptions& options, const std::string& fallback_spec = "");
+
+// Prints `value` as indented JSON on stdout.
+void print_json(const nlohmann::json& value);
+
+}  // namespace fames::cli

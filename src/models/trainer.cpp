@@ -1,0 +1,143 @@
+#include "models/trainer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "models/batches.h"
+#include "models/zoo.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace fames::models {
+namespace {
+
+double learning_rate(const TrainOptions& o, double progress_epochs) {
+  if (progress_epochs < o.warmup_epochs) return o.lr * (progress_epochs + 1e-3) / o.warmup_epochs;
+  const double t = (progress_epochs - o.warmup_epochs) / std::max(1, o.epochs - o.warmup_epochs);
+  return 0.5 * o.lr * (1 + std::cos(M_PI * std::min(1.0, t)));
+}
+
+bool no_decay(const std::string& name, const torch::Tensor& p) {
+  return p.dim() <= 1 || name.find("clip") != std::string::npos;
+}
+
+void save_resume(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer, int epoch,
+                 const std::mt19937_64& rng) {
+  torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
+  model.save(model_archive);
+  optimizer.save(optimizer_archive);
+  archive.write("model", model_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("epoch", c10::IValue(static_cast<int64_t>(epoch)));
+  std::ostringstream rng_state;
+  rng_state << rng;
+  archive.write("rng", c10::IValue(rng_state.str()));
+  const std::string temp = temp_path_for(path);
+  archive.save_to(temp);
+  commit_temp_file(temp, path);
+}
+
+int load_resume(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                std::mt19937_64& rng) {
+  torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+  try {
+    archive.load_from(path);
+    archive.read("model", model_archive);
+    archive.read("optimizer", optimizer_archive);
+    model.load(model_archive);
+    optimizer.load(optimizer_archive);
+    c10::IValue epoch, rng_state;
+    archive.read("epoch", epoch);
+    archive.read("rng", rng_state);
+    std::istringstream in(rng_state.toStringRef());
+    in >> rng;
+    return static_cast<int>(epoch.toInt());
+  } catch (const c10::Error& e) {
+    fail("resume state '{}' does not fit this model/options (delete it to start over): {}", path,
+         std::string(e.what_without_backtrace()).substr(0, 160));
+  }
+}
+
+}  // namespace
+
+void train(torch::nn::Module& model, const Dataset& train_set, const TrainOptions& options,
+           const EpochCallback& on_epoch) {
+  if (train_set.size() == 0) fail("training set is empty");
+  use_channels_last(model);
+  std::vector<torch::Tensor> decay, plain;
+  for (const auto& p : model.named_parameters()) (no_decay(p.key(), p.value()) ? plain : decay).push_back(p.value());
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, std::make_unique<torch::optim::SGDOptions>(
+                                 torch::optim::SGDOptions(options.lr).momentum(options.momentum).nesterov(true).weight_decay(options.weight_decay)));
+  groups.emplace_back(plain, std::make_unique<torch::optim::SGDOptions>(
+                                 torch::optim::SGDOptions(options.lr).momentum(options.momentum).nesterov(true)));
+  torch::optim::SGD optimizer(groups, torch::optim::SGDOptions(options.lr));
+
+  std::mt19937_64 rng(options.seed);
+  int first_epoch = 0;
+  if (!options.resume_path.empty() && file_exists(options.resume_path)) {
+    first_epoch = load_resume(options.resume_path, model, optimizer, rng);
+    fmt::print(stderr, "{}: resuming after epoch {} from {}\n", options.label, first_epoch, options.resume_path);
+  }
+  const int64_t n = train_set.size();
+  const int64_t steps = (n + options.batch_size - 1) / options.batch_size;
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int epoch = first_epoch; epoch < options.epochs; ++epoch) {
+    model.train();
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    Progress bar(fmt::format("{} epoch {}/{}", options.label, epoch + 1, options.epochs), n, "img");
+    double loss_sum = 0;
+    int64_t correct = 0, seen = 0;
+    for (int64_t step = 0; step < steps; ++step) {
+      const double lr = learning_rate(options, epoch + static_cast<double>(step) / steps);
+      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+      const int64_t begin = step * options.batch_size, end = std::min(n, begin + options.batch_size);
+      const std::vector<int64_t> idx(order.begin() + begin, order.begin() + end);
+      Batch batch = make_batch(train_set, idx, options.augment, rng);
+      optimizer.zero_grad();
+      torch::Tensor logits = run_model(model, batch.images);
+      torch::Tensor loss = torch::cross_entropy_loss(logits, batch.labels);
+      loss.backward();
+      optimizer.step();
+      const int64_t count = end - begin;
+      loss_sum += loss.item<double>() * count;
+      correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+      seen += count;
+      bar.advance(count, fmt::format("loss {:.3f} acc {:.3f} lr {:.4f}", loss_sum / seen,
+                                     static_cast<double>(correct) / seen, lr));
+    }
+    bar.finish();
+    if (!options.resume_path.empty()) save_resume(options.resume_path, model, optimizer, epoch + 1, rng);
+    if (on_epoch) on_epoch(epoch + 1, loss_sum / seen, static_cast<double>(correct) / seen);
+  }
+}
+
+EvalResult evaluate(torch::nn::Module& model, const Dataset& data, int64_t batch_size, const std::string& label) {
+  torch::NoGradGuard no_grad;
+  use_channels_last(model);
+  model.eval();
+  EvalResult result;
+  double loss_sum = 0;
+  int64_t correct = 0;
+  Progress bar(label, data.size(), "img");
+  for (int64_t begin = 0; begin < data.size(); begin += batch_size) {
+    const int64_t count = std::min(batch_size, data.size() - begin);
+    Batch batch = make_batch(data, begin, count);
+    torch::Tensor logits = run_model(model, batch.images);
+    loss_sum += torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum).item<double>();
+    correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    bar.advance(count);
+  }
+  bar.finish();
+  result.samples = data.size();
+  result.top1 = data.size() ? static_cast<double>(correct) / data.size() : 0.0;
+  result.loss = data.size() ? loss_sum / data.size() : 0.0;
+  return result;
+}
+
+}  // namespace fames::models

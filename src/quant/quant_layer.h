@@ -1,0 +1,98 @@
+// Quantized conv and linear layers: the only layer types the FAMES stages need to know.
+//
+// Every QuantLayer quantizes its INPUT activations (ba bits, unsigned after ReLU or signed where the
+// layer says so) and its weights (bw bits, signed, per output channel), both with learnable clipping
+// values (METHOD.md §1, §4). It can hand out exactly what the hardware computes with:
+//   weight_codes()   integer weight codes, same shape as the weight, as int32
+//   input_codes(x)   integer activation codes of an input batch, as int32
+//   weight_step()    s_w(o) per output channel [O];  act_step()  s_a (scalar tensor)
+//   macs_per_image() multiplications per image (from the last input seen; conv counts padding)
+// and output = s_w(o) * s_a * sum(code products) + bias.
+//
+// Modes: float (quantization off, for full-precision pretraining), fake-quant (training/eval), or
+// emulated, where a ProductTable replaces the multiplier (set_multiplier, see emulate/).
+#pragma once
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "appmul/product_table.h"
+
+namespace fames::quant {
+
+struct ConvGeometry {
+  int64_t kernel = 3, stride = 1, padding = 0, groups = 1;
+};
+
+class QuantLayer : public torch::nn::Module {
+ public:
+  // `out_channels` x `in_channels/groups` x k x k weights (k = 1 and 2-D weight for linear layers).
+  QuantLayer(int64_t in_channels, int64_t out_channels, ConvGeometry geometry, bool is_linear, bool bias,
+             bool signed_input);
+
+  torch::Tensor forward(const torch::Tensor& x);
+
+  // Bits: bw (weights) and ba (activations), each 2..8. Throws fames::Error otherwise.
+  void set_bits(int bw, int ba);
+  int weight_bits() const;
+  int act_bits() const;
+  Signature signature() const;
+  bool signed_input() const { return signed_input_; }
+  bool is_linear() const { return is_linear_; }
+  const ConvGeometry& geometry() const { return geometry_; }
+  int64_t in_channels() const { return in_channels_; }
+  int64_t out_channels() const { return out_channels_; }
+
+  // Quantization on/off (off = plain float layer, for pretraining).
+  void set_quantized(bool on) { quantized_ = on; }
+  bool quantized() const { return quantized_; }
+
+  // Sets the clipping values from data: weights per channel and activations from `sample_input`,
+  // each by a small grid search minimising the quantization MSE.
+  void init_clipping(const torch::Tensor& sample_input);
+  void init_weight_clipping();
+
+  // Integer interface (see file comment).
+  torch::Tensor weight_codes() const;
+  torch::Tensor input_codes(const torch::Tensor& x) const;
+  torch::Tensor weight_step() const;
+  torch::Tensor act_step() const;
+  int64_t macs_per_image() const { return macs_per_image_; }
+  // Output spatial size for an input of size h x w (1 x 1 for linear layers).
+  std::pair<int64_t, int64_t> output_size(int64_t h, int64_t w) const;
+
+  // Emulation: with a table set, forward() computes the layer through it (bit-exact product
+  // table forward, straight-through fake-quant gradient). nullptr restores the exact multiplier.
+  void set_multiplier(std::shared_ptr<const ProductTable> table);
+  const std::shared_ptr<const ProductTable>& multiplier() const { return multiplier_; }
+  // Optional per-output-channel correction added after the table forward (bias correction, §4).
+  void set_output_correction(torch::Tensor correction) { correction_ = std::move(correction); }
+
+  // Learnable parameters.
+  torch::Tensor weight, bias, weight_clip, act_clip;
+  // Buffers saved with the model: [bw, ba] and whether clipping was initialised.
+  torch::Tensor bits, clip_ready;
+
+  // The linear/conv op on given float weights and inputs (used by fake-quant and float paths).
+  torch::Tensor apply(const torch::Tensor& x, const torch::Tensor& w) const;
+
+ private:
+  torch::Tensor fake_quant_input(const torch::Tensor& x) const;
+  torch::Tensor fake_quant_weight() const;
+  torch::Tensor emulated_forward(const torch::Tensor& x);
+
+  int64_t in_channels_, out_channels_;
+  ConvGeometry geometry_;
+  bool is_linear_, signed_input_;
+  bool quantized_ = true;
+  int64_t macs_per_image_ = 0;
+  std::shared_ptr<const ProductTable> multiplier_;
+  torch::Tensor correction_;
+};
+
+// Named quantized layers of a model, in forward order of registration. Names are the module paths
+// ("layer1.0.conv1"), stable across save and load.
+std::vector<std::pair<std::string, std::shared_ptr<QuantLayer>>> quant_layers(torch::nn::Module& model);
+
+}  // namespace fames::quant
