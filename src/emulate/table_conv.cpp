@@ -1,13 +1,12 @@
 // Fast table_conv2d / table_linear: split the output positions into chunks, lay each chunk out as
 // a [K][positions] matrix of encoded activation indices (im2col), run the table GEMM of the chosen
-// kernel on it, and copy the [O][positions] result into place. Chunks run on all OpenMP threads.
-#include <omp.h>
-
+// kernel on it, and copy the [O][positions] result into place. Chunks run on all threads (job_pool.h).
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "emulate/table_conv.h"
+#include "emulate/job_pool.h"
 #include "emulate/table_kernels.h"
 
 namespace fames {
@@ -15,6 +14,8 @@ namespace {
 
 using emulate_detail::GemmArgs;
 using emulate_detail::PreparedTable;
+using emulate_detail::default_job_threads;
+using emulate_detail::run_jobs;
 
 constexpr int64_t kLanes = 32;  // every kernel handles positions in groups of 32
 
@@ -43,28 +44,25 @@ void run_chunks(const PreparedTable& table, int64_t taps, int64_t out_per_group,
                 const uint8_t* weights, int64_t total_positions, int64_t image, int64_t row,
                 const Pack& pack, const Scatter& scatter) {
   if (total_positions <= 0) return;
-  const int threads = omp_get_max_threads();
+  const int threads = default_job_threads();
   const int64_t chunk = chunk_positions(taps, total_positions, image, row, threads);
   const int64_t chunks = ceil_div(total_positions, chunk);
-  const int64_t jobs = chunks * groups;
   const int64_t ldp = round_up(chunk, kLanes);
-#pragma omp parallel num_threads(static_cast<int>(std::min<int64_t>(threads, jobs)))
-  {
-    std::vector<uint16_t> idx(static_cast<size_t>(taps * ldp));
-    std::vector<int32_t> tmp(static_cast<size_t>(out_per_group * ldp));
-    std::vector<uint16_t> scratch;
-#pragma omp for schedule(dynamic)
-    for (int64_t job = 0; job < jobs; ++job) {
-      const int g = static_cast<int>(job % groups);
-      const int64_t begin = job / groups * chunk;
-      const int64_t end = std::min(total_positions, begin + chunk);
-      pack(g, begin, end, idx.data(), ldp, scratch);
-      const GemmArgs args{&table, weights + g * out_per_group * taps, taps, idx.data(), ldp,
-                          taps, end - begin, out_per_group, tmp.data(), ldp};
-      emulate_detail::run_table_gemm(args);
-      scatter(g, begin, end, tmp.data(), ldp);
-    }
-  }
+  run_jobs(chunks * groups, threads, [&](int64_t job) {
+    // Per-thread buffers, kept across calls (the helper threads live as long as the process).
+    thread_local std::vector<uint16_t> idx, scratch;
+    thread_local std::vector<int32_t> tmp;
+    idx.resize(static_cast<size_t>(taps * ldp));
+    tmp.resize(static_cast<size_t>(out_per_group * ldp));
+    const int g = static_cast<int>(job % groups);
+    const int64_t begin = job / groups * chunk;
+    const int64_t end = std::min(total_positions, begin + chunk);
+    pack(g, begin, end, idx.data(), ldp, scratch);
+    const GemmArgs args{&table, weights + g * out_per_group * taps, taps, idx.data(), ldp,
+                        taps, end - begin, out_per_group, tmp.data(), ldp};
+    emulate_detail::run_table_gemm(args);
+    scatter(g, begin, end, tmp.data(), ldp);
+  });
 }
 
 void fill(uint16_t* dst, int64_t count, uint16_t value) { std::fill(dst, dst + count, value); }

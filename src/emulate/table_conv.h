@@ -12,8 +12,9 @@
 //   T[w][0], which an approximate multiplier may make nonzero.
 // - All arrays are dense, row-major (NCHW / OIHW), owned by the caller; outputs are overwritten.
 // - table_conv2d / table_linear use the fastest kernel for the signature on this CPU (see
-//   emulate/simd_level.h to force a level and to ask which kernel ran), use all OpenMP threads, and
+//   emulate/simd_level.h to force a level and to ask which kernel ran), and
 //   produce results bit-identical to the _ref versions, which are the plain-loop definition.
+//   Threads: omp_get_max_threads() (1 when called inside an OpenMP parallel region).
 // - Thread safety: the functions may be called concurrently; they share no mutable state except
 //   the "last kernel" report.
 #pragma once
