@@ -57,9 +57,9 @@ void run_lib_build(const LibBuildArgs& args) {
   std::vector<Signature> sigs;
   for (int bw : widths)
     for (int ba : widths) {
-      sigs.push_back(Signature{bw, ba, true, args.signed_a});
-      // Signed activations for 8x8 always, so a library serves layers whose inputs are signed.
-      if (!args.signed_a && bw == 8 && ba == 8) sigs.push_back(Signature{8, 8, true, true});
+      sigs.push_back(Signature{bw, ba, true, false});
+      // Signed activations for 8x8 always (layers whose inputs are not post-ReLU), else on request.
+      if (args.signed_a || (bw == 8 && ba == 8)) sigs.push_back(Signature{bw, ba, true, true});
     }
   FamilyBuildOptions options;
   options.max_mred = args.max_mred;
@@ -94,7 +94,7 @@ void setup_lib_build(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--out", args->out, "Library folder to write (index.json, .tbl, .blif)")->required();
   cmd->add_flag("--signed-a", args->signed_a,
-                "Signed activations for every signature (default: unsigned, plus a signed 8x8 variant)");
+                "Add signed-activation variants of every signature (default: only of 8x8)");
   cmd->add_option("--max-mred", args->max_mred, "Drop approximate members whose MRED exceeds this")
       ->capture_default_str();
   cmd->add_option("--per-signature", args->per_signature, "At most this many AppMuls per signature")
