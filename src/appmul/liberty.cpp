@@ -135,8 +135,15 @@ class Parser {
       if (is(":")) {
         advance();
         if (tok_.kind != Token::kWord && tok_.kind != Token::kString) error("expected a value after ':'");
-        group.attrs.push_back({name, {tok_.text}, line});
+        // A value may be an expression ("VDD + 0.5"): it runs to ';' or the end of its line.
+        const int value_line = tok_.line;
+        std::string value = tok_.text;
         advance();
+        while ((tok_.kind == Token::kWord || tok_.kind == Token::kString) && tok_.line == value_line) {
+          value += " " + tok_.text;
+          advance();
+        }
+        group.attrs.push_back({name, {value}, line});
         if (is(";")) advance();
       } else if (is("(")) {
         advance();

@@ -117,7 +117,9 @@ std::string liberty_cell(const std::string& name, int inputs, double area, doubl
 std::string liberty_library(const std::string& skip = "") {
   std::string text =
       "/* test library */\nlibrary (test) {\n  nom_voltage : 0.9;\n  capacitive_load_unit (1, pf);\n"
-      "  leakage_power_unit : \"1pW\";\n";
+      "  leakage_power_unit : \"1pW\";\n"
+      "  lu_table_template (tbl) { variable_1 : input_net_transition; index_1 (\"0.1, 0.2\"); }\n"
+      "  input_voltage (default) { vil : 0.0; vomax : VDD + 0.5 ; }\n";
   const std::pair<const char*, int> cells[] = {{"INV_X1", 1},  {"BUF_X2", 1}, {"NAND2_X1", 2}, {"NOR2_X1", 2},
                                                {"AND2_X1", 2}, {"OR2_X1", 2}, {"XOR2_X1", 2},  {"XNOR2_X1", 2}};
   for (auto [name, inputs] : cells)
