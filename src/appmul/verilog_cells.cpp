@@ -68,7 +68,8 @@ bool decode_base(const std::string& base, CellFunction* f) {
     case Kind::kNand:
     case Kind::kNor:
     case Kind::kXnor:
-      f->inputs = std::stoi(digits);
+      if (digits.size() > 1) return false;  // 2..8 inputs
+      f->inputs = digits[0] - '0';
       return f->inputs >= 2 && f->inputs <= 8;
     case Kind::kInv:
     case Kind::kBuf:  // "INV1"? treat trailing digits as a drive strength

@@ -162,7 +162,7 @@ Expr number_expr(const Token& t, const std::string& file) {
   if (quote == 0) {
     e.unsized = true;
   } else {
-    width = std::atoi(text.substr(0, quote).c_str());
+    width = quote > 4 ? 0 : std::atoi(text.substr(0, quote).c_str());
     if (width < 1 || width > 4096)
       fail_at(file, t.line, "number '{}' has an unsupported width", t.text);
   }
