@@ -128,7 +128,8 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
   t.bw = sig.bw;
   t.ba = sig.ba;
   t.kind = choose_kind(sig.ba, max_abs, level);
-  t.run_length = max_abs == 0 ? INT64_MAX : 32767 / max_abs;
+  // An all-zero table never overflows; a finite bound keeps `k0 += run_length` from wrapping.
+  t.run_length = max_abs == 0 ? int64_t{1} << 40 : 32767 / max_abs;
   const int64_t levels_w = sig.weight_levels(), levels_a = sig.act_levels();
   switch (t.kind) {
     case LookupKind::generic32:

@@ -196,6 +196,10 @@ void table_linear(int64_t batch, int64_t in, int64_t out_features, const uint8_t
   }
   const PreparedTable prepared = emulate_detail::prepare_table(table, level);
   emulate_detail::record_kernel(level, prepared.name());
+  if (in <= 0) {  // an empty sum
+    std::fill(out, out + std::max<int64_t>(batch, 0) * out_features, 0);
+    return;
+  }
   // The batch plays the role of the positions: idx is the transposed activation matrix.
   auto pack = [&](int, int64_t begin, int64_t end, uint16_t* idx, int64_t ldp, std::vector<uint16_t>&) {
     for (int64_t k = 0; k < in; ++k) {

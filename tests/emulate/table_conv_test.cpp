@@ -27,7 +27,7 @@ std::vector<SimdLevel> fast_levels() {
   return levels;
 }
 
-enum class TableKind { exact, approx, near_int16, beyond_int16, wrapping };
+enum class TableKind { exact, approx, zero, near_int16, beyond_int16, wrapping };
 
 // A table for `sig`: exact products, or exact plus errors of the requested size.
 ProductTable make_table(Signature sig, TableKind kind, std::mt19937& rng) {
@@ -38,6 +38,7 @@ ProductTable make_table(Signature sig, TableKind kind, std::mt19937& rng) {
     switch (kind) {
       case TableKind::exact: break;
       case TableKind::approx: v += small(rng) * (rng() % 4 == 0); break;
+      case TableKind::zero: v = 0; break;
       case TableKind::near_int16: v = near16(rng); break;
       case TableKind::beyond_int16: v = wide(rng); break;
       case TableKind::wrapping: v = huge(rng); break;
@@ -166,7 +167,7 @@ TEST(TableConv, LargeTableValuesFlushInt16AndFallBackToInt32) {
   // K = 360 taps: near_int16 forces a widening after every tap, exact 8x8 every tap or two.
   const ConvShape s = conv(2, 40, 6, 6, 5, 3, 1, 1);
   for (int ba : {3, 4, 5, 6, 7, 8})
-    for (TableKind kind : {TableKind::exact, TableKind::near_int16, TableKind::beyond_int16,
+    for (TableKind kind : {TableKind::exact, TableKind::zero, TableKind::near_int16, TableKind::beyond_int16,
                            TableKind::wrapping}) {
       expect_conv_matches(s, make_table({8, ba, true, false}, kind, rng), rng);
       if (HasFatalFailure()) return;
@@ -204,7 +205,7 @@ TEST(TableLinear, MatchesRefAtEveryLevel) {
   std::mt19937 rng(7);
   LevelGuard guard;
   for (int64_t batch : {1, 3, 17, 33, 256})
-    for (int64_t in : {1, 9, 64})
+    for (int64_t in : {0, 1, 9, 64})
       for (int ba : {2, 4, 5, 8}) {
         const int64_t out_features = 10;
         const ProductTable t = make_table({6, ba, true, false}, TableKind::approx, rng);
