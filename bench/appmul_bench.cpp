@@ -1,6 +1,7 @@
 // AppMul core timings: exhaustive simulation of 8x8 circuits (the target is milliseconds for
 // 65,536 pairs on ~500 gates), the toggle-energy estimate, generation, and one signature's family.
-// The whole-library build time is measured by `time fames lib build --no-als --bits 2..8 --out DIR`.
+// The whole-library build time is measured by `time fames lib build --no-als --bits 2..8 --out
+// DIR`.
 #include <benchmark/benchmark.h>
 
 #include "appmul/cost.h"
@@ -19,8 +20,10 @@ void BM_SimulateTable(benchmark::State& state, GeneratorSpec spec) {
   state.counters["gates"] = static_cast<double>(net.gate_count());
   state.SetItemsProcessed(state.iterations() * kSig8.table_size());
 }
-BENCHMARK_CAPTURE(BM_SimulateTable, exact_dadda_8x8, GeneratorSpec{Family::kExactDadda})->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_SimulateTable, mitchell_f7_8x8, GeneratorSpec{Family::kMitchell, 7})->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SimulateTable, exact_dadda_8x8, GeneratorSpec{Family::kExactDadda})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SimulateTable, mitchell_f7_8x8, GeneratorSpec{Family::kMitchell, 7})
+    ->Unit(benchmark::kMillisecond);
 
 void BM_CircuitCost(benchmark::State& state) {
   const Netlist net = generate_multiplier(kSig8, {Family::kExactDadda});

@@ -14,17 +14,28 @@ namespace {
 
 const char* cover_rows(GateType type) {
   switch (type) {
-    case GateType::kConst0: return "";
-    case GateType::kConst1: return "1\n";
-    case GateType::kBuf: return "1 1\n";
-    case GateType::kNot: return "0 1\n";
-    case GateType::kAnd: return "11 1\n";
-    case GateType::kOr: return "1- 1\n-1 1\n";
-    case GateType::kXor: return "10 1\n01 1\n";
-    case GateType::kNand: return "0- 1\n-0 1\n";
-    case GateType::kNor: return "00 1\n";
-    case GateType::kXnor: return "11 1\n00 1\n";
-    default: return "";
+    case GateType::kConst0:
+      return "";
+    case GateType::kConst1:
+      return "1\n";
+    case GateType::kBuf:
+      return "1 1\n";
+    case GateType::kNot:
+      return "0 1\n";
+    case GateType::kAnd:
+      return "11 1\n";
+    case GateType::kOr:
+      return "1- 1\n-1 1\n";
+    case GateType::kXor:
+      return "10 1\n01 1\n";
+    case GateType::kNand:
+      return "0- 1\n-0 1\n";
+    case GateType::kNor:
+      return "00 1\n";
+    case GateType::kXnor:
+      return "11 1\n00 1\n";
+    default:
+      return "";
   }
 }
 
@@ -52,7 +63,8 @@ void write_blif(const Netlist& net, std::ostream& out) {
     if (g.in1 >= 0) out << ' ' << names[g.in1];
     out << ' ' << names[id] << "\n" << cover_rows(g.type);
   }
-  for (size_t j = 0; j < net.outputs().size(); ++j) out << ".names " << names[net.outputs()[j]] << " O[" << j << "]\n1 1\n";
+  for (size_t j = 0; j < net.outputs().size(); ++j)
+    out << ".names " << names[net.outputs()[j]] << " O[" << j << "]\n1 1\n";
   out << ".end\n";
 }
 
@@ -91,7 +103,8 @@ PortBit split_port_bit(const std::string& name) {
 
 class BlifReader {
  public:
-  BlifReader(const std::string& file, const BlifReadOptions& options) : file_(file), options_(options) {}
+  BlifReader(const std::string& file, const BlifReadOptions& options)
+      : file_(file), options_(options) {}
 
   Netlist read(const std::string& text) {
     parse(text);
@@ -99,7 +112,9 @@ class BlifReader {
   }
 
  private:
-  [[noreturn]] void error(int line, const std::string& what) const { fail("{}:{}: {}", file_, line, what); }
+  [[noreturn]] void error(int line, const std::string& what) const {
+    fail("{}:{}: {}", file_, line, what);
+  }
 
   void parse(const std::string& text) {
     std::istringstream in(text);
@@ -130,7 +145,8 @@ class BlifReader {
       for (std::string w; tokens >> w;) t.push_back(w);
       if (t.empty()) continue;
       if (t[0][0] != '.') {
-        if (!cover) error(line, fmt::format("'{}' is neither a directive nor a row of a .names cover", raw));
+        if (!cover)
+          error(line, fmt::format("'{}' is neither a directive nor a row of a .names cover", raw));
         add_row(*cover, t, line);
         continue;
       }
@@ -158,14 +174,17 @@ class BlifReader {
       } else if (d == ".end") {
         ended = true;
       } else {
-        error(line, fmt::format("unsupported BLIF construct '{}' (only combinational .names logic is read)", d));
+        error(line,
+              fmt::format(
+                  "unsupported BLIF construct '{}' (only combinational .names logic is read)", d));
       }
     }
   }
 
   Cover& define(const std::string& net, int line) {
     auto [it, fresh] = covers_.emplace(net, Cover{});
-    if (!fresh) error(line, fmt::format("net '{}' is driven twice (first at line {})", net, it->second.line));
+    if (!fresh)
+      error(line, fmt::format("net '{}' is driven twice (first at line {})", net, it->second.line));
     it->second.line = line;
     return it->second;
   }
@@ -179,23 +198,30 @@ class BlifReader {
       pattern = t[0];
       value = t[1];
     } else {
-      error(line, fmt::format("a cover row needs an input pattern of {} characters and an output value", k));
+      error(line,
+            fmt::format("a cover row needs an input pattern of {} characters and an output value",
+                        k));
     }
     if (pattern.size() != k)
-      error(line, fmt::format("cover row '{}' has {} input columns, the .names has {} inputs", pattern, pattern.size(), k));
-    if (pattern.find_first_not_of("01-") != std::string::npos) error(line, "cover rows use only 0, 1 and -");
-    if (value != "0" && value != "1") error(line, fmt::format("cover output value must be 0 or 1, got '{}'", value));
+      error(line, fmt::format("cover row '{}' has {} input columns, the .names has {} inputs",
+                              pattern, pattern.size(), k));
+    if (pattern.find_first_not_of("01-") != std::string::npos)
+      error(line, "cover rows use only 0, 1 and -");
+    if (value != "0" && value != "1")
+      error(line, fmt::format("cover output value must be 0 or 1, got '{}'", value));
     if (!c.rows.empty() && c.rows.front().second != value[0])
       error(line, "a cover mixes on-set (1) and off-set (0) rows");
     c.rows.push_back({pattern, value[0]});
   }
 
   // Groups port bits by name, in the order the ports first appear.
-  static std::vector<std::pair<std::string, std::vector<std::string>>> ports(const std::vector<std::string>& bits) {
+  static std::vector<std::pair<std::string, std::vector<std::string>>> ports(
+      const std::vector<std::string>& bits) {
     std::vector<std::pair<std::string, std::vector<std::pair<int, std::string>>>> grouped;
     for (const std::string& b : bits) {
       const PortBit pb = split_port_bit(b);
-      auto it = std::find_if(grouped.begin(), grouped.end(), [&](const auto& g) { return g.first == pb.port; });
+      auto it = std::find_if(grouped.begin(), grouped.end(),
+                             [&](const auto& g) { return g.first == pb.port; });
       if (it == grouped.end()) it = grouped.insert(grouped.end(), {pb.port, {}});
       it->second.push_back({pb.index, b});
     }
@@ -209,8 +235,9 @@ class BlifReader {
     return out;
   }
 
-  const std::vector<std::string>& pick(const std::vector<std::pair<std::string, std::vector<std::string>>>& p,
-                                       const std::string& wanted, size_t position, const char* role) const {
+  const std::vector<std::string>& pick(
+      const std::vector<std::pair<std::string, std::vector<std::string>>>& p,
+      const std::string& wanted, size_t position, const char* role) const {
     if (!wanted.empty()) {
       for (const auto& port : p)
         if (port.first == wanted) return port.second;
@@ -228,24 +255,27 @@ class BlifReader {
     if (options_.out_port.empty() && out_ports.size() != 1)
       fail("{}: the model has {} output ports; name the product port", file_, out_ports.size());
     const auto& o_bits = pick(out_ports, options_.out_port, 0, "product");
-    Signature sig{static_cast<int>(b_bits.size()), static_cast<int>(a_bits.size()), options_.signed_w,
-                  options_.signed_a};
-    if (!sig.valid()) fail("{}: operand widths {} (B) x {} (A) are outside 1..8", file_, sig.bw, sig.ba);
+    Signature sig{static_cast<int>(b_bits.size()), static_cast<int>(a_bits.size()),
+                  options_.signed_w, options_.signed_a};
+    if (!sig.valid())
+      fail("{}: operand widths {} (B) x {} (A) are outside 1..8", file_, sig.bw, sig.ba);
     if (!signature_key_.empty()) {
       const Signature tagged = Signature::parse(signature_key_);
       if (tagged.bw != sig.bw || tagged.ba != sig.ba)
-        error(signature_line_, fmt::format("signature {} does not match the port widths {}x{}", signature_key_, sig.bw, sig.ba));
+        error(signature_line_, fmt::format("signature {} does not match the port widths {}x{}",
+                                           signature_key_, sig.bw, sig.ba));
       sig = tagged;
     }
     if (static_cast<int>(o_bits.size()) != sig.ba + sig.bw)
-      error(output_line_[o_bits[0]], fmt::format("the product has {} bits, {}x{} operands need {}", o_bits.size(),
-                                                 sig.bw, sig.ba, sig.ba + sig.bw));
+      error(output_line_[o_bits[0]], fmt::format("the product has {} bits, {}x{} operands need {}",
+                                                 o_bits.size(), sig.bw, sig.ba, sig.ba + sig.bw));
     net_ = Netlist(sig, model_);
     for (int i = 0; i < sig.ba; ++i) node_[a_bits[i]] = net_.inputs_a()[i];
     for (int i = 0; i < sig.bw; ++i) node_[b_bits[i]] = net_.inputs_b()[i];
     std::vector<int32_t> outs;
     for (const std::string& o : o_bits) {
-      if (!covers_.count(o) && !node_.count(o)) error(output_line_[o], fmt::format("output '{}' is never driven", o));
+      if (!covers_.count(o) && !node_.count(o))
+        error(output_line_[o], fmt::format("output '{}' is never driven", o));
       outs.push_back(resolve(o, output_line_[o]));
     }
     net_.set_outputs(outs);
@@ -260,11 +290,13 @@ class BlifReader {
       if (name == "$true") return node_[name] = net_.const1();
       if (name == "$false" || name == "$undef") return node_[name] = net_.const0();
       if (input_line_.count(name))
-        error(use_line, fmt::format("the product depends on input '{}', which is not an operand", name));
+        error(use_line,
+              fmt::format("the product depends on input '{}', which is not an operand", name));
       error(use_line, fmt::format("net '{}' is used but never driven", name));
     }
     const Cover& c = it->second;
-    if (!in_progress_.insert(name).second) error(c.line, fmt::format("combinational cycle through net '{}'", name));
+    if (!in_progress_.insert(name).second)
+      error(c.line, fmt::format("combinational cycle through net '{}'", name));
     std::vector<int32_t> fanins;
     for (const std::string& in : c.inputs) fanins.push_back(resolve(in, c.line));
     const int32_t id = convert(c, fanins);
@@ -309,30 +341,50 @@ class BlifReader {
     if (k == 0) return tt & 1 ? net_.const1() : net_.const0();
     if (k == 1) {
       switch (tt) {
-        case 0: return net_.const0();
-        case 3: return net_.const1();
-        case 2: return f[0];
-        default: return inv(f[0]);
+        case 0:
+          return net_.const0();
+        case 3:
+          return net_.const1();
+        case 2:
+          return f[0];
+        default:
+          return inv(f[0]);
       }
     }
     const int32_t x = f[0], y = f[1];
     switch (tt) {
-      case 0x0: return net_.const0();
-      case 0xF: return net_.const1();
-      case 0xA: return x;
-      case 0xC: return y;
-      case 0x5: return inv(x);
-      case 0x3: return inv(y);
-      case 0x8: return net_.add_gate(GateType::kAnd, x, y);
-      case 0xE: return net_.add_gate(GateType::kOr, x, y);
-      case 0x6: return net_.add_gate(GateType::kXor, x, y);
-      case 0x7: return net_.add_gate(GateType::kNand, x, y);
-      case 0x1: return net_.add_gate(GateType::kNor, x, y);
-      case 0x9: return net_.add_gate(GateType::kXnor, x, y);
-      case 0x2: return net_.add_gate(GateType::kAnd, x, inv(y));
-      case 0x4: return net_.add_gate(GateType::kAnd, inv(x), y);
-      case 0xB: return net_.add_gate(GateType::kOr, x, inv(y));
-      default: return net_.add_gate(GateType::kOr, inv(x), y);  // 0xD
+      case 0x0:
+        return net_.const0();
+      case 0xF:
+        return net_.const1();
+      case 0xA:
+        return x;
+      case 0xC:
+        return y;
+      case 0x5:
+        return inv(x);
+      case 0x3:
+        return inv(y);
+      case 0x8:
+        return net_.add_gate(GateType::kAnd, x, y);
+      case 0xE:
+        return net_.add_gate(GateType::kOr, x, y);
+      case 0x6:
+        return net_.add_gate(GateType::kXor, x, y);
+      case 0x7:
+        return net_.add_gate(GateType::kNand, x, y);
+      case 0x1:
+        return net_.add_gate(GateType::kNor, x, y);
+      case 0x9:
+        return net_.add_gate(GateType::kXnor, x, y);
+      case 0x2:
+        return net_.add_gate(GateType::kAnd, x, inv(y));
+      case 0x4:
+        return net_.add_gate(GateType::kAnd, inv(x), y);
+      case 0xB:
+        return net_.add_gate(GateType::kOr, x, inv(y));
+      default:
+        return net_.add_gate(GateType::kOr, inv(x), y);  // 0xD
     }
   }
 
@@ -350,7 +402,8 @@ class BlifReader {
 
 }  // namespace
 
-Netlist parse_blif(const std::string& text, const std::string& file_name, const BlifReadOptions& options) {
+Netlist parse_blif(const std::string& text, const std::string& file_name,
+                   const BlifReadOptions& options) {
   return BlifReader(file_name, options).read(text);
 }
 

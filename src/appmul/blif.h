@@ -9,11 +9,12 @@
 // don't-cares (on-set rows ending in 1 or off-set rows ending in 0), and constant nets such as
 // yosys' $true/$false/$undef ($undef reads as 0). Covers of up to 2 inputs become one gate (or an
 // alias, or a constant); larger covers become sums of products of 2-input gates. Only the first
-// .model is read. Ports: input bits named P[i] (or a scalar P) are grouped by P; A is the first input
-// port (or `a_port`), B the second (or `b_port`); the product is the only output port (or
+// .model is read. Ports: input bits named P[i] (or a scalar P) are grouped by P; A is the first
+// input port (or `a_port`), B the second (or `b_port`); the product is the only output port (or
 // `out_port`) and must have ba + bw bits. Only logic the outputs depend on is built.
-// Errors (fames::Error, "FILE:LINE: sentence"): unknown constructs (.latch, .subckt, ...), malformed
-// covers, a net driven twice, an undriven net or output, a combinational cycle, width mismatches.
+// Errors (fames::Error, "FILE:LINE: sentence"): unknown constructs (.latch, .subckt, ...),
+// malformed covers, a net driven twice, an undriven net or output, a combinational cycle, width
+// mismatches.
 #pragma once
 #include <iosfwd>
 #include <string>
@@ -24,7 +25,8 @@ namespace fames {
 
 struct BlifReadOptions {
   std::string a_port, b_port, out_port;  // empty = by position (see above)
-  bool signed_w = false, signed_a = false;  // used when the file has no "# fames signature:" comment
+  bool signed_w = false,
+       signed_a = false;  // used when the file has no "# fames signature:" comment
 };
 
 void write_blif(const Netlist& net, std::ostream& out);
@@ -32,7 +34,8 @@ std::string to_blif(const Netlist& net);
 void write_blif_file(const Netlist& net, const std::string& path);  // atomic
 
 // `file_name` is used in error messages only.
-Netlist parse_blif(const std::string& text, const std::string& file_name, const BlifReadOptions& options = {});
+Netlist parse_blif(const std::string& text, const std::string& file_name,
+                   const BlifReadOptions& options = {});
 Netlist read_blif(const std::string& path, const BlifReadOptions& options = {});
 
 }  // namespace fames

@@ -4,20 +4,30 @@ namespace fames {
 
 const char* cell_prefix(GateType type) {
   switch (type) {
-    case GateType::kBuf: return "BUF";
-    case GateType::kNot: return "INV";
-    case GateType::kAnd: return "AND2";
-    case GateType::kOr: return "OR2";
-    case GateType::kXor: return "XOR2";
-    case GateType::kNand: return "NAND2";
-    case GateType::kNor: return "NOR2";
-    case GateType::kXnor: return "XNOR2";
-    default: return "";
+    case GateType::kBuf:
+      return "BUF";
+    case GateType::kNot:
+      return "INV";
+    case GateType::kAnd:
+      return "AND2";
+    case GateType::kOr:
+      return "OR2";
+    case GateType::kXor:
+      return "XOR2";
+    case GateType::kNand:
+      return "NAND2";
+    case GateType::kNor:
+      return "NOR2";
+    case GateType::kXnor:
+      return "XNOR2";
+    default:
+      return "";
   }
 }
 
 const CellLibrary& CellLibrary::builtin_45nm() {
-  // NanGate 45 nm OCL, typical corner, X1 drive (cells45.md): area, leakage, internal energy, pin caps.
+  // NanGate 45 nm OCL, typical corner, X1 drive (cells45.md): area, leakage, internal energy,
+  // input pin capacitances.
   static const CellLibrary lib = [] {
     CellLibrary l;
     l.cell(GateType::kNot) = {"INV_X1", 0.532, 14.35, 1.087, {1.700}};

@@ -13,10 +13,10 @@
 namespace fames {
 
 struct CellFigures {
-  std::string name;                 // e.g. "NAND2_X1"; empty for inputs and constants (no cell)
+  std::string name;  // e.g. "NAND2_X1"; empty for inputs and constants (no cell)
   double area_um2 = 0;
   double leakage_nw = 0;
-  double internal_fj = 0;           // internal energy per output transition (load charging excluded)
+  double internal_fj = 0;  // internal energy per output transition (load charging excluded)
   std::vector<double> input_cap_ff;  // per input pin, in fanin order (in0, in1)
 };
 
@@ -35,9 +35,9 @@ struct CellLibrary {
 const char* cell_prefix(GateType type);
 
 // Reads cell area, input pin capacitance, cell_leakage_power and the mean of the internal_power
-// table values (rise and fall, all output-pin arcs) of INV, BUF, NAND2, NOR2, AND2, OR2, XOR2, XNOR2.
-// Honours capacitive_load_unit (pf/ff) and leakage_power_unit (pW/nW/uW/mW); internal power values
-// are taken as energies in fJ (the unit of 1 V x 1 fF), and nom_voltage gives the voltage.
+// table values (rise and fall, all output-pin arcs) of INV, BUF, NAND2, NOR2, AND2, OR2, XOR2,
+// XNOR2. Honours capacitive_load_unit (pf/ff) and leakage_power_unit (pW/nW/uW/mW); internal power
+// values are taken as energies in fJ (the unit of 1 V x 1 fF), and nom_voltage gives the voltage.
 // Throws fames::Error naming the file and line on malformed input, or naming a missing cell.
 CellLibrary read_liberty(const std::string& path);
 

@@ -9,7 +9,9 @@
 namespace fames {
 namespace {
 
-double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0); }
+double uniform01(std::mt19937_64& rng) {
+  return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
+}
 
 // Number of value changes between consecutive patterns in a node's words.
 int64_t count_toggles(const uint64_t* v, int64_t words, int64_t patterns) {
@@ -17,7 +19,7 @@ int64_t count_toggles(const uint64_t* v, int64_t words, int64_t patterns) {
   for (int64_t k = 0; k < words; ++k) {
     const uint64_t prev = (v[k] << 1) | (k > 0 ? v[k - 1] >> 63 : 0);
     uint64_t valid = ~uint64_t{0};
-    if (k == 0) valid &= ~uint64_t{1};  // pattern 0 has no predecessor
+    if (k == 0) valid &= ~uint64_t{1};       // pattern 0 has no predecessor
     const int64_t last = patterns - 64 * k;  // patterns in this word
     if (last < 64) valid &= (uint64_t{1} << last) - 1;
     toggles += __builtin_popcountll((v[k] ^ prev) & valid);
@@ -29,7 +31,8 @@ int64_t count_toggles(const uint64_t* v, int64_t words, int64_t patterns) {
 
 void operand_stream(const Signature& sig, const CostOptions& options, std::vector<uint32_t>& w_raw,
                     std::vector<uint32_t>& a_raw) {
-  if (options.pairs < 2) fail("energy estimation needs at least 2 operand pairs, got {}", options.pairs);
+  if (options.pairs < 2)
+    fail("energy estimation needs at least 2 operand pairs, got {}", options.pairs);
   std::mt19937_64 rng(options.seed);
   w_raw.resize(options.pairs);
   a_raw.resize(options.pairs);
@@ -42,7 +45,8 @@ void operand_stream(const Signature& sig, const CostOptions& options, std::vecto
   }
   const std::vector<double>& h = *options.histogram;
   if (static_cast<int64_t>(h.size()) != sig.table_size())
-    fail("operand histogram for {} has {} entries, expected {}", sig.key(), h.size(), sig.table_size());
+    fail("operand histogram for {} has {} entries, expected {}", sig.key(), h.size(),
+         sig.table_size());
   std::vector<double> cdf(h.size());
   double sum = 0;
   for (size_t i = 0; i < h.size(); ++i) {
@@ -52,7 +56,8 @@ void operand_stream(const Signature& sig, const CostOptions& options, std::vecto
   if (sum <= 0) fail("operand histogram for {} is all zero", sig.key());
   for (int i = 0; i < options.pairs; ++i) {
     const double u = uniform01(rng) * sum;
-    const size_t p = std::min<size_t>(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin(), h.size() - 1);
+    const size_t p =
+        std::min<size_t>(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin(), h.size() - 1);
     w_raw[i] = static_cast<uint32_t>(p >> sig.ba);
     a_raw[i] = static_cast<uint32_t>(p & (sig.act_levels() - 1));
   }
@@ -69,7 +74,8 @@ CircuitCost circuit_cost(const Netlist& net, const CellLibrary& lib, const CostO
     if (fanins == 0) continue;
     const CellFigures& cell = lib.cell(g.type);
     if (static_cast<int>(cell.input_cap_ff.size()) != fanins)
-      fail("cell library {} has no {}-input cell for gate type {}", lib.source, fanins, gate_name(g.type));
+      fail("cell library {} has no {}-input cell for gate type {}", lib.source, fanins,
+           gate_name(g.type));
     cost.area_um2 += cell.area_um2;
     leakage_nw += cell.leakage_nw;
     load_ff[g.in0] += cell.input_cap_ff[0];

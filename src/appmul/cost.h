@@ -22,16 +22,16 @@
 namespace fames {
 
 struct CostOptions {
-  int pairs = 4096;                     // operand pairs simulated (>= 2)
+  int pairs = 4096;  // operand pairs simulated (>= 2)
   uint64_t seed = 1;
-  double cycle_ns = 1.0;                // leakage integrates over one clock cycle of 1 ns (1 GHz)
-  double output_load_ff = 1.0;          // load each product output drives outside the multiplier
+  double cycle_ns = 1.0;        // leakage integrates over one clock cycle of 1 ns (1 GHz)
+  double output_load_ff = 1.0;  // load each product output drives outside the multiplier
   const std::vector<double>* histogram = nullptr;  // optional pair weights; not owned
 };
 
 struct CircuitCost {
   double area_um2 = 0;
-  double energy_fj = 0;   // dynamic_fj + leakage_fj
+  double energy_fj = 0;  // dynamic_fj + leakage_fj
   double dynamic_fj = 0;
   double leakage_fj = 0;
   int depth = 0;

@@ -16,7 +16,9 @@ int32_t GateBuilder::or_all(const Bits& bits) {
   return acc;
 }
 
-std::pair<int32_t, int32_t> GateBuilder::half_adder(int32_t a, int32_t b) { return {xor_(a, b), and_(a, b)}; }
+std::pair<int32_t, int32_t> GateBuilder::half_adder(int32_t a, int32_t b) {
+  return {xor_(a, b), and_(a, b)};
+}
 
 std::pair<int32_t, int32_t> GateBuilder::full_adder(int32_t a, int32_t b, int32_t c) {
   const int32_t ab = xor_(a, b);
@@ -42,7 +44,8 @@ Bits GateBuilder::dadda_sum(BitColumns cols) {
     std::vector<Bits> next(static_cast<size_t>(width));
     for (int c = 0; c < width; ++c) {
       Bits& bits = cols.columns[c];
-      // Carries produced in this stage from column c-1 already sit in next[c]; they count in the height.
+      // Carries produced in this stage from column c-1 already sit in next[c]; they count in the
+      // height.
       size_t i = 0;
       while ((bits.size() - i) + next[c].size() > target && bits.size() - i >= 2) {
         const size_t excess = (bits.size() - i) + next[c].size() - target;

@@ -19,7 +19,8 @@ struct BitColumns {
   explicit BitColumns(int width = 0) : columns(static_cast<size_t>(width)) {}
   int width() const { return static_cast<int>(columns.size()); }
   void add(int column, int32_t bit) {
-    if (column < width()) columns[column].push_back(bit);  // bits past the width are dropped (mod 2^n)
+    if (column < width())
+      columns[column].push_back(bit);  // bits past the width are dropped (mod 2^n)
   }
 };
 
@@ -42,7 +43,7 @@ class GateBuilder {
   int32_t xor_(int32_t a, int32_t b) { return net_.add_gate(GateType::kXor, a, b); }
   int32_t nand_(int32_t a, int32_t b) { return net_.add_gate(GateType::kNand, a, b); }
   int32_t mux(int32_t sel, int32_t if0, int32_t if1);  // sel ? if1 : if0
-  int32_t or_all(const Bits& bits);                   // 0 when empty
+  int32_t or_all(const Bits& bits);                    // 0 when empty
 
   // {sum, carry} of two or three bits.
   std::pair<int32_t, int32_t> half_adder(int32_t a, int32_t b);
@@ -53,9 +54,9 @@ class GateBuilder {
 
   // Dadda reduction of the columns to two rows, then a ripple-carry adder. Returns width() bits.
   Bits dadda_sum(BitColumns cols);
-  // Sum of rows added one after another by ripple-carry adders (an array multiplier's accumulation).
-  // rows[r] holds at most one bit per column (-1 = absent). `approx` alters the low columns of
-  // every row addition. Returns `width` bits.
+  // Sum of rows added one after another by ripple-carry adders (an array multiplier's
+  // accumulation). rows[r] holds at most one bit per column (-1 = absent). `approx` alters the low
+  // columns of every row addition. Returns `width` bits.
   Bits array_sum(const std::vector<Bits>& rows, int width, RowAddApprox approx = {});
   // Unsigned product of two bit vectors (Dadda), `width` bits.
   Bits multiply_unsigned(const Bits& x, const Bits& y, int width);

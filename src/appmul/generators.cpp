@@ -118,24 +118,34 @@ Bits mitchell_product(GateBuilder& g, const Bits& mw, const Bits& ma, int f, int
 
 void check_range(bool ok, const GeneratorSpec& spec, const Signature& sig) {
   if (!ok)
-    fail("generator {} has parameters ({}, {}) out of range for {}", family_name(spec.family), spec.p, spec.q,
-         sig.key());
+    fail("generator {} has parameters ({}, {}) out of range for {}", family_name(spec.family),
+         spec.p, spec.q, sig.key());
 }
 
 }  // namespace
 
 const char* family_name(Family family) {
   switch (family) {
-    case Family::kExactArray: return "exact_array";
-    case Family::kExactDadda: return "exact_dadda";
-    case Family::kTrunc: return "trunc";
-    case Family::kTruncCorrected: return "truncc";
-    case Family::kBrokenArray: return "bam";
-    case Family::kPerforation: return "perf";
-    case Family::kLowerOr: return "loa";
-    case Family::kApproxFullAdder: return "afa";
-    case Family::kDrum: return "drum";
-    case Family::kMitchell: return "mitchell";
+    case Family::kExactArray:
+      return "exact_array";
+    case Family::kExactDadda:
+      return "exact_dadda";
+    case Family::kTrunc:
+      return "trunc";
+    case Family::kTruncCorrected:
+      return "truncc";
+    case Family::kBrokenArray:
+      return "bam";
+    case Family::kPerforation:
+      return "perf";
+    case Family::kLowerOr:
+      return "loa";
+    case Family::kApproxFullAdder:
+      return "afa";
+    case Family::kDrum:
+      return "drum";
+    case Family::kMitchell:
+      return "mitchell";
   }
   return "?";
 }
@@ -144,15 +154,26 @@ std::string generator_name(const GeneratorSpec& spec, const Signature& sig) {
   std::string params;
   switch (spec.family) {
     case Family::kExactArray:
-    case Family::kExactDadda: break;
+    case Family::kExactDadda:
+      break;
     case Family::kTrunc:
     case Family::kTruncCorrected:
-    case Family::kDrum: params = fmt::format("_k{}", spec.p); break;
-    case Family::kBrokenArray: params = fmt::format("_h{}v{}", spec.p, spec.q); break;
-    case Family::kPerforation: params = fmt::format("_s{}m{}", spec.p, spec.q); break;
+    case Family::kDrum:
+      params = fmt::format("_k{}", spec.p);
+      break;
+    case Family::kBrokenArray:
+      params = fmt::format("_h{}v{}", spec.p, spec.q);
+      break;
+    case Family::kPerforation:
+      params = fmt::format("_s{}m{}", spec.p, spec.q);
+      break;
     case Family::kLowerOr:
-    case Family::kApproxFullAdder: params = fmt::format("_l{}", spec.p); break;
-    case Family::kMitchell: params = fmt::format("_f{}", spec.p); break;
+    case Family::kApproxFullAdder:
+      params = fmt::format("_l{}", spec.p);
+      break;
+    case Family::kMitchell:
+      params = fmt::format("_f{}", spec.p);
+      break;
   }
   return fmt::format("{}{}_{}", family_name(spec.family), params, sig.key());
 }
@@ -172,8 +193,12 @@ Netlist generate_multiplier(const Signature& sig, const GeneratorSpec& spec) {
   const int p = spec.p, q = spec.q;
   Bits out;
   switch (spec.family) {
-    case Family::kExactArray: out = g.array_sum(partial_product_rows(g, sig, all, 0), n); break;
-    case Family::kExactDadda: out = dadda_of_rows(g, partial_product_rows(g, sig, all, 0), n); break;
+    case Family::kExactArray:
+      out = g.array_sum(partial_product_rows(g, sig, all, 0), n);
+      break;
+    case Family::kExactDadda:
+      out = dadda_of_rows(g, partial_product_rows(g, sig, all, 0), n);
+      break;
     case Family::kTrunc:
     case Family::kTruncCorrected: {
       check_range(p >= 0 && p <= n, spec, sig);
@@ -181,17 +206,27 @@ Netlist generate_multiplier(const Signature& sig, const GeneratorSpec& spec) {
       for (int i = 0; i < sig.bw; ++i)
         for (int j = 0; j < sig.ba; ++j)
           if (i + j < p) dropped4 += (negative_term(sig, i, j) ? -1 : 1) * (int64_t{1} << (i + j));
-      const int64_t correction = spec.family == Family::kTruncCorrected ? floor_div(dropped4 + 2, 4) : 0;
-      out = dadda_of_rows(g, partial_product_rows(g, sig, [p](int i, int j) { return i + j >= p; }, correction), n);
+      const int64_t correction =
+          spec.family == Family::kTruncCorrected ? floor_div(dropped4 + 2, 4) : 0;
+      out = dadda_of_rows(g,
+                          partial_product_rows(
+                              g, sig, [p](int i, int j) { return i + j >= p; }, correction),
+                          n);
       break;
     }
     case Family::kBrokenArray:
       check_range(p >= 0 && p <= sig.ba && q >= 0 && q <= n, spec, sig);
-      out = dadda_of_rows(g, partial_product_rows(g, sig, [p, q](int i, int j) { return j >= p && i + j >= q; }, 0), n);
+      out = dadda_of_rows(g,
+                          partial_product_rows(
+                              g, sig, [p, q](int i, int j) { return j >= p && i + j >= q; }, 0),
+                          n);
       break;
     case Family::kPerforation:
       check_range(p >= 0 && q >= 0 && p + q <= sig.ba, spec, sig);
-      out = dadda_of_rows(g, partial_product_rows(g, sig, [p, q](int, int j) { return j < p || j >= p + q; }, 0), n);
+      out = dadda_of_rows(g,
+                          partial_product_rows(
+                              g, sig, [p, q](int, int j) { return j < p || j >= p + q; }, 0),
+                          n);
       break;
     case Family::kLowerOr:
       check_range(p >= 0 && p <= n, spec, sig);
@@ -243,7 +278,8 @@ std::vector<GeneratorSpec> default_family_specs(const Signature& sig) {
   for (int l = 2; l <= n - 2; ++l) specs.push_back({Family::kLowerOr, l});
   for (int l = 2; l <= n - 2; l += 2) specs.push_back({Family::kApproxFullAdder, l});
   for (int k = 2; k < wide; ++k) specs.push_back({Family::kDrum, k});
-  for (int f = wide - 1; f >= std::max(1, wide - 5); f -= 2) specs.push_back({Family::kMitchell, f});
+  for (int f = wide - 1; f >= std::max(1, wide - 5); f -= 2)
+    specs.push_back({Family::kMitchell, f});
   return specs;
 }
 

@@ -3,8 +3,9 @@
 // structurally hashed. Operand B of the circuit is the weight, A the activation (netlist.h).
 //
 // Signed operands use the Baugh-Wooley scheme: a partial-product term w_i*a_j*2^(i+j) whose weight
-// is negative (exactly one of w_i, a_j is a signed operand's MSB) is realised as NAND(w_i, a_j) plus
-// a constant -2^(i+j) folded into one constant row. All families are defined on these signed terms:
+// is negative (exactly one of w_i, a_j is a signed operand's MSB) is realised as NAND(w_i, a_j)
+// plus a constant -2^(i+j) folded into one constant row. All families are defined on these signed
+// terms:
 //   exact_array     rows added one after another by ripple-carry adders
 //   exact_dadda     Dadda tree plus a ripple-carry adder
 //   trunc  (k)      terms with i+j < k dropped (Dadda)
@@ -14,12 +15,13 @@
 //   perf   (s, m)   partial-product perforation: activation rows s .. s+m-1 dropped
 //   loa    (l)      array whose row additions use a lower-part OR adder in columns < l (carry into
 //                   column l = AND of the two column l-1 bits)
-//   afa    (l)      array whose full adders in columns < l are approximate: sum = (x ^ y) | carry_in,
-//                   carry_out = x & y (x = running sum bit, y = row bit)
+//   afa    (l)      array whose full adders in columns < l are approximate:
+//                   sum = (x ^ y) | carry_in, carry_out = x & y (x = running sum, y = row bit)
 //   drum   (k)      DRUM: each operand's magnitude truncated to k bits below its leading one with
 //                   the dropped part replaced by a set LSB, k x k product shifted back; with a
 //                   signed operand the magnitude saturates at 2^(bw+ba-1) - 1 (DRUM rounds up)
-//   mitchell (f)    Mitchell's logarithmic multiplier with f fraction bits (f = all: exact fractions)
+//   mitchell (f)    Mitchell's logarithmic multiplier with f fraction bits
+//                   (f = max(bw, ba) - 1: exact fractions)
 // DRUM and Mitchell work on magnitudes and negate the product when the operand signs differ.
 // The product wraps modulo 2^(bw+ba) and is read as netlist.h says.
 #pragma once
@@ -30,8 +32,18 @@
 
 namespace fames {
 
-enum class Family { kExactArray, kExactDadda, kTrunc, kTruncCorrected, kBrokenArray, kPerforation, kLowerOr,
-                    kApproxFullAdder, kDrum, kMitchell };
+enum class Family {
+  kExactArray,
+  kExactDadda,
+  kTrunc,
+  kTruncCorrected,
+  kBrokenArray,
+  kPerforation,
+  kLowerOr,
+  kApproxFullAdder,
+  kDrum,
+  kMitchell
+};
 
 struct GeneratorSpec {
   Family family = Family::kExactDadda;

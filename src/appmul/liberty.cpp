@@ -56,8 +56,10 @@ class Lexer {
   void skip_space_and_comments() {
     while (pos_ < s_.size()) {
       const char c = s_[pos_];
-      if (c == '\n') ++line_, ++pos_;
-      else if (std::isspace(static_cast<unsigned char>(c)) || c == '\\') ++pos_;  // '\' continues a line
+      if (c == '\n')
+        ++line_, ++pos_;
+      else if (std::isspace(static_cast<unsigned char>(c)) || c == '\\')
+        ++pos_;  // '\' continues a line
       else if (s_.compare(pos_, 2, "/*") == 0) {
         const size_t end = s_.find("*/", pos_ + 2);
         if (end == std::string::npos) fail("{}:{}: unterminated comment", path_, line_);
@@ -98,7 +100,9 @@ struct Group {
 
 class Parser {
  public:
-  Parser(const std::string& text, const std::string& path) : lex_(text, path), path_(path) { advance(); }
+  Parser(const std::string& text, const std::string& path) : lex_(text, path), path_(path) {
+    advance();
+  }
 
   std::unique_ptr<Group> parse_file() {
     auto root = std::make_unique<Group>();
@@ -110,13 +114,15 @@ class Parser {
   void advance() { tok_ = lex_.next(); }
   bool is(const char* punct) const { return tok_.kind == Token::kPunct && tok_.text == punct; }
   [[noreturn]] void error(const std::string& what) const {
-    fail("{}:{}: {} (found '{}')", path_, tok_.line, what, tok_.kind == Token::kEnd ? "end of file" : tok_.text);
+    fail("{}:{}: {} (found '{}')", path_, tok_.line, what,
+         tok_.kind == Token::kEnd ? "end of file" : tok_.text);
   }
 
   void parse_body(Group& group, bool top) {
     while (true) {
       if (tok_.kind == Token::kEnd) {
-        if (!top) fail("{}:{}: group '{}' opened here is not closed", path_, group.line, group.name);
+        if (!top)
+          fail("{}:{}: group '{}' opened here is not closed", path_, group.line, group.name);
         return;
       }
       if (is("}")) {
@@ -134,12 +140,14 @@ class Parser {
       advance();
       if (is(":")) {
         advance();
-        if (tok_.kind != Token::kWord && tok_.kind != Token::kString) error("expected a value after ':'");
+        if (tok_.kind != Token::kWord && tok_.kind != Token::kString)
+          error("expected a value after ':'");
         // A value may be an expression ("VDD + 0.5"): it runs to ';' or the end of its line.
         const int value_line = tok_.line;
         std::string value = tok_.text;
         advance();
-        while ((tok_.kind == Token::kWord || tok_.kind == Token::kString) && tok_.line == value_line) {
+        while ((tok_.kind == Token::kWord || tok_.kind == Token::kString) &&
+               tok_.line == value_line) {
           value += " " + tok_.text;
           advance();
         }
@@ -149,8 +157,10 @@ class Parser {
         advance();
         std::vector<std::string> args;
         while (!is(")")) {
-          if (tok_.kind == Token::kWord || tok_.kind == Token::kString) args.push_back(tok_.text);
-          else if (!is(",")) error("expected ')' or an argument");
+          if (tok_.kind == Token::kWord || tok_.kind == Token::kString)
+            args.push_back(tok_.text);
+          else if (!is(","))
+            error("expected ')' or an argument");
           advance();
         }
         advance();
@@ -189,9 +199,11 @@ double number(const std::string& text, const std::string& path, int line) {
 
 // Scale from the unit string "1nW" / "1pW" ... to nW.
 double power_unit_to_nw(const std::string& unit, const std::string& path, int line) {
-  static const std::map<std::string, double> scale{{"pW", 1e-3}, {"nW", 1.0}, {"uW", 1e3}, {"mW", 1e6}, {"W", 1e9}};
+  static const std::map<std::string, double> scale{
+      {"pW", 1e-3}, {"nW", 1.0}, {"uW", 1e3}, {"mW", 1e6}, {"W", 1e9}};
   size_t i = 0;
-  while (i < unit.size() && (std::isdigit(static_cast<unsigned char>(unit[i])) || unit[i] == '.')) ++i;
+  while (i < unit.size() && (std::isdigit(static_cast<unsigned char>(unit[i])) || unit[i] == '.'))
+    ++i;
   auto it = scale.find(unit.substr(i));
   if (i == 0 || it == scale.end()) fail("{}:{}: unknown leakage_power_unit '{}'", path, line, unit);
   return number(unit.substr(0, i), path, line) * it->second;
@@ -212,11 +224,13 @@ void collect_table_values(const Group& g, const std::string& path, double& sum, 
   for (const auto& child : g.children) collect_table_values(*child, path, sum, count);
 }
 
-CellFigures read_cell(const Group& cell, double cap_scale, double leak_scale, const std::string& path) {
+CellFigures read_cell(const Group& cell, double cap_scale, double leak_scale,
+                      const std::string& path) {
   CellFigures f;
   f.name = cell.args.empty() ? "" : cell.args[0];
   if (const Attribute* a = cell.attr("area")) f.area_um2 = number(a->values[0], path, a->line);
-  if (const Attribute* a = cell.attr("cell_leakage_power")) f.leakage_nw = number(a->values[0], path, a->line) * leak_scale;
+  if (const Attribute* a = cell.attr("cell_leakage_power"))
+    f.leakage_nw = number(a->values[0], path, a->line) * leak_scale;
   double sum = 0;
   int count = 0;
   for (const auto& pin : cell.children) {
@@ -232,7 +246,8 @@ CellFigures read_cell(const Group& cell, double cap_scale, double leak_scale, co
         if (ip->name == "internal_power") collect_table_values(*ip, path, sum, count);
     }
   }
-  if (count == 0) fail("{}:{}: cell {} has no internal_power table on its output", path, cell.line, f.name);
+  if (count == 0)
+    fail("{}:{}: cell {} has no internal_power table on its output", path, cell.line, f.name);
   f.internal_fj = sum / count;
   return f;
 }
@@ -251,17 +266,23 @@ CellLibrary read_liberty(const std::string& path) {
   CellLibrary out;
   out.source = path;
   if (const Attribute* a = lib->attr("capacitive_load_unit")) {
-    if (a->values.size() != 2) fail("{}:{}: capacitive_load_unit needs (value, unit)", path, a->line);
+    if (a->values.size() != 2)
+      fail("{}:{}: capacitive_load_unit needs (value, unit)", path, a->line);
     const double v = number(a->values[0], path, a->line);
-    if (a->values[1] == "ff") cap_scale = v;
-    else if (a->values[1] == "pf") cap_scale = v * 1000;
-    else fail("{}:{}: unknown capacitive_load_unit '{}'", path, a->line, a->values[1]);
+    if (a->values[1] == "ff")
+      cap_scale = v;
+    else if (a->values[1] == "pf")
+      cap_scale = v * 1000;
+    else
+      fail("{}:{}: unknown capacitive_load_unit '{}'", path, a->line, a->values[1]);
   }
-  if (const Attribute* a = lib->attr("leakage_power_unit")) leak_scale = power_unit_to_nw(a->values[0], path, a->line);
-  if (const Attribute* a = lib->attr("nom_voltage")) out.voltage = number(a->values[0], path, a->line);
+  if (const Attribute* a = lib->attr("leakage_power_unit"))
+    leak_scale = power_unit_to_nw(a->values[0], path, a->line);
+  if (const Attribute* a = lib->attr("nom_voltage"))
+    out.voltage = number(a->values[0], path, a->line);
 
-  for (GateType type : {GateType::kBuf, GateType::kNot, GateType::kAnd, GateType::kOr, GateType::kXor, GateType::kNand,
-                        GateType::kNor, GateType::kXnor}) {
+  for (GateType type : {GateType::kBuf, GateType::kNot, GateType::kAnd, GateType::kOr,
+                        GateType::kXor, GateType::kNand, GateType::kNor, GateType::kXnor}) {
     const std::string prefix = cell_prefix(type);
     const Group* best = nullptr;
     for (const auto& g : lib->children) {
@@ -277,7 +298,8 @@ CellLibrary read_liberty(const std::string& path) {
     CellFigures f = read_cell(*best, cap_scale, leak_scale, path);
     const size_t pins = static_cast<size_t>(fanin_count(type));
     if (f.input_cap_ff.size() != pins)
-      fail("{}:{}: cell {} has {} input pins, {} expected", path, best->line, f.name, f.input_cap_ff.size(), pins);
+      fail("{}:{}: cell {} has {} input pins, {} expected", path, best->line, f.name,
+           f.input_cap_ff.size(), pins);
     out.cell(type) = std::move(f);
   }
   return out;

@@ -17,8 +17,9 @@ constexpr int kIndexVersion = 1;
 
 bool usable_name(const std::string& name) {
   if (name.empty() || name[0] == '.') return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; });
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
 }
 
 std::string join(const std::string& dir, const std::string& file) {
@@ -27,7 +28,8 @@ std::string join(const std::string& dir, const std::string& file) {
 
 }  // namespace
 
-AppMul characterize(Netlist netlist, std::string source, const CellLibrary& cells, const CostOptions& cost) {
+AppMul characterize(Netlist netlist, std::string source, const CellLibrary& cells,
+                    const CostOptions& cost) {
   AppMul m;
   m.name = netlist.name();
   m.table = simulate_table(netlist);
@@ -45,10 +47,22 @@ AppMul characterize(Netlist netlist, std::string source, const CellLibrary& cell
 nlohmann::json appmul_json(const AppMul& m) {
   const Signature& s = m.signature();
   const ErrorMetrics& e = m.metrics;
-  return {{"name", m.name},       {"bw", s.bw},        {"ba", s.ba},           {"signed_w", s.signed_w},
-          {"signed_a", s.signed_a}, {"exact", m.exact}, {"er", e.er},           {"med", e.med},
-          {"nmed", e.nmed},       {"mred", e.mred},    {"wce", e.wce},         {"mse", e.mse},
-          {"bias", e.bias},       {"area_um2", m.area_um2}, {"energy_fj", m.energy_fj}, {"depth", m.depth},
+  return {{"name", m.name},
+          {"bw", s.bw},
+          {"ba", s.ba},
+          {"signed_w", s.signed_w},
+          {"signed_a", s.signed_a},
+          {"exact", m.exact},
+          {"er", e.er},
+          {"med", e.med},
+          {"nmed", e.nmed},
+          {"mred", e.mred},
+          {"wce", e.wce},
+          {"mse", e.mse},
+          {"bias", e.bias},
+          {"area_um2", m.area_um2},
+          {"energy_fj", m.energy_fj},
+          {"depth", m.depth},
           {"source", m.source}};
 }
 
@@ -99,7 +113,8 @@ void Library::save(const std::string& dir) const {
     }
     entries.push_back(std::move(e));
   }
-  const nlohmann::json index{{"format", kIndexFormat}, {"version", kIndexVersion}, {"appmuls", entries}};
+  const nlohmann::json index{
+      {"format", kIndexFormat}, {"version", kIndexVersion}, {"appmuls", entries}};
   write_file_atomic(join(dir, "index.json"), index.dump(1) + "\n");
 }
 
@@ -115,20 +130,23 @@ Library Library::load(const std::string& dir, bool with_netlists) {
   if (!index.is_object() || index.value("format", "") != kIndexFormat)
     fail("{} is not an AppMul library index (format is not '{}')", index_path, kIndexFormat);
   if (index.value("version", 0) != kIndexVersion)
-    fail("{} has version {}, this build reads {}", index_path, index.value("version", 0), kIndexVersion);
+    fail("{} has version {}, this build reads {}", index_path, index.value("version", 0),
+         kIndexVersion);
   Library lib;
   try {
     for (const nlohmann::json& e : index.at("appmuls")) {
       AppMul m;
       m.name = e.at("name").get<std::string>();
-      const Signature sig{e.at("bw").get<int>(), e.at("ba").get<int>(), e.at("signed_w").get<bool>(),
-                          e.at("signed_a").get<bool>()};
+      const Signature sig{e.at("bw").get<int>(), e.at("ba").get<int>(),
+                          e.at("signed_w").get<bool>(), e.at("signed_a").get<bool>()};
       const std::string table_path = join(dir, e.at("table").get<std::string>());
       m.table = read_table_file(table_path);
       if (m.table.signature() != sig)
-        fail("{} holds a {} table but index.json says {} for '{}'", table_path, m.table.signature().key(), sig.key(), m.name);
-      m.metrics = ErrorMetrics{e.at("er").get<double>(),  e.at("med").get<double>(), e.at("nmed").get<double>(),
-                               e.at("mred").get<double>(), e.at("wce").get<double>(), e.at("mse").get<double>(),
+        fail("{} holds a {} table but index.json says {} for '{}'", table_path,
+             m.table.signature().key(), sig.key(), m.name);
+      m.metrics = ErrorMetrics{e.at("er").get<double>(),   e.at("med").get<double>(),
+                               e.at("nmed").get<double>(), e.at("mred").get<double>(),
+                               e.at("wce").get<double>(),  e.at("mse").get<double>(),
                                e.at("bias").get<double>()};
       m.exact = e.at("exact").get<bool>();
       m.area_um2 = e.at("area_um2").get<double>();

@@ -9,11 +9,10 @@
 // Every file is written atomically, index.json last, so a crash leaves the previous index valid.
 // Names are file names: letters, digits, '_', '-', '.'. Not thread-safe for concurrent mutation.
 #pragma once
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "appmul/cost.h"
 #include "appmul/metrics.h"
@@ -30,14 +29,15 @@ struct AppMul {
   double area_um2 = 0;
   double energy_fj = 0;  // per multiplication (cost.h)
   int depth = 0;
-  bool exact = false;    // table == w * a on every pair
-  std::string source;    // "exact:array", "family:trunc", "import:file.v", ...
+  bool exact = false;  // table == w * a on every pair
+  std::string source;  // "exact:array", "family:trunc", "import:file.v", ...
 
   const Signature& signature() const { return table.signature(); }
 };
 
 // Simulates the netlist, computes metrics and cost; the AppMul keeps the netlist.
-AppMul characterize(Netlist netlist, std::string source, const CellLibrary& cells = CellLibrary::builtin_45nm(),
+AppMul characterize(Netlist netlist, std::string source,
+                    const CellLibrary& cells = CellLibrary::builtin_45nm(),
                     const CostOptions& cost = {});
 
 // Flat JSON object: name, bw, ba, signed_w, signed_a, exact, er, med, nmed, mred, wce, mse, bias,

@@ -47,10 +47,12 @@ ErrorMetrics error_metrics(const ProductTable& table) { return weighted_metrics(
 ErrorMetrics error_metrics(const ProductTable& table, const std::vector<double>& pair_weights) {
   const Signature& sig = table.signature();
   if (static_cast<int64_t>(pair_weights.size()) != sig.table_size())
-    fail("operand histogram for {} has {} entries, expected {}", sig.key(), pair_weights.size(), sig.table_size());
+    fail("operand histogram for {} has {} entries, expected {}", sig.key(), pair_weights.size(),
+         sig.table_size());
   double sum = 0;
   for (double p : pair_weights) {
-    if (!(p >= 0) || !std::isfinite(p)) fail("operand histogram for {} has a negative or non-finite weight", sig.key());
+    if (!(p >= 0) || !std::isfinite(p))
+      fail("operand histogram for {} has a negative or non-finite weight", sig.key());
     sum += p;
   }
   if (sum <= 0) fail("operand histogram for {} is all zero", sig.key());

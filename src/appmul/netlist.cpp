@@ -25,17 +25,28 @@ int fanin_count(GateType type) {
 
 const char* gate_name(GateType type) {
   switch (type) {
-    case GateType::kConst0: return "CONST0";
-    case GateType::kConst1: return "CONST1";
-    case GateType::kInput: return "INPUT";
-    case GateType::kBuf: return "BUF";
-    case GateType::kNot: return "NOT";
-    case GateType::kAnd: return "AND";
-    case GateType::kOr: return "OR";
-    case GateType::kXor: return "XOR";
-    case GateType::kNand: return "NAND";
-    case GateType::kNor: return "NOR";
-    case GateType::kXnor: return "XNOR";
+    case GateType::kConst0:
+      return "CONST0";
+    case GateType::kConst1:
+      return "CONST1";
+    case GateType::kInput:
+      return "INPUT";
+    case GateType::kBuf:
+      return "BUF";
+    case GateType::kNot:
+      return "NOT";
+    case GateType::kAnd:
+      return "AND";
+    case GateType::kOr:
+      return "OR";
+    case GateType::kXor:
+      return "XOR";
+    case GateType::kNand:
+      return "NAND";
+    case GateType::kNor:
+      return "NOR";
+    case GateType::kXnor:
+      return "XNOR";
   }
   return "?";
 }
@@ -49,7 +60,8 @@ int32_t Netlist::add_gate(GateType type, int32_t in0, int32_t in1) {
   const int n = fanin_count(type);
   const auto size = static_cast<int32_t>(nodes_.size());
   if ((n >= 1 && (in0 < 0 || in0 >= size)) || (n == 2 && (in1 < 0 || in1 >= size)))
-    fail("netlist '{}': gate {} refers to a missing fanin node ({}, {})", name_, gate_name(type), in0, in1);
+    fail("netlist '{}': gate {} refers to a missing fanin node ({}, {})", name_, gate_name(type),
+         in0, in1);
   nodes_.push_back(Gate{type, n >= 1 ? in0 : -1, n == 2 ? in1 : -1});
   return size;
 }
@@ -66,8 +78,8 @@ int32_t Netlist::const1() {
 
 void Netlist::set_outputs(std::vector<int32_t> outputs) {
   if (static_cast<int>(outputs.size()) != sig_.ba + sig_.bw)
-    fail("netlist '{}': {} outputs given, the signature {} needs {}", name_, outputs.size(), sig_.key(),
-         sig_.ba + sig_.bw);
+    fail("netlist '{}': {} outputs given, the signature {} needs {}", name_, outputs.size(),
+         sig_.key(), sig_.ba + sig_.bw);
   for (int32_t id : outputs)
     if (id < 0 || id >= static_cast<int32_t>(nodes_.size()))
       fail("netlist '{}': output refers to missing node {}", name_, id);
@@ -101,7 +113,8 @@ std::vector<int32_t> Netlist::topological_order(bool reachable_only) const {
         if (fanin < 0 || fanin >= size)
           fail("netlist '{}': node {} has a missing fanin {}", name_, node, fanin);
         if (colour[fanin] == 1)
-          fail("netlist '{}': combinational cycle through node {} ({})", name_, fanin, gate_name(nodes_[fanin].type));
+          fail("netlist '{}': combinational cycle through node {} ({})", name_, fanin,
+               gate_name(nodes_[fanin].type));
         if (colour[fanin] == 0) {
           colour[fanin] = 1;
           stack.push_back({fanin, 0});
@@ -202,7 +215,8 @@ class StrashBuilder {
   }
 
   int32_t hashed(GateType type, int32_t a, int32_t b) {
-    const uint64_t key = (uint64_t(uint8_t(type)) << 56) ^ (uint64_t(uint32_t(a)) << 28) ^ uint64_t(uint32_t(b) + 1);
+    const uint64_t key =
+        (uint64_t(uint8_t(type)) << 56) ^ (uint64_t(uint32_t(a)) << 28) ^ uint64_t(uint32_t(b) + 1);
     auto it = table_.find(key);
     if (it != table_.end()) return it->second;
     const int32_t id = out_.add_gate(type, a, b);
@@ -226,13 +240,24 @@ Netlist Netlist::strash() const {
     const Gate& g = nodes_[id];
     switch (g.type) {
       case GateType::kInput:
-        if (map[id] < 0) fail("netlist '{}': node {} is an input that is not one of A or B", name_, id);
+        if (map[id] < 0)
+          fail("netlist '{}': node {} is an input that is not one of A or B", name_, id);
         break;
-      case GateType::kConst0: map[id] = out.const0(); break;
-      case GateType::kConst1: map[id] = out.const1(); break;
-      case GateType::kBuf: map[id] = map[g.in0]; break;
-      case GateType::kNot: map[id] = builder.make_not(map[g.in0]); break;
-      default: map[id] = builder.make_binary(g.type, map[g.in0], map[g.in1]); break;
+      case GateType::kConst0:
+        map[id] = out.const0();
+        break;
+      case GateType::kConst1:
+        map[id] = out.const1();
+        break;
+      case GateType::kBuf:
+        map[id] = map[g.in0];
+        break;
+      case GateType::kNot:
+        map[id] = builder.make_not(map[g.in0]);
+        break;
+      default:
+        map[id] = builder.make_binary(g.type, map[g.in0], map[g.in1]);
+        break;
     }
   }
   if (!outputs_.empty()) {
@@ -252,9 +277,12 @@ Netlist Netlist::sweep() const {
   for (int32_t id : topological_order(true)) {
     const Gate& g = nodes_[id];
     if (g.type == GateType::kInput) continue;
-    if (g.type == GateType::kConst0) map[id] = out.const0();
-    else if (g.type == GateType::kConst1) map[id] = out.const1();
-    else map[id] = out.add_gate(g.type, map[g.in0], fanin_count(g.type) == 2 ? map[g.in1] : -1);
+    if (g.type == GateType::kConst0)
+      map[id] = out.const0();
+    else if (g.type == GateType::kConst1)
+      map[id] = out.const1();
+    else
+      map[id] = out.add_gate(g.type, map[g.in0], fanin_count(g.type) == 2 ? map[g.in1] : -1);
   }
   std::vector<int32_t> outs;
   for (int32_t id : outputs_) outs.push_back(map[id]);

@@ -7,16 +7,26 @@ namespace {
 
 uint64_t eval_word(GateType type, uint64_t x, uint64_t y) {
   switch (type) {
-    case GateType::kBuf: return x;
-    case GateType::kNot: return ~x;
-    case GateType::kAnd: return x & y;
-    case GateType::kOr: return x | y;
-    case GateType::kXor: return x ^ y;
-    case GateType::kNand: return ~(x & y);
-    case GateType::kNor: return ~(x | y);
-    case GateType::kXnor: return ~(x ^ y);
-    case GateType::kConst1: return ~uint64_t{0};
-    default: return 0;
+    case GateType::kBuf:
+      return x;
+    case GateType::kNot:
+      return ~x;
+    case GateType::kAnd:
+      return x & y;
+    case GateType::kOr:
+      return x | y;
+    case GateType::kXor:
+      return x ^ y;
+    case GateType::kNand:
+      return ~(x & y);
+    case GateType::kNor:
+      return ~(x | y);
+    case GateType::kXnor:
+      return ~(x ^ y);
+    case GateType::kConst1:
+      return ~uint64_t{0};
+    default:
+      return 0;
   }
 }
 
@@ -34,15 +44,33 @@ void propagate(const Netlist& net, NodeValues& v) {
     const uint64_t* y = g.in1 >= 0 ? v.node(g.in1) : nullptr;
     // One loop per gate type, so the compiler vectorises each.
     switch (g.type) {
-      case GateType::kBuf: for (int64_t k = 0; k < words; ++k) out[k] = x[k]; break;
-      case GateType::kNot: for (int64_t k = 0; k < words; ++k) out[k] = ~x[k]; break;
-      case GateType::kAnd: for (int64_t k = 0; k < words; ++k) out[k] = x[k] & y[k]; break;
-      case GateType::kOr: for (int64_t k = 0; k < words; ++k) out[k] = x[k] | y[k]; break;
-      case GateType::kXor: for (int64_t k = 0; k < words; ++k) out[k] = x[k] ^ y[k]; break;
-      case GateType::kNand: for (int64_t k = 0; k < words; ++k) out[k] = ~(x[k] & y[k]); break;
-      case GateType::kNor: for (int64_t k = 0; k < words; ++k) out[k] = ~(x[k] | y[k]); break;
-      case GateType::kXnor: for (int64_t k = 0; k < words; ++k) out[k] = ~(x[k] ^ y[k]); break;
-      default: for (int64_t k = 0; k < words; ++k) out[k] = eval_word(g.type, 0, 0); break;
+      case GateType::kBuf:
+        for (int64_t k = 0; k < words; ++k) out[k] = x[k];
+        break;
+      case GateType::kNot:
+        for (int64_t k = 0; k < words; ++k) out[k] = ~x[k];
+        break;
+      case GateType::kAnd:
+        for (int64_t k = 0; k < words; ++k) out[k] = x[k] & y[k];
+        break;
+      case GateType::kOr:
+        for (int64_t k = 0; k < words; ++k) out[k] = x[k] | y[k];
+        break;
+      case GateType::kXor:
+        for (int64_t k = 0; k < words; ++k) out[k] = x[k] ^ y[k];
+        break;
+      case GateType::kNand:
+        for (int64_t k = 0; k < words; ++k) out[k] = ~(x[k] & y[k]);
+        break;
+      case GateType::kNor:
+        for (int64_t k = 0; k < words; ++k) out[k] = ~(x[k] | y[k]);
+        break;
+      case GateType::kXnor:
+        for (int64_t k = 0; k < words; ++k) out[k] = ~(x[k] ^ y[k]);
+        break;
+      default:
+        for (int64_t k = 0; k < words; ++k) out[k] = eval_word(g.type, 0, 0);
+        break;
     }
     if (words > 0) out[words - 1] &= last_mask;
   }
@@ -58,7 +86,8 @@ NodeValues make_values(const Netlist& net, int64_t patterns) {
 
 }  // namespace
 
-NodeValues simulate_pairs(const Netlist& net, const std::vector<uint32_t>& w_raw, const std::vector<uint32_t>& a_raw) {
+NodeValues simulate_pairs(const Netlist& net, const std::vector<uint32_t>& w_raw,
+                          const std::vector<uint32_t>& a_raw) {
   if (w_raw.size() != a_raw.size())
     fail("simulate '{}': {} weights but {} activations", net.name(), w_raw.size(), a_raw.size());
   NodeValues v = make_values(net, static_cast<int64_t>(w_raw.size()));
@@ -103,13 +132,14 @@ ProductTable simulate_table(const Netlist& net) {
   const Signature& sig = net.signature();
   const int n = sig.ba + sig.bw;
   if (static_cast<int>(net.outputs().size()) != n)
-    fail("simulate '{}': the netlist has {} outputs, the signature {} needs {}", net.name(), net.outputs().size(),
-         sig.key(), n);
+    fail("simulate '{}': the netlist has {} outputs, the signature {} needs {}", net.name(),
+         net.outputs().size(), sig.key(), n);
   const NodeValues v = simulate_exhaustive(net);
   std::vector<uint32_t> raw(static_cast<size_t>(sig.table_size()), 0);
   for (int j = 0; j < n; ++j) {
     const uint64_t* words = v.node(net.outputs()[j]);
-    for (int64_t p = 0; p < v.patterns; ++p) raw[p] |= uint32_t((words[p >> 6] >> (p & 63)) & 1) << j;
+    for (int64_t p = 0; p < v.patterns; ++p)
+      raw[p] |= uint32_t((words[p >> 6] >> (p & 63)) & 1) << j;
   }
   const bool is_signed = sig.signed_w || sig.signed_a;
   std::vector<int32_t> data(raw.size());

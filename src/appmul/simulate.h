@@ -15,15 +15,16 @@
 namespace fames {
 
 struct NodeValues {
-  int64_t patterns = 0;   // number of simulated operand pairs
-  int64_t words = 0;      // ceil(patterns / 64)
+  int64_t patterns = 0;          // number of simulated operand pairs
+  int64_t words = 0;             // ceil(patterns / 64)
   std::vector<uint64_t> values;  // nodes().size() * words, node-major
   const uint64_t* node(int32_t id) const { return values.data() + id * words; }
 };
 
 // Simulates the operand pairs (w_raw[i], a_raw[i]) in order. REQUIRES equal sizes; raw values are
 // masked to the operand widths.
-NodeValues simulate_pairs(const Netlist& net, const std::vector<uint32_t>& w_raw, const std::vector<uint32_t>& a_raw);
+NodeValues simulate_pairs(const Netlist& net, const std::vector<uint32_t>& w_raw,
+                          const std::vector<uint32_t>& a_raw);
 
 // Simulates all 2^(bw+ba) pairs in table order.
 NodeValues simulate_exhaustive(const Netlist& net);

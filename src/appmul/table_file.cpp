@@ -8,7 +8,8 @@
 
 namespace fames {
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "table files are written in host order, little-endian");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "table files are written in host order, little-endian");
 
 void write_table_file(const ProductTable& table, const std::string& path) {
   const Signature& sig = table.signature();
@@ -30,14 +31,21 @@ void write_table_file(const ProductTable& table, const std::string& path) {
 ProductTable read_table_file(const std::string& path) {
   const std::vector<unsigned char> bytes = read_file_bytes(path);
   TableFileHeader h{};
-  if (bytes.size() < sizeof h) fail("product table {} is truncated: {} bytes, the header alone is {}", path, bytes.size(), sizeof h);
+  if (bytes.size() < sizeof h)
+    fail("product table {} is truncated: {} bytes, the header alone is {}", path, bytes.size(),
+         sizeof h);
   std::memcpy(&h, bytes.data(), sizeof h);
-  if (std::memcmp(h.magic, kTableFileMagic, sizeof h.magic) != 0) fail("{} is not a fames product table (bad magic)", path);
-  if (h.version != kTableFileVersion) fail("product table {} has version {}, this build reads {}", path, h.version, kTableFileVersion);
+  if (std::memcmp(h.magic, kTableFileMagic, sizeof h.magic) != 0)
+    fail("{} is not a fames product table (bad magic)", path);
+  if (h.version != kTableFileVersion)
+    fail("product table {} has version {}, this build reads {}", path, h.version,
+         kTableFileVersion);
   const Signature sig{h.bw, h.ba, h.signed_w != 0, h.signed_a != 0};
-  if (!sig.valid() || h.signed_w > 1 || h.signed_a > 1) fail("product table {} has an invalid signature", path);
+  if (!sig.valid() || h.signed_w > 1 || h.signed_a > 1)
+    fail("product table {} has an invalid signature", path);
   if (h.entries != sig.table_size())
-    fail("product table {} declares {} entries, {} needs {}", path, h.entries, sig.key(), sig.table_size());
+    fail("product table {} declares {} entries, {} needs {}", path, h.entries, sig.key(),
+         sig.table_size());
   const size_t expected = sizeof h + sizeof(int32_t) * h.entries;
   if (bytes.size() != expected)
     fail("product table {} is {} bytes, expected {} ({})", path, bytes.size(), expected,

@@ -1,4 +1,5 @@
-// The product-table file (<name>.tbl in a library folder; docs/formats.md, "Product table files").
+// The product-table file (<name>.tbl in a library folder; docs/formats.md, "AppMul library
+// folder").
 //
 // A 24-byte header, then the ProductTable data exactly as in product_table.h: 2^(bw+ba) int32
 // values, little-endian, row-major (row = raw weight pattern, column = raw activation pattern).
@@ -12,14 +13,14 @@
 namespace fames {
 
 struct TableFileHeader {
-  char magic[8];     // "FAMESTBL"
-  uint32_t version;  // kTableFileVersion
-  uint8_t bw;        // weight bits, 1..8
-  uint8_t ba;        // activation bits, 1..8
-  uint8_t signed_w;  // 1 = weights are two's complement, else 0
-  uint8_t signed_a;  // 1 = activations are two's complement, else 0
-  uint32_t entries;  // 2^(bw+ba): number of int32 values that follow
-  uint32_t reserved; // 0
+  char magic[8];      // "FAMESTBL"
+  uint32_t version;   // kTableFileVersion
+  uint8_t bw;         // weight bits, 1..8
+  uint8_t ba;         // activation bits, 1..8
+  uint8_t signed_w;   // 1 = weights are two's complement, else 0
+  uint8_t signed_a;   // 1 = activations are two's complement, else 0
+  uint32_t entries;   // 2^(bw+ba): number of int32 values that follow
+  uint32_t reserved;  // 0
 };
 static_assert(sizeof(TableFileHeader) == 24, "the table file header is 24 bytes on disk");
 

@@ -1,6 +1,6 @@
-// fames lib build: generates, characterises and saves a library of exact and approximate multipliers
-// for every signature bw x ba over a range of bit widths (library_build.h). The ALS engine (a later
-// issue) will add its circuits in this command; until then --no-als is required.
+// fames lib build: generates, characterises and saves a library of exact and approximate
+// multipliers for every signature bw x ba over a range of bit widths (library_build.h). The ALS
+// engine (a later issue) will add its circuits in this command; until then --no-als is required.
 #include <fmt/core.h>
 
 #include <chrono>
@@ -36,21 +36,27 @@ std::vector<int> parse_bits(const std::string& text) {
     size_t start = 0;
     while (start <= text.size()) {
       const size_t comma = text.find(',', start);
-      const std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!std::regex_match(part, m, item)) widths.clear(), start = text.size() + 1;
-      else widths.insert(std::stoi(m[1]));
+      const std::string part =
+          text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!std::regex_match(part, m, item))
+        widths.clear(), start = text.size() + 1;
+      else
+        widths.insert(std::stoi(m[1]));
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
   }
-  if (widths.empty()) fail("--bits '{}': expected a range like 2..8 or a list like 2,4,8 (widths 1..8)", text);
+  if (widths.empty())
+    fail("--bits '{}': expected a range like 2..8 or a list like 2,4,8 (widths 1..8)", text);
   return {widths.begin(), widths.end()};
 }
 
 void run_lib_build(const LibBuildArgs& args) {
   if (!args.no_als)
-    fail("approximate logic synthesis (ALS) is not available yet; pass --no-als to build the exact and "
-         "family multipliers only");
+    fail(
+        "approximate logic synthesis (ALS) is not available yet; pass --no-als to build the exact "
+        "and "
+        "family multipliers only");
   // ALS hook: once the ALS engine exists, its circuits for each signature are added to `lib` here,
   // after the family members (which seed it), and --no-als skips that step.
   const std::vector<int> widths = parse_bits(args.bits);
@@ -70,29 +76,40 @@ void run_lib_build(const LibBuildArgs& args) {
 
   const auto start = std::chrono::steady_clock::now();
   Progress progress("lib build", static_cast<int64_t>(sigs.size()), "signatures");
-  const Library lib = build_family_library(sigs, options, [&](const Signature& sig, size_t members) {
-    progress.advance(1, fmt::format("{} ({} AppMuls)", sig.key(), members));
-  });
+  const Library lib =
+      build_family_library(sigs, options, [&](const Signature& sig, size_t members) {
+        progress.advance(1, fmt::format("{} ({} AppMuls)", sig.key(), members));
+      });
   progress.finish();
   lib.save(args.out);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (args.json) {
-    print_json({{"out", args.out}, {"signatures", sigs.size()}, {"appmuls", lib.size()}, {"seconds", seconds},
+    print_json({{"out", args.out},
+                {"signatures", sigs.size()},
+                {"appmuls", lib.size()},
+                {"seconds", seconds},
                 {"cells", options.cells.source}});
   } else {
-    fmt::print("{} AppMuls for {} signatures written to {} in {:.1f} s\n", lib.size(), sigs.size(), args.out, seconds);
+    fmt::print("{} AppMuls for {} signatures written to {} in {:.1f} s\n", lib.size(), sigs.size(),
+               args.out, seconds);
   }
 }
 
 void setup_lib_build(CLI::App& root) {
   auto args = std::make_shared<LibBuildArgs>();
-  CLI::App& group = command_group(root, "lib", "Build, inspect, import and export AppMul libraries");
-  auto* cmd = group.add_subcommand("build", "Generate and characterise exact and approximate multipliers");
+  CLI::App& group =
+      command_group(root, "lib", "Build, inspect, import and export AppMul libraries");
+  auto* cmd =
+      group.add_subcommand("build", "Generate and characterise exact and approximate multipliers");
   cmd->footer("Example: fames lib build --no-als --bits 2..8 --out libs/default");
-  cmd->add_flag("--no-als", args->no_als, "Skip approximate logic synthesis (required until ALS exists)");
-  cmd->add_option("--bits", args->bits, "Operand widths: a range (2..8) or a list (2,4,8); every bw x ba pair")
+  cmd->add_flag("--no-als", args->no_als,
+                "Skip approximate logic synthesis (required until ALS exists)");
+  cmd->add_option("--bits", args->bits,
+                  "Operand widths: a range (2..8) or a list (2,4,8); every bw x ba pair")
       ->capture_default_str();
-  cmd->add_option("--out", args->out, "Library folder to write (index.json, .tbl, .blif)")->required();
+  cmd->add_option("--out", args->out, "Library folder to write (index.json, .tbl, .blif)")
+      ->required();
   cmd->add_flag("--signed-a", args->signed_a,
                 "Add signed-activation variants of every signature (default: only of 8x8)");
   cmd->add_option("--max-mred", args->max_mred, "Drop approximate members whose MRED exceeds this")
@@ -100,11 +117,13 @@ void setup_lib_build(CLI::App& root) {
   cmd->add_option("--per-signature", args->per_signature, "At most this many AppMuls per signature")
       ->capture_default_str()
       ->check(CLI::Range(2, 1000));
-  cmd->add_option("--liberty", args->liberty, "Liberty file for cell figures (default: built-in NanGate 45 nm)");
+  cmd->add_option("--liberty", args->liberty,
+                  "Liberty file for cell figures (default: built-in NanGate 45 nm)");
   cmd->add_option("--pairs", args->pairs, "Operand pairs simulated for the energy estimate")
       ->capture_default_str()
       ->check(CLI::Range(2, 1 << 24));
-  cmd->add_option("--seed", args->seed, "Seed of the energy-estimate operand stream")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed of the energy-estimate operand stream")
+      ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print a JSON summary");
   cmd->callback([args] { run_lib_build(*args); });
 }

@@ -17,9 +17,11 @@ namespace fames {
 namespace {
 
 TEST(Blif, RoundTripKeepsFunctionStructureAndSignature) {
-  for (Signature sig : {Signature{8, 8, true, false}, Signature{3, 5, true, true}, Signature{4, 2, false, false}})
-    for (GeneratorSpec spec : {GeneratorSpec{Family::kExactDadda}, GeneratorSpec{Family::kDrum, 2},
-                               GeneratorSpec{Family::kLowerOr, 3}, GeneratorSpec{Family::kTruncCorrected, 4}}) {
+  for (Signature sig :
+       {Signature{8, 8, true, false}, Signature{3, 5, true, true}, Signature{4, 2, false, false}})
+    for (GeneratorSpec spec :
+         {GeneratorSpec{Family::kExactDadda}, GeneratorSpec{Family::kDrum, 2},
+          GeneratorSpec{Family::kLowerOr, 3}, GeneratorSpec{Family::kTruncCorrected, 4}}) {
       const Netlist net = generate_multiplier(sig, spec);
       const Netlist back = parse_blif(to_blif(net), "roundtrip.blif");
       EXPECT_EQ(back.signature(), sig);
@@ -76,10 +78,11 @@ TEST(Blif, ReadsYosysStyleCovers) {
 TEST(Blif, ReadsRealYosysOutput) {
   if (std::system("command -v yosys > /dev/null 2>&1") != 0) GTEST_SKIP() << "yosys not installed";
   const std::string dir = ::testing::TempDir();
-  std::ofstream(dir + "mul.v") << "module mul(input [3:0] a, input signed [3:0] b, output signed [7:0] y);\n"
-                                  "  assign y = $signed({1'b0, a}) * b;\nendmodule\n";
-  const std::string cmd = "yosys -q -p 'read_verilog " + dir + "mul.v; synth -top mul; write_blif " + dir +
-                          "mul.blif' > /dev/null 2>&1";
+  std::ofstream(dir + "mul.v")
+      << "module mul(input [3:0] a, input signed [3:0] b, output signed [7:0] y);\n"
+         "  assign y = $signed({1'b0, a}) * b;\nendmodule\n";
+  const std::string cmd = "yosys -q -p 'read_verilog " + dir +
+                          "mul.v; synth -top mul; write_blif " + dir + "mul.blif' > /dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   BlifReadOptions opt;
   opt.signed_w = true;
@@ -100,7 +103,8 @@ TEST(Blif, ErrorsNameFileLineAndCause) {
   const std::string head = ".model m\n.inputs a[0] a[1] b[0] b[1]\n.outputs y[0] y[1] y[2] y[3]\n";
   const std::string consts = ".names y[1]\n.names y[2]\n.names y[3]\n";
   // Cycle: y[0] = x & a[0], x = y[0] | b[0].
-  std::string e = error_of(head + ".names x a[0] y[0]\n11 1\n.names y[0] b[0] x\n1- 1\n-1 1\n" + consts);
+  std::string e =
+      error_of(head + ".names x a[0] y[0]\n11 1\n.names y[0] b[0] x\n1- 1\n-1 1\n" + consts);
   EXPECT_NE(e.find("bad.blif:"), std::string::npos) << e;
   EXPECT_NE(e.find("cycle"), std::string::npos) << e;
   e = error_of(head + ".names y[1]\n.names y[2]\n.names a[0] y[0]\n1 1\n");

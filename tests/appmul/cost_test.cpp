@@ -38,7 +38,8 @@ TEST(Cost, EnergyFormulaOnAnInverter) {
 }
 
 TEST(Cost, ExactEightBitArrayLandsInPublishedRange) {
-  const CircuitCost c = circuit_cost(generate_multiplier(Signature{8, 8, false, false}, {Family::kExactArray}));
+  const CircuitCost c =
+      circuit_cost(generate_multiplier(Signature{8, 8, false, false}, {Family::kExactArray}));
   EXPECT_GT(c.energy_fj, 100);
   EXPECT_LT(c.energy_fj, 600);
   EXPECT_GT(c.area_um2, 250);
@@ -55,17 +56,20 @@ TEST(Cost, ExactEnergyGrowsWithBitWidth) {
     }
   }
   // Wider activations alone also cost more.
-  EXPECT_LT(circuit_cost(generate_multiplier(Signature{8, 4, true, false}, {Family::kExactDadda})).energy_fj,
-            circuit_cost(generate_multiplier(Signature{8, 6, true, false}, {Family::kExactDadda})).energy_fj);
+  EXPECT_LT(circuit_cost(generate_multiplier(Signature{8, 4, true, false}, {Family::kExactDadda}))
+                .energy_fj,
+            circuit_cost(generate_multiplier(Signature{8, 6, true, false}, {Family::kExactDadda}))
+                .energy_fj);
 }
 
 TEST(Cost, ApproximateFamiliesCostLessThanExact) {
   const Signature sig{8, 8, true, false};
   const double exact = circuit_cost(generate_multiplier(sig, {Family::kExactDadda})).energy_fj;
-  for (GeneratorSpec spec : {GeneratorSpec{Family::kTrunc, 4}, GeneratorSpec{Family::kTruncCorrected, 5},
-                             GeneratorSpec{Family::kBrokenArray, 2, 4}, GeneratorSpec{Family::kPerforation, 1, 1},
-                             GeneratorSpec{Family::kLowerOr, 7}, GeneratorSpec{Family::kApproxFullAdder, 8},
-                             GeneratorSpec{Family::kDrum, 3}, GeneratorSpec{Family::kMitchell, 3}}) {
+  for (GeneratorSpec spec :
+       {GeneratorSpec{Family::kTrunc, 4}, GeneratorSpec{Family::kTruncCorrected, 5},
+        GeneratorSpec{Family::kBrokenArray, 2, 4}, GeneratorSpec{Family::kPerforation, 1, 1},
+        GeneratorSpec{Family::kLowerOr, 7}, GeneratorSpec{Family::kApproxFullAdder, 8},
+        GeneratorSpec{Family::kDrum, 3}, GeneratorSpec{Family::kMitchell, 3}}) {
     const CircuitCost c = circuit_cost(generate_multiplier(sig, spec));
     EXPECT_LT(c.energy_fj, exact) << generator_name(spec, sig);
   }
@@ -101,27 +105,32 @@ std::string write_temp(const std::string& name, const std::string& text) {
   return path;
 }
 
-std::string liberty_cell(const std::string& name, int inputs, double area, double leak, double cap) {
+std::string liberty_cell(const std::string& name, int inputs, double area, double leak,
+                         double cap) {
   std::string pins;
   for (int i = 0; i < inputs; ++i)
-    pins += fmt::format("    pin (A{}) {{ direction : input; capacitance : {}; }}\n", i + 1, cap + i * 0.001);
+    pins += fmt::format("    pin (A{}) {{ direction : input; capacitance : {}; }}\n", i + 1,
+                        cap + i * 0.001);
   return fmt::format(
       "  cell ({}) {{\n    area : {};\n    cell_leakage_power : {};\n{}"
       "    pin (ZN) {{ direction : output; function : \"x\";\n"
       "      internal_power () {{ related_pin : \"A1\";\n"
-      "        rise_power (tbl) {{ index_1 (\"0.1, 0.2\"); values (\"1.0, 2.0\", \\\n \"3.0, 4.0\"); }}\n"
+      "        rise_power (tbl) {{ index_1 (\"0.1, 0.2\"); values (\"1.0, 2.0\", \\\n \"3.0, "
+      "4.0\"); }}\n"
       "        fall_power (tbl) {{ values (\"5.0, 6.0\", \"7.0, 8.0\"); }} }} }}\n  }}\n",
       name, area, leak, pins);
 }
 
 std::string liberty_library(const std::string& skip = "") {
   std::string text =
-      "/* test library */\nlibrary (test) {\n  nom_voltage : 0.9;\n  capacitive_load_unit (1, pf);\n"
+      "/* test library */\nlibrary (test) {\n  nom_voltage : 0.9;\n  capacitive_load_unit (1, "
+      "pf);\n"
       "  leakage_power_unit : \"1pW\";\n"
       "  lu_table_template (tbl) { variable_1 : input_net_transition; index_1 (\"0.1, 0.2\"); }\n"
       "  input_voltage (default) { vil : 0.0; vomax : VDD + 0.5 ; }\n";
-  const std::pair<const char*, int> cells[] = {{"INV_X1", 1},  {"BUF_X2", 1}, {"NAND2_X1", 2}, {"NOR2_X1", 2},
-                                               {"AND2_X1", 2}, {"OR2_X1", 2}, {"XOR2_X1", 2},  {"XNOR2_X1", 2}};
+  const std::pair<const char*, int> cells[] = {{"INV_X1", 1},  {"BUF_X2", 1},  {"NAND2_X1", 2},
+                                               {"NOR2_X1", 2}, {"AND2_X1", 2}, {"OR2_X1", 2},
+                                               {"XOR2_X1", 2}, {"XNOR2_X1", 2}};
   for (auto [name, inputs] : cells)
     if (skip != name) text += liberty_cell(name, inputs, 1.5, 2000, 0.002);
   return text + "}\n";
@@ -137,10 +146,13 @@ TEST(Liberty, ReadsFiguresWithUnits) {
   ASSERT_EQ(nand.input_cap_ff.size(), 2u);
   EXPECT_DOUBLE_EQ(nand.input_cap_ff[0], 2.0);  // 0.002 pF
   EXPECT_NEAR(nand.input_cap_ff[1], 3.0, 1e-9);
-  EXPECT_DOUBLE_EQ(nand.internal_fj, 4.5);  // mean of 1..8
+  EXPECT_DOUBLE_EQ(nand.internal_fj, 4.5);             // mean of 1..8
   EXPECT_EQ(lib.cell(GateType::kBuf).name, "BUF_X2");  // no _X1: first BUF_* cell
   // Usable by the cost model.
-  EXPECT_GT(circuit_cost(generate_multiplier(Signature{3, 3, true, false}, {Family::kExactDadda}), lib).energy_fj, 0);
+  EXPECT_GT(
+      circuit_cost(generate_multiplier(Signature{3, 3, true, false}, {Family::kExactDadda}), lib)
+          .energy_fj,
+      0);
 }
 
 TEST(Liberty, ErrorsNameFileAndLine) {
@@ -152,7 +164,8 @@ TEST(Liberty, ErrorsNameFileAndLine) {
     }
     return std::string("no error");
   };
-  const std::string unclosed = write_temp("unclosed.lib", "library (x) {\n  cell (INV_X1) {\n    area : 1;\n");
+  const std::string unclosed =
+      write_temp("unclosed.lib", "library (x) {\n  cell (INV_X1) {\n    area : 1;\n");
   EXPECT_NE(message(unclosed).find("unclosed.lib:2"), std::string::npos) << message(unclosed);
   std::string text = liberty_library();
   const size_t at = text.find("area : 1.5");

@@ -113,7 +113,8 @@ int64_t drum_model(int64_t x_mag, int k, int* shift) {
 int64_t mitchell_model(int64_t x, int64_t y, int f, int F) {
   if (x == 0 || y == 0) return 0;
   const int px = msb(x), py = msb(y);
-  const int64_t frac_mask = (int64_t{1} << F) - 1, keep_mask = frac_mask & ~((int64_t{1} << (F - f)) - 1);
+  const int64_t frac_mask = (int64_t{1} << F) - 1,
+                keep_mask = frac_mask & ~((int64_t{1} << (F - f)) - 1);
   const int64_t fx = ((x << (F - px)) & keep_mask), fy = ((y << (F - py)) & keep_mask);
   const int64_t s = fx + fy;
   const int64_t carry = s >> F;
@@ -125,14 +126,18 @@ int64_t model(const Signature& sig, const GeneratorSpec& spec, uint32_t w_raw, u
   const int p = spec.p, q = spec.q;
   switch (spec.family) {
     case Family::kExactArray:
-    case Family::kExactDadda: return int64_t{sig.w_value(w_raw)} * sig.a_value(a_raw);
-    case Family::kTrunc: return kept_terms(sig, w_raw, a_raw, [p](int i, int j) { return i + j >= p; });
+    case Family::kExactDadda:
+      return int64_t{sig.w_value(w_raw)} * sig.a_value(a_raw);
+    case Family::kTrunc:
+      return kept_terms(sig, w_raw, a_raw, [p](int i, int j) { return i + j >= p; });
     case Family::kTruncCorrected: {
-      // Correction = expected value of the dropped terms (each AND is 1 with probability 1/4), rounded.
+      // Correction = expected value of the dropped terms (each AND is 1 with probability 1/4),
+      // rounded.
       double expected = 0;
       for (int i = 0; i < sig.bw; ++i)
         for (int j = 0; j < sig.ba; ++j)
-          if (i + j < p) expected += term_sign(sig, i, j) * 0.25 * static_cast<double>(int64_t{1} << (i + j));
+          if (i + j < p)
+            expected += term_sign(sig, i, j) * 0.25 * static_cast<double>(int64_t{1} << (i + j));
       const auto correction = static_cast<int64_t>(std::floor(expected + 0.5));
       return kept_terms(sig, w_raw, a_raw, [p](int i, int j) { return i + j >= p; }) + correction;
     }
@@ -140,8 +145,10 @@ int64_t model(const Signature& sig, const GeneratorSpec& spec, uint32_t w_raw, u
       return kept_terms(sig, w_raw, a_raw, [p, q](int i, int j) { return j >= p && i + j >= q; });
     case Family::kPerforation:
       return kept_terms(sig, w_raw, a_raw, [p, q](int, int j) { return j < p || j >= p + q; });
-    case Family::kLowerOr: return array_model(sig, w_raw, a_raw, p, 0);
-    case Family::kApproxFullAdder: return array_model(sig, w_raw, a_raw, 0, p);
+    case Family::kLowerOr:
+      return array_model(sig, w_raw, a_raw, p, 0);
+    case Family::kApproxFullAdder:
+      return array_model(sig, w_raw, a_raw, 0, p);
     case Family::kDrum:
     case Family::kMitchell: {
       const int64_t w = sig.w_value(w_raw), a = sig.a_value(a_raw);
@@ -151,7 +158,8 @@ int64_t model(const Signature& sig, const GeneratorSpec& spec, uint32_t w_raw, u
         int sw, sa;
         const int64_t tw = drum_model(wm, p, &sw), ta = drum_model(am, p, &sa);
         mag = (tw * ta) << (sw + sa);
-        if (sig.signed_w || sig.signed_a) mag = std::min(mag, (int64_t{1} << (sig.bw + sig.ba - 1)) - 1);
+        if (sig.signed_w || sig.signed_a)
+          mag = std::min(mag, (int64_t{1} << (sig.bw + sig.ba - 1)) - 1);
       } else {
         mag = mitchell_model(wm, am, p, std::max(sig.bw, sig.ba) - 1);
       }
@@ -169,8 +177,8 @@ void expect_matches_model(const Signature& sig, const GeneratorSpec& spec) {
     for (uint32_t a = 0; a < sig.act_levels(); ++a) {
       const int32_t expected = wrap(model(sig, spec, w, a), sig);
       if (t.raw(w, a) != expected)
-        FAIL() << net.name() << " w=" << sig.w_value(w) << " a=" << sig.a_value(a) << ": circuit " << t.raw(w, a)
-               << ", model " << expected;
+        FAIL() << net.name() << " w=" << sig.w_value(w) << " a=" << sig.a_value(a) << ": circuit "
+               << t.raw(w, a) << ", model " << expected;
     }
 }
 
@@ -203,14 +211,16 @@ TEST(Generators, EveryFamilyMemberMatchesItsModelOtherSignedness) {
         for (int ba : {2, 5, 8}) {
           if (bw + ba > 13 && !(sw && sa)) continue;  // the big ones once: signed x signed
           const Signature sig{bw, ba, sw, sa};
-          for (const GeneratorSpec& spec : default_family_specs(sig)) expect_matches_model(sig, spec);
+          for (const GeneratorSpec& spec : default_family_specs(sig))
+            expect_matches_model(sig, spec);
         }
 }
 
 TEST(Generators, NamesAreUniqueAndDescriptive) {
   const Signature sig{8, 8, true, false};
   std::set<std::string> names;
-  for (const GeneratorSpec& spec : default_family_specs(sig)) names.insert(generator_name(spec, sig));
+  for (const GeneratorSpec& spec : default_family_specs(sig))
+    names.insert(generator_name(spec, sig));
   EXPECT_EQ(names.size(), default_family_specs(sig).size());
   EXPECT_EQ(generator_name({Family::kTrunc, 3}, sig), "trunc_k3_w8s_a8u");
   EXPECT_EQ(generator_source({Family::kTrunc, 3}), "family:trunc");
@@ -230,7 +240,8 @@ TEST(Generators, ApproximationsShrinkTheCircuit) {
 
 TEST(Generators, OutOfRangeParametersAreRejected) {
   EXPECT_THROW(generate_multiplier(Signature{4, 4, true, false}, {Family::kTrunc, 9}), Error);
-  EXPECT_THROW(generate_multiplier(Signature{4, 4, true, false}, {Family::kPerforation, 3, 2}), Error);
+  EXPECT_THROW(generate_multiplier(Signature{4, 4, true, false}, {Family::kPerforation, 3, 2}),
+               Error);
 }
 
 }  // namespace

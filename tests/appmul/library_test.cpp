@@ -78,7 +78,8 @@ TEST(Library, SaveLoadRoundTrip) {
     EXPECT_EQ(b->netlist.has_value(), m.netlist.has_value());
     if (m.netlist) EXPECT_EQ(b->netlist->gate_count(), m.netlist->gate_count());
   }
-  EXPECT_EQ(appmul_json(*back.find("trunc_k3_w4s_a4u")), appmul_json(*lib.find("trunc_k3_w4s_a4u")));
+  EXPECT_EQ(appmul_json(*back.find("trunc_k3_w4s_a4u")),
+            appmul_json(*lib.find("trunc_k3_w4s_a4u")));
 }
 
 TEST(Library, Lookups) {
@@ -142,7 +143,8 @@ TEST(LibraryBuild, FamilyMembersFollowTheFilteringRules) {
     EXPECT_LE(m.metrics.mred, opt.max_mred) << m.name;
     EXPECT_LT(m.energy_fj, exact_energy) << m.name;
     EXPECT_GT(m.metrics.er, 0) << m.name;
-    for (size_t j = 0; j < i; ++j) EXPECT_FALSE(members[j].table == m.table) << m.name << " duplicates " << members[j].name;
+    for (size_t j = 0; j < i; ++j)
+      EXPECT_FALSE(members[j].table == m.table) << m.name << " duplicates " << members[j].name;
   }
   opt.max_per_signature = 8;
   EXPECT_EQ(build_family_members(sig, opt).size(), 8u);
@@ -152,7 +154,8 @@ TEST(LibraryBuild, ParallelBuildCoversEverySignature) {
   std::vector<Signature> sigs;
   for (int b = 2; b <= 4; ++b) sigs.push_back(Signature{b, 5 - b + 2, true, false});
   size_t callbacks = 0;
-  const Library lib = build_family_library(sigs, {}, [&](const Signature&, size_t) { ++callbacks; });
+  const Library lib =
+      build_family_library(sigs, {}, [&](const Signature&, size_t) { ++callbacks; });
   EXPECT_EQ(callbacks, sigs.size());
   for (const Signature& s : sigs) EXPECT_NE(lib.exact(s), nullptr) << s.key();
 }

@@ -23,7 +23,7 @@ TEST(Metrics, OneWrongEntryUniform) {
   const ErrorMetrics m = error_metrics(t);
   EXPECT_DOUBLE_EQ(m.er, 1.0 / 16);
   EXPECT_DOUBLE_EQ(m.med, 1.0 / 16);
-  EXPECT_DOUBLE_EQ(m.nmed, 1.0 / 16 / 9);  // max |exact| = 9
+  EXPECT_DOUBLE_EQ(m.nmed, 1.0 / 16 / 9);   // max |exact| = 9
   EXPECT_DOUBLE_EQ(m.mred, (1.0 / 9) / 9);  // 9 pairs with a non-zero product
   EXPECT_DOUBLE_EQ(m.wce, 1);
   EXPECT_DOUBLE_EQ(m.mse, 1.0 / 16);

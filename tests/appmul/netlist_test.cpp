@@ -16,14 +16,18 @@ namespace {
 Netlist random_netlist(Signature sig, int gates, unsigned seed) {
   std::mt19937 rng(seed);
   Netlist net(sig, "random");
-  const GateType types[] = {GateType::kBuf, GateType::kNot, GateType::kAnd,  GateType::kOr,  GateType::kXor,
-                            GateType::kNand, GateType::kNor, GateType::kXnor, GateType::kConst0, GateType::kConst1};
+  const GateType types[] = {GateType::kBuf,    GateType::kNot,   GateType::kAnd, GateType::kOr,
+                            GateType::kXor,    GateType::kNand,  GateType::kNor, GateType::kXnor,
+                            GateType::kConst0, GateType::kConst1};
   for (int i = 0; i < gates; ++i) {
     const GateType t = types[rng() % 10];
     const auto n = static_cast<int32_t>(net.nodes().size());
-    if (t == GateType::kConst0) net.const0();
-    else if (t == GateType::kConst1) net.const1();
-    else net.add_gate(t, rng() % n, rng() % n);
+    if (t == GateType::kConst0)
+      net.const0();
+    else if (t == GateType::kConst1)
+      net.const1();
+    else
+      net.add_gate(t, rng() % n, rng() % n);
   }
   std::vector<int32_t> outs;
   for (int j = 0; j < sig.ba + sig.bw; ++j) outs.push_back(rng() % net.nodes().size());
@@ -73,11 +77,11 @@ TEST(Netlist, StrashFoldsConstantsDuplicatesAndDoubleInversions) {
   Netlist net(Signature{2, 2, false, false}, "fold");
   const int32_t a0 = net.inputs_a()[0], b0 = net.inputs_b()[0];
   const int32_t x1 = net.add_gate(GateType::kAnd, a0, b0);
-  const int32_t x2 = net.add_gate(GateType::kAnd, b0, a0);                  // duplicate, swapped
+  const int32_t x2 = net.add_gate(GateType::kAnd, b0, a0);  // duplicate, swapped
   const int32_t nn = net.add_gate(GateType::kNot, net.add_gate(GateType::kNot, x1));  // == x1
-  const int32_t c = net.add_gate(GateType::kAnd, x2, net.const1());         // == x2
-  const int32_t z = net.add_gate(GateType::kXor, nn, c);                    // == 0
-  const int32_t o = net.add_gate(GateType::kOr, z, x1);                     // == x1
+  const int32_t c = net.add_gate(GateType::kAnd, x2, net.const1());                   // == x2
+  const int32_t z = net.add_gate(GateType::kXor, nn, c);                              // == 0
+  const int32_t o = net.add_gate(GateType::kOr, z, x1);                               // == x1
   net.set_outputs({o, z, nn, net.add_gate(GateType::kNand, a0, net.const0())});
   const Netlist s = net.strash();
   EXPECT_EQ(s.gate_count(), 1);  // a single AND remains
@@ -101,7 +105,8 @@ TEST(Netlist, StrashAndSweepKeepTheFunction) {
     const int inputs = sig.ba + sig.bw;
     int unreachable_inputs = inputs;
     for (int32_t id : swept.topological_order(true)) unreachable_inputs -= id < inputs ? 1 : 0;
-    EXPECT_EQ(swept.topological_order(true).size() + unreachable_inputs, swept.nodes().size()) << seed;
+    EXPECT_EQ(swept.topological_order(true).size() + unreachable_inputs, swept.nodes().size())
+        << seed;
   }
 }
 
@@ -111,7 +116,8 @@ TEST(Simulate, BitParallelAgreesWithReference) {
     const Netlist net = random_netlist(sig, 150, 100 + seed);
     const ProductTable t = simulate_table(net);
     for (uint32_t w = 0; w < sig.weight_levels(); ++w)
-      for (uint32_t a = 0; a < sig.act_levels(); ++a) ASSERT_EQ(t.raw(w, a), evaluate_ref(net, w, a)) << seed;
+      for (uint32_t a = 0; a < sig.act_levels(); ++a)
+        ASSERT_EQ(t.raw(w, a), evaluate_ref(net, w, a)) << seed;
   }
 }
 
@@ -132,7 +138,8 @@ TEST(Simulate, PairsMatchExhaustiveOnTailSizes) {
       }
     // Bits past the last pattern are zero.
     if (count % 64)
-      for (size_t id = 0; id < net.nodes().size(); ++id) EXPECT_EQ(v.node(id)[v.words - 1] >> (count % 64), 0u);
+      for (size_t id = 0; id < net.nodes().size(); ++id)
+        EXPECT_EQ(v.node(id)[v.words - 1] >> (count % 64), 0u);
   }
 }
 
