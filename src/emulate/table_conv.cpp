@@ -25,8 +25,11 @@ int64_t round_up(int64_t a, int64_t m) { return ceil_div(a, m) * m; }
 // Positions per chunk: every thread should get work, and the [K][chunk] index block should stay
 // near L2-resident (the kernels re-read column slices of it once per block of output channels).
 // Chunks are whole images or whole output rows when possible, so packing rarely splits a row.
-int64_t chunk_positions(int64_t taps, int64_t total, int64_t image, int64_t row, int threads) {
+// With `single_images`, a chunk is exactly one image whenever one fits the budget.
+int64_t chunk_positions(int64_t taps, int64_t total, int64_t image, int64_t row, int threads,
+                        bool single_images) {
   constexpr int64_t kIndexBlockBytes = 384 * 1024;
+  if (single_images && 2 * taps * image <= kIndexBlockBytes) return image;
   int64_t chunk = std::min(std::max<int64_t>(kIndexBlockBytes / (2 * taps), kLanes),
                            ceil_div(total, threads));
   if (chunk >= image) chunk = chunk / image * image;
@@ -37,15 +40,17 @@ int64_t chunk_positions(int64_t taps, int64_t total, int64_t image, int64_t row,
 // Runs the table GEMM over `total_positions` positions in chunks, for every group.
 // Positions come in images of `image` positions made of rows of `row` positions.
 // pack(g, begin, end, idx, ldp, scratch) fills idx[K][ldp] (all ldp columns), with a per-thread
-// scratch vector; scatter(g, begin, end, tmp, ldp) copies tmp[O][ldp] (first end-begin columns
-// valid) to the caller's output.
-template <class Pack, class Scatter>
+// scratch vector. direct(g, begin, end, &ldo) returns where the GEMM may write its [O][ldo] result
+// straight into the caller's output (REQUIRES end - begin and ldo multiples of kLanes), or null;
+// then scatter(g, begin, end, tmp, ldp) copies tmp[O][ldp] (first end-begin columns valid) there.
+template <class Pack, class Direct, class Scatter>
 void run_chunks(const PreparedTable& table, int64_t taps, int64_t out_per_group, int groups,
                 const uint8_t* weights, int64_t total_positions, int64_t image, int64_t row,
-                const Pack& pack, const Scatter& scatter) {
+                const Pack& pack, const Direct& direct, const Scatter& scatter) {
   if (total_positions <= 0) return;
   const int threads = default_job_threads();
-  const int64_t chunk = chunk_positions(taps, total_positions, image, row, threads);
+  const int64_t chunk = chunk_positions(taps, total_positions, image, row, threads,
+                                        image % kLanes == 0);
   const int64_t chunks = ceil_div(total_positions, chunk);
   const int64_t ldp = round_up(chunk, kLanes);
   run_jobs(chunks * groups, threads, [&](int64_t job) {
@@ -58,10 +63,12 @@ void run_chunks(const PreparedTable& table, int64_t taps, int64_t out_per_group,
     const int64_t begin = job / groups * chunk;
     const int64_t end = std::min(total_positions, begin + chunk);
     pack(g, begin, end, idx.data(), ldp, scratch);
+    int64_t ldo = ldp;
+    int32_t* target = direct(g, begin, end, &ldo);
     const GemmArgs args{&table, weights + g * out_per_group * taps, taps, idx.data(), ldp,
-                        taps, end - begin, out_per_group, tmp.data(), ldp};
+                        taps, end - begin, out_per_group, target ? target : tmp.data(), ldo};
     emulate_detail::run_table_gemm(args);
-    scatter(g, begin, end, tmp.data(), ldp);
+    if (!target) scatter(g, begin, end, tmp.data(), ldp);
   });
 }
 
@@ -184,7 +191,14 @@ void table_conv2d(const ConvShape& s, const uint8_t* act, const uint8_t* weight,
       p += run;
     }
   };
-  run_chunks(prepared, s.taps(), og, s.groups, weight, s.n * hw, hw, s.out_w(), pack, scatter);
+  // A chunk that is one whole image of a multiple of kLanes positions is written in place.
+  auto direct = [&](int g, int64_t begin, int64_t end, int64_t* ldo) -> int32_t* {
+    if (end - begin != hw || begin % hw != 0 || hw % kLanes != 0) return nullptr;
+    *ldo = hw;
+    return out + (begin / hw * s.o + g * og) * hw;
+  };
+  run_chunks(prepared, s.taps(), og, s.groups, weight, s.n * hw, hw, s.out_w(), pack, direct,
+             scatter);
 }
 
 void table_linear(int64_t batch, int64_t in, int64_t out_features, const uint8_t* act,
@@ -212,7 +226,8 @@ void table_linear(int64_t batch, int64_t in, int64_t out_features, const uint8_t
     for (int64_t b = begin; b < end; ++b)
       for (int64_t o = 0; o < out_features; ++o) out[b * out_features + o] = tmp[o * ldp + (b - begin)];
   };
-  run_chunks(prepared, in, out_features, 1, weight, batch, 1, 1, pack, scatter);
+  auto never_direct = [](int, int64_t, int64_t, int64_t*) -> int32_t* { return nullptr; };
+  run_chunks(prepared, in, out_features, 1, weight, batch, 1, 1, pack, never_direct, scatter);
 }
 
 }  // namespace fames
