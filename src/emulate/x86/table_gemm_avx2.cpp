@@ -16,6 +16,7 @@ struct Avx2Base {
   static constexpr int kLanes = 16;
   static constexpr int kMaxOB = 2;  // 16 ymm registers: 8 accumulators, 4 indices, rows
   static constexpr int kMaxPB = 4;
+  static constexpr bool kHasWide = false;  // ba <= 4 tables allow long int16 runs anyway
   static Vec zero() { return _mm256_setzero_si256(); }
   static Vec add16(Vec a, Vec b) { return _mm256_add_epi16(a, b); }
   static __m256i broadcast_row(const uint8_t* p) {

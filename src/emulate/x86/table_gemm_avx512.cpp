@@ -1,6 +1,7 @@
 // AVX-512 (F, BW, VL, DQ) table GEMM. Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq;
 // reached only through run_table_gemm() after best_simd_level() confirmed the CPU has them.
-// Products are int16 lanes, 32 positions per register:
+// Products are int16 lanes, 32 positions per register, summed in int16 runs, or in int32 when the
+// table's values allow only very short int16 runs (blocked_gemm.h):
 //   shuf8   (ba <= 3) one vpshufb: row = [8 low bytes | 8 high bytes], lane = a | (a + 8) << 8
 //   perm32  (ba <= 5) one vpermw over 32 entries
 //   perm64  (ba == 6) one vpermi2w over 64 entries
@@ -18,8 +19,21 @@ struct Avx512Base {
   static constexpr int kLanes = 32;
   static constexpr int kMaxOB = 4;
   static constexpr int kMaxPB = 4;
+  static constexpr bool kHasWide = true;
   static Vec zero() { return _mm512_setzero_si512(); }
   static Vec add16(Vec a, Vec b) { return _mm512_add_epi16(a, b); }
+  static Vec add32(Vec a, Vec b) { return _mm512_add_epi32(a, b); }
+  // int16 lanes 2i (even32) and 2i + 1 (odd32), sign-extended into int32 lane i.
+  static Vec even32(Vec v) { return _mm512_srai_epi32(_mm512_slli_epi32(v, 16), 16); }
+  static Vec odd32(Vec v) { return _mm512_srai_epi32(v, 16); }
+  // Interleaves even and odd back into 32 consecutive int32 positions.
+  static void store_pairs(Vec even, Vec odd, int32_t* dst) {
+    const __m512i first = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i second =
+        _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    _mm512_storeu_si512(dst, _mm512_permutex2var_epi32(even, first, odd));
+    _mm512_storeu_si512(dst + 16, _mm512_permutex2var_epi32(even, second, odd));
+  }
   static void store_widen(Vec acc, int32_t* dst, bool accumulate) {
     __m512i lo = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc));
     __m512i hi = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc, 1));
@@ -66,7 +80,7 @@ struct Perm64 : Avx512Base, PlainIndex {
 // the masks depend only on the activations, so they are computed once per index vector.
 struct Perm128 : Avx512Base {
   static constexpr int kRowBytes = 256;
-  static constexpr int kMaxPB = 3;
+  static constexpr int kMaxPB = 4;
   struct Idx {
     __m512i v;
     __mmask32 bit6;
