@@ -122,8 +122,9 @@ void run_import(ImportFlags& flags) {
                  e["energy_fj"].get<double>(), e["energy_known"].get<bool>() ? " " : "*");
     }
     for (const std::string& n : notes) fmt::print("* {}\n", n);
-    fmt::print("{} {} AppMul(s) to {} ({} in total)\n", existing ? "added" : "created library with",
-               report.size(), flags.into, lib.size());
+    fmt::print("{} {} AppMul(s) to {}, which now holds {}\n",
+               existing ? "added" : "created the library and added", report.size(), flags.into,
+               lib.size());
   }
 }
 
@@ -134,11 +135,10 @@ void setup_lib_import(CLI::App& root) {
                                  "Add multipliers from Verilog, BLIF or table files to a library");
   cmd->footer(
       "The format follows the extension: .v structural Verilog, .blif BLIF, .npy NumPy table,\n"
-      ".bin/.tbl/.u16/.i16 raw 16-bit table (docs/formats.md). Circuits are simulated, measured "
-      "and\n"
-      "costed; tables get their error metrics, and energy from --energy-fj (else assumed equal to\n"
-      "the exact multiplier's, and the command says so). The library folder is created if "
-      "missing.\n"
+      ".bin/.tbl/.u16/.i16 raw 16-bit table (docs/formats.md). Circuits are simulated, measured\n"
+      "and costed; tables get their error metrics, and energy from --energy-fj (else assumed\n"
+      "equal to the exact multiplier's, and the command says so). The library folder is created\n"
+      "if missing; if any file fails, nothing is added.\n"
       "Example: fames lib import mul8u_1DMU.v mul8u_FTA.v --into lib/evo");
   auto flags = std::make_shared<ImportFlags>();
   cmd->add_option("files", flags->files, "Files to import")->required();
