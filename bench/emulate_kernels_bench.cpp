@@ -3,6 +3,7 @@
 // OMP_NUM_THREADS=1 measures one core. The float comparison is emulate_kernels_torch_bench.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -20,10 +21,13 @@ ConvShape body_shape(int64_t stage, int64_t batch) {
   return s;
 }
 
-// Args: stage (0: 16ch 32x32, 1: 32ch 16x16, 2: 64ch 8x8), bw, ba, batch.
+// Args: stage (0: 16ch 32x32, 1: 32ch 16x16, 2: 64ch 8x8, 3: the first layer, 3 -> 16 channels on
+// 32x32 with signed activations), bw, ba, batch.
 void BM_TableConv(benchmark::State& state) {
-  const ConvShape s = body_shape(state.range(0), state.range(3));
-  const fames::Signature sig{static_cast<int>(state.range(1)), static_cast<int>(state.range(2)), true, false};
+  ConvShape s = body_shape(std::min<int64_t>(state.range(0), 2), state.range(3));
+  const bool first_layer = state.range(0) == 3;
+  if (first_layer) s = body_shape(0, state.range(3)), s.c = 3;
+  const fames::Signature sig{static_cast<int>(state.range(1)), static_cast<int>(state.range(2)), true, first_layer};
   std::mt19937 rng(1);
   fames::ProductTable t = fames::ProductTable::exact(sig);
   for (int32_t& v : t.data()) v += static_cast<int32_t>(rng() % 5) - 2;
@@ -40,7 +44,7 @@ void BM_TableConv(benchmark::State& state) {
 }
 
 void Args(benchmark::internal::Benchmark* b) {
-  for (int stage = 0; stage < 3; ++stage)
+  for (int stage = 0; stage < 4; ++stage)
     for (auto [bw, ba] : {std::pair{2, 2}, {3, 3}, {4, 4}, {4, 5}, {6, 6}, {8, 8}})
       b->Args({stage, bw, ba, 64});
 }

@@ -25,11 +25,12 @@ int64_t round_up(int64_t a, int64_t m) { return ceil_div(a, m) * m; }
 // Positions per chunk: every thread should get work, and the [K][chunk] index block should stay
 // near L2-resident (the kernels re-read column slices of it once per block of output channels).
 // Chunks are whole images or whole output rows when possible, so packing rarely splits a row.
-// With `single_images`, a chunk is exactly one image whenever one fits the budget.
+// With `single_images`, a chunk is exactly one image whenever one fits the budget and there are
+// enough images for every thread.
 int64_t chunk_positions(int64_t taps, int64_t total, int64_t image, int64_t row, int threads,
                         bool single_images) {
   constexpr int64_t kIndexBlockBytes = 384 * 1024;
-  if (single_images && 2 * taps * image <= kIndexBlockBytes) return image;
+  if (single_images && 2 * taps * image <= kIndexBlockBytes && total >= image * threads) return image;
   int64_t chunk = std::min(std::max<int64_t>(kIndexBlockBytes / (2 * taps), kLanes),
                            ceil_div(total, threads));
   if (chunk >= image) chunk = chunk / image * image;
