@@ -76,6 +76,7 @@ const char* to_string(LookupKind kind) {
     case LookupKind::generic32: return "generic32";
     case LookupKind::shuf8: return "shuf8";
     case LookupKind::shuf16: return "shuf16";
+    case LookupKind::bytes16: return "bytes16";
     case LookupKind::perm32: return "perm32";
     case LookupKind::perm64: return "perm64";
     case LookupKind::perm128: return "perm128";
@@ -90,11 +91,13 @@ std::string PreparedTable::name() const {
 
 namespace {
 
-LookupKind choose_kind(int ba, int32_t max_abs, SimdLevel level) {
+// range = max T - min T (as int64: may exceed int32).
+LookupKind choose_kind(int ba, int32_t max_abs, int64_t range, SimdLevel level) {
   // int16 lanes need every entry in int16 range; otherwise only the int32 path is exact.
   if (max_abs > 32767) return LookupKind::generic32;
   if (level == SimdLevel::avx512) {
     if (ba <= 3) return LookupKind::shuf8;
+    if (ba == 4 && range <= 255) return LookupKind::bytes16;  // 1 shuffle instead of vpermw's 2 uops
     if (ba <= 5) return LookupKind::perm32;
     if (ba == 6) return LookupKind::perm64;
     if (ba == 7) return LookupKind::perm128;
@@ -119,17 +122,25 @@ void* aligned_zeroed(size_t bytes) {
 
 PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
   const Signature& sig = table.signature();
-  int32_t max_abs = 0;
-  for (int32_t v : table.data())
+  int32_t max_abs = 0, lo = INT32_MAX, hi = INT32_MIN;
+  for (int32_t v : table.data()) {
     max_abs = std::max<int32_t>(max_abs, v == INT32_MIN ? INT32_MAX : std::abs(v));
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  const int64_t range = int64_t{hi} - lo;
 
   PreparedTable t;
   t.level = level;
   t.bw = sig.bw;
   t.ba = sig.ba;
-  t.kind = choose_kind(sig.ba, max_abs, level);
+  t.kind = choose_kind(sig.ba, max_abs, range, level);
   // An all-zero table never overflows; a finite bound keeps `k0 += run_length` from wrapping.
   t.run_length = max_abs == 0 ? int64_t{1} << 40 : 32767 / max_abs;
+  if (t.kind == LookupKind::bytes16) {
+    t.bias = lo;
+    t.run_length = range == 0 ? int64_t{1} << 40 : 65535 / range;
+  }
   const int64_t levels_w = sig.weight_levels(), levels_a = sig.act_levels();
   switch (t.kind) {
     case LookupKind::generic32:
@@ -141,6 +152,10 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
       t.idx_mul = t.kind == LookupKind::shuf8 ? 0x0101 : 1;
       t.idx_add = t.kind == LookupKind::shuf8 ? 0x0800 : 0x8000;
       break;
+    case LookupKind::bytes16:  // row = 16 bytes T - bias; lane = a | 0x8000 (high byte -> 0)
+      t.row_bytes = 16;
+      t.idx_add = 0x8000;
+      break;
     default:  // permutes: row = int16 entries, at least one full 32-lane register; lane = a
       t.row_bytes = 2 * std::max<int64_t>(32, levels_a);
       break;
@@ -151,7 +166,9 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
     uint8_t* row = t.rows.get() + w * t.row_bytes;
     for (int64_t a = 0; a < levels_a; ++a) {
       const auto v = static_cast<uint16_t>(static_cast<int16_t>(table.raw(w, a)));
-      if (t.kind == LookupKind::shuf8 || t.kind == LookupKind::shuf16) {
+      if (t.kind == LookupKind::bytes16) {
+        row[a] = static_cast<uint8_t>(table.raw(w, a) - t.bias);
+      } else if (t.kind == LookupKind::shuf8 || t.kind == LookupKind::shuf16) {
         row[a] = static_cast<uint8_t>(v & 0xff);
         row[half + a] = static_cast<uint8_t>(v >> 8);
       } else {

@@ -17,7 +17,8 @@
 //   Threads: omp_get_max_threads() (1 when called inside an OpenMP parallel region).
 // - Kernels (dispatch.cpp chooses; last_kernel_report() names the one used). Tables whose entries
 //   all fit int16 run vector lookups, any other table the portable int32 kernel:
-//     AVX-512: ba <= 3 vpshufb "shuf8", ba 4-5 vpermw "perm32", ba 6 vpermi2w "perm64",
+//     AVX-512: ba <= 3 vpshufb "shuf8", ba 4 with max T - min T <= 255 vpshufb "bytes16",
+//              ba 4-5 vpermw "perm32", ba 6 vpermi2w "perm64",
 //              ba 7 "perm128", ba 8 "perm256" (2 / 4 vpermi2w blended on the high index bits);
 //     AVX2:    ba <= 3 "shuf8", ba 4 "shuf16" (two vpshufb), wider: portable "generic32".
 // - Thread safety: the functions may be called concurrently; they share no mutable state except

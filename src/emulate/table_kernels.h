@@ -6,7 +6,9 @@
 // Activations arrive as a [K][ldp] uint16 matrix of ENCODED indices (im2col output), where
 // encoded = raw * idx_mul + idx_add; each lookup kind picks the encoding that lets its shuffle or
 // permute instruction use the lane directly as an index. Fast kinds sum int16 lanes for at most
-// `run_length` taps (proved overflow-free: run_length * max|T| <= 32767), then widen into int32.
+// `run_length` taps (proved overflow-free: run_length * max|T| <= 32767), then widen into int32;
+// bytes16 sums T - min T >= 0 in uint16 lanes (run_length * max(T - min T) <= 65535) and adds
+// min T back per tap when it widens.
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -22,6 +24,7 @@ enum class LookupKind {
   generic32,  // portable: int32 table, one scalar lookup per product; serves any table
   shuf8,      // ba <= 3: pshufb over int16 lanes, one shuffle yields low and high byte
   shuf16,     // ba == 4 (AVX2): two pshufb (low bytes, high bytes) per lane
+  bytes16,    // ba <= 4, max T - min T <= 255 (AVX-512): one pshufb over T - min T, uint16 sums
   perm32,     // ba <= 5 (AVX-512): vpermw over 32 int16 entries
   perm64,     // ba == 6: vpermi2w over 64 entries
   perm128,    // ba == 7: two vpermi2w, blended on index bit 6
@@ -39,7 +42,8 @@ struct PreparedTable {
   LookupKind kind = LookupKind::generic32;
   int bw = 0, ba = 0;
   uint16_t idx_mul = 1, idx_add = 0;  // encoded activation = raw * idx_mul + idx_add
-  int64_t run_length = 0;             // taps an int16 accumulator may sum (fast kinds only)
+  int64_t run_length = 0;             // taps a 16-bit accumulator may sum (fast kinds only)
+  int32_t bias = 0;                   // bytes16 rows hold T - bias (bias = min T); else 0
   int64_t row_bytes = 0;              // row of weight code w starts at rows + w * row_bytes
   std::unique_ptr<uint8_t[], FreeDeleter> rows;  // 64-byte aligned
   const int32_t* table32 = nullptr;   // generic32 only: the caller's table (must outlive use)

@@ -111,19 +111,41 @@ TEST(TableConv, FastLevelsUseVectorKernelsForInt16Tables) {
   const ConvShape s = conv(1, 3, 5, 5, 4, 3, 1, 1);
   std::vector<int32_t> out(static_cast<size_t>(s.o * 25));
   for (int ba = 2; ba <= 8; ++ba) {
-    const ProductTable t = make_table({4, ba, true, false}, TableKind::approx, rng);
+    const ProductTable t = make_table({4, ba, true, false}, TableKind::exact, rng);
     const auto act = random_codes(s.c * 25, ba, rng), weight = random_codes(s.o * s.taps(), 4, rng);
     set_simd_level(SimdLevel::avx512);
     table_conv2d(s, act.data(), weight.data(), t, out.data());
-    EXPECT_EQ(last_kernel_report().kernel.find("avx512/perm") == 0 ||
-                  last_kernel_report().kernel == "avx512/shuf8",
-              true)
-        << "ba=" << ba << " served by " << last_kernel_report().kernel;
+    EXPECT_EQ(last_kernel_report().kernel, ba <= 3 ? "avx512/shuf8"
+                                           : ba == 4 ? "avx512/bytes16"  // w4 x a4 spans < 256
+                                           : ba == 5 ? "avx512/perm32"
+                                                     : "avx512/perm" + std::to_string(1 << ba))
+        << "ba=" << ba;
     set_simd_level(SimdLevel::avx2);
     table_conv2d(s, act.data(), weight.data(), t, out.data());
     EXPECT_EQ(last_kernel_report().kernel.find("generic") == std::string::npos, ba <= 4)
         << "ba=" << ba << " served by " << last_kernel_report().kernel;
   }
+}
+
+TEST(TableConv, NarrowRangeTablesUseByteLookupsAcrossSeveralRuns) {
+  if (best_simd_level() < SimdLevel::avx512) GTEST_SKIP() << "CPU lacks AVX-512";
+  std::mt19937 rng(8);
+  // Exact w3 x a4 spans [-60, 45]; shifted by +60 the largest entry is about 105 + 10, so one
+  // uint16 run holds ~570 taps and K = 720 needs two runs with different tap counts.
+  ProductTable t = ProductTable::exact({3, 4, true, false});
+  std::uniform_int_distribution<int32_t> error(-10, 10);
+  for (int32_t& v : t.data()) v += error(rng);
+  const ConvShape s = conv(2, 80, 5, 6, 7, 3, 1, 1);
+  expect_conv_matches(s, t, rng);
+  LevelGuard guard;
+  set_simd_level(SimdLevel::avx512);
+  std::vector<int32_t> out(static_cast<size_t>(s.n * s.o * 30));
+  const auto act = random_codes(s.n * s.c * 30, 4, rng), weight = random_codes(s.o * s.taps(), 3, rng);
+  table_conv2d(s, act.data(), weight.data(), t, out.data());
+  EXPECT_EQ(last_kernel_report().kernel, "avx512/bytes16");
+  // A constant table: range 0, every product equals the bias.
+  std::fill(t.data().begin(), t.data().end(), -7);
+  expect_conv_matches(s, t, rng);
 }
 
 TEST(TableConv, TailPositionCountsMatchRef) {

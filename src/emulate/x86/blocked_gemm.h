@@ -7,7 +7,8 @@
 //   Idx load_idx(const uint16_t*)           kLanes encoded activations,
 //   Vec lookup(const Row&, const Idx&)      the int16 products,
 //   Vec zero(), Vec add16(Vec, Vec),
-//   void store_widen(Vec, int32_t* dst, bool accumulate)   int16 -> int32, store or add into dst,
+//   void store_widen(Vec, int32_t* dst, bool accumulate, int32_t offset)   16 -> 32 bits, plus
+//        offset (T - bias rows), stored or added into dst,
 //   kHasWide, and if true the int32 operations gemm_block_wide needs.
 // Overflow: an int16 accumulator sums at most table->run_length products, each |T| <= 32767 /
 // run_length, so it never leaves int16 range; int16 adds wrap, so even the order is irrelevant.
@@ -37,6 +38,9 @@ void gemm_block(const GemmArgs& g, int64_t o0, int64_t p0) {
     for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 8
       for (int j = 0; j < PB; ++j) acc[o][j] = L::zero();
+    // What every lane's sum lacks when rows hold T - bias (int32 wrap-around, like the sums).
+    const auto offset = static_cast<int32_t>(static_cast<uint32_t>(g.table->bias) *
+                                             static_cast<uint32_t>(k1 - k0));
     const uint16_t* ip = g.idx + k0 * g.ldp + p0;
     for (int64_t k = k0; k < k1; ++k, ip += g.ldp) {
       typename L::Idx iv[PB];
@@ -58,7 +62,7 @@ void gemm_block(const GemmArgs& g, int64_t o0, int64_t p0) {
     for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 8
       for (int j = 0; j < PB; ++j)
-        L::store_widen(acc[o][j], g.out + (o0 + o) * g.ldo + p0 + j * L::kLanes, k0 > 0);
+        L::store_widen(acc[o][j], g.out + (o0 + o) * g.ldo + p0 + j * L::kLanes, k0 > 0, offset);
   }
 }
 

@@ -6,6 +6,8 @@
 // Wider activations fall back to the portable kernel.
 #include <immintrin.h>
 
+#include <cassert>
+
 #include "emulate/x86/blocked_gemm.h"
 
 namespace fames::emulate_detail {
@@ -22,7 +24,9 @@ struct Avx2Base {
   static __m256i broadcast_row(const uint8_t* p) {
     return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
   }
-  static void store_widen(Vec acc, int32_t* dst, bool accumulate) {
+  static void store_widen(Vec acc, int32_t* dst, bool accumulate, int32_t offset) {
+    assert(offset == 0);  // signed kinds have no bias
+    (void)offset;
     __m256i lo = _mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc));
     __m256i hi = _mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc, 1));
     auto* d = reinterpret_cast<__m256i*>(dst);

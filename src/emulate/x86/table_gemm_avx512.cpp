@@ -3,11 +3,14 @@
 // Products are int16 lanes, 32 positions per register, summed in int16 runs, or in int32 when the
 // table's values allow only very short int16 runs (blocked_gemm.h):
 //   shuf8   (ba <= 3) one vpshufb: row = [8 low bytes | 8 high bytes], lane = a | (a + 8) << 8
+//   bytes16 (ba == 4, max T - min T <= 255) one vpshufb over 16 bytes T - min T, lane = a | 0x8000
 //   perm32  (ba <= 5) one vpermw over 32 entries
 //   perm64  (ba == 6) one vpermi2w over 64 entries
 //   perm128 (ba == 7) two vpermi2w, blended on index bit 6
 //   perm256 (ba == 8) four vpermi2w, blended on bits 6 and 7
 #include <immintrin.h>
+
+#include <cassert>
 
 #include "emulate/x86/blocked_gemm.h"
 
@@ -34,7 +37,9 @@ struct Avx512Base {
     _mm512_storeu_si512(dst, _mm512_permutex2var_epi32(even, first, odd));
     _mm512_storeu_si512(dst + 16, _mm512_permutex2var_epi32(even, second, odd));
   }
-  static void store_widen(Vec acc, int32_t* dst, bool accumulate) {
+  static void store_widen(Vec acc, int32_t* dst, bool accumulate, int32_t offset) {
+    assert(offset == 0);  // signed kinds have no bias
+    (void)offset;
     __m512i lo = _mm512_cvtepi16_epi32(_mm512_castsi512_si256(acc));
     __m512i hi = _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(acc, 1));
     if (accumulate) {
@@ -58,6 +63,29 @@ struct Shuf8 : Avx512Base, PlainIndex {
     return _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
   }
   static Vec lookup(const Row& r, const Idx& i) { return _mm512_shuffle_epi8(r, i); }
+};
+
+// T - bias in [0, 255]: the lane's high index byte 0x80 zeroes the high byte of each product, so
+// one shuffle yields zero-extended 16-bit products; sums stay below 65536 (run_length).
+struct Bytes16 : Avx512Base, PlainIndex {
+  static constexpr int kRowBytes = 16;
+  static constexpr bool kHasWide = false;  // its runs are long; even32/odd32 would sign-extend
+  using Row = __m512i;
+  static Row load_row(const uint8_t* p) {
+    return _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static Vec lookup(const Row& r, const Idx& i) { return _mm512_shuffle_epi8(r, i); }
+  static void store_widen(Vec acc, int32_t* dst, bool accumulate, int32_t offset) {
+    const __m512i off = _mm512_set1_epi32(offset);
+    __m512i lo = _mm512_add_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(acc)), off);
+    __m512i hi = _mm512_add_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(acc, 1)), off);
+    if (accumulate) {
+      lo = _mm512_add_epi32(lo, _mm512_loadu_si512(dst));
+      hi = _mm512_add_epi32(hi, _mm512_loadu_si512(dst + 16));
+    }
+    _mm512_storeu_si512(dst, lo);
+    _mm512_storeu_si512(dst + 16, hi);
+  }
 };
 
 struct Perm32 : Avx512Base, PlainIndex {
@@ -123,6 +151,7 @@ struct Perm256 : Perm128 {
 void table_gemm_avx512(const GemmArgs& g) {
   switch (g.table->kind) {
     case LookupKind::shuf8: return gemm_blocked<Shuf8>(g);
+    case LookupKind::bytes16: return gemm_blocked<Bytes16>(g);
     case LookupKind::perm32: return gemm_blocked<Perm32>(g);
     case LookupKind::perm64: return gemm_blocked<Perm64>(g);
     case LookupKind::perm128: return gemm_blocked<Perm128>(g);
