@@ -36,7 +36,8 @@ struct FreeDeleter {
   void operator()(void* p) const { std::free(p); }
 };
 
-// A ProductTable rearranged for one lookup kind. Owns its rows; borrows nothing.
+// A ProductTable rearranged for one lookup kind. Owns its rows; generic32 instead borrows the
+// caller's int32 table (table32), which must outlive the call that uses it.
 struct PreparedTable {
   SimdLevel level = SimdLevel::ref;
   LookupKind kind = LookupKind::generic32;
@@ -46,7 +47,7 @@ struct PreparedTable {
   int32_t bias = 0;                   // bytes16 rows hold T - bias (bias = min T); else 0
   int64_t row_bytes = 0;              // row of weight code w starts at rows + w * row_bytes
   std::unique_ptr<uint8_t[], FreeDeleter> rows;  // 64-byte aligned
-  const int32_t* table32 = nullptr;   // generic32 only: the caller's table (must outlive use)
+  const int32_t* table32 = nullptr;   // generic32 only
 
   uint16_t encode(uint8_t raw) const { return static_cast<uint16_t>(raw * idx_mul + idx_add); }
   std::string name() const;  // "avx512/perm32"
