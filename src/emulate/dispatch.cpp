@@ -105,6 +105,7 @@ LookupKind choose_kind(int ba, int32_t max_abs, int64_t range, SimdLevel level) 
   }
   if (level == SimdLevel::avx2) {
     if (ba <= 3) return LookupKind::shuf8;
+    if (ba == 4 && range <= 255) return LookupKind::bytes16;
     if (ba == 4) return LookupKind::shuf16;
   }
   return LookupKind::generic32;

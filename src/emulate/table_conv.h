@@ -20,7 +20,8 @@
 //     AVX-512: ba <= 3 vpshufb "shuf8", ba 4 with max T - min T <= 255 vpshufb "bytes16",
 //              ba 4-5 vpermw "perm32", ba 6 vpermi2w "perm64",
 //              ba 7 "perm128", ba 8 "perm256" (2 / 4 vpermi2w blended on the high index bits);
-//     AVX2:    ba <= 3 "shuf8", ba 4 "shuf16" (two vpshufb), wider: portable "generic32".
+//     AVX2:    ba <= 3 "shuf8", ba 4 "bytes16" if max T - min T <= 255 else "shuf16" (two
+//              vpshufb), wider: portable "generic32".
 // - Thread safety: the functions may be called concurrently; they share no mutable state except
 //   the "last kernel" report.
 #pragma once

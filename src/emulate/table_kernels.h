@@ -24,7 +24,7 @@ enum class LookupKind {
   generic32,  // portable: int32 table, one scalar lookup per product; serves any table
   shuf8,      // ba <= 3: pshufb over int16 lanes, one shuffle yields low and high byte
   shuf16,     // ba == 4 (AVX2): two pshufb (low bytes, high bytes) per lane
-  bytes16,    // ba <= 4, max T - min T <= 255 (AVX-512): one pshufb over T - min T, uint16 sums
+  bytes16,    // ba == 4, max T - min T <= 255: one pshufb over T - min T, uint16 sums
   perm32,     // ba <= 5 (AVX-512): vpermw over 32 int16 entries
   perm64,     // ba == 6: vpermi2w over 64 entries
   perm128,    // ba == 7: two vpermi2w, blended on index bit 6

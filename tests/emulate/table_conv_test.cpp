@@ -143,6 +143,9 @@ TEST(TableConv, NarrowRangeTablesUseByteLookupsAcrossSeveralRuns) {
   const auto act = random_codes(s.n * s.c * 30, 4, rng), weight = random_codes(s.o * s.taps(), 3, rng);
   table_conv2d(s, act.data(), weight.data(), t, out.data());
   EXPECT_EQ(last_kernel_report().kernel, "avx512/bytes16");
+  set_simd_level(SimdLevel::avx2);
+  table_conv2d(s, act.data(), weight.data(), t, out.data());
+  EXPECT_EQ(last_kernel_report().kernel, "avx2/bytes16");
   // A constant table: range 0, every product equals the bias.
   std::fill(t.data().begin(), t.data().end(), -7);
   expect_conv_matches(s, t, rng);
