@@ -5,6 +5,7 @@
 #include "cli/common.h"
 #include "models/checkpoint.h"
 #include "models/trainer.h"
+#include "quant/multipliers.h"
 #include "util/error.h"
 
 namespace fames::cli {
@@ -20,7 +21,10 @@ struct EvalArgs {
 void run_eval(const EvalArgs& args) {
   auto loaded = models::load_model(args.model);
   Dataset data = load_data(args.data, loaded.meta.value("dataset", std::string()));
-  if (!args.assign.empty()) fail("--assign: emulation is not built yet");
+  if (!args.assign.empty()) {
+    const Assignment assignment = Assignment::load(args.assign);
+    quant::apply_assignment(*loaded.module, assignment, Library::load(assignment.library));
+  }
   const auto result = models::evaluate(*loaded.module, data, args.batch);
   if (args.json) {
     print_json({{"model", args.model},

@@ -108,6 +108,13 @@ torch::Tensor QuantLayer::forward(const torch::Tensor& x) {
     macs_per_image_ = out_channels_ * (in_channels_ / geometry_.groups) * geometry_.kernel * geometry_.kernel * oh * ow;
   }
   if (!quantized_) return apply(x, weight);
+  if (!capture_) return quantized_forward(x);
+  captured_input = x.detach();
+  captured_output = quantized_forward(x);
+  return captured_output;
+}
+
+torch::Tensor QuantLayer::quantized_forward(const torch::Tensor& x) {
   if (clip_ready.item<int>() == 0) init_clipping(x);
   if (multiplier_) return emulated_forward(x);
   return apply(fake_quant_input(x), fake_quant_weight());

@@ -69,6 +69,11 @@ class QuantLayer : public torch::nn::Module {
   // Optional per-output-channel correction added after the table forward (bias correction, §4).
   void set_output_correction(torch::Tensor correction) { correction_ = std::move(correction); }
 
+  // Capture mode (estimation): forward() keeps its input and its output (still in the autograd
+  // graph) so that the output's gradient can be taken afterwards. Off by default.
+  void set_capture(bool on) { capture_ = on; captured_input = torch::Tensor(); captured_output = torch::Tensor(); }
+  torch::Tensor captured_input, captured_output;
+
   // Learnable parameters.
   torch::Tensor weight, bias, weight_clip, act_clip;
   // Buffers saved with the model: [bw, ba] and whether clipping was initialised.
@@ -81,11 +86,13 @@ class QuantLayer : public torch::nn::Module {
   torch::Tensor fake_quant_input(const torch::Tensor& x) const;
   torch::Tensor fake_quant_weight() const;
   torch::Tensor emulated_forward(const torch::Tensor& x);
+  torch::Tensor quantized_forward(const torch::Tensor& x);
 
   int64_t in_channels_, out_channels_;
   ConvGeometry geometry_;
   bool is_linear_, signed_input_;
   bool quantized_ = true;
+  bool capture_ = false;
   int64_t macs_per_image_ = 0;
   std::shared_ptr<const ProductTable> multiplier_;
   torch::Tensor correction_;

@@ -7,6 +7,7 @@
 #include "models/checkpoint.h"
 #include "models/zoo.h"
 #include "quant/bits.h"
+#include "quant/fake_quant.h"
 #include "util/error.h"
 
 namespace fames::quant {

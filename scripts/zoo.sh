@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Regenerates the model zoo. Each step is resumable: run the script again after an interruption
+# and every `fames train`/`fames quantize` continues from its last finished epoch.
+#   scripts/zoo.sh lenet5     Fashion-MNIST demo model (minutes)
+#   scripts/zoo.sh resnet20   ResNet-20 on CIFAR-10 (hours on 2 cores)
+# CIFAR-10: set CIFAR10 to the unpacked ImageFolder root (default: unpack shared/datasets/cifar10-jpeg.tar.gz to /tmp/cifar10data).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_WAIT_POLICY=PASSIVE  # oneDNN/OpenMP threads must not spin on a shared 2-core machine
+FAMES=${FAMES:-build/fames}
+WORK=${WORK:-/work/zoo-work}
+mkdir -p "$WORK" models
+
+cifar_root() {
+  local root=${CIFAR10:-/tmp/cifar10data/cifar10}
+  if [[ ! -d $root/train ]]; then
+    mkdir -p /tmp/cifar10data
+    tar -xzf ../shared/datasets/cifar10-jpeg.tar.gz -C /tmp/cifar10data
+    root=/tmp/cifar10data/cifar10
+  fi
+  echo "$root"
+}
+
+case "${1:-lenet5}" in
+  lenet5)
+    "$FAMES" --threads 1 train --arch lenet5 --float --epochs 15 --lr 0.05 --out "$WORK/lenet5-fp.pt"
+    "$FAMES" --threads 1 quantize --model "$WORK/lenet5-fp.pt" --avg-bits 4 --epochs 5 --lr 0.01 --out models/lenet5-fmnist-mp.pt
+    "$FAMES" model-card --model models/lenet5-fmnist-mp.pt --name lenet5-fmnist-mp \
+      --reproduce "scripts/zoo.sh lenet5"
+    ;;
+  resnet20)
+    data="cifar10:$(cifar_root)"
+    "$FAMES" train --arch resnet20 --data "$data" --float --epochs 30 --warmup 1 --out "$WORK/resnet20-fp.pt"
+    "$FAMES" quantize --model "$WORK/resnet20-fp.pt" --data "$data" --avg-bits 4 --epochs 10 --lr 0.01 \
+      --out models/resnet20-cifar10-mp.pt
+    "$FAMES" model-card --model models/resnet20-cifar10-mp.pt --name resnet20-cifar10-mp --data "$data" \
+      --reproduce "scripts/zoo.sh resnet20"
+    ;;
+  *) echo "usage: scripts/zoo.sh lenet5|resnet20" >&2; exit 2 ;;
+esac

@@ -1,0 +1,97 @@
+#include "estimate/validate.h"
+
+#include <chrono>
+#include <map>
+#include <random>
+
+#include "estimate/rank_correlation.h"
+#include "models/batches.h"
+#include "models/zoo.h"
+#include "quant/multipliers.h"
+#include "quant/quant_layer.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace fames::estimate {
+
+double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  double sum = 0;
+  for (int64_t begin = 0; begin < samples.size(); begin += batch_size) {
+    const int64_t count = std::min(batch_size, samples.size() - begin);
+    models::Batch batch = models::make_batch(samples, begin, count);
+    sum += torch::cross_entropy_loss(models::run_model(model, batch.images), batch.labels, {}, at::Reduction::Sum)
+               .item<double>();
+  }
+  return samples.size() ? sum / samples.size() : 0.0;
+}
+
+ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
+                                       const Dataset& samples, int64_t max_pairs, uint64_t seed) {
+  const auto start = std::chrono::steady_clock::now();
+  ValidationResult result;
+  quant::clear_multipliers(model);
+  result.base_loss = mean_loss(model, samples);
+  std::vector<std::pair<const EstimateLayer*, const EstimateCandidate*>> todo;
+  for (const auto& layer : est.layers)
+    for (const auto& c : layer.candidates)
+      if (c.appmul != layer.exact) todo.emplace_back(&layer, &c);
+  if (max_pairs > 0 && max_pairs < static_cast<int64_t>(todo.size())) {
+    std::mt19937_64 rng(seed);
+    std::shuffle(todo.begin(), todo.end(), rng);
+    todo.resize(static_cast<size_t>(max_pairs));
+  }
+  Progress bar("measure", static_cast<int64_t>(todo.size()), "pair");
+  for (const auto& [layer, candidate] : todo) {
+    Assignment one;
+    one.layers[layer->name] = candidate->appmul;
+    quant::apply_assignment(model, one, library);
+    result.pairs.push_back({layer->name, candidate->appmul, candidate->dl, mean_loss(model, samples) - result.base_loss});
+    quant::clear_multipliers(model);
+    bar.advance();
+  }
+  bar.finish();
+  std::vector<double> predicted, measured;
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by_layer;
+  for (const auto& p : result.pairs) {
+    predicted.push_back(p.predicted);
+    measured.push_back(p.measured);
+    by_layer[p.layer].first.push_back(p.predicted);
+    by_layer[p.layer].second.push_back(p.measured);
+  }
+  result.spearman = spearman(predicted, measured);
+  result.kendall = kendall(predicted, measured);
+  for (const auto& layer : est.layers) {
+    auto it = by_layer.find(layer.name);
+    if (it == by_layer.end()) continue;
+    result.per_layer.push_back({layer.name, static_cast<int>(it->second.first.size()),
+                                spearman(it->second.first, it->second.second),
+                                kendall(it->second.first, it->second.second)});
+  }
+  result.measure_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estimate& est, const Library& library,
+                                           const Dataset& samples, const std::vector<std::string>& assignment_files) {
+  quant::clear_multipliers(model);
+  const double base = mean_loss(model, samples);
+  std::vector<ConfigResult> results;
+  for (const auto& file : assignment_files) {
+    const Assignment assignment = Assignment::load(file);
+    double predicted = 0;
+    for (const auto& [layer_name, appmul] : assignment.layers) {
+      const EstimateLayer* layer = est.find_layer(layer_name);
+      const EstimateCandidate* c = layer ? layer->find(appmul) : nullptr;
+      if (!c) fail("'{}': layer {} with AppMul {} is not in the estimate", file, layer_name, appmul);
+      predicted += c->dl;
+    }
+    quant::apply_assignment(model, assignment, library);
+    results.push_back({file, predicted, mean_loss(model, samples) - base});
+    quant::clear_multipliers(model);
+  }
+  return results;
+}
+
+}  // namespace fames::estimate

@@ -1,0 +1,53 @@
+// Validation of the estimator against measurement (METHOD.md §2, assumptions a and b): the true
+// loss change of single-layer substitutions, and of multi-layer configurations, measured with the
+// bit-exact emulator on the same training samples the estimate used.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "appmul/library.h"
+#include "data/dataset.h"
+#include "select/assignment.h"
+#include "select/estimate_file.h"
+
+namespace fames::estimate {
+
+struct PairResult {
+  std::string layer, appmul;
+  double predicted = 0, measured = 0;
+};
+
+struct LayerCorrelation {
+  std::string layer;
+  int pairs = 0;
+  double spearman = 0, kendall = 0;
+};
+
+struct ValidationResult {
+  std::vector<PairResult> pairs;
+  double spearman = 0, kendall = 0;
+  std::vector<LayerCorrelation> per_layer;
+  double base_loss = 0;
+  double measure_seconds = 0;
+};
+
+// Mean cross-entropy of the model (in its current multiplier state) on `samples`.
+double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size = 256);
+
+// Measures every non-exact (layer, AppMul) pair of `est` (or `max_pairs` of them, drawn with `seed`;
+// max_pairs <= 0 means all): loss with only that layer substituted minus the exact loss.
+ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
+                                       const Dataset& samples, int64_t max_pairs, uint64_t seed);
+
+struct ConfigResult {
+  std::string name;
+  double predicted = 0, measured = 0;
+};
+
+// Additivity: for each assignment, the sum of its layers' predicted dL against the measured loss change.
+std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estimate& est, const Library& library,
+                                           const Dataset& samples, const std::vector<std::string>& assignment_files);
+
+}  // namespace fames::estimate

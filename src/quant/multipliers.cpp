@@ -1,0 +1,26 @@
+#include "quant/multipliers.h"
+
+#include "quant/quant_layer.h"
+#include "util/error.h"
+
+namespace fames::quant {
+
+void apply_assignment(torch::nn::Module& model, const Assignment& assignment, const Library& library) {
+  auto layers = quant_layers(model);
+  for (const auto& [layer_name, appmul_name] : assignment.layers) {
+    auto it = std::find_if(layers.begin(), layers.end(), [&](const auto& l) { return l.first == layer_name; });
+    if (it == layers.end()) fail("assignment names layer '{}', which the model does not have", layer_name);
+    const AppMul* m = library.find(appmul_name);
+    if (!m) fail("assignment uses AppMul '{}', which library '{}' does not have", appmul_name, assignment.library);
+    if (m->signature() != it->second->signature())
+      fail("AppMul '{}' is {} but layer '{}' is {}", appmul_name, m->signature().key(), layer_name,
+           it->second->signature().key());
+    it->second->set_multiplier(std::make_shared<const ProductTable>(m->table));
+  }
+}
+
+void clear_multipliers(torch::nn::Module& model) {
+  for (auto& [name, layer] : quant_layers(model)) layer->set_multiplier(nullptr);
+}
+
+}  // namespace fames::quant
