@@ -1,0 +1,399 @@
+#include "appmul/als.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cassert>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <tuple>
+
+#include "appmul/simulate.h"
+#include "util/error.h"
+
+namespace fames {
+namespace {
+
+// One candidate move: node `target` takes the value of `substitute` (complemented if `invert`).
+struct Move {
+  int32_t target = -1;
+  int32_t substitute = -1;
+  bool invert = false;
+  double error = 0;
+  double saving = 0;
+  double score = -1;
+};
+
+bool is_logic(GateType type) {
+  return type != GateType::kInput && type != GateType::kConst0 && type != GateType::kConst1;
+}
+
+// out[k] = type(x[k], y[k]) for k < words.
+void eval_gate_words(GateType type, const uint64_t* x, const uint64_t* y, uint64_t* out,
+                     int64_t words) {
+  auto apply = [&](auto op) {
+    for (int64_t k = 0; k < words; ++k) out[k] = op(x[k], y ? y[k] : 0);
+  };
+  switch (type) {
+    case GateType::kBuf: apply([](uint64_t a, uint64_t) { return a; }); break;
+    case GateType::kNot: apply([](uint64_t a, uint64_t) { return ~a; }); break;
+    case GateType::kAnd: apply([](uint64_t a, uint64_t b) { return a & b; }); break;
+    case GateType::kOr: apply([](uint64_t a, uint64_t b) { return a | b; }); break;
+    case GateType::kXor: apply([](uint64_t a, uint64_t b) { return a ^ b; }); break;
+    case GateType::kNand: apply([](uint64_t a, uint64_t b) { return ~(a & b); }); break;
+    case GateType::kNor: apply([](uint64_t a, uint64_t b) { return ~(a | b); }); break;
+    case GateType::kXnor: apply([](uint64_t a, uint64_t b) { return ~(a ^ b); }); break;
+    default: assert(false); break;
+  }
+}
+
+// The search state of one step: the current netlist, its exhaustive node values, fanouts,
+// reference counts, energy proxy per node and output words, all rebuilt after each accepted move.
+class AlsStep {
+ public:
+  AlsStep(Netlist& net, const AlsOptions& options, const std::vector<int64_t>& zero_pairs)
+      : net_(net), options_(options), zero_pairs_(zero_pairs) {
+    const0_ = net_.const0();
+    const1_ = net_.const1();
+    values_ = simulate_exhaustive(net_);
+    words_ = values_.words;
+    const int tail = static_cast<int>(values_.patterns % 64);
+    last_mask_ = tail == 0 ? ~uint64_t{0} : (uint64_t{1} << tail) - 1;
+    build_structure();
+    raw_ = output_raw();
+    current_error_ = table_error(raw_);
+  }
+
+  double current_error() const { return current_error_; }
+
+  // Best admissible move over the sampled gates; score < 0 when there is none.
+  Move search(std::mt19937_64& rng) {
+    std::vector<int32_t> sample = live_gates_;
+    const size_t k = std::min(sample.size(), size_t(std::max(1, options_.candidates_per_step)));
+    for (size_t i = 0; i < k; ++i) {
+      std::uniform_int_distribution<size_t> pick(i, sample.size() - 1);
+      std::swap(sample[i], sample[pick(rng)]);
+    }
+    Move best;
+    for (size_t i = 0; i < k; ++i) consider_target(sample[i], best);
+    return best;
+  }
+
+  // Redirects every reader of move.target to the substitute (through a new inverter if needed).
+  void apply(const Move& move) {
+    int32_t source = move.substitute;
+    if (move.invert) source = net_.add_gate(GateType::kNot, source);
+    auto& nodes = net_.mutable_nodes();
+    for (size_t id = 0; id < nodes.size(); ++id) {
+      if (static_cast<int32_t>(id) == source) continue;
+      if (nodes[id].in0 == move.target) nodes[id].in0 = source;
+      if (nodes[id].in1 == move.target) nodes[id].in1 = source;
+    }
+    for (int32_t& out : net_.mutable_outputs())
+      if (out == move.target) out = source;
+  }
+
+ private:
+  void build_structure() {
+    const auto& nodes = net_.nodes();
+    const size_t n = nodes.size();
+    fanouts_.assign(n, {});
+    refs_.assign(n, 0);
+    position_.assign(n, -1);
+    const std::vector<int32_t> order = net_.topological_order(true);
+    for (size_t i = 0; i < order.size(); ++i) {
+      const int32_t id = order[i];
+      position_[id] = static_cast<int32_t>(i);
+      const Gate& g = nodes[id];
+      if (is_logic(g.type)) live_gates_.push_back(id);
+      const int fanins = fanin_count(g.type);
+      if (fanins >= 1) fanouts_[g.in0].push_back(id), ++refs_[g.in0];
+      if (fanins >= 2) fanouts_[g.in1].push_back(id), ++refs_[g.in1];
+    }
+    for (int32_t out : net_.outputs()) ++refs_[out];
+    // Energy proxy per node: toggles x (internal + load charging) + leakage over one cycle.
+    const CellLibrary& cells = options_.cells;
+    const double half_v2 = 0.5 * cells.voltage * cells.voltage;
+    node_energy_.assign(n, 0);
+    load_ff_.assign(n, 0);
+    not_of_.assign(n, -1);
+    for (int32_t id : order) {
+      const Gate& g = nodes[id];
+      if (!is_logic(g.type)) continue;
+      double load_ff = 0;
+      for (int32_t reader : fanouts_[id]) {
+        const Gate& r = nodes[reader];
+        const auto& caps = cells.cell(r.type).input_cap_ff;
+        if (r.in0 == id && caps.size() > 0) load_ff += caps[0];
+        if (r.in1 == id && caps.size() > 1) load_ff += caps[1];
+      }
+      for (int32_t out : net_.outputs())
+        if (out == id) load_ff += options_.cost.output_load_ff;
+      load_ff_[id] = load_ff;
+      if (g.type == GateType::kNot && not_of_[g.in0] < 0) not_of_[g.in0] = id;
+      const CellFigures& cell = cells.cell(g.type);
+      node_energy_[id] = toggle_rate(id) * (cell.internal_fj + half_v2 * load_ff) +
+                         cell.leakage_nw * options_.cost.cycle_ns * 1e-3;
+    }
+  }
+
+  // Proxy energy of a new inverter of `source` that drives the readers of `target`.
+  double inverter_energy(int32_t source, int32_t target) const {
+    const CellLibrary& cells = options_.cells;
+    const CellFigures& inv = cells.cell(GateType::kNot);
+    const double half_v2 = 0.5 * cells.voltage * cells.voltage;
+    return toggle_rate(source) * (inv.internal_fj + half_v2 * load_ff_[target]) +
+           inv.leakage_nw * options_.cost.cycle_ns * 1e-3;
+  }
+
+  double toggle_rate(int32_t id) const {
+    int64_t ones = 0;
+    const uint64_t* v = values_.node(id);
+    for (int64_t k = 0; k < words_; ++k) ones += __builtin_popcountll(v[k]);
+    const double p = double(ones) / double(values_.patterns);
+    return 2 * p * (1 - p);  // consecutive uniform operand pairs are independent
+  }
+
+  // Raw output bit patterns of the current netlist, one per operand pair (table order).
+  std::vector<uint32_t> output_raw() const {
+    std::vector<uint32_t> raw(static_cast<size_t>(values_.patterns), 0);
+    const auto& outs = net_.outputs();
+    for (size_t j = 0; j < outs.size(); ++j) {
+      const uint64_t* w = values_.node(outs[j]);
+      for (int64_t p = 0; p < values_.patterns; ++p) raw[p] |= uint32_t((w[p >> 6] >> (p & 63)) & 1) << j;
+    }
+    return raw;
+  }
+
+  double table_error(const std::vector<uint32_t>& raw) const {
+    const Signature& sig = net_.signature();
+    const int n = sig.ba + sig.bw;
+    const bool is_signed = sig.signed_w || sig.signed_a;
+    std::vector<int32_t> data(raw.size());
+    for (size_t p = 0; p < raw.size(); ++p) {
+      int32_t v = static_cast<int32_t>(raw[p]);
+      if (is_signed && (raw[p] >> (n - 1)) & 1) v -= int32_t{1} << n;
+      data[p] = v;
+    }
+    if (options_.max_zero_product_error >= 0)
+      for (int64_t p : zero_pairs_)
+        if (std::abs(data[p]) > options_.max_zero_product_error)
+          return std::numeric_limits<double>::infinity();
+    return metric_value(error_metrics(ProductTable(sig, std::move(data))), options_.metric);
+  }
+
+  // Transitive fanout of `root` (root included), in topological order.
+  std::vector<int32_t> transitive_fanout(int32_t root) const {
+    std::vector<int32_t> tfo{root};
+    std::vector<char> seen(fanouts_.size(), 0);
+    seen[root] = 1;
+    for (size_t i = 0; i < tfo.size(); ++i)
+      for (int32_t r : fanouts_[tfo[i]])
+        if (!seen[r]) seen[r] = 1, tfo.push_back(r);
+    std::sort(tfo.begin(), tfo.end(),
+              [&](int32_t a, int32_t b) { return position_[a] < position_[b]; });
+    return tfo;
+  }
+
+  // Energy proxy of the gates that die when every reader of `target` reads `substitute` instead.
+  double dead_energy(int32_t target, int32_t substitute) const {
+    std::vector<int32_t> refs = refs_;
+    refs[substitute] += refs[target];
+    refs[target] = 0;
+    double saved = 0;
+    std::vector<int32_t> stack{target};
+    while (!stack.empty()) {
+      const int32_t id = stack.back();
+      stack.pop_back();
+      const Gate& g = net_.nodes()[id];
+      if (!is_logic(g.type)) continue;
+      saved += node_energy_[id];
+      const int fanins = fanin_count(g.type);
+      if (fanins >= 1 && --refs[g.in0] == 0) stack.push_back(g.in0);
+      if (fanins >= 2 && --refs[g.in1] == 0) stack.push_back(g.in1);
+    }
+    return saved;
+  }
+
+  // The substitutes_per_node signals outside `tfo` nearest to `target` in Hamming distance, with
+  // the polarity that is nearer.
+  std::vector<std::pair<int32_t, bool>> similar_signals(int32_t target,
+                                                        const std::vector<char>& in_tfo) const {
+    std::vector<std::tuple<int64_t, int32_t, bool>> ranked;
+    const uint64_t* t = values_.node(target);
+    for (size_t id = 0; id < net_.nodes().size(); ++id) {
+      const GateType type = net_.nodes()[id].type;
+      if (in_tfo[id] || position_[id] < 0 || type == GateType::kConst0 || type == GateType::kConst1)
+        continue;
+      const uint64_t* v = values_.node(static_cast<int32_t>(id));
+      int64_t d = 0;
+      for (int64_t k = 0; k < words_; ++k) d += __builtin_popcountll(t[k] ^ v[k]);
+      const int64_t d_inv = values_.patterns - d;
+      ranked.emplace_back(std::min(d, d_inv), static_cast<int32_t>(id), d_inv < d);
+    }
+    const size_t keep = std::min(ranked.size(), size_t(std::max(0, options_.substitutes_per_node)));
+    std::partial_sort(ranked.begin(), ranked.begin() + keep, ranked.end());
+    std::vector<std::pair<int32_t, bool>> result;
+    for (size_t i = 0; i < keep; ++i) result.emplace_back(std::get<1>(ranked[i]), std::get<2>(ranked[i]));
+    return result;
+  }
+
+  void consider_target(int32_t target, Move& best) {
+    const std::vector<int32_t> tfo = transitive_fanout(target);
+    std::vector<char> in_tfo(net_.nodes().size(), 0);
+    for (int32_t id : tfo) in_tfo[id] = 1;
+    std::vector<std::pair<int32_t, bool>> moves{{const0_, false}, {const1_, false}};
+    for (const auto& s : similar_signals(target, in_tfo)) moves.push_back(s);
+    for (auto [substitute, invert] : moves) {
+      if (invert && not_of_[substitute] >= 0) {
+        // Reuse the existing inverter; if it lies in the fanout (e.g. it is the target), skip.
+        if (in_tfo[not_of_[substitute]]) continue;
+        substitute = not_of_[substitute];
+        invert = false;
+      }
+      Move m;
+      m.target = target;
+      m.substitute = substitute;
+      m.invert = invert;
+      m.saving = dead_energy(target, substitute) - (invert ? inverter_energy(substitute, target) : 0);
+      if (m.saving <= 0) continue;
+      m.error = move_error(tfo, substitute, invert);
+      if (m.error > options_.max_error) continue;
+      // Saving per added error; moves that add none rank by saving, above all others.
+      const double added = std::max(m.error - current_error_, 1e-9 * (1 + options_.max_error));
+      m.score = m.saving / added;
+      if (m.score > best.score) best = m;
+    }
+  }
+
+  // Error of the netlist after the move, re-simulating only the target's transitive fanout.
+  double move_error(const std::vector<int32_t>& tfo, int32_t substitute, bool invert) {
+    slot_.assign(net_.nodes().size(), -1);
+    scratch_.assign(tfo.size() * words_, 0);
+    for (size_t i = 0; i < tfo.size(); ++i) slot_[tfo[i]] = static_cast<int32_t>(i);
+    auto word_of = [&](int32_t id) -> const uint64_t* {
+      return slot_[id] >= 0 ? scratch_.data() + slot_[id] * words_ : values_.node(id);
+    };
+    const uint64_t* s = values_.node(substitute);
+    uint64_t* root = scratch_.data();
+    for (int64_t k = 0; k < words_; ++k) root[k] = invert ? ~s[k] : s[k];
+    root[words_ - 1] &= last_mask_;
+    for (size_t i = 1; i < tfo.size(); ++i) {
+      const Gate& g = net_.nodes()[tfo[i]];
+      uint64_t* out = scratch_.data() + i * words_;
+      eval_gate_words(g.type, word_of(g.in0), g.in1 >= 0 ? word_of(g.in1) : nullptr, out, words_);
+      out[words_ - 1] &= last_mask_;
+    }
+    std::vector<uint32_t> raw = raw_;
+    const auto& outs = net_.outputs();
+    for (size_t j = 0; j < outs.size(); ++j) {
+      if (slot_[outs[j]] < 0) continue;
+      const uint64_t* now = word_of(outs[j]);
+      const uint64_t* before = values_.node(outs[j]);
+      for (int64_t k = 0; k < words_; ++k) {
+        uint64_t diff = now[k] ^ before[k];
+        while (diff) {
+          const int b = __builtin_ctzll(diff);
+          raw[k * 64 + b] ^= uint32_t{1} << j;
+          diff &= diff - 1;
+        }
+      }
+    }
+    return table_error(raw);
+  }
+
+  Netlist& net_;
+  const AlsOptions& options_;
+  const std::vector<int64_t>& zero_pairs_;  // pairs whose exact product is 0 (table order)
+  int32_t const0_ = -1, const1_ = -1;
+  NodeValues values_;
+  int64_t words_ = 0;
+  uint64_t last_mask_ = ~uint64_t{0};
+  std::vector<std::vector<int32_t>> fanouts_;
+  std::vector<int32_t> refs_, position_, live_gates_, slot_;
+  std::vector<double> node_energy_, load_ff_;  // proxy fJ per operation; driven load, fF
+  std::vector<int32_t> not_of_;                 // a live NOT gate reading the node, or -1
+  std::vector<uint32_t> raw_;
+  std::vector<uint64_t> scratch_;
+  double current_error_ = 0;
+};
+
+void check_options(const Netlist& exact, const AlsOptions& o) {
+  if (exact.outputs().empty()) fail("ALS: the netlist '{}' has no outputs", exact.name());
+  if (o.max_steps < 0 || o.candidates_per_step < 1 || o.substitutes_per_node < 0)
+    fail("ALS: max_steps must be >= 0, candidates_per_step >= 1 and substitutes_per_node >= 0");
+  if (!(o.max_error >= 0)) fail("ALS: the error bound must be >= 0, got {}", o.max_error);
+}
+
+}  // namespace
+
+AlsMetric parse_als_metric(const std::string& name) {
+  for (AlsMetric m : {AlsMetric::kMred, AlsMetric::kNmed, AlsMetric::kEr, AlsMetric::kWce, AlsMetric::kMse})
+    if (name == als_metric_name(m)) return m;
+  fail("unknown ALS error metric '{}' (expected mred, nmed, er, wce or mse)", name);
+}
+
+const char* als_metric_name(AlsMetric metric) {
+  switch (metric) {
+    case AlsMetric::kMred: return "mred";
+    case AlsMetric::kNmed: return "nmed";
+    case AlsMetric::kEr: return "er";
+    case AlsMetric::kWce: return "wce";
+    case AlsMetric::kMse: return "mse";
+  }
+  return "?";
+}
+
+double metric_value(const ErrorMetrics& e, AlsMetric metric) {
+  switch (metric) {
+    case AlsMetric::kMred: return e.mred;
+    case AlsMetric::kNmed: return e.nmed;
+    case AlsMetric::kEr: return e.er;
+    case AlsMetric::kWce: return e.wce;
+    case AlsMetric::kMse: return e.mse;
+  }
+  return 0;
+}
+
+std::vector<AppMul> run_als(const Netlist& exact, const AlsOptions& options) {
+  check_options(exact, options);
+  const std::string metric = als_metric_name(options.metric);
+  const std::string key = exact.signature().key();
+  std::mt19937_64 rng(options.seed);
+  Netlist net = exact.strash();
+  std::vector<int64_t> zero_pairs;
+  const ProductTable reference = ProductTable::exact(exact.signature());
+  for (size_t p = 0; p < reference.data().size(); ++p)
+    if (reference.data()[p] == 0) zero_pairs.push_back(static_cast<int64_t>(p));
+  std::vector<AppMul> steps;
+  for (int step = 1; step <= options.max_steps; ++step) {
+    AlsStep state(net, options, zero_pairs);
+    const Move move = state.search(rng);
+    if (move.score < 0) break;
+    state.apply(move);
+    net = net.strash();
+    net.set_name(fmt::format("als_{}_s{}_{}", metric, step, key));
+    steps.push_back(characterize(net, "als:" + metric, options.cells, options.cost));
+  }
+  return steps;
+}
+
+std::vector<AppMul> pareto_front(const std::vector<AppMul>& appmuls, AlsMetric metric) {
+  std::vector<size_t> order(appmuls.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto error = [&](size_t i) { return metric_value(appmuls[i].metrics, metric); };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (appmuls[a].energy_fj != appmuls[b].energy_fj) return appmuls[a].energy_fj < appmuls[b].energy_fj;
+    return error(a) < error(b);
+  });
+  std::vector<AppMul> front;
+  double best_error = std::numeric_limits<double>::infinity();
+  for (size_t i : order) {
+    if (error(i) >= best_error) continue;  // a cheaper-or-equal member is at least as accurate
+    best_error = error(i);
+    front.push_back(appmuls[i]);
+  }
+  return front;
+}
+
+}  // namespace fames

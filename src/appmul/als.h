@@ -1,0 +1,57 @@
+// Approximate logic synthesis (ALS): greedy approximation of an exact multiplier netlist.
+//
+// Starting from `exact` (any netlist whose table is the exact product, e.g. generate_multiplier
+// with Family::kExactDadda), each step samples up to candidates_per_step live gates and tries to
+// replace each by constant 0, constant 1, or one of the substitutes_per_node existing signals
+// (or their complements) whose exhaustive simulation signatures are closest in Hamming distance
+// and that lie outside the gate's transitive fanout (so no cycle can form). A move's error is
+// found by re-simulating only the transitive fanout of the replaced gate over all 2^(bw+ba)
+// operand pairs; its saving is a cheap energy proxy: the per-operation energy of the gates the
+// move leaves dead (toggle rate 2p(1-p) from the signature x (internal energy + load charging),
+// plus leakage), minus the inverter a complemented substitute needs. The move with the largest
+// saving per added error whose error (uniform operands, metrics.h) stays <= max_error (and whose
+// products of exactly 0 stay within max_zero_product_error) is applied,
+// the netlist is strashed (constants folded, dead logic swept), and the result is characterised
+// with the real cost model (library.h characterize, source "als:<metric>"). The run stops after
+// max_steps steps or when no sampled move fits the bound.
+//
+// Every accepted step is returned, in order, named "als_<metric>_s<step>_<sig key>" (step from 1).
+// The same exact netlist and options give the same result. Errors: fames::Error for an unknown
+// metric name, a netlist without outputs, or bad options (non-positive counts, negative bound).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "appmul/library.h"
+
+namespace fames {
+
+enum class AlsMetric { kMred, kNmed, kEr, kWce, kMse };
+
+// "mred", "nmed", "er", "wce", "mse" <-> AlsMetric. Parsing throws fames::Error naming the text.
+AlsMetric parse_als_metric(const std::string& name);
+const char* als_metric_name(AlsMetric metric);
+double metric_value(const ErrorMetrics& metrics, AlsMetric metric);
+
+struct AlsOptions {
+  AlsMetric metric = AlsMetric::kMred;
+  double max_error = 0.2;         // bound on the metric (uniform operand distribution)
+  int max_steps = 400;            // accepted moves at most
+  int candidates_per_step = 96;   // gates sampled per step (all of them when fewer)
+  int substitutes_per_node = 3;   // most similar existing signals tried per sampled gate
+  uint64_t seed = 1;              // gate sampling
+  // MRED ignores pairs whose exact product is 0, yet those are frequent in networks (ReLU zeros,
+  // pruned weights): their |error| must stay <= this (0: they stay exact); negative: no guard.
+  int max_zero_product_error = 0;
+  CellLibrary cells = CellLibrary::builtin_45nm();
+  CostOptions cost;               // for characterising accepted steps (not for the search)
+};
+
+std::vector<AppMul> run_als(const Netlist& exact, const AlsOptions& options);
+
+// The members no other member beats in both energy_fj and `metric` (ties in both keep the first),
+// sorted by increasing energy.
+std::vector<AppMul> pareto_front(const std::vector<AppMul>& appmuls, AlsMetric metric);
+
+}  // namespace fames
