@@ -38,7 +38,7 @@ struct AlsOptions {
   AlsMetric metric = AlsMetric::kMred;
   double max_error = 0.2;         // bound on the metric (uniform operand distribution)
   int max_steps = 400;            // accepted moves at most
-  int candidates_per_step = 96;   // gates sampled per step (all of them when fewer)
+  int candidates_per_step = 64;   // gates sampled per step (all of them when fewer)
   int substitutes_per_node = 3;   // most similar existing signals tried per sampled gate
   uint64_t seed = 1;              // gate sampling
   // MRED ignores pairs whose exact product is 0, yet those are frequent in networks (ReLU zeros,

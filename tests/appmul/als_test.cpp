@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "appmul/generators.h"
 #include "appmul/simulate.h"
@@ -131,7 +132,9 @@ TEST(Als, DISABLED_Timing8x8) {
   const Signature sig{8, 8, false, false};
   const double exact_fj = exact_energy(sig);
   const auto t0 = std::chrono::steady_clock::now();
-  const auto steps = run_als(exact_dadda(sig), AlsOptions{});
+  AlsOptions opt;
+  if (const char* k = std::getenv("FAMES_ALS_CANDIDATES")) opt.candidates_per_step = std::atoi(k);
+  const auto steps = run_als(exact_dadda(sig), opt);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_FALSE(steps.empty());
@@ -142,6 +145,14 @@ TEST(Als, DISABLED_Timing8x8) {
               steps.size(), front.size(), last.metrics.mred, last.energy_fj, exact_fj,
               100 * last.energy_fj / exact_fj, static_cast<long long>(last.netlist->gate_count()),
               seconds);
+  for (int k = 4; k <= 8; ++k) {
+    const AppMul t = characterize(generate_multiplier(sig, {Family::kTrunc, k}), "family:trunc");
+    double best = 1e300;
+    for (const AppMul& m : steps)
+      if (m.metrics.mred <= t.metrics.mred) best = std::min(best, m.energy_fj);
+    std::printf("  trunc k=%d: mred %.4f energy %.2f fJ; ALS at <= that mred: %.2f fJ\n", k,
+                t.metrics.mred, t.energy_fj, best);
+  }
 }
 
 }  // namespace
