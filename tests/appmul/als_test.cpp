@@ -127,9 +127,11 @@ TEST(Als, BeatsTruncationAt4x4) {
   }
 }
 
-// Timing of an 8x8 unsigned run (slow: run with --gtest_also_run_disabled_tests).
-TEST(Als, DISABLED_Timing8x8) {
-  const Signature sig{8, 8, false, false};
+// Timing of 8x8 runs, unsigned and signed-weight (slow: run with --gtest_also_run_disabled_tests).
+class AlsTiming : public ::testing::TestWithParam<Signature> {};
+
+TEST_P(AlsTiming, DISABLED_Timing8x8) {
+  const Signature sig = GetParam();
   const double exact_fj = exact_energy(sig);
   const auto t0 = std::chrono::steady_clock::now();
   AlsOptions opt;
@@ -140,9 +142,9 @@ TEST(Als, DISABLED_Timing8x8) {
   ASSERT_FALSE(steps.empty());
   const AppMul& last = steps.back();
   const auto front = pareto_front(steps, AlsMetric::kMred);
-  std::printf("8x8u ALS: %zu steps, %zu on the front, final mred %.4f, energy %.2f fJ vs exact %.2f "
+  std::printf("%s ALS: %zu steps, %zu on the front, final mred %.4f, energy %.2f fJ vs exact %.2f "
               "fJ (%.1f%%), gates %lld, %.1f s\n",
-              steps.size(), front.size(), last.metrics.mred, last.energy_fj, exact_fj,
+              sig.key().c_str(), steps.size(), front.size(), last.metrics.mred, last.energy_fj, exact_fj,
               100 * last.energy_fj / exact_fj, static_cast<long long>(last.netlist->gate_count()),
               seconds);
   for (int k = 4; k <= 8; ++k) {
@@ -154,6 +156,9 @@ TEST(Als, DISABLED_Timing8x8) {
                 t.metrics.mred, t.energy_fj, best);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Wide, AlsTiming,
+                         ::testing::Values(Signature{8, 8, false, false}, Signature{8, 8, true, false}));
 
 }  // namespace
 }  // namespace fames
