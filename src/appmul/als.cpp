@@ -206,8 +206,6 @@ class AlsStep {
     current_error_ = tracker_.reset(output_raw());
   }
 
-  double current_error() const { return current_error_; }
-
   // Best admissible move over the sampled gates; score < 0 when there is none.
   Move search(std::mt19937_64& rng) {
     std::vector<int32_t> sample = live_gates_;

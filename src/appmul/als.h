@@ -13,7 +13,12 @@
 // products of exactly 0 stay within max_zero_product_error) is applied,
 // the netlist is strashed (constants folded, dead logic swept), and the result is characterised
 // with the real cost model (library.h characterize, source "als:<metric>"). The run stops after
-// max_steps steps or when no sampled move fits the bound.
+// max_steps steps, when no sampled move fits the bound, or (never seen so far) when metrics.h
+// puts a step above the bound that the search's running error sums put within it.
+// Work per step is about candidates_per_step x (2 + 2 x substitutes_per_node) TFO re-simulations;
+// an 8x8 run to MRED 0.2 takes ~15 s on one core (bench numbers: tests/appmul/als_test.cpp,
+// DISABLED_Timing8x8). The proxy ignores toggle changes in the fanout, so the characterised
+// energy is usually, not always, non-increasing along the steps: use pareto_front() to thin.
 //
 // Every accepted step is returned, in order, named "als_<metric>_s<step>_<sig key>" (step from 1).
 // The same exact netlist and options give the same result. Errors: fames::Error for an unknown

@@ -111,6 +111,19 @@ TEST(Als, ParetoFrontIsMonotone) {
       EXPECT_FALSE(m.energy_fj < f.energy_fj && m.metrics.mred < f.metrics.mred) << f.name;
 }
 
+TEST(Als, ZeroProductsStayExactUnlessTheGuardIsOff) {
+  const Signature sig{4, 4, true, false};
+  const ProductTable exact = ProductTable::exact(sig);
+  for (const AppMul& m : run_als(exact_dadda(sig), AlsOptions{}))
+    for (size_t p = 0; p < exact.data().size(); ++p)
+      if (exact.data()[p] == 0) ASSERT_EQ(m.table.data()[p], 0) << m.name << " pair " << p;
+  AlsOptions loose;
+  loose.max_zero_product_error = -1;
+  const auto steps = run_als(exact_dadda(sig), loose);
+  ASSERT_FALSE(steps.empty());
+  for (const AppMul& m : steps) EXPECT_LE(m.metrics.mred, loose.max_error + 1e-12);
+}
+
 // At 4x4 the ALS front should reach below the truncation family's energy at comparable MRED.
 TEST(Als, BeatsTruncationAt4x4) {
   const Signature sig{4, 4, true, false};
