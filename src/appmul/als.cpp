@@ -492,6 +492,7 @@ std::vector<AppMul> run_als(const Netlist& exact, const AlsOptions& options) {
     // The running sums can differ from metrics.h in the last bits; the bound is a promise.
     if (metric_value(m.metrics, options.metric) > options.max_error) break;
     steps.push_back(std::move(m));
+    if (options.on_step) options.on_step(steps.back());
   }
   return steps;
 }

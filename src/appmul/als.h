@@ -25,6 +25,7 @@
 // metric name, a netlist without outputs, or bad options (non-positive counts, negative bound).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,8 @@ struct AlsOptions {
   int max_zero_product_error = 0;
   CellLibrary cells = CellLibrary::builtin_45nm();
   CostOptions cost;               // for characterising accepted steps (not for the search)
+  // Called after each accepted step (e.g. to advance a progress bar); may be empty.
+  std::function<void(const AppMul& step)> on_step;
 };
 
 std::vector<AppMul> run_als(const Netlist& exact, const AlsOptions& options);

@@ -148,11 +148,17 @@ TEST_P(AlsTiming, DISABLED_Timing8x8) {
   const double exact_fj = exact_energy(sig);
   const auto t0 = std::chrono::steady_clock::now();
   AlsOptions opt;
+  int reported = 0;
+  opt.on_step = [&](const AppMul&) { ++reported; };
   if (const char* k = std::getenv("FAMES_ALS_CANDIDATES")) opt.candidates_per_step = std::atoi(k);
   const auto steps = run_als(exact_dadda(sig), opt);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(reported, static_cast<int>(steps.size()));
+  int rises = 0;
+  for (size_t i = 1; i < steps.size(); ++i) rises += steps[i].energy_fj > steps[i - 1].energy_fj;
+  std::printf("%s: energy rose in %d of %zu steps\n", sig.key().c_str(), rises, steps.size());
   const AppMul& last = steps.back();
   const auto front = pareto_front(steps, AlsMetric::kMred);
   std::printf("%s ALS: %zu steps, %zu on the front, final mred %.4f, energy %.2f fJ vs exact %.2f "
