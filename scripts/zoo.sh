@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the model zoo. Each step is resumable: run the script again after an interruption
+# Regenerates the model zoo. Steps whose output exists are skipped (delete it to redo one); each is resumable: run the script again after an interruption
 # and every `fames train`/`fames quantize` continues from its last finished epoch.
 #   scripts/zoo.sh lenet5     Fashion-MNIST demo model (minutes)
 #   scripts/zoo.sh resnet20   ResNet-20 on CIFAR-10 (hours on 2 cores)
@@ -8,7 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE  # oneDNN/OpenMP threads must not spin on a shared 2-core machine
 FAMES=${FAMES:-build/fames}
-WORK=${WORK:-/work/zoo-work}
+# Intermediate checkpoints and resume states live in models/training so a later session (or another
+# machine) continues an interrupted run from the repository.
+WORK=${WORK:-models/training}
 mkdir -p "$WORK" models
 
 cifar_root() {
@@ -23,15 +25,15 @@ cifar_root() {
 
 case "${1:-lenet5}" in
   lenet5)
-    "$FAMES" --threads 1 train --arch lenet5 --float --epochs 15 --lr 0.05 --out "$WORK/lenet5-fp.pt"
-    "$FAMES" --threads 1 quantize --model "$WORK/lenet5-fp.pt" --avg-bits 4 --epochs 5 --lr 0.01 --out models/lenet5-fmnist-mp.pt
+    [[ -f $WORK/lenet5-fp.pt ]] || "$FAMES" --threads 1 train --arch lenet5 --float --epochs 15 --lr 0.05 --out "$WORK/lenet5-fp.pt"
+    [[ -f models/lenet5-fmnist-mp.pt ]] || "$FAMES" --threads 1 quantize --model "$WORK/lenet5-fp.pt" --avg-bits 4 --epochs 5 --lr 0.01 --out models/lenet5-fmnist-mp.pt
     "$FAMES" model-card --model models/lenet5-fmnist-mp.pt --name lenet5-fmnist-mp \
       --reproduce "scripts/zoo.sh lenet5"
     ;;
   resnet20)
     data="cifar10:$(cifar_root)"
-    "$FAMES" train --arch resnet20 --data "$data" --float --epochs 30 --warmup 1 --out "$WORK/resnet20-fp.pt"
-    "$FAMES" quantize --model "$WORK/resnet20-fp.pt" --data "$data" --avg-bits 4 --epochs 10 --lr 0.01 \
+    [[ -f $WORK/resnet20-fp.pt ]] || "$FAMES" train --arch resnet20 --data "$data" --float --epochs 30 --warmup 1 --out "$WORK/resnet20-fp.pt"
+    [[ -f models/resnet20-cifar10-mp.pt ]] || "$FAMES" quantize --model "$WORK/resnet20-fp.pt" --data "$data" --avg-bits 4 --epochs 10 --lr 0.01 \
       --out models/resnet20-cifar10-mp.pt
     "$FAMES" model-card --model models/resnet20-cifar10-mp.pt --name resnet20-cifar10-mp --data "$data" \
       --reproduce "scripts/zoo.sh resnet20"

@@ -2,7 +2,10 @@
 #include <omp.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <map>
 #include <thread>
@@ -41,6 +44,12 @@ CLI::App& command_group(CLI::App& root, const std::string& name, const std::stri
 
 int main(int argc, char** argv) {
   using namespace fames;
+  // LibTorch's OpenMP threads spin-wait by default; on a shared 2-core machine that made training
+  // 3-5x slower. libgomp reads the policy only at load time, so set it and restart once.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    execv("/proc/self/exe", argv);  // returns only on failure; then run with the default policy
+  }
   for (int i = 0; i < argc; ++i) cli::g_command_line += (i ? " " : "") + std::string(argv[i]);
 
   CLI::App app{
