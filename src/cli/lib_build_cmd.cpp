@@ -1,12 +1,14 @@
 // fames lib build: generates, characterises and saves a library of exact and approximate
-// multipliers for every signature bw x ba over a range of bit widths (library_build.h). The ALS
-// engine (a later issue) will add its circuits in this command; until then --no-als is required.
+// multipliers for every signature bw x ba over a range of bit widths: exact circuits, the classic
+// families (library_build.h) and, unless --no-als, approximate logic synthesis (als_library.h).
+
 #include <fmt/core.h>
 
 #include <chrono>
 #include <regex>
 #include <set>
 
+#include "appmul/als_library.h"
 #include "appmul/library_build.h"
 #include "cli/command.h"
 #include "cli/common.h"
@@ -21,6 +23,9 @@ struct LibBuildArgs {
   bool no_als = false, signed_a = false, json = false;
   int per_signature = 30, pairs = 4096;
   double max_mred = 0.30;
+  std::string metric = "mred";
+  double max_error = 0.2;
+  int als_per_signature = 20;
   uint64_t seed = 1;
 };
 
@@ -52,13 +57,6 @@ std::vector<int> parse_bits(const std::string& text) {
 }
 
 void run_lib_build(const LibBuildArgs& args) {
-  if (!args.no_als)
-    fail(
-        "approximate logic synthesis (ALS) is not available yet; pass --no-als to build the exact "
-        "and "
-        "family multipliers only");
-  // ALS hook: once the ALS engine exists, its circuits for each signature are added to `lib` here,
-  // after the family members (which seed it), and --no-als skips that step.
   const std::vector<int> widths = parse_bits(args.bits);
   std::vector<Signature> sigs;
   for (int bw : widths)
@@ -76,11 +74,24 @@ void run_lib_build(const LibBuildArgs& args) {
 
   const auto start = std::chrono::steady_clock::now();
   Progress progress("lib build", static_cast<int64_t>(sigs.size()), "signatures");
-  const Library lib =
+  Library lib =
       build_family_library(sigs, options, [&](const Signature& sig, size_t members) {
         progress.advance(1, fmt::format("{} ({} AppMuls)", sig.key(), members));
       });
   progress.finish();
+  if (!args.no_als) {
+    AlsOptions als;
+    als.metric = parse_als_metric(args.metric);
+    als.max_error = args.max_error;
+    als.seed = args.seed;
+    als.cells = options.cells;
+    als.cost = options.cost;
+    Progress als_progress("als", static_cast<int64_t>(sigs.size()), "signatures");
+    add_als_members(lib, sigs, als, args.als_per_signature, [&](const Signature& sig, size_t added) {
+      als_progress.advance(1, fmt::format("{} (+{} ALS)", sig.key(), added));
+    });
+    als_progress.finish();
+  }
   lib.save(args.out);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -102,9 +113,13 @@ void setup_lib_build(CLI::App& root) {
       command_group(root, "lib", "Build, inspect, import and export AppMul libraries");
   auto* cmd =
       group.add_subcommand("build", "Generate and characterise exact and approximate multipliers");
-  cmd->footer("Example: fames lib build --no-als --bits 2..8 --out libs/default");
-  cmd->add_flag("--no-als", args->no_als,
-                "Skip approximate logic synthesis (required until ALS exists)");
+  cmd->footer("Example: fames lib build --bits 2..8 --out libs/default   (add --no-als to skip ALS)");
+  cmd->add_flag("--no-als", args->no_als, "Skip approximate logic synthesis (exact and family multipliers only)");
+  cmd->add_option("--metric", args->metric, "ALS error metric: mred, nmed, er, wce or mse")->capture_default_str();
+  cmd->add_option("--max-error", args->max_error, "ALS bound on --metric (uniform operands)")->capture_default_str();
+  cmd->add_option("--als-per-signature", args->als_per_signature,
+                  "At most this many ALS results (Pareto front, thinned evenly) per signature")
+      ->capture_default_str();
   cmd->add_option("--bits", args->bits,
                   "Operand widths: a range (2..8) or a list (2,4,8); every bw x ba pair")
       ->capture_default_str();
