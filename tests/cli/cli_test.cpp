@@ -1,0 +1,72 @@
+// End-to-end checks of the `fames` program: every command explains itself, and bad input gives one
+// clear error line and a non-zero exit, never a crash. FAMES_BIN (set by ctest) names the binary.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace {
+
+struct CommandResult {
+  int status = -1;
+  std::string output;  // stdout and stderr
+};
+
+CommandResult run(const std::string& args) {
+  const char* bin = std::getenv("FAMES_BIN");
+  CommandResult r;
+  if (!bin) return r;
+  FILE* pipe = popen((std::string(bin) + " " + args + " 2>&1").c_str(), "r");
+  std::array<char, 4096> buffer{};
+  while (pipe && fgets(buffer.data(), buffer.size(), pipe)) r.output += buffer.data();
+  const int status = pipe ? pclose(pipe) : -1;
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+#define REQUIRE_BIN() \
+  if (!std::getenv("FAMES_BIN")) GTEST_SKIP() << "FAMES_BIN not set"
+
+TEST(Cli, EveryCommandHasHelp) {
+  REQUIRE_BIN();
+  for (const char* cmd : {"train", "eval", "quantize", "estimate", "validate", "select", "model-card",
+                          "lib build", "lib show", "lib import", "lib export", "bench emulate"}) {
+    SCOPED_TRACE(cmd);
+    const CommandResult r = run(std::string(cmd) + " --help");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("Options:"), std::string::npos) << r.output;
+    EXPECT_GT(r.output.size(), 200u);
+  }
+  const CommandResult version = run("--version");
+  EXPECT_EQ(version.status, 0);
+  EXPECT_NE(version.output.find("fames"), std::string::npos);
+}
+
+TEST(Cli, MissingModelIsOneClearError) {
+  REQUIRE_BIN();
+  const CommandResult r = run("eval --model /nonexistent/m.pt");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("/nonexistent/m.pt"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
+}
+
+TEST(Cli, BadDatasetAndBadBitsAreClearErrors) {
+  REQUIRE_BIN();
+  const std::string out = testing::TempDir() + "/fames_cli_never_written.pt";
+  CommandResult r = run("train --arch lenet5 --data cifar10:/nonexistent/cifar --epochs 1 --out " + out);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("/nonexistent/cifar"), std::string::npos) << r.output;
+  r = run("train --arch lenet5 --bits 9 --epochs 1 --limit 8 --out " + out);
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("--bits"), std::string::npos) << r.output;
+  EXPECT_EQ(std::fopen(out.c_str(), "rb"), nullptr) << "no output may be written on failure";
+}
+
+TEST(Cli, UnknownCommandExitsNonZero) {
+  REQUIRE_BIN();
+  EXPECT_NE(run("no-such-command").status, 0);
+}
+
+}  // namespace
