@@ -2,6 +2,7 @@
 // Gradients are straight-through: the backward pass is that of the fake-quant layer (METHOD.md §4),
 // written as y = y_fq + (y_table - y_fq).detach() so autograd needs no custom function.
 #include "emulate/table_conv.h"
+#include "quant/fake_quant.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
 
@@ -12,12 +13,32 @@ torch::Tensor raw_patterns(const torch::Tensor& codes, int bits) {
   return codes.bitwise_and((1 << bits) - 1).to(torch::kUInt8).contiguous();
 }
 
+// Raw activation patterns of x in one pass (NCHW): the same arithmetic as quantize_codes (float
+// division, clamp, round half to even), then the two's-complement bit pattern. Avoids the
+// intermediate float and int32 tensors of the composed LibTorch ops.
+torch::Tensor act_patterns(const torch::Tensor& x, const torch::Tensor& step, int bits, bool is_signed) {
+  const torch::Tensor input = x.detach().to(torch::kFloat).contiguous();
+  torch::Tensor raw = torch::empty(input.sizes(), torch::kUInt8);
+  const float s = step.item<float>();
+  const float hi = static_cast<float>(max_code(bits, is_signed)), lo = is_signed ? -hi : 0.0f;
+  const unsigned mask = (1u << bits) - 1;
+  const float* in = input.data_ptr<float>();
+  uint8_t* out = raw.data_ptr<uint8_t>();
+  at::parallel_for(0, input.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const float code = std::min(hi, std::max(lo, std::nearbyint(in[i] / s)));
+      out[i] = static_cast<uint8_t>(static_cast<unsigned>(static_cast<int>(code)) & mask);
+    }
+  });
+  return raw;
+}
+
 }  // namespace
 
 torch::Tensor QuantLayer::emulated_forward(const torch::Tensor& x) {
   const ProductTable& table = *multiplier_;
   const Signature sig = signature();
-  const torch::Tensor act = raw_patterns(input_codes(x), sig.ba);
+  const torch::Tensor act = act_patterns(x, act_step(), sig.ba, sig.signed_a);
   const torch::Tensor wgt = raw_patterns(weight_codes(), sig.bw);
   torch::Tensor sums;
   if (is_linear_) {

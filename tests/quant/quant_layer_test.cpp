@@ -54,7 +54,12 @@ TEST(QuantLayer, IntegerPathEqualsFakeQuantForEveryLayerType) {
       if (!c.signed_input) x = torch::relu(x);
       torch::NoGradGuard no_grad;
       const torch::Tensor y = layer.forward(x);  // initialises clipping, then fake-quant forward
-      EXPECT_TRUE(torch::allclose(y, integer_forward(layer, x), 1e-4, 1e-5));
+      const torch::Tensor y_int = integer_forward(layer, x);
+      EXPECT_TRUE(torch::allclose(y, y_int, 1e-4, 1e-5));
+      // The product-table path with the exact table computes the same integers.
+      layer.set_multiplier(std::make_shared<const ProductTable>(ProductTable::exact(layer.signature())));
+      EXPECT_TRUE(torch::allclose(layer.forward(x), y_int, 1e-5, 1e-6));
+      layer.set_multiplier(nullptr);
       // Codes stay in range.
       EXPECT_LE(layer.input_codes(x).max().item<int>(), max_code(bits, c.signed_input));
       EXPECT_LE(layer.weight_codes().abs().max().item<int>(), max_code(bits, true));
