@@ -22,7 +22,8 @@ struct ValidateArgs {
 void run_validate(const ValidateArgs& args) {
   const nlohmann::json doc = nlohmann::json::parse(read_file(args.est), nullptr, false);
   if (doc.is_discarded()) fail("'{}' is not valid JSON", args.est);
-  const Estimate est = Estimate::load(args.est);
+  Estimate est = Estimate::from_json(doc, args.est);  // one read serves the estimate and its extras
+  est.validate(args.est);
   int64_t max_pairs = 0;
   if (args.pairs != "all") {
     try {
