@@ -7,10 +7,12 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libturbojpeg0-dev libpng-dev zlib1g-dev
-  dataset-fashion-mnist yosys gnuplot
+  dataset-fashion-mnist yosys gnuplot-nox
 )
 missing=()
 for p in "${packages[@]}"; do
+  # Plots need a gnuplot with the pngcairo terminal; gnuplot-qt (which conflicts with -nox) has it too.
+  [[ $p == gnuplot-nox ]] && gnuplot -e 'set terminal pngcairo' >/dev/null 2>&1 && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
