@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cassert>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <tuple>
@@ -20,6 +21,7 @@ struct Move {
   int32_t substitute = -1;
   bool invert = false;
   double error = 0;
+  double objective = 0;  // with an AlsObjective: its value after the move
   double saving = 0;
   double score = -1;
 };
@@ -108,8 +110,16 @@ class ErrorTracker {
     }
     for (size_t p = 0; p < raw_.size(); ++p)
       if (std::abs(double(value(raw_[p]) - exact_[p])) == base_.wce) ++wce_pairs_;
+    if (options_.objective) {
+      std::vector<int32_t> errors(raw_.size());
+      for (size_t p = 0; p < raw_.size(); ++p) errors[p] = value(raw_[p]) - exact_[p];
+      objective_ = options_.objective->start(errors);
+    }
     return guard_ok ? metric(base_) : std::numeric_limits<double>::infinity();
   }
+
+  // The objective's value at the last reset (0 without an objective).
+  double objective() const { return objective_ ? objective_->value() : 0; }
 
   // Records that output bit `bit` of pair p flips in the candidate.
   void flip(int64_t p, int bit) {
@@ -117,8 +127,18 @@ class ErrorTracker {
     pending_[p] ^= uint32_t{1} << bit;
   }
 
-  // Metric of the table with the recorded flips applied; clears the flips.
-  double candidate_metric() {
+  // Metric of the table with the recorded flips applied; clears the flips. With an objective and
+  // `objective` non-null, also its value (exact or estimated) after the flips.
+  double candidate_metric(double* objective = nullptr, bool exact_objective = false) {
+    if (objective && objective_) {
+      pairs_.clear();
+      new_errors_.clear();
+      for (int64_t p : touched_) {
+        pairs_.push_back(p);
+        new_errors_.push_back(value(raw_[p] ^ pending_[p]) - exact_[p]);
+      }
+      *objective = objective_->candidate(pairs_, new_errors_, exact_objective);
+    }
     Sums s = base_;
     bool guard_ok = true;
     double changed_max = 0;
@@ -188,6 +208,9 @@ class ErrorTracker {
   std::vector<int64_t> touched_;
   Sums base_;
   int64_t wce_pairs_ = 0;  // pairs whose |error| equals base_.wce
+  std::unique_ptr<AlsObjectiveEval> objective_;
+  std::vector<int64_t> pairs_;
+  std::vector<int32_t> new_errors_;
 };
 
 // The search state of one step: the current netlist, its exhaustive node values, fanouts,
@@ -204,6 +227,7 @@ class AlsStep {
     last_mask_ = tail == 0 ? ~uint64_t{0} : (uint64_t{1} << tail) - 1;
     build_structure();
     current_error_ = tracker_.reset(output_raw());
+    current_objective_ = tracker_.objective();
   }
 
   // Best admissible move over the sampled gates; score < 0 when there is none.
@@ -215,7 +239,25 @@ class AlsStep {
       std::swap(sample[i], sample[pick(rng)]);
     }
     Move best;
+    if (!options_.objective) {
+      for (size_t i = 0; i < k; ++i) consider_target(sample[i], best);
+      return best;
+    }
+    // Rank every admissible move by the objective's estimate, then re-score the best few exactly.
+    ranked_.clear();
     for (size_t i = 0; i < k; ++i) consider_target(sample[i], best);
+    std::sort(ranked_.begin(), ranked_.end(),
+              [](const Move& a, const Move& b) { return a.score > b.score; });
+    best = Move{};
+    const size_t rechecks = std::min(ranked_.size(), size_t(std::max(1, options_.exact_rechecks)));
+    for (size_t i = 0; i < rechecks; ++i) {
+      Move m = ranked_[i];
+      const std::vector<int32_t> tfo = transitive_fanout(m.target);
+      m.error = move_error(tfo, m.substitute, m.invert, &m.objective, true);
+      if (m.error > options_.max_error || m.objective > options_.max_objective) continue;
+      m.score = m.saving / added(m.objective, current_objective_);
+      if (m.score > best.score) best = m;
+    }
     return best;
   }
 
@@ -377,17 +419,28 @@ class AlsStep {
       m.invert = invert;
       m.saving = dead_energy(target, substitute) - (invert ? inverter_energy(substitute, target) : 0);
       if (m.saving <= 0) continue;
-      m.error = move_error(tfo, substitute, invert);
+      const bool with_objective = options_.objective != nullptr;
+      m.error = move_error(tfo, substitute, invert, with_objective ? &m.objective : nullptr, false);
       if (m.error > options_.max_error) continue;
-      // Saving per added error; moves that add none rank by saving, above all others.
-      const double added = std::max(m.error - current_error_, 1e-9 * (1 + options_.max_error));
-      m.score = m.saving / added;
+      if (with_objective) {
+        if (m.objective > options_.max_objective) continue;
+        m.score = m.saving / added(m.objective, current_objective_);
+        ranked_.push_back(m);
+        continue;
+      }
+      m.score = m.saving / added(m.error, current_error_);
       if (m.score > best.score) best = m;
     }
   }
 
+  // Error added by a move; moves that add none rank by saving, above all others.
+  static double added(double after, double before) {
+    return std::max(after - before, 1e-9 * (1 + std::abs(before)));
+  }
+
   // Error of the netlist after the move, re-simulating only the target's transitive fanout.
-  double move_error(const std::vector<int32_t>& tfo, int32_t substitute, bool invert) {
+  double move_error(const std::vector<int32_t>& tfo, int32_t substitute, bool invert,
+                    double* objective, bool exact_objective) {
     slot_.assign(net_.nodes().size(), -1);
     scratch_.assign(tfo.size() * words_, 0);
     for (size_t i = 0; i < tfo.size(); ++i) slot_[tfo[i]] = static_cast<int32_t>(i);
@@ -418,7 +471,7 @@ class AlsStep {
         }
       }
     }
-    return tracker_.candidate_metric();
+    return tracker_.candidate_metric(objective, exact_objective);
   }
 
   Netlist& net_;
@@ -433,7 +486,8 @@ class AlsStep {
   std::vector<double> node_energy_, load_ff_;  // proxy fJ per operation; driven load, fF
   std::vector<int32_t> not_of_;                 // a live NOT gate reading the node, or -1
   std::vector<uint64_t> scratch_;
-  double current_error_ = 0;
+  std::vector<Move> ranked_;  // with an objective: admissible moves of this step
+  double current_error_ = 0, current_objective_ = 0;
 };
 
 void check_options(const Netlist& exact, const AlsOptions& o) {
@@ -487,7 +541,8 @@ std::vector<AppMul> run_als(const Netlist& exact, const AlsOptions& options) {
     if (move.score < 0) break;
     state.apply(move);
     net = net.strash();
-    net.set_name(fmt::format("als_{}_s{}_{}", metric, step, key));
+    net.set_name(options.tag.empty() ? fmt::format("als_{}_s{}_{}", metric, step, key)
+                                     : fmt::format("als_{}_{}_s{}_{}", metric, options.tag, step, key));
     AppMul m = characterize(net, "als:" + metric, options.cells, options.cost);
     // The running sums can differ from metrics.h in the last bits; the bound is a promise.
     if (metric_value(m.metrics, options.metric) > options.max_error) break;

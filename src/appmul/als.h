@@ -20,12 +20,22 @@
 // DISABLED_Timing8x8). The proxy ignores toggle changes in the fanout, so the characterised
 // energy is usually, not always, non-increasing along the steps: use pareto_front() to thin.
 //
-// Every accepted step is returned, in order, named "als_<metric>_s<step>_<sig key>" (step from 1).
+// Any netlist of the signature can be the start (e.g. a truncated multiplier: "seeded" runs); the
+// error is always measured against the exact product.
+//
+// With an `objective` (AlsObjective below, e.g. a layer's predicted loss change), moves are scored
+// by saving per objective added, and a move must also keep the objective <= max_objective; the
+// metric bound still applies. Scoring then uses the objective's cheap estimate for all moves and
+// its exact value for the best few.
+//
+// Every accepted step is returned, in order, named "als_<metric>[_<tag>]_s<step>_<sig key>".
 // The same exact netlist and options give the same result. Errors: fames::Error for an unknown
 // metric name, a netlist without outputs, or bad options (non-positive counts, negative bound).
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,6 +50,24 @@ AlsMetric parse_als_metric(const std::string& name);
 const char* als_metric_name(AlsMetric metric);
 double metric_value(const ErrorMetrics& metrics, AlsMetric metric);
 
+// State of an objective during one run, positioned at an error vector e = T - T* (table order).
+class AlsObjectiveEval {
+ public:
+  virtual ~AlsObjectiveEval() = default;
+  virtual double value() const = 0;
+  // Objective if the errors at `pairs` became `new_errors` (others unchanged). `exact` false
+  // allows a cheaper estimate (used to rank moves). Does not change the state.
+  virtual double candidate(const std::vector<int64_t>& pairs, const std::vector<int32_t>& new_errors,
+                           bool exact) = 0;
+};
+
+// An error objective over whole product tables. Thread-safe: each run starts its own evaluator.
+class AlsObjective {
+ public:
+  virtual ~AlsObjective() = default;
+  virtual std::unique_ptr<AlsObjectiveEval> start(const std::vector<int32_t>& errors) const = 0;
+};
+
 struct AlsOptions {
   AlsMetric metric = AlsMetric::kMred;
   double max_error = 0.2;         // bound on the metric (uniform operand distribution)
@@ -47,6 +75,10 @@ struct AlsOptions {
   int candidates_per_step = 64;   // gates sampled per step (all of them when fewer)
   int substitutes_per_node = 3;   // most similar existing signals tried per sampled gate
   uint64_t seed = 1;              // gate sampling
+  std::string tag;                // inserted in step names (e.g. the seed circuit's family)
+  std::shared_ptr<const AlsObjective> objective;  // optional; see above
+  double max_objective = std::numeric_limits<double>::infinity();
+  int exact_rechecks = 8;         // with an objective: moves re-scored with its exact value
   // MRED ignores pairs whose exact product is 0, yet those are frequent in networks (ReLU zeros,
   // pruned weights): their |error| must stay <= this (0: they stay exact); negative: no guard.
   int max_zero_product_error = 0;
