@@ -197,7 +197,7 @@ void table_gemm_generic(const GemmArgs& g) {
     std::fill(acc, acc + g.P, 0u);
     for (int64_t k = 0; k < g.K; ++k) {
       const int32_t* row = t.table32 + (static_cast<int64_t>(g.weights[o * g.ldw + k]) << t.ba);
-      const uint16_t* a = g.idx + k * g.ldp;
+      const uint16_t* a = g.idx + g.koff[k];
       for (int64_t p = 0; p < g.P; ++p) acc[p] += static_cast<uint32_t>(row[a[p]]);
     }
   }

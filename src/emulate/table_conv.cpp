@@ -58,7 +58,10 @@ void run_chunks(const PreparedTable& table, int64_t taps, int64_t out_per_group,
     // Per-thread buffers, kept across calls (the helper threads live as long as the process).
     thread_local std::vector<uint16_t> idx, scratch;
     thread_local std::vector<int32_t> tmp;
+    thread_local std::vector<int64_t> koff;
     idx.resize(static_cast<size_t>(taps * ldp));
+    koff.resize(static_cast<size_t>(taps));
+    for (int64_t k = 0; k < taps; ++k) koff[k] = k * ldp;
     tmp.resize(static_cast<size_t>(out_per_group * ldp));
     const int g = static_cast<int>(job % groups);
     const int64_t begin = job / groups * chunk;
@@ -66,7 +69,7 @@ void run_chunks(const PreparedTable& table, int64_t taps, int64_t out_per_group,
     pack(g, begin, end, idx.data(), ldp, scratch);
     int64_t ldo = ldp;
     int32_t* target = direct(g, begin, end, &ldo);
-    const GemmArgs args{&table, weights + g * out_per_group * taps, taps, idx.data(), ldp,
+    const GemmArgs args{&table, weights + g * out_per_group * taps, taps, idx.data(), koff.data(),
                         taps, end - begin, out_per_group, target ? target : tmp.data(), ldo};
     emulate_detail::run_table_gemm(args);
     if (!target) scatter(g, begin, end, tmp.data(), ldp);

@@ -3,7 +3,8 @@
 //
 //   out[o][p] = sum_k T[ weights[o][k] ][ act(k, p) ]        (int32, wrapping)
 //
-// Activations arrive as a [K][ldp] uint16 matrix of ENCODED indices (im2col output), where
+// Activations arrive as K rows of uint16 ENCODED indices, row k starting at idx + koff[k] (an
+// im2col matrix, or taps read in place from a padded image), where
 // encoded = raw * idx_mul + idx_add; each lookup kind picks the encoding that lets its shuffle or
 // permute instruction use the lane directly as an index. Fast kinds sum int16 lanes for at most
 // `run_length` taps (proved overflow-free: run_length * max|T| <= 32767), then widen into int32;
@@ -60,8 +61,9 @@ struct GemmArgs {
   const PreparedTable* table;
   const uint8_t* weights;  // [O][ldw] raw weight codes
   int64_t ldw;
-  const uint16_t* idx;  // [K][ldp] encoded activations; ldp % 32 == 0; columns P..ldp-1 hold
-  int64_t ldp;          // some valid encoded index (results there are discarded)
+  const uint16_t* idx;  // encoded activations: tap k of position p is idx[koff[k] + p]; positions
+  const int64_t* koff;  // P .. round_up(P, 32) - 1 must hold some valid encoded index (their
+                        // results are discarded)
   int64_t K, P, O;
   int32_t* out;  // [O][ldo]; ldo % 32 == 0; columns P..ldo-1 are scratch
   int64_t ldo;
@@ -75,5 +77,26 @@ void run_table_gemm(const GemmArgs& args);
 void table_gemm_generic(const GemmArgs& args);
 void table_gemm_avx2(const GemmArgs& args);    // defined only when the build has x86 kernels
 void table_gemm_avx512(const GemmArgs& args);  // idem
+
+// TableLayer's per-element steps (table_layer.cpp defines them; x86/table_layer_avx512.cpp has the
+// vector versions, bit-identical).
+struct QuantSpec {  // float x -> encoded index of its raw activation pattern
+  float step, inv_step, lo, hi;  // inv_step = 1 / step
+  int32_t mask, idx_mul, idx_add;
+};
+struct EpilogueSpec {  // int32 sum of channel o -> float(sum) * scale[o] + bias[o] - correction[o]
+  const float* scale;
+  const float* bias;        // null: no bias
+  const float* correction;  // null: none
+};
+// dst[i] = encoded(src[i]) for i < count.
+void quantize_row_avx512(const float* src, int64_t count, const QuantSpec& q, uint16_t* dst);
+// Channel c of pixel p at src[p * pixel_stride + c] -> dst[c * plane_stride + p].
+void quantize_pixels_avx512(const float* src, int64_t pixels, int64_t pixel_stride,
+                            int64_t channels, const QuantSpec& q, uint16_t* dst,
+                            int64_t plane_stride);
+// Channel o (< og), column col + j (j < len) of tmp[og][ldt] -> dst[j * o_total + o].
+void store_channels_last_avx512(const int32_t* tmp, int64_t ldt, int64_t og, int64_t col,
+                                int64_t len, const EpilogueSpec& e, float* dst, int64_t o_total);
 
 }  // namespace fames::emulate_detail

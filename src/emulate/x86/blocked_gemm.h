@@ -41,8 +41,8 @@ void gemm_block(const GemmArgs& g, int64_t o0, int64_t p0) {
     // What every lane's sum lacks when rows hold T - bias (int32 wrap-around, like the sums).
     const auto offset = static_cast<int32_t>(static_cast<uint32_t>(g.table->bias) *
                                              static_cast<uint32_t>(k1 - k0));
-    const uint16_t* ip = g.idx + k0 * g.ldp + p0;
-    for (int64_t k = k0; k < k1; ++k, ip += g.ldp) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const uint16_t* ip = g.idx + g.koff[k] + p0;
       typename L::Idx iv[PB];
 #pragma GCC unroll 8
       for (int j = 0; j < PB; ++j) iv[j] = L::load_idx(ip + j * L::kLanes);
@@ -85,8 +85,8 @@ void gemm_block_wide(const GemmArgs& g, int64_t o0, int64_t p0) {
   for (int o = 0; o < OB; ++o)
 #pragma GCC unroll 8
     for (int j = 0; j < PB; ++j) even[o][j] = odd[o][j] = L::zero();
-  const uint16_t* ip = g.idx + p0;
-  for (int64_t k = 0; k < g.K; ++k, ip += g.ldp) {
+  for (int64_t k = 0; k < g.K; ++k) {
+    const uint16_t* ip = g.idx + g.koff[k] + p0;
     typename L::Idx iv[PB];
 #pragma GCC unroll 8
     for (int j = 0; j < PB; ++j) iv[j] = L::load_idx(ip + j * L::kLanes);

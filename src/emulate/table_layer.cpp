@@ -1,0 +1,337 @@
+// TableLayer: per job (a few whole images, or a block of output rows of one large image):
+//   1. quantize the input window it needs into an encoded, zero-padded planar buffer [cg][rows][wp];
+//   2. give the table GEMM its taps, either read in place from that buffer ("implicit": stride-1
+//      convolutions; positions run over the padded width, the pad columns' results are dropped) or
+//      copied into an im2col matrix first ("im2col": any geometry, no wasted positions);
+//   3. scale the int32 sums and write them channels-last.
+// Implicit reads skip the im2col copy (one uint16 store per tap and position) but compute
+// (wp - ow) / ow more positions; the choice between them is made per layer shape (read_mode()).
+#include "emulate/table_layer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "emulate/job_pool.h"
+#include "emulate/simd_level.h"
+#include "emulate/table_kernels.h"
+#include "util/error.h"
+
+namespace fames {
+namespace {
+
+using emulate_detail::GemmArgs;
+using emulate_detail::PreparedTable;
+
+constexpr int64_t kLanes = 32;
+// Positions per job in im2col mode (several small images are packed together), and the largest
+// im2col / implicit block one job builds (kept near L2 size).
+constexpr int64_t kTargetPositions = 256;
+constexpr int64_t kMaxBlockBytes = 512 * 1024;
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t m) { return ceil_div(a, m) * m; }
+
+int max_code(int bits, bool is_signed) { return is_signed ? (1 << (bits - 1)) - 1 : (1 << bits) - 1; }
+
+// Step 1 of the contract for one value: the raw bit pattern.
+struct Quantizer {
+  float step, lo, hi;
+  unsigned mask;
+  Quantizer(float s, int bits, bool is_signed)
+      : step(s),
+        lo(is_signed ? -static_cast<float>(max_code(bits, true)) : 0.0f),
+        hi(static_cast<float>(max_code(bits, is_signed))),
+        mask((1u << bits) - 1) {}
+  uint8_t raw(float v) const {
+    const float code = std::min(hi, std::max(lo, std::nearbyint(v / step)));
+    return static_cast<uint8_t>(static_cast<unsigned>(static_cast<int>(code)) & mask);
+  }
+};
+
+// Whether reading taps in place beats im2col for a stride-1 layer: implicit reads compute
+// round_up(oh * wp, 32) positions instead of oh * ow; im2col copies one index per tap and position,
+// which costs about as much as kCopyCost table lookups, shared by the og output channels.
+bool implicit_pays(int64_t oh, int64_t ow, int64_t wp, int64_t og) {
+  constexpr double kCopyCost = 3.0;
+  const double waste = static_cast<double>(round_up(oh * wp, kLanes)) / (oh * ow) - 1.0;
+  return waste < kCopyCost / og;
+}
+
+// Step 3 for one output element.
+inline float finish(int32_t sum, int64_t o, const TableLayerParams& p) {
+  float v = static_cast<float>(sum) * p.scale[o];
+  if (!p.bias.empty()) v = v + p.bias[o];
+  if (!p.correction.empty()) v = v - p.correction[o];
+  return v;
+}
+
+// Steps 2 and 3 of a linear layer from raw patterns act[n][c].
+void linear_forward(const TableLayerParams& p, const ProductTable& table, const uint8_t* act,
+                    int64_t n, float* y, bool fast) {
+  const int64_t c = p.shape.c, o = p.shape.o;
+  std::vector<int32_t> sums(static_cast<size_t>(n * o));
+  (fast ? table_linear : table_linear_ref)(n, c, o, act, p.weight_raw.data(), table, sums.data());
+  for (int64_t i = 0; i < n * o; ++i) y[i] = finish(sums[i], i % o, p);
+}
+
+}  // namespace
+
+struct TableLayer::Impl {
+  SimdLevel level;
+  PreparedTable prepared;
+  uint16_t enc[256];  // encoded index of every raw pattern
+};
+
+TableLayer::TableLayer(TableLayerParams params, std::shared_ptr<const ProductTable> table)
+    : params_(std::move(params)), table_(std::move(table)), impl_(std::make_unique<Impl>()) {
+  if (!table_) fail("table layer needs a product table");
+  const Signature sig = table_->signature();
+  ConvShape& s = params_.shape;
+  if (params_.linear) {
+    s.kh = s.kw = 1;
+    s.h = s.w = 1;
+    s.groups = 1;
+  }
+  s.n = 1;
+  s.h = std::max<int64_t>(s.h, 1);
+  s.w = std::max<int64_t>(s.w, 1);
+  if (params_.signed_act != sig.signed_a)
+    fail("table layer: activation signedness differs from table signature {}", sig.key());
+  if (static_cast<int64_t>(params_.weight_raw.size()) != s.o * s.taps())
+    fail("table layer: weight_raw has {} codes, expected o * c/groups * kh * kw = {}",
+         params_.weight_raw.size(), s.o * s.taps());
+  if (static_cast<int64_t>(params_.scale.size()) != s.o)
+    fail("table layer: scale has {} entries, expected {}", params_.scale.size(), s.o);
+  if (!params_.bias.empty() && static_cast<int64_t>(params_.bias.size()) != s.o)
+    fail("table layer: bias has {} entries, expected {}", params_.bias.size(), s.o);
+  if (!params_.correction.empty() && static_cast<int64_t>(params_.correction.size()) != s.o)
+    fail("table layer: correction has {} entries, expected {}", params_.correction.size(), s.o);
+  for (uint8_t w : params_.weight_raw)
+    if (w >> sig.bw) fail("table layer: weight code {} has bits above bw={}", w, sig.bw);
+  impl_->level = active_simd_level();
+  if (impl_->level != SimdLevel::ref) {
+    impl_->prepared = emulate_detail::prepare_table(*table_, impl_->level);
+    for (int r = 0; r < 256; ++r) impl_->enc[r] = impl_->prepared.encode(static_cast<uint8_t>(r));
+  }
+}
+
+TableLayer::~TableLayer() = default;
+
+std::string TableLayer::kernel(int64_t h, int64_t w) const {
+  const SimdLevel level = active_simd_level();
+  if (level == SimdLevel::ref || impl_->level == SimdLevel::ref) return "ref";
+  std::string name = level == impl_->level ? impl_->prepared.name()
+                                           : emulate_detail::prepare_table(*table_, level).name();
+  if (h > 0 && w > 0 && !params_.linear) name += reads_implicit(h, w) ? " implicit" : " im2col";
+  return name;
+}
+
+bool TableLayer::reads_implicit(int64_t h, int64_t w) const {
+  ConvShape s = params_.shape;
+  s.h = h, s.w = w;
+  if (params_.linear || s.stride_h != 1 || s.stride_w != 1) return false;
+  if (params_.reads != TableLayerParams::Reads::automatic)
+    return params_.reads == TableLayerParams::Reads::implicit;
+  return implicit_pays(s.out_h(), s.out_w(), w + 2 * s.pad_w, s.o / s.groups);
+}
+
+void TableLayer::forward_ref(const float* x, int64_t n, int64_t h, int64_t w,
+                             const int64_t strides[4], float* y) const {
+  const TableLayerParams& p = params_;
+  const Signature sig = table_->signature();
+  const Quantizer q(p.act_step, sig.ba, sig.signed_a);
+  const int64_t c = p.shape.c, o = p.shape.o;
+  if (p.linear) h = w = 1;
+  std::vector<uint8_t> act(static_cast<size_t>(n * c * h * w));  // NCHW raw patterns
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t ci = 0; ci < c; ++ci)
+      for (int64_t yy = 0; yy < h; ++yy)
+        for (int64_t xx = 0; xx < w; ++xx)
+          act[((i * c + ci) * h + yy) * w + xx] =
+              q.raw(x[i * strides[0] + ci * strides[1] + yy * strides[2] + xx * strides[3]]);
+  if (p.linear) return linear_forward(p, *table_, act.data(), n, y, false);
+  ConvShape s = p.shape;
+  s.n = n, s.h = h, s.w = w;
+  const int64_t oh = s.out_h(), ow = s.out_w();
+  std::vector<int32_t> sums(static_cast<size_t>(n * o * oh * ow));  // NCHW
+  table_conv2d_ref(s, act.data(), p.weight_raw.data(), *table_, sums.data());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t oc = 0; oc < o; ++oc)
+      for (int64_t r = 0; r < oh * ow; ++r)
+        y[(i * oh * ow + r) * o + oc] = finish(sums[(i * o + oc) * oh * ow + r], oc, p);
+}
+
+void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const int64_t strides[4],
+                         float* y) const {
+  const SimdLevel level = active_simd_level();
+  if (level == SimdLevel::ref || impl_->level == SimdLevel::ref) {
+    emulate_detail::record_kernel(SimdLevel::ref, "ref");
+    return forward_ref(x, n, h, w, strides, y);
+  }
+  if (n <= 0) return;
+  // A level changed since construction: prepare for it now (rare; tests and benches only).
+  PreparedTable other;
+  const PreparedTable* table = &impl_->prepared;
+  if (level != impl_->level) {
+    other = emulate_detail::prepare_table(*table_, level);
+    table = &other;
+  }
+  emulate_detail::record_kernel(level, table->name());
+  const TableLayerParams& p = params_;
+  const Signature sig = table_->signature();
+  const Quantizer q(p.act_step, sig.ba, sig.signed_a);
+  const uint16_t* enc = impl_->enc;
+  uint16_t enc_other[256];
+  if (table != &impl_->prepared) {
+    for (int r = 0; r < 256; ++r) enc_other[r] = table->encode(static_cast<uint8_t>(r));
+    enc = enc_other;
+  }
+  const uint16_t zero = enc[0];
+#if defined(FAMES_X86_KERNELS)
+  const bool vec = level == SimdLevel::avx512;
+#else
+  const bool vec = false;
+#endif
+  const emulate_detail::QuantSpec qs{q.step, 1.0f / q.step, q.lo, q.hi, static_cast<int32_t>(q.mask),
+                                     table->idx_mul, table->idx_add};
+  const emulate_detail::EpilogueSpec es{p.scale.data(), p.bias.empty() ? nullptr : p.bias.data(),
+                                        p.correction.empty() ? nullptr : p.correction.data()};
+
+  if (p.linear) {  // small in every zoo model: plain quantization, then table_linear
+    const int64_t c = p.shape.c;
+    std::vector<uint8_t> act(static_cast<size_t>(n * c));
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t ci = 0; ci < c; ++ci) act[i * c + ci] = q.raw(x[i * strides[0] + ci * strides[1]]);
+    return linear_forward(p, *table_, act.data(), n, y, true);
+  }
+
+  ConvShape s = p.shape;
+  s.n = n, s.h = h, s.w = w;
+  s.validate();
+  const int64_t oh = s.out_h(), ow = s.out_w(), hw = oh * ow;
+  const int64_t cg = s.c / s.groups, og = s.o / s.groups, taps = s.taps();
+  const int64_t wp = w + 2 * s.pad_w;
+  const int64_t span_h = (s.kh - 1) * s.dilation_h;  // extra padded rows a row block needs
+  const bool implicit = reads_implicit(h, w);
+  // Output rows per job: whole images (im2col may pack several), or a block of rows of one image.
+  const int64_t row_len = implicit ? wp : ow;  // positions per output row in the GEMM
+  const int64_t bytes_per_row = 2 * row_len * (implicit ? cg * s.stride_h : taps);
+  const int64_t rows = std::clamp<int64_t>(kMaxBlockBytes / std::max<int64_t>(bytes_per_row, 1), 1, oh);
+  const int threads = emulate_detail::default_job_threads();
+  int64_t images = 1;
+  if (!implicit && rows == oh) {
+    images = std::max<int64_t>(1, std::min({ceil_div(kTargetPositions, hw),
+                                            kMaxBlockBytes / std::max<int64_t>(bytes_per_row * oh, 1),
+                                            ceil_div(n, 4 * threads)}));
+  }
+  const int64_t row_blocks = ceil_div(oh, rows), image_blocks = ceil_div(n, images);
+  const int64_t jobs = image_blocks * row_blocks * s.groups;
+
+  emulate_detail::run_jobs(jobs, threads, [&](int64_t job) {
+    thread_local std::vector<uint16_t> planes, cols;
+    thread_local std::vector<int32_t> tmp;
+    thread_local std::vector<int64_t> koff;
+    const int g = static_cast<int>(job % s.groups);
+    const int64_t rb = job / s.groups % row_blocks, ib = job / s.groups / row_blocks;
+    const int64_t n0 = ib * images, n1 = std::min(n, n0 + images);
+    const int64_t y0 = rb * rows, y1 = std::min(oh, y0 + rows);
+    // Padded input rows [r0, r0 + window) feed output rows [y0, y1).
+    const int64_t r0 = y0 * s.stride_h, window = (y1 - 1 - y0) * s.stride_h + span_h + 1;
+    const int64_t plane = window * wp;
+    const int64_t positions = implicit ? (y1 - y0) * wp : (n1 - n0) * (y1 - y0) * ow;
+    const int64_t ldt = round_up(positions, kLanes);
+    koff.resize(static_cast<size_t>(taps));
+    for (int64_t ci = 0, k = 0; ci < cg; ++ci)
+      for (int64_t ky = 0; ky < s.kh; ++ky)
+        for (int64_t kx = 0; kx < s.kw; ++kx, ++k)
+          koff[k] = implicit ? ci * plane + ky * s.dilation_h * wp + kx * s.dilation_w : k * ldt;
+    // Implicit reads run up to ldt - 1 positions past a tap's start: keep them inside the buffer.
+    const int64_t planes_size = implicit ? std::max(cg * plane, koff[taps - 1] + ldt) : cg * plane;
+    planes.resize(static_cast<size_t>(planes_size));
+    if (!implicit) cols.resize(static_cast<size_t>(taps * ldt));
+    tmp.resize(static_cast<size_t>(og * ldt));
+
+    for (int64_t i = n0; i < n1; ++i) {
+      // 1. Quantize the window of image i (channels of group g) into planes.
+      const float* xi = x + i * strides[0] + g * cg * strides[1];
+      std::fill(planes.begin(), planes.end(), zero);
+      const int64_t iy0 = std::max<int64_t>(0, r0 - s.pad_h);
+      const int64_t iy1 = std::min<int64_t>(h, r0 + window - s.pad_h);
+      if (vec && strides[1] == 1) {  // channels-last: channels innermost in memory
+        for (int64_t iy = iy0; iy < iy1; ++iy)
+          emulate_detail::quantize_pixels_avx512(
+              xi + iy * strides[2], w, strides[3], cg, qs,
+              planes.data() + (iy + s.pad_h - r0) * wp + s.pad_w, plane);
+      } else if (vec && strides[3] == 1) {
+        for (int64_t ci = 0; ci < cg; ++ci)
+          for (int64_t iy = iy0; iy < iy1; ++iy)
+            emulate_detail::quantize_row_avx512(
+                xi + ci * strides[1] + iy * strides[2], w, qs,
+                planes.data() + ci * plane + (iy + s.pad_h - r0) * wp + s.pad_w);
+      } else if (strides[1] == 1) {
+        for (int64_t iy = iy0; iy < iy1; ++iy)
+          for (int64_t ix = 0; ix < w; ++ix) {
+            const float* src = xi + iy * strides[2] + ix * strides[3];
+            uint16_t* dst = planes.data() + (iy + s.pad_h - r0) * wp + ix + s.pad_w;
+            for (int64_t ci = 0; ci < cg; ++ci) dst[ci * plane] = enc[q.raw(src[ci])];
+          }
+      } else {
+        for (int64_t ci = 0; ci < cg; ++ci)
+          for (int64_t iy = iy0; iy < iy1; ++iy) {
+            const float* src = xi + ci * strides[1] + iy * strides[2];
+            uint16_t* dst = planes.data() + ci * plane + (iy + s.pad_h - r0) * wp + s.pad_w;
+            for (int64_t ix = 0; ix < w; ++ix) dst[ix] = enc[q.raw(src[ix * strides[3]])];
+          }
+      }
+      if (implicit) break;  // one image per job
+      // 2. im2col: tap k of output (y, x) reads planes[ci][(y - y0) * sh + ky * dh][x * sw + kx * dw].
+      const int64_t base = (i - n0) * (y1 - y0) * ow;
+      for (int64_t ci = 0, k = 0; ci < cg; ++ci)
+        for (int64_t ky = 0; ky < s.kh; ++ky)
+          for (int64_t kx = 0; kx < s.kw; ++kx, ++k) {
+            uint16_t* dst = cols.data() + k * ldt + base;
+            for (int64_t yy = y0; yy < y1; ++yy, dst += ow) {
+              const uint16_t* src = planes.data() + ci * plane +
+                                    ((yy - y0) * s.stride_h + ky * s.dilation_h) * wp +
+                                    kx * s.dilation_w;
+              if (s.stride_w == 1) {
+                std::memcpy(dst, src, static_cast<size_t>(ow) * sizeof(uint16_t));
+              } else {
+                for (int64_t xx = 0; xx < ow; ++xx) dst[xx] = src[xx * s.stride_w];
+              }
+            }
+          }
+    }
+    if (!implicit)
+      for (int64_t k = 0; k < taps; ++k)
+        std::fill(cols.data() + k * ldt + positions, cols.data() + (k + 1) * ldt, zero);
+
+    const GemmArgs args{table, p.weight_raw.data() + g * og * taps, taps,
+                        implicit ? planes.data() : cols.data(), koff.data(), taps, positions, og,
+                        tmp.data(), ldt};
+    emulate_detail::run_table_gemm(args);
+
+    // 3. Scale and store channels-last; implicit mode drops the pad columns x >= ow.
+    const int64_t o_total = s.o, o_first = g * og;
+    auto store_run = [&](int64_t col, int64_t pos, int64_t len) {
+      float* dst = y + pos * o_total + o_first;
+      if (vec) {
+        const emulate_detail::EpilogueSpec eg{
+            es.scale + o_first, es.bias ? es.bias + o_first : nullptr,
+            es.correction ? es.correction + o_first : nullptr};
+        return emulate_detail::store_channels_last_avx512(tmp.data(), ldt, og, col, len, eg, dst,
+                                                          o_total);
+      }
+      for (int64_t j = 0; j < len; ++j, dst += o_total)
+        for (int64_t oc = 0; oc < og; ++oc) dst[oc] = finish(tmp[oc * ldt + col + j], o_first + oc, p);
+    };
+    if (implicit) {
+      for (int64_t yy = y0; yy < y1; ++yy) store_run((yy - y0) * wp, (n0 * oh + yy) * ow, ow);
+    } else {
+      store_run(0, n0 * hw + y0 * ow, positions);  // whole images, or rows of one image
+    }
+  });
+}
+
+}  // namespace fames
