@@ -1,0 +1,253 @@
+#include "select/measured_search.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include "estimate/estimator.h"
+#include "report/plot.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace fames {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double reduction(double energy, double exact) { return exact > 0 ? 1.0 - energy / exact : 0.0; }
+
+// Finite numbers as JSON numbers, anything else as null (JSON has no NaN).
+nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+}  // namespace
+
+std::pair<Dataset, Dataset> holdout_images(const Dataset& train, int64_t n, uint64_t seed) {
+  if (n <= 0 || n >= train.size())
+    fail("--holdout must be between 1 and {} (the training split has {} images), got {}",
+         train.size() - 1, train.size(), n);
+  // The salt keeps these images apart from `fames estimate --seed seed` (subset of the same seed).
+  return split_holdout(train, n, seed ^ 0x686f6c646f7574ull);
+}
+
+SearchInputs load_search_inputs(const std::string& model_path, const std::string& est_path,
+                                const std::string& library_dir, const std::string& data_spec,
+                                int64_t holdout, uint64_t seed) {
+  SearchInputs in;
+  std::optional<Estimate> est;
+  if (!est_path.empty()) est = Estimate::load(est_path);
+  in.library_dir = !library_dir.empty() ? library_dir : est ? est->library : std::string();
+  if (in.library_dir.empty()) fail("give --lib (the AppMul library folder) or --est");
+  in.model = models::load_model(model_path);
+  in.library = Library::load(in.library_dir);
+  in.data_spec = !data_spec.empty() ? data_spec
+                                    : in.model.meta.value("dataset", std::string(kDefaultDatasetSpec));
+  const Dataset held = holdout_images(load_dataset(in.data_spec, Split::kTrain), holdout, seed).second;
+  if (!est) est = candidates_from_library(*in.model.module, in.library, held, in.library_dir);
+  est->library = in.library_dir;
+  in.evaluator = std::make_unique<EmulatedEvaluator>(*in.model.module, std::move(*est), in.library, held);
+  return in;
+}
+
+GaRun run_ga(EmulatedEvaluator& evaluator, const Nsga2Options& options,
+             const EvaluationCallback& stop) {
+  Nsga2Options opts = options;
+  opts.initial.insert(opts.initial.begin(), evaluator.exact_choice());
+  const double exact_energy = evaluator.exact_energy_fj();
+  auto fitness = [&](const Genome& g) { return Fitness{evaluator.top1(g), evaluator.energy_fj(g)}; };
+  // Distinct genomes are at most population * (generations + 1); with a time limit, unknown.
+  const int64_t budget = opts.time_limit_s > 0 ? 0 : static_cast<int64_t>(opts.population) * (opts.generations + 1);
+  Progress bar("GA", budget, "eval");
+  double best_saving_at_exact = -1;  // largest reduction with top1 >= the exact model's
+  GaRun run;
+  run.search = run_nsga2(evaluator.choice_counts(), fitness, opts, [&](const Evaluation& e) {
+    if (e.genome == opts.initial.front()) run.exact_top1 = e.fitness.accuracy;
+    if (e.fitness.accuracy >= run.exact_top1)
+      best_saving_at_exact = std::max(best_saving_at_exact, reduction(e.fitness.energy, exact_energy));
+    bar.advance(1, fmt::format("gen {}, {:.1f}% saved at exact top-1", e.generation,
+                               100 * std::max(0.0, best_saving_at_exact)));
+    return stop && stop(e);
+  });
+  bar.finish(fmt::format("{} evaluations, {:.1f} s", run.search.evaluations.size(), run.search.seconds));
+  return run;
+}
+
+nlohmann::json ga_to_json(const EmulatedEvaluator& evaluator, const GaRun& run,
+                          const Nsga2Options& options) {
+  const Estimate& est = evaluator.estimate();
+  const double exact_energy = evaluator.exact_energy_fj();
+  nlohmann::json front = nlohmann::json::array(), history = nlohmann::json::array();
+  for (size_t i : run.search.front) {
+    const Evaluation& e = run.search.evaluations[i];
+    nlohmann::json point = make_assignment(est, e.genome, "nsga2", e.seconds).to_json();
+    point["top1"] = e.fitness.accuracy;
+    point["evaluation"] = i;
+    point["generation"] = e.generation;
+    front.push_back(std::move(point));
+  }
+  for (const Evaluation& e : run.search.evaluations)
+    history.push_back({e.seconds, e.fitness.accuracy, reduction(e.fitness.energy, exact_energy)});
+  return {{"format", "fames-ga"},
+          {"version", 1},
+          {"library", est.library},
+          {"holdout", evaluator.holdout_size()},
+          {"seed", options.seed},
+          {"population", options.population},
+          {"generations", options.generations},
+          {"time_limit_s", options.time_limit_s},
+          {"generations_done", run.search.generations_done},
+          {"stopped_early", run.search.stopped_early},
+          {"seconds", run.search.seconds},
+          {"evaluations", run.search.evaluations.size()},
+          {"exact_top1", run.exact_top1},
+          {"exact_energy_fj_per_image", exact_energy},
+          {"front", front},
+          {"history_columns", {"seconds", "top1", "energy_reduction"}},
+          {"history", history}};
+}
+
+std::vector<MeasuredPoint> measured_pareto(EmulatedEvaluator& evaluator, int steps,
+                                           const SelectOptions& options) {
+  const std::vector<ParetoPoint> sweep = pareto_sweep(evaluator.estimate(), steps, options);
+  std::map<std::vector<int>, double> measured;  // neighbouring targets often pick the same config
+  std::vector<MeasuredPoint> points;
+  Progress bar("measure", static_cast<int64_t>(sweep.size()), "config");
+  for (const ParetoPoint& p : sweep) {
+    const std::vector<int> choice = evaluator.choice_of(p.assignment);
+    auto it = measured.find(choice);
+    if (it == measured.end()) it = measured.emplace(choice, evaluator.top1(choice)).first;
+    points.push_back({p, it->second});
+    bar.advance(1, fmt::format("{:.1f}% saved: top-1 {:.2f}%", 100 * p.assignment.summary->energy_reduction,
+                               100 * it->second));
+  }
+  bar.finish();
+  return points;
+}
+
+void write_pareto_report(const std::string& dir, const std::vector<MeasuredPoint>& points,
+                         double exact_top1, const nlohmann::json& info,
+                         const nlohmann::json& ga_front) {
+  nlohmann::json doc = info;
+  doc["format"] = "fames-pareto";
+  doc["version"] = 1;
+  doc["exact_top1"] = exact_top1;
+  nlohmann::json list = nlohmann::json::array();
+  std::string csv = "requested_reduction,energy_reduction,predicted_dl,energy_fj_per_image,top1,top1_drop\n";
+  report::Series fames{"FAMES (CBC), measured", {}, {}, report::SeriesStyle::kLinesPoints};
+  for (const MeasuredPoint& m : points) {
+    const AssignmentSummary& s = *m.point.assignment.summary;
+    nlohmann::json j = m.point.assignment.to_json();
+    j["requested_reduction"] = m.point.requested_reduction;
+    j["top1"] = m.top1;
+    j["top1_drop"] = exact_top1 - m.top1;
+    list.push_back(std::move(j));
+    csv += fmt::format("{:.6f},{:.6f},{:.6g},{:.6g},{:.6f},{:.6f}\n", m.point.requested_reduction,
+                       s.energy_reduction, s.predicted_dl, s.energy_fj_per_image, m.top1,
+                       exact_top1 - m.top1);
+    fames.x.push_back(100 * s.energy_reduction);
+    fames.y.push_back(100 * m.top1);
+  }
+  doc["points"] = list;
+  report::XYChart chart;
+  chart.title = "Measured top-1 vs multiplication energy saved" +
+                (info.contains("model") ? " (" + info["model"].get<std::string>() + ")" : "");
+  chart.x_label = "energy reduction vs exact multipliers (%)";
+  chart.y_label = "top-1 on held-out training images (%)";
+  chart.series.push_back(fames);
+  if (ga_front.is_array()) {
+    report::Series ga{"NSGA-II front", {}, {}, report::SeriesStyle::kPoints};
+    for (const auto& p : ga_front) {
+      ga.x.push_back(100 * p.at("energy_reduction").get<double>());
+      ga.y.push_back(100 * p.at("top1").get<double>());
+    }
+    chart.series.push_back(ga);
+  }
+  chart.series.push_back({"exact", {0.0}, {100 * exact_top1}, report::SeriesStyle::kPoints});
+  write_file_atomic(dir + "/pareto.json", doc.dump(1) + "\n");
+  write_file_atomic(dir + "/pareto.csv", csv);
+  report::write_chart(chart, dir + "/pareto");
+}
+
+SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& library,
+                                    const std::string& library_dir, const Dataset& train,
+                                    const SelectVsGaOptions& options) {
+  auto [rest, held] = holdout_images(train, options.holdout, options.seed);
+  // Estimation samples come from the images the GA never scores.
+  const Dataset samples = subset(rest, options.samples, options.seed);
+  rest = Dataset();
+  SelectVsGaResult r;
+
+  // FAMES: estimate + select, timed in-process (model and library already loaded, as for the GA).
+  estimate::EstimateOptions eopt;
+  estimate::parse_hessian(options.hessian, eopt);
+  eopt.seed = options.seed;
+  const auto fames_start = Clock::now();
+  const auto terms = estimate::compute_terms(model, samples, eopt);
+  Estimate est = estimate::assemble_estimate(terms, library);
+  est.library = library_dir;
+  r.fames_estimate_seconds = since(fames_start);
+  check_energy_reduction(est, options.energy_reduction, "--energy-reduction");
+  const auto select_start = Clock::now();
+  r.fames_assignment = select_for_energy_reduction(est, options.energy_reduction);
+  r.fames_select_seconds = since(select_start);
+  r.fames_seconds = since(fames_start);
+
+  EmulatedEvaluator evaluator(model, est, library, held);
+  r.exact_top1 = evaluator.top1(evaluator.exact_choice());
+  const std::vector<int> fames_choice = evaluator.choice_of(r.fames_assignment);
+  r.fames_top1 = evaluator.top1(fames_choice);
+  const double fames_energy = evaluator.energy_fj(fames_choice);
+  r.fames_energy_reduction = reduction(fames_energy, evaluator.exact_energy_fj());
+
+  // The GA stops at its first configuration at least as good as FAMES's in both objectives.
+  auto reached = [&](const Evaluation& e) {
+    return e.fitness.accuracy >= r.fames_top1 && e.fitness.energy <= fames_energy;
+  };
+  const GaRun ga = run_ga(evaluator, options.ga, reached);
+  const auto& ev = ga.search.evaluations;
+  r.ga_total_evaluations = static_cast<int64_t>(ev.size());
+  r.ga_energy_reduction = std::numeric_limits<double>::quiet_NaN();
+  r.ga_top1 = std::numeric_limits<double>::quiet_NaN();
+  if (const auto first = first_reaching(ev, r.fames_top1, fames_energy)) {
+    r.ga_reached = true;
+    r.ga_seconds = ev[*first].seconds;
+    r.ga_top1 = ev[*first].fitness.accuracy;
+    r.ga_energy_reduction = reduction(ev[*first].fitness.energy, evaluator.exact_energy_fj());
+    r.ga_evaluations = static_cast<int64_t>(*first) + 1;
+  } else {
+    r.ga_seconds = ga.search.seconds;
+    r.ga_evaluations = r.ga_total_evaluations;
+    for (const Evaluation& e : ev)
+      if (e.fitness.energy <= fames_energy && !(e.fitness.accuracy <= r.ga_top1)) {
+        r.ga_top1 = e.fitness.accuracy;
+        r.ga_energy_reduction = reduction(e.fitness.energy, evaluator.exact_energy_fj());
+      }
+  }
+  r.speedup = r.fames_seconds > 0 ? r.ga_seconds / r.fames_seconds : 0.0;
+  return r;
+}
+
+nlohmann::json to_json(const SelectVsGaResult& r) {
+  return {{"fames_seconds", r.fames_seconds},
+          {"fames_estimate_seconds", r.fames_estimate_seconds},
+          {"fames_select_seconds", r.fames_select_seconds},
+          {"ga_seconds", r.ga_seconds},
+          {"speedup", r.speedup},
+          {"speedup_is_lower_bound", !r.ga_reached},
+          {"ga_reached", r.ga_reached},
+          {"exact_top1", r.exact_top1},
+          {"fames_top1", r.fames_top1},
+          {"ga_top1", number_or_null(r.ga_top1)},
+          {"energy_reduction", r.fames_energy_reduction},
+          {"ga_energy_reduction", number_or_null(r.ga_energy_reduction)},
+          {"ga_evaluations", r.ga_evaluations},
+          {"ga_total_evaluations", r.ga_total_evaluations},
+          {"fames_assignment", r.fames_assignment.to_json()}};
+}
+
+}  // namespace fames

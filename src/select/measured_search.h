@@ -1,0 +1,113 @@
+// The measured side of selection (issue 6): the NSGA-II baseline with emulated fitness
+// (`fames search-ga`), the FAMES Pareto sweep with each point's accuracy measured
+// (`fames pareto`), and the two side by side (`fames bench select-vs-ga`). The CLI files only
+// parse flags and print; everything they compute and write is here. Formats: docs/formats.md.
+//
+// Accuracy is always top-1 on held-out TRAINING images (holdout_images) through one
+// EmulatedEvaluator, so FAMES and the GA are judged by the same emulator on the same images.
+// Energies are fJ per image from the estimate's candidates; reductions are relative to every layer
+// on its exact AppMul. Times are wall-clock seconds. Errors throw fames::Error.
+#pragma once
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "appmul/library.h"
+#include "data/dataset.h"
+#include "models/checkpoint.h"
+#include "select/emulated_fitness.h"
+#include "select/nsga2.h"
+#include "select/selection.h"
+
+namespace fames {
+
+// The held-out images: split_holdout() of the training split with a seed derived from `seed` and
+// salted, so that they are not the first images `fames estimate --seed S` draws for the same S.
+// Returns (rest, held-out). REQUIRES 0 < n < train.size(), else throws fames::Error naming --holdout.
+std::pair<Dataset, Dataset> holdout_images(const Dataset& train, int64_t n, uint64_t seed);
+
+// What search-ga and pareto start from: the model, the library (`library_dir`, else the
+// estimate's), the candidates (`est_path`, else every fitting library AppMul), the training split
+// of `data_spec` (else the model's dataset) and an evaluator on its held-out part.
+struct SearchInputs {
+  models::LoadedModel model;
+  Library library;
+  std::string library_dir, data_spec;
+  std::unique_ptr<EmulatedEvaluator> evaluator;  // refers to model.module
+};
+SearchInputs load_search_inputs(const std::string& model_path, const std::string& est_path,
+                                const std::string& library_dir, const std::string& data_spec,
+                                int64_t holdout, uint64_t seed);
+
+// ---- fames search-ga ----
+struct GaRun {
+  Nsga2Result search;
+  double exact_top1 = 0;  // the all-exact genome, always evaluated first
+};
+
+// NSGA-II over the evaluator's candidates, the all-exact genome seeded into the first population.
+// Shows a progress bar. `stop` may end the search early (see nsga2.h).
+GaRun run_ga(EmulatedEvaluator& evaluator, const Nsga2Options& options,
+             const EvaluationCallback& stop = {});
+
+// ga.json: the settings, the front (each point an assignment plus "top1", "seconds",
+// "evaluation") and every evaluation's (seconds, top1, energy_reduction).
+nlohmann::json ga_to_json(const EmulatedEvaluator& evaluator, const GaRun& run,
+                          const Nsga2Options& options);
+
+// ---- fames pareto ----
+struct MeasuredPoint {
+  ParetoPoint point;
+  double top1 = 0;
+};
+
+// pareto_sweep() of the evaluator's estimate, each point measured. Shows a progress bar.
+std::vector<MeasuredPoint> measured_pareto(EmulatedEvaluator& evaluator, int steps,
+                                           const SelectOptions& options = {});
+
+// Writes DIR/pareto.json, pareto.csv, pareto.png and pareto.svg (gnuplot, report/plot.h).
+// `info` is copied into pareto.json (model, data, ...). `ga_front` (optional, from ga.json's
+// "front") is drawn beside the FAMES points.
+void write_pareto_report(const std::string& dir, const std::vector<MeasuredPoint>& points,
+                         double exact_top1, const nlohmann::json& info,
+                         const nlohmann::json& ga_front = nullptr);
+
+// ---- fames bench select-vs-ga ----
+struct SelectVsGaOptions {
+  double energy_reduction = 0.3;  // FAMES target
+  int64_t samples = 256;          // estimation samples (training split, disjoint from holdout)
+  int64_t holdout = 1000;
+  uint64_t seed = 1;
+  std::string hessian = "fisher";
+  Nsga2Options ga = [] {          // the time limit, not the generations, normally ends the GA
+    Nsga2Options o;
+    o.generations = 100000;
+    o.time_limit_s = 600;
+    return o;
+  }();
+};
+
+struct SelectVsGaResult {
+  double fames_seconds = 0;        // estimate (compute_terms + assemble_estimate) + select
+  double fames_estimate_seconds = 0, fames_select_seconds = 0;
+  double fames_top1 = 0, fames_energy_reduction = 0, exact_top1 = 0;
+  bool ga_reached = false;         // GA found top1 >= fames_top1 at energy <= FAMES's
+  double ga_seconds = 0;           // time to first reach it, else the GA's whole run
+  double ga_top1 = 0;              // top1 of that configuration, else the GA's best at <= FAMES energy
+  double ga_energy_reduction = 0;  // of the same configuration (NaN if none at <= FAMES energy)
+  int64_t ga_evaluations = 0;      // evaluations up to ga_seconds
+  int64_t ga_total_evaluations = 0;
+  double speedup = 0;              // ga_seconds / fames_seconds (a lower bound if !ga_reached)
+  Assignment fames_assignment;
+};
+
+// REQUIRES: `model` is a loaded quantized zoo model, `train` its training split.
+SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& library,
+                                    const std::string& library_dir, const Dataset& train,
+                                    const SelectVsGaOptions& options);
+nlohmann::json to_json(const SelectVsGaResult& result);
+
+}  // namespace fames
