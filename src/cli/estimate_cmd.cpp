@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "appmul/layer_terms.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "estimate/estimator.h"
@@ -14,44 +15,89 @@ namespace fames::cli {
 namespace {
 
 struct EstimateArgs {
-  std::string model, library, data, out, hessian = "fisher";
+  std::string model, library, data, out, hessian = "fisher", terms_out;
   int64_t samples = 256, batch = 32;
   uint64_t seed = 1;
-  bool json = false;
+  bool json = false, bias_correction = false;
 };
 
+// The layers' g and H (torch tensors) as a torch-free terms file (appmul/layer_terms.h), for
+// `fames lib tailor`.
+void write_terms_file(const std::string& path, const std::vector<estimate::LayerTerms>& terms,
+                      const std::string& model, const std::string& hessian) {
+  TermsFile file;
+  file.model = model;
+  file.hessian = hessian;
+  for (const auto& t : terms) {
+    TermsLayer l;
+    l.name = t.name;
+    l.signature = t.signature;
+    l.macs = t.macs;
+    l.samples = t.samples;
+    const torch::Tensor g = t.g.to(torch::kDouble).contiguous();
+    l.g.assign(g.data_ptr<double>(), g.data_ptr<double>() + g.numel());
+    if (t.h.defined() && t.h_dense) {
+      const torch::Tensor h = t.h.to(torch::kDouble).contiguous();
+      l.form = TermsLayer::Form::kDense;
+      l.h.assign(h.data_ptr<double>(), h.data_ptr<double>() + h.numel());
+    } else if (t.h.defined()) {
+      const torch::Tensor f = t.h.to(torch::kFloat).contiguous();
+      const torch::Tensor s = t.support.to(torch::kLong).contiguous();
+      l.form = TermsLayer::Form::kFactor;
+      l.rows = f.size(0);
+      l.support.assign(s.data_ptr<int64_t>(), s.data_ptr<int64_t>() + s.numel());
+      l.factor.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+    }
+    file.layers.push_back(std::move(l));
+  }
+  file.save(path);
+}
+
 void run_estimate(const EstimateArgs& args) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto load_start = std::chrono::steady_clock::now();
   auto loaded = models::load_model(args.model);
   const Library library = Library::load(args.library);
   const std::string spec = args.data.empty() ? loaded.meta.value("dataset", std::string(kDefaultDatasetSpec)) : args.data;
   // Samples come from the training split only: the test split is for final accuracy.
   const Dataset samples = subset(load_dataset(spec, Split::kTrain), args.samples, args.seed);
   estimate::EstimateOptions options;
-  options.hessian = estimate::parse_hessian(args.hessian);
+  estimate::parse_hessian(args.hessian, options);
+  options.bias_correction = args.bias_correction;
   options.batch_size = args.batch;
   options.seed = args.seed;
+  // Timed from here: the estimation proper (terms and predictions), without reading the model,
+  // library and dataset, which validate does as well and does not time either.
+  const auto start = std::chrono::steady_clock::now();
+  const double load_seconds = std::chrono::duration<double>(start - load_start).count();
   const auto terms = estimate::compute_terms(*loaded.module, samples, options);
   Estimate est = estimate::assemble_estimate(terms, library);
   est.model = args.model;
   est.library = args.library;
-  est.hessian = estimate::hessian_name(options.hessian);
+  est.hessian = estimate::hessian_name(options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json doc = est.to_json();
   doc["data"] = spec;
   doc["split"] = "train";
   doc["seed"] = args.seed;
+  doc["bias_correction"] = args.bias_correction;
   doc["estimate_seconds"] = seconds;
+  doc["load_seconds"] = load_seconds;
+  if (!args.terms_out.empty()) {
+    write_terms_file(args.terms_out, terms, args.model, est.hessian);
+    doc["terms"] = args.terms_out;
+  }
   est.validate(args.out);
   write_file_atomic(args.out, doc.dump(1) + "\n");
   size_t pairs = 0;
   for (const auto& l : est.layers) pairs += l.candidates.size();
   if (args.json) {
     print_json({{"out", args.out}, {"layers", est.layers.size()}, {"pairs", pairs}, {"samples", est.samples},
-                {"hessian", est.hessian}, {"estimate_seconds", seconds}});
+                {"hessian", est.hessian}, {"bias_correction", args.bias_correction},
+                {"estimate_seconds", seconds}, {"load_seconds", load_seconds}});
   } else {
-    fmt::print("{}: {} layers x AppMuls = {} predictions from {} training samples ({}), {:.1f} s\n", args.out,
-               est.layers.size(), pairs, est.samples, est.hessian, seconds);
+    fmt::print("{}: {} layers x AppMuls = {} predictions from {} training samples ({}{}), {:.1f} s (+ {:.1f} s loading)\n",
+               args.out, est.layers.size(), pairs, est.samples, est.hessian,
+               args.bias_correction ? ", bias-corrected" : "", seconds, load_seconds);
   }
 }
 
@@ -59,16 +105,22 @@ void setup_estimate(CLI::App& root) {
   auto args = std::make_shared<EstimateArgs>();
   auto* cmd = root.add_subcommand("estimate", "Predict each layer's loss change for every compatible AppMul (FAMES stage 1)");
   cmd->footer("Example: fames estimate --model models/resnet20-cifar10-mp.pt --lib lib/ --data cifar10:/tmp/cifar10 --out est.json\n"
-              "Samples are drawn from the TRAINING split. Hessian: gn (exact Gauss-Newton), mc (Monte-Carlo GN),\n"
-              "fisher (empirical Fisher), first (first-order only).");
+              "Samples are drawn from the TRAINING split. Hessian: gn (exact Gauss-Newton), gnK (GN over each sample's\n"
+              "K most probable classes, e.g. gn3), mc (Monte-Carlo GN), fisher (empirical Fisher), first (first-order only).\n"
+              "--bias-correction predicts the loss change after each layer subtracts its AppMul's mean error per output\n"
+              "channel (as 'fames calibrate' and 'fames validate --bias-correction' apply it). See docs/estimator.md.");
   cmd->add_option("--model", args->model, "Quantized model checkpoint")->required();
   cmd->add_option("--lib", args->library, "AppMul library folder")->required();
   cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
   cmd->add_option("--samples", args->samples, "Training samples")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--hessian", args->hessian, "gn, mc, fisher or first")->capture_default_str();
+  cmd->add_option("--hessian", args->hessian, "gn, gnK (e.g. gn3), mc, fisher or first")->capture_default_str();
+  cmd->add_flag("--bias-correction", args->bias_correction,
+                "Predict the loss change after per-channel bias correction of each layer's mean AppMul error");
   cmd->add_option("--seed", args->seed, "Seed for the sample subset")->capture_default_str();
   cmd->add_option("--out", args->out, "Where to write est.json")->required();
+  cmd->add_option("--terms-out", args->terms_out,
+                  "Also write every layer's g and H (layer terms file, for fames lib tailor)");
   cmd->add_flag("--json", args->json, "Print a JSON summary");
   cmd->callback([args] { run_estimate(*args); });
 }

@@ -14,10 +14,38 @@ namespace fames::cli {
 namespace {
 
 struct ValidateArgs {
-  std::string est, pairs = "all", out;
+  std::string est, pairs = "all", out, reuse;
   std::vector<std::string> configs;
-  bool json = false;
+  bool json = false, bias_correction = false;
 };
+
+// --reuse: the measured values of an earlier `validate --out` on the same model, library, samples
+// and correction; only the predictions (of this est.json) are new.
+void reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias_correction,
+                        estimate::ValidationResult& result, std::vector<estimate::ConfigResult>& configs) {
+  const nlohmann::json old = nlohmann::json::parse(read_file(args.reuse), nullptr, false);
+  if (old.is_discarded() || !old.contains("pair_results")) fail("--reuse '{}' is not a 'fames validate --out' file", args.reuse);
+  if (old.value("bias_correction", false) != bias_correction)
+    fail("--reuse '{}' was measured {} bias correction", args.reuse, bias_correction ? "without" : "with");
+  for (const auto& p : old.at("pair_results")) {
+    const std::string layer = p.at("layer"), appmul = p.at("appmul");
+    const EstimateLayer* l = est.find_layer(layer);
+    const EstimateCandidate* c = l ? l->find(appmul) : nullptr;
+    if (!c) fail("--reuse '{}': layer {} with AppMul {} is not in '{}'", args.reuse, layer, appmul, args.est);
+    result.pairs.push_back({layer, appmul, c->dl, p.at("measured").get<double>()});
+  }
+  result.base_loss = old.value("base_loss", 0.0);
+  result.measure_seconds = old.value("measure_seconds", 0.0);
+  estimate::score_pairs(est, result);
+  const nlohmann::json measured_configs = old.value("configs", nlohmann::json::array());
+  for (const auto& file : args.configs) {
+    auto it = std::find_if(measured_configs.begin(), measured_configs.end(),
+                           [&](const nlohmann::json& c) { return c.value("config", "") == file; });
+    if (it == measured_configs.end()) fail("--reuse '{}' has no measurement of config '{}'", args.reuse, file);
+    configs.push_back({file, estimate::predicted_loss_change(est, Assignment::load(file), file),
+                       it->at("measured").get<double>()});
+  }
+}
 
 void run_validate(const ValidateArgs& args) {
   const nlohmann::json doc = nlohmann::json::parse(read_file(args.est), nullptr, false);
@@ -32,18 +60,31 @@ void run_validate(const ValidateArgs& args) {
       fail("--pairs must be 'all' or a number, got '{}'", args.pairs);
     }
   }
-  auto loaded = models::load_model(est.model);
-  const Library library = Library::load(est.library);
-  const Dataset samples = subset(load_dataset(doc.value("data", std::string(kDefaultDatasetSpec)), Split::kTrain),
-                                 est.samples, doc.value("seed", uint64_t{1}));
-  const auto result = estimate::validate_single_layer(*loaded.module, est, library, samples, max_pairs, 1);
-  const auto configs = estimate::validate_configs(*loaded.module, est, library, samples, args.configs);
+  // A bias-corrected estimate is only meaningful against corrected measurements.
+  const bool bias_correction = args.bias_correction || doc.value("bias_correction", false);
+  if (bias_correction != doc.value("bias_correction", false))
+    fmt::print(stderr, "note: '{}' was estimated without --bias-correction; measuring with it\n", args.est);
+  estimate::ValidationResult result;
+  std::vector<estimate::ConfigResult> configs;
+  int64_t sample_count = est.samples;
+  if (args.reuse.empty()) {
+    auto loaded = models::load_model(est.model);
+    const Library library = Library::load(est.library);
+    const Dataset samples = subset(load_dataset(doc.value("data", std::string(kDefaultDatasetSpec)), Split::kTrain),
+                                   est.samples, doc.value("seed", uint64_t{1}));
+    sample_count = samples.size();
+    result = estimate::validate_single_layer(*loaded.module, est, library, samples, max_pairs, 1, bias_correction);
+    configs = estimate::validate_configs(*loaded.module, est, library, samples, args.configs, bias_correction);
+  } else {
+    reuse_measurements(args, est, bias_correction, result, configs);
+  }
   const double estimate_seconds = doc.value("estimate_seconds", 0.0);
   nlohmann::json out = {{"spearman", result.spearman},
                         {"kendall", result.kendall},
                         {"pairs", result.pairs.size()},
-                        {"samples", samples.size()},
+                        {"samples", sample_count},
                         {"hessian", est.hessian},
+                        {"bias_correction", bias_correction},
                         {"base_loss", result.base_loss},
                         {"estimate_seconds", estimate_seconds},
                         {"measure_seconds", result.measure_seconds},
@@ -65,7 +106,7 @@ void run_validate(const ValidateArgs& args) {
     print_json(out);
     return;
   }
-  fmt::print("{} pairs on {} training samples: Spearman {:.4f}  Kendall {:.4f}\n", result.pairs.size(), samples.size(),
+  fmt::print("{} pairs on {} training samples: Spearman {:.4f}  Kendall {:.4f}\n", result.pairs.size(), sample_count,
              result.spearman, result.kendall);
   fmt::print("estimate {:.1f} s, measure {:.1f} s (ratio {:.1f}x)\n", estimate_seconds, result.measure_seconds,
              estimate_seconds > 0 ? result.measure_seconds / estimate_seconds : 0.0);
@@ -83,7 +124,14 @@ void setup_validate(CLI::App& root) {
   cmd->add_option("--est", args->est, "est.json from 'fames estimate'")->required()->check(CLI::ExistingFile);
   cmd->add_option("--pairs", args->pairs, "'all' or the number of single-layer pairs to measure")->capture_default_str();
   cmd->add_option("--configs", args->configs, "Assignment files to test additivity on");
+  cmd->add_option("--reuse", args->reuse,
+                  "Take the measured values from an earlier 'validate --out' file (same model, samples, pairs) and "
+                  "only score this estimate")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Also write every pair's predicted and measured value to this JSON file");
+  cmd->add_flag("--bias-correction", args->bias_correction,
+                "Measure with each substituted layer's per-channel mean error subtracted (on by default when "
+                "est.json was made with 'fames estimate --bias-correction')");
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args] { run_validate(*args); });
 }

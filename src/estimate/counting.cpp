@@ -5,13 +5,110 @@
 namespace fames::estimate {
 namespace {
 
-// Raw activation patterns of the input, zero-padded like the convolution pads it, as int64.
+// Raw activation patterns of the input, zero-padded like the convolution pads it, as uint8.
 torch::Tensor padded_act_patterns(const quant::QuantLayer& layer, const torch::Tensor& input) {
   const int ba = layer.act_bits();
-  torch::Tensor raw = layer.input_codes(input).bitwise_and((1 << ba) - 1).to(torch::kInt64);
-  if (layer.is_linear()) return raw;
+  torch::Tensor raw = layer.input_codes(input).bitwise_and((1 << ba) - 1).to(torch::kUInt8);
+  if (layer.is_linear()) return raw.contiguous();
   const int64_t p = layer.geometry().padding;
-  return torch::constant_pad_nd(raw, {p, p, p, p}, 0);
+  return torch::constant_pad_nd(raw, {p, p, p, p}, 0).contiguous();
+}
+
+// Raw weight patterns [O, J] as uint8 (J = C*k*k in the weight layout, C for linear layers).
+torch::Tensor weight_patterns(const quant::QuantLayer& layer) {
+  return layer.weight_codes().bitwise_and((1 << layer.weight_bits()) - 1).to(torch::kUInt8)
+      .reshape({layer.out_channels(), -1}).contiguous();
+}
+
+torch::Tensor channel_scale(const quant::QuantLayer& layer) {
+  return (layer.weight_step() * layer.act_step()).detach().to(torch::kFloat).contiguous();
+}
+
+struct Geometry {
+  int64_t n, c, o, k, s, hp, wp, ho, wo;  // conv: padded input hp x wp, output ho x wo; linear: k = 1
+};
+
+Geometry geometry_of(const quant::QuantLayer& layer, const torch::Tensor& acts, const torch::Tensor& u) {
+  Geometry g{};
+  g.n = acts.size(0);
+  g.c = layer.in_channels();
+  g.o = layer.out_channels();
+  if (layer.is_linear()) {
+    g.k = g.s = g.hp = g.wp = g.ho = g.wo = 1;
+  } else {
+    g.k = layer.geometry().kernel;
+    g.s = layer.geometry().stride;
+    g.hp = acts.size(2);
+    g.wp = acts.size(3);
+    g.ho = u.size(-2);
+    g.wo = u.size(-1);
+  }
+  return g;
+}
+
+// Walks every multiplication once. For tap j, R[a][v,o] collects sum over output positions whose
+// input at tap j has pattern a of u_v,o; then R[a][v,o] goes to G_v[W_oj][a]. Only the patterns that
+// occurred are visited and reset.
+torch::Tensor counting_scatter(const quant::QuantLayer& layer, const torch::Tensor& input,
+                               const std::vector<torch::Tensor>& grads) {
+  const int64_t sa = int64_t{1} << layer.act_bits();
+  const int64_t t = (int64_t{1} << layer.weight_bits()) * sa;
+  const int64_t v_count = static_cast<int64_t>(grads.size());
+  const torch::Tensor acts = padded_act_patterns(layer, input);
+  const torch::Tensor wraw = weight_patterns(layer);
+  const Geometry geo = geometry_of(layer, acts, grads.front());
+  const int64_t p_count = geo.ho * geo.wo, vo = v_count * geo.o, j_count = wraw.size(1);
+  // [N, P, V, O], scaled by s_w(o) s_a.
+  const torch::Tensor u = (torch::stack(grads, 0).detach().to(torch::kFloat).reshape({v_count, geo.n, geo.o, p_count}) *
+                           channel_scale(layer).view({1, 1, geo.o, 1}))
+                              .permute({1, 3, 0, 2})
+                              .contiguous();
+  torch::Tensor g = torch::zeros({v_count, geo.n, t});
+  const uint8_t* a_ptr = acts.data_ptr<uint8_t>();
+  const uint8_t* w_ptr = wraw.data_ptr<uint8_t>();
+  const float* u_ptr = u.data_ptr<float>();
+  float* g_ptr = g.data_ptr<float>();
+  at::parallel_for(0, geo.n, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> r_buf(static_cast<size_t>(sa * vo), 0.0f);
+    std::vector<uint8_t> seen(static_cast<size_t>(sa), 0);
+    std::vector<int64_t> touched;
+    for (int64_t i = begin; i < end; ++i) {
+      const float* ui = u_ptr + i * p_count * vo;
+      for (int64_t c = 0; c < geo.c; ++c) {
+        for (int64_t ky = 0; ky < geo.k; ++ky) {
+          for (int64_t kx = 0; kx < geo.k; ++kx) {
+            const int64_t j = (c * geo.k + ky) * geo.k + kx;
+            for (int64_t y = 0; y < geo.ho; ++y) {
+              const uint8_t* row = a_ptr + ((i * geo.c + c) * geo.hp + y * geo.s + ky) * geo.wp + kx;
+              for (int64_t x = 0; x < geo.wo; ++x) {
+                const int64_t a = row[x * geo.s];
+                float* __restrict r = r_buf.data() + a * vo;
+                const float* __restrict up = ui + (y * geo.wo + x) * vo;
+                for (int64_t q = 0; q < vo; ++q) r[q] += up[q];
+                if (!seen[a]) {
+                  seen[a] = 1;
+                  touched.push_back(a);
+                }
+              }
+            }
+            for (const int64_t a : touched) {
+              float* r = r_buf.data() + a * vo;
+              for (int64_t o = 0; o < geo.o; ++o) {
+                const int64_t index = static_cast<int64_t>(w_ptr[o * j_count + j]) * sa + a;
+                for (int64_t v = 0; v < v_count; ++v) {
+                  g_ptr[(v * geo.n + i) * t + index] += r[v * geo.o + o];
+                  r[v * geo.o + o] = 0.0f;
+                }
+              }
+              seen[a] = 0;
+            }
+            touched.clear();
+          }
+        }
+      }
+    }
+  });
+  return g;
 }
 
 // [O, 2^bw, rest...] one-hot of the raw weight patterns times s_w(o) * s_a.
@@ -22,47 +119,69 @@ torch::Tensor scaled_weight_masks(const quant::QuantLayer& layer) {
   onehot = onehot.movedim(-1, 1);                                                  // [O, Sw, ...]
   std::vector<int64_t> shape(onehot.dim(), 1);
   shape[0] = layer.out_channels();
-  const torch::Tensor scale = (layer.weight_step() * layer.act_step()).detach().view(shape);
-  return onehot * scale;
+  return onehot * channel_scale(layer).view(shape);
 }
 
-}  // namespace
-
-torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Tensor& input,
-                                const torch::Tensor& grad_output) {
-  torch::NoGradGuard no_grad;
-  if (layer.geometry().groups != 1) fail("estimation supports ungrouped layers only");
+// One transposed convolution for all weight patterns: the input gradient of <u, conv(x, s [W == w])>
+// says how much each input pixel contributes through taps whose weight is w; summing those by the
+// pixel's activation pattern gives row w of G. The V weightings ride in the batch dimension.
+torch::Tensor counting_conv(const quant::QuantLayer& layer, const torch::Tensor& input,
+                            const std::vector<torch::Tensor>& grads) {
   const int64_t sw = int64_t{1} << layer.weight_bits(), sa = int64_t{1} << layer.act_bits();
-  const int64_t n = input.size(0);
-  const torch::Tensor acts = padded_act_patterns(layer, input);
+  const int64_t v_count = static_cast<int64_t>(grads.size());
+  const int64_t n = input.size(0), nv = n * v_count;
+  const torch::Tensor acts = padded_act_patterns(layer, input).to(torch::kInt64);
   const torch::Tensor masks = scaled_weight_masks(layer);  // [O, Sw, C(, k, k)]
-  const torch::Tensor u = grad_output.detach().to(torch::kFloat).contiguous();
-  torch::Tensor contributions;  // [N, Sw, C(, Hc, Wc)]: input-pixel contributions per weight pattern
+  const torch::Tensor u = torch::cat(grads, 0).detach().to(torch::kFloat).contiguous();  // [V*N, O...]
+  torch::Tensor contributions;  // [V*N, Sw, C(, Hc, Wc)]: input-pixel contributions per weight pattern
   torch::Tensor patterns;       // [N, 1, C(, Hc, Wc)]
   if (layer.is_linear()) {
-    contributions = torch::matmul(u, masks.reshape({layer.out_channels(), -1})).view({n, sw, -1});
+    contributions = torch::matmul(u, masks.reshape({layer.out_channels(), -1})).view({nv, sw, -1});
     patterns = acts.view({n, 1, -1});
   } else {
     const int64_t c = layer.in_channels(), k = layer.geometry().kernel, s = layer.geometry().stride;
     const torch::Tensor weight = masks.reshape({layer.out_channels(), sw * c, k, k});
-    contributions = torch::conv_transpose2d(u, weight, {}, s);  // [N, Sw*C, Hc, Wc]
+    contributions = torch::conv_transpose2d(u, weight, {}, s);  // [V*N, Sw*C, Hc, Wc]
     const int64_t hc = contributions.size(2), wc = contributions.size(3);
-    contributions = contributions.view({n, sw, c, hc, wc});
+    contributions = contributions.view({nv, sw, c, hc, wc});
     // Rows/columns of the padded input that no tap reaches (stride remainder) contribute nothing.
     patterns = acts.slice(2, 0, hc).slice(3, 0, wc).unsqueeze(1);
   }
   const torch::Tensor index =
       (torch::arange(sw, torch::kInt64).view({1, sw, 1}) * sa + patterns.reshape({n, 1, -1})).reshape({n, -1});
-  torch::Tensor g = torch::zeros({n, sw * sa});
-  g.scatter_add_(1, index, contributions.reshape({n, -1}));
-  return g;
+  torch::Tensor g = torch::zeros({nv, sw * sa});
+  g.scatter_add_(1, index.repeat({v_count, 1}), contributions.reshape({nv, -1}));
+  return g.view({v_count, n, sw * sa});
+}
+
+// Measured (bench/estimate_counting_bench): the transposed convolution does 2^bw x MACs dense
+// FLOPs at roughly kConvSpeedup times the rate of the scatter walk's ~MACs scalar steps.
+constexpr int64_t kConvSpeedup = 8;
+
+}  // namespace
+
+torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Tensor& input,
+                                const std::vector<torch::Tensor>& grad_outputs, CountingMethod method) {
+  torch::NoGradGuard no_grad;
+  if (layer.geometry().groups != 1) fail("estimation supports ungrouped layers only");
+  if (grad_outputs.empty()) fail("weighted_counting needs at least one output gradient");
+  if (method == CountingMethod::kAuto)
+    method = (int64_t{1} << layer.weight_bits()) <= kConvSpeedup && !layer.is_linear() ? CountingMethod::kConv
+                                                                                        : CountingMethod::kScatter;
+  return method == CountingMethod::kConv ? counting_conv(layer, input, grad_outputs)
+                                         : counting_scatter(layer, input, grad_outputs);
+}
+
+torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Tensor& input,
+                                const torch::Tensor& grad_output, CountingMethod method) {
+  return weighted_counting(layer, input, std::vector<torch::Tensor>{grad_output}, method).squeeze(0);
 }
 
 torch::Tensor weighted_counting_ref(const quant::QuantLayer& layer, const torch::Tensor& input,
                                     const torch::Tensor& grad_output) {
   torch::NoGradGuard no_grad;
   const int64_t sa = int64_t{1} << layer.act_bits();
-  const torch::Tensor acts = padded_act_patterns(layer, input);
+  const torch::Tensor acts = padded_act_patterns(layer, input).to(torch::kInt64);
   const torch::Tensor wraw =
       layer.weight_codes().bitwise_and((1 << layer.weight_bits()) - 1).to(torch::kInt64);
   const torch::Tensor scale = (layer.weight_step() * layer.act_step()).to(torch::kDouble);
@@ -93,6 +212,62 @@ torch::Tensor weighted_counting_ref(const quant::QuantLayer& layer, const torch:
               for (int64_t kx = 0; kx < k; ++kx)
                 ga[i][w[o][c][ky][kx] * sa + a[i][c][y * s + ky][x * s + kx]] += ua[i][o][y][x] * sc[o];
   return g.to(torch::kFloat);
+}
+
+torch::Tensor tap_histogram(const quant::QuantLayer& layer, const torch::Tensor& input) {
+  torch::NoGradGuard no_grad;
+  const int64_t sa = int64_t{1} << layer.act_bits();
+  const torch::Tensor acts = padded_act_patterns(layer, input);
+  int64_t ho = 1, wo = 1;
+  if (!layer.is_linear()) {
+    const int64_t p = layer.geometry().padding;
+    std::tie(ho, wo) = layer.output_size(acts.size(2) - 2 * p, acts.size(3) - 2 * p);
+  }
+  const int64_t n = acts.size(0), c_count = layer.in_channels();
+  const int64_t k = layer.is_linear() ? 1 : layer.geometry().kernel, s = layer.is_linear() ? 1 : layer.geometry().stride;
+  const int64_t hp = layer.is_linear() ? 1 : acts.size(2), wp = layer.is_linear() ? 1 : acts.size(3);
+  torch::Tensor hist = torch::zeros({c_count * k * k, sa}, torch::kInt64);
+  const uint8_t* a_ptr = acts.data_ptr<uint8_t>();
+  int64_t* h_ptr = hist.data_ptr<int64_t>();
+  at::parallel_for(0, c_count, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t c = begin; c < end; ++c)
+      for (int64_t ky = 0; ky < k; ++ky)
+        for (int64_t kx = 0; kx < k; ++kx) {
+          int64_t* h = h_ptr + ((c * k + ky) * k + kx) * sa;
+          for (int64_t i = 0; i < n; ++i)
+            for (int64_t y = 0; y < ho; ++y) {
+              const uint8_t* row = a_ptr + ((i * c_count + c) * hp + y * s + ky) * wp + kx;
+              for (int64_t x = 0; x < wo; ++x) ++h[row[x * s]];
+            }
+        }
+  });
+  return hist;
+}
+
+torch::Tensor mean_counting(const quant::QuantLayer& layer, const torch::Tensor& hist) {
+  torch::NoGradGuard no_grad;
+  const int64_t sa = int64_t{1} << layer.act_bits(), sw = int64_t{1} << layer.weight_bits();
+  const torch::Tensor wraw = weight_patterns(layer);
+  const int64_t o_count = layer.out_channels(), j_count = wraw.size(1);
+  if (hist.size(0) != j_count || hist.size(1) != sa) fail("mean_counting: histogram shape does not fit the layer");
+  const torch::Tensor h = hist.to(torch::kDouble).contiguous();
+  const double positions = h[0].sum().item<double>();  // images * P
+  if (positions <= 0) fail("mean_counting needs at least one image");
+  const torch::Tensor scale = channel_scale(layer).to(torch::kDouble) / positions;
+  torch::Tensor b = torch::zeros({o_count, sw * sa}, torch::kDouble);
+  const double* h_ptr = h.data_ptr<double>();
+  const double* s_ptr = scale.data_ptr<double>();
+  const uint8_t* w_ptr = wraw.data_ptr<uint8_t>();
+  double* b_ptr = b.data_ptr<double>();
+  at::parallel_for(0, o_count, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t o = begin; o < end; ++o)
+      for (int64_t j = 0; j < j_count; ++j) {
+        double* row = b_ptr + o * sw * sa + static_cast<int64_t>(w_ptr[o * j_count + j]) * sa;
+        const double* hj = h_ptr + j * sa;
+        for (int64_t a = 0; a < sa; ++a) row[a] += s_ptr[o] * hj[a];
+      }
+  });
+  return b;
 }
 
 }  // namespace fames::estimate

@@ -7,25 +7,50 @@
 // pattern a (padding counts as activation 0). Then the first-order output change of using a
 // multiplier with error matrix E is <G(x), E> (in loss units when u = dL/dY).
 //
-// Computed per sample without enumerating multiplications: for every weight pattern w, the input
-// gradient of <u, conv(x, s_w s_a [W == w])> (one transposed convolution for all w at once) says how
-// much each input pixel contributes through taps whose weight is w; summing those contributions by
-// the pixel's activation pattern (scatter-add) gives row w of G.
+// Two fast ways to compute G, chosen per layer by a cost model fitted to measurements
+// (bench/estimate_counting_bench): "scatter" walks every multiplication once, tap by tap, adding the
+// gradients of all output channels into a small [activation pattern x channel] buffer and then into
+// G by weight pattern (~2 x MACs scalar work, independent of the bit widths); "conv" runs one
+// transposed convolution for all weight patterns at once (2^bw x MACs dense FLOPs) and scatter-adds
+// the input-pixel contributions by activation pattern; it wins only for narrow weights.
 #pragma once
 #include <torch/torch.h>
+
+#include <vector>
 
 #include "quant/quant_layer.h"
 
 namespace fames::estimate {
 
-// input: the layer's float input batch [N, ...] (as captured); grad_output: u, shaped like the
-// layer's output [N, O, H', W'] or [N, O]. Returns G as float [N, 2^bw * 2^ba], indexed
-// w_raw * 2^ba + a_raw (the ProductTable layout). REQUIRES groups == 1 (fames::Error otherwise).
-torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Tensor& input,
-                                const torch::Tensor& grad_output);
+enum class CountingMethod { kAuto, kScatter, kConv };
 
-// Plain reference: enumerates every multiplication (slow; tests only).
+// input: the layer's float input batch [N, ...] (as captured); grad_outputs: V weightings u, each
+// shaped like the layer's output [N, O, H', W'] or [N, O]. Returns G as float [V, N, 2^bw * 2^ba],
+// indexed w_raw * 2^ba + a_raw (the ProductTable layout). REQUIRES groups == 1 (fames::Error
+// otherwise) and V >= 1.
+torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Tensor& input,
+                                const std::vector<torch::Tensor>& grad_outputs,
+                                CountingMethod method = CountingMethod::kAuto);
+
+// One weighting: returns float [N, 2^bw * 2^ba].
+torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Tensor& input,
+                                const torch::Tensor& grad_output,
+                                CountingMethod method = CountingMethod::kAuto);
+
+// Plain reference: enumerates every multiplication (slow; tests only). Returns [N, T].
 torch::Tensor weighted_counting_ref(const quant::QuantLayer& layer, const torch::Tensor& input,
                                     const torch::Tensor& grad_output);
+
+// Histogram of the activation patterns each weight tap sees: int64 [J, 2^ba] with J = C*k*k taps
+// (index c*k*k + ky*k + kx, the weight layout; J = C for linear layers), counted over the batch and
+// every output position (padding counts as pattern 0). Row sums are N * output positions.
+torch::Tensor tap_histogram(const quant::QuantLayer& layer, const torch::Tensor& input);
+
+// The mean counting matrix of every output channel, scaled: B [O, 2^bw * 2^ba] double with
+//     B_o[w][a] = s_w(o) s_a / (images * P) * sum_{taps j : W_oj = w} hist_j[a]
+// (P = output positions per image), so that B e (e = vec(E)) is the mean output error of channel o
+// over those images and positions. `hist` is tap_histogram summed over the images (the row sums give
+// images * P). Throws fames::Error if `hist` does not fit the layer or is empty.
+torch::Tensor mean_counting(const quant::QuantLayer& layer, const torch::Tensor& hist);
 
 }  // namespace fames::estimate

@@ -13,18 +13,35 @@ namespace fames::estimate {
 namespace {
 constexpr int64_t kDenseLimit = 1024;
 
-struct WeightedVectors {
-  torch::Tensor v;       // [N, K] gradient of the loss in the logits, one row per sample
-  torch::Tensor weight;  // [N] weight of this vector in the Hessian sum
+// The logit-space vectors whose back-propagation gives the u of one batch: v[i] is [N, K]. The
+// Hessian rows of vector i carry weight[i] (per sample). `first` is the index of the vector whose G
+// is the first-order term, or -1 when it is the G of the sample's own class among the GN vectors
+// (p - e_y is the GN vector of class y).
+struct Vectors {
+  std::vector<torch::Tensor> v, weight;
+  int first = 0;
+  int hessian_begin = 0;  // vectors [hessian_begin, size) are Hessian factors
 };
 
-// The vectors v (in logit space) whose back-propagation gives the u_c of the Hessian factorisation.
-std::vector<WeightedVectors> hessian_vectors(Hessian h, const torch::Tensor& p, std::mt19937_64& rng) {
+Vectors make_vectors(const EstimateOptions& options, const torch::Tensor& p, const torch::Tensor& labels,
+                     std::mt19937_64& rng) {
   const int64_t n = p.size(0), k = p.size(1);
-  std::vector<WeightedVectors> out;
   auto onehot = [&](const torch::Tensor& c) { return torch::one_hot(c, k).to(torch::kFloat); };
-  switch (h) {
+  Vectors out;
+  if (options.hessian == Hessian::kGaussNewton && (options.gn_classes <= 0 || options.gn_classes >= k)) {
+    for (int64_t c = 0; c < k; ++c) {
+      out.v.push_back(p - onehot(torch::full({n}, c, torch::kInt64)));
+      out.weight.push_back(p.select(1, c).contiguous());
+    }
+    out.first = -1;
+    return out;
+  }
+  out.v.push_back(p - onehot(labels));
+  out.weight.push_back(torch::ones({n}));
+  switch (options.hessian) {
     case Hessian::kNone:
+      out.hessian_begin = 1;
+      break;
     case Hessian::kFisher:  // the first-order vectors p - e_y double as the Fisher factor
       break;
     case Hessian::kMonteCarlo: {
@@ -34,30 +51,97 @@ std::vector<WeightedVectors> hessian_vectors(Hessian h, const torch::Tensor& p, 
         std::vector<double> probs(pa[i].data(), pa[i].data() + k);
         sampled[i] = std::discrete_distribution<int64_t>(probs.begin(), probs.end())(rng);
       }
-      out.push_back({p - onehot(sampled), torch::ones({n})});
+      out.v.push_back(p - onehot(sampled));
+      out.weight.push_back(torch::ones({n}));
+      out.hessian_begin = 1;
       break;
     }
-    case Hessian::kGaussNewton:
-      for (int64_t c = 0; c < k; ++c)
-        out.push_back({p - onehot(torch::full({n}, c, torch::kInt64)), p.select(1, c).contiguous()});
+    case Hessian::kGaussNewton: {  // the gn_classes most probable classes of each sample
+      const torch::Tensor order = std::get<1>(p.topk(options.gn_classes, 1));
+      for (int64_t r = 0; r < options.gn_classes; ++r) {
+        const torch::Tensor c = order.select(1, r).contiguous();
+        out.v.push_back(p - onehot(c));
+        out.weight.push_back(p.gather(1, c.unsqueeze(1)).squeeze(1));
+      }
+      out.hessian_begin = 1;
       break;
+    }
   }
   return out;
 }
 
-}  // namespace
+// Accumulators of one layer while the samples stream by.
+struct Accumulator {
+  torch::Tensor h;                   // dense: sum of G G' [T, T] double
+  torch::Tensor ug, uu, usum, hist;  // bias correction: sum U G' [O, T], sum U U' [O, O], sum U [O], taps
+  std::vector<torch::Tensor> cols, rows, urows;  // factor form: per batch, the nonzero columns and rows
+};
 
-Hessian parse_hessian(const std::string& name) {
-  if (name == "gn") return Hessian::kGaussNewton;
-  if (name == "mc") return Hessian::kMonteCarlo;
-  if (name == "fisher") return Hessian::kFisher;
-  if (name == "first" || name == "none") return Hessian::kNone;
-  fail("--hessian '{}' is unknown (gn, mc, fisher, first)", name);
+torch::Tensor nonzero_columns(const torch::Tensor& rows) {
+  return rows.ne(0).any(0).nonzero().reshape({-1});
 }
 
-const char* hessian_name(Hessian h) {
-  switch (h) {
-    case Hessian::kGaussNewton: return "gn";
+// Finishes one layer: applies the bias correction and assembles the factor over the support.
+void finish_layer(const quant::QuantLayer& layer, Accumulator& acc, LayerTerms& terms, bool bias_correction) {
+  torch::Tensor b;  // [O, T] double
+  if (bias_correction) {
+    b = mean_counting(layer, acc.hist);
+    terms.g -= torch::mv(b.t(), acc.usum);
+  }
+  if (terms.h_dense) {
+    if (!acc.h.defined()) return;
+    terms.h = acc.h;
+    if (bias_correction) {
+      const torch::Tensor bug = torch::matmul(b.t(), acc.ug);  // [T, T]
+      terms.h = terms.h - bug - bug.t() + torch::matmul(torch::matmul(b.t(), acc.uu), b);
+    }
+    return;
+  }
+  if (acc.rows.empty()) return;
+  std::vector<torch::Tensor> all_cols = acc.cols;
+  if (bias_correction) all_cols.push_back(nonzero_columns(b));
+  const torch::Tensor support = std::get<0>(torch::_unique(torch::cat(all_cols), /*sorted=*/true));
+  int64_t r_count = 0;
+  for (const auto& r : acc.rows) r_count += r.size(0);
+  torch::Tensor f = torch::zeros({r_count, support.size(0)});
+  int64_t at = 0;
+  for (size_t i = 0; i < acc.rows.size(); ++i) {
+    const torch::Tensor pos = torch::searchsorted(support, acc.cols[i]);
+    f.slice(0, at, at + acc.rows[i].size(0)).index_copy_(1, pos, acc.rows[i]);
+    at += acc.rows[i].size(0);
+  }
+  acc.rows.clear();
+  if (bias_correction)
+    f -= torch::matmul(torch::cat(acc.urows, 0), b.index_select(1, support).to(torch::kFloat));
+  terms.h = f;
+  terms.support = support;
+}
+
+}  // namespace
+
+void parse_hessian(const std::string& name, EstimateOptions& options) {
+  options.gn_classes = 0;
+  if (name == "gn") {
+    options.hessian = Hessian::kGaussNewton;
+  } else if (name.size() > 2 && name.compare(0, 2, "gn") == 0 &&
+             name.find_first_not_of("0123456789", 2) == std::string::npos && name.size() < 6) {
+    options.hessian = Hessian::kGaussNewton;
+    options.gn_classes = std::stoi(name.substr(2));
+    if (options.gn_classes < 1) fail("--hessian '{}': the number of classes must be at least 1", name);
+  } else if (name == "mc") {
+    options.hessian = Hessian::kMonteCarlo;
+  } else if (name == "fisher") {
+    options.hessian = Hessian::kFisher;
+  } else if (name == "first" || name == "none") {
+    options.hessian = Hessian::kNone;
+  } else {
+    fail("--hessian '{}' is unknown (gn, gnK e.g. gn3, mc, fisher, first)", name);
+  }
+}
+
+std::string hessian_name(const EstimateOptions& options) {
+  switch (options.hessian) {
+    case Hessian::kGaussNewton: return options.gn_classes > 0 ? "gn" + std::to_string(options.gn_classes) : "gn";
     case Hessian::kMonteCarlo: return "mc";
     case Hessian::kFisher: return "fisher";
     case Hessian::kNone: return "first";
@@ -65,67 +149,119 @@ const char* hessian_name(Hessian h) {
   return "?";
 }
 
-double LayerTerms::predict(const ProductTable& table) const {
-  const std::vector<int32_t> errors = table.errors();
-  const torch::Tensor e = torch::tensor(std::vector<double>(errors.begin(), errors.end()), torch::kDouble);
-  const double s = static_cast<double>(std::max<int64_t>(1, samples));
-  double dl = torch::dot(g, e).item<double>() / s;
-  if (h.defined()) {
-    const double quad = h_dense ? torch::dot(e, torch::mv(h, e)).item<double>()
-                                : torch::mv(h.to(torch::kDouble), e).pow(2).sum().item<double>();
-    dl += 0.5 * quad / s;
+std::vector<double> LayerTerms::predict(const std::vector<const ProductTable*>& tables) const {
+  if (tables.empty()) return {};
+  const int64_t t = g.size(0), m = static_cast<int64_t>(tables.size());
+  torch::Tensor e = torch::empty({t, m}, torch::kDouble);  // one column per table
+  auto ea = e.accessor<double, 2>();
+  for (int64_t j = 0; j < m; ++j) {
+    const std::vector<int32_t> errors = tables[j]->errors();
+    if (static_cast<int64_t>(errors.size()) != t) fail("predict: table {} does not fit layer {}", tables[j]->signature().key(), name);
+    for (int64_t i = 0; i < t; ++i) ea[i][j] = errors[i];
   }
-  return dl;
+  const double s = static_cast<double>(std::max<int64_t>(1, samples));
+  torch::Tensor dl = torch::matmul(g.unsqueeze(0), e).squeeze(0);
+  if (h.defined()) {
+    torch::Tensor quad;
+    if (h_dense) {
+      quad = (torch::matmul(h, e) * e).sum(0);
+    } else {
+      const torch::Tensor es = e.index_select(0, support).to(torch::kFloat);
+      quad = torch::matmul(h, es).to(torch::kDouble).pow(2).sum(0);
+    }
+    dl += 0.5 * quad;
+  }
+  dl /= s;
+  return std::vector<double>(dl.data_ptr<double>(), dl.data_ptr<double>() + m);
 }
+
+double LayerTerms::predict(const ProductTable& table) const { return predict(std::vector<const ProductTable*>{&table}).front(); }
 
 std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& samples, const EstimateOptions& options) {
   auto layers = quant::quant_layers(model);
   std::vector<LayerTerms> terms(layers.size());
+  std::vector<Accumulator> acc(layers.size());
   {
     torch::NoGradGuard no_grad;  // one forward so every layer knows its macs and clipping
     model.eval();
     models::run_model(model, models::make_batch(samples, 0, std::min<int64_t>(2, samples.size())).images);
   }
+  const bool bc = options.bias_correction, second_order = options.hessian != Hessian::kNone;
   for (size_t k = 0; k < layers.size(); ++k) {
     auto& layer = *layers[k].second;
     terms[k].name = layers[k].first;
     terms[k].signature = layer.signature();
     terms[k].macs = layer.macs_per_image();
-    const int64_t t = terms[k].signature.table_size();
+    const int64_t t = terms[k].signature.table_size(), o = layer.out_channels();
     terms[k].g = torch::zeros({t}, torch::kDouble);
     terms[k].h_dense = t <= kDenseLimit;
-    if (options.hessian != Hessian::kNone && terms[k].h_dense) terms[k].h = torch::zeros({t, t}, torch::kDouble);
+    if (second_order && terms[k].h_dense) acc[k].h = torch::zeros({t, t}, torch::kDouble);
+    if (bc) {
+      acc[k].usum = torch::zeros({o}, torch::kDouble);
+      if (second_order && terms[k].h_dense) {
+        acc[k].ug = torch::zeros({o, t}, torch::kDouble);
+        acc[k].uu = torch::zeros({o, o}, torch::kDouble);
+      }
+    }
     layer.set_capture(true);
   }
-  std::vector<std::vector<torch::Tensor>> factor_rows(layers.size());
   std::mt19937_64 rng(options.seed);
-  Progress bar(fmt::format("estimate ({})", hessian_name(options.hessian)), samples.size(), "img");
+  Progress bar(fmt::format("estimate ({}{})", hessian_name(options), bc ? ", bias-corrected" : ""), samples.size(),
+               "img");
   model.eval();
   for (int64_t begin = 0; begin < samples.size(); begin += options.batch_size) {
     const int64_t count = std::min(options.batch_size, samples.size() - begin);
     models::Batch batch = models::make_batch(samples, begin, count);
     const torch::Tensor logits = models::run_model(model, batch.images);
-    const torch::Tensor p = torch::softmax(logits.detach(), 1);
+    const torch::Tensor p = torch::softmax(logits.detach(), 1).contiguous();
     std::vector<torch::Tensor> outputs;
     for (auto& [name, layer] : layers) outputs.push_back(layer->captured_output);
-    std::vector<WeightedVectors> vectors = {{p - torch::one_hot(batch.labels, p.size(1)).to(torch::kFloat), {}}};
-    for (auto& wv : hessian_vectors(options.hessian, p, rng)) vectors.push_back(std::move(wv));
-    for (size_t vi = 0; vi < vectors.size(); ++vi) {
-      const bool first_order = vi == 0;
-      const auto grads = torch::autograd::grad({logits}, outputs, {vectors[vi].v}, true, false, true);
-      for (size_t k = 0; k < layers.size(); ++k) {
-        const torch::Tensor g = weighted_counting(*layers[k].second, layers[k].second->captured_input, grads[k]);
-        if (first_order) terms[k].g += g.sum(0).to(torch::kDouble);
-        const bool hessian_term = (first_order && options.hessian == Hessian::kFisher) || (!first_order);
-        if (!hessian_term) continue;
-        const torch::Tensor weight = first_order ? torch::ones({count}) : vectors[vi].weight;
-        const torch::Tensor rows = g * weight.sqrt().unsqueeze(1);
-        if (terms[k].h_dense) {
-          const torch::Tensor r = rows.to(torch::kDouble);
-          terms[k].h += torch::matmul(r.t(), r);
-        } else {
-          factor_rows[k].push_back(rows);
+    const Vectors vectors = make_vectors(options, p, batch.labels, rng);
+    const int64_t v_count = static_cast<int64_t>(vectors.v.size());
+    std::vector<std::vector<torch::Tensor>> grads(layers.size());  // [layer][vector]
+    for (int64_t vi = 0; vi < v_count; ++vi) {
+      const auto g = torch::autograd::grad({logits}, outputs, {vectors.v[vi]}, true, false, true);
+      for (size_t k = 0; k < layers.size(); ++k) grads[k].push_back(g[k]);
+    }
+    const torch::Tensor sample_index = torch::arange(count);
+    // Per sample, the row of its first-order vector ([V, N, X] -> [N, X]).
+    auto first_rows = [&](const torch::Tensor& x) {
+      return vectors.first >= 0 ? x[vectors.first] : x.index({batch.labels, sample_index});
+    };
+    const int64_t hb = vectors.hessian_begin;
+    const torch::Tensor root_weight =
+        hb < v_count ? torch::stack(std::vector<torch::Tensor>(vectors.weight.begin() + hb, vectors.weight.end()))
+                           .sqrt()
+                           .unsqueeze(2)
+                     : torch::Tensor();  // [Vh, N, 1]
+    for (size_t k = 0; k < layers.size(); ++k) {
+      const quant::QuantLayer& layer = *layers[k].second;
+      const torch::Tensor g = weighted_counting(layer, layer.captured_input, grads[k]);  // [V, N, T]
+      const int64_t t = g.size(2);
+      terms[k].g += first_rows(g).sum(0).to(torch::kDouble);
+      torch::Tensor u;  // bias correction: U, the output gradient summed over positions [V, N, O]
+      if (bc) {
+        u = torch::stack(grads[k]).detach().to(torch::kDouble);
+        if (u.dim() > 3) u = u.sum({3, 4});
+        const torch::Tensor hist = tap_histogram(layer, layer.captured_input);
+        acc[k].hist = acc[k].hist.defined() ? acc[k].hist + hist : hist;
+        acc[k].usum += first_rows(u).sum(0);
+      }
+      if (!second_order) continue;
+      const torch::Tensor rows = (g.slice(0, hb) * root_weight).reshape({-1, t});
+      const torch::Tensor urows = bc ? (u.slice(0, hb) * root_weight).reshape({-1, u.size(2)}) : torch::Tensor();
+      if (terms[k].h_dense) {
+        const torch::Tensor r = rows.to(torch::kDouble);
+        acc[k].h.addmm_(r.t(), r);
+        if (bc) {
+          acc[k].ug.addmm_(urows.t(), r);
+          acc[k].uu.addmm_(urows.t(), urows);
         }
+      } else {
+        const torch::Tensor cols = nonzero_columns(rows);
+        acc[k].cols.push_back(cols);
+        acc[k].rows.push_back(rows.index_select(1, cols));
+        if (bc) acc[k].urows.push_back(urows.to(torch::kFloat));
       }
     }
     for (auto& t : terms) t.samples += count;
@@ -134,7 +270,7 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
   bar.finish();
   for (size_t k = 0; k < layers.size(); ++k) {
     layers[k].second->set_capture(false);
-    if (!terms[k].h_dense && !factor_rows[k].empty()) terms[k].h = torch::cat(factor_rows[k], 0);
+    finish_layer(*layers[k].second, acc[k], terms[k], bc);
   }
   return terms;
 }
@@ -151,8 +287,13 @@ Estimate assemble_estimate(const std::vector<LayerTerms>& terms, const Library& 
     layer.signature = t.signature;
     layer.macs = t.macs;
     layer.exact = exact->name;
-    for (const AppMul* m : library.of_signature(t.signature)) {
-      layer.candidates.push_back({m->name, m->exact ? 0.0 : t.predict(m->table), m->energy_fj});
+    const std::vector<const AppMul*> candidates = library.of_signature(t.signature);
+    std::vector<const ProductTable*> tables;
+    for (const AppMul* m : candidates) tables.push_back(&m->table);
+    const std::vector<double> dl = t.predict(tables);
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      const AppMul* m = candidates[i];
+      layer.candidates.push_back({m->name, m->exact ? 0.0 : dl[i], m->energy_fj});
       est.appmuls[m->name] = {m->signature(), m->energy_fj, m->metrics.mred};
     }
     est.layers.push_back(std::move(layer));

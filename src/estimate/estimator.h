@@ -3,7 +3,13 @@
 // from one forward pass, a few backward passes and counting passes over training samples; then
 // dL_k(M) ~= g_e'e + 1/2 e'H_e e for every multiplier M (e = vec(T_M - T*)), one dot product and
 // one quadratic form each. H_e is kept dense when the table has at most 1024 entries, otherwise as
-// the factor F (rows sqrt(w) G) with e'H_e e = ||F e||^2 / S.
+// the factor F (rows sqrt(w) G) with e'H_e e = ||F e||^2 / S, restricted to the table entries that
+// some multiplication of the layer uses on the samples (all other entries of G are zero, so this is
+// exact).
+//
+// With bias correction (docs/estimator.md), every layer output is corrected per channel by the mean
+// output error over the samples, and G(x) becomes G(x) - B'U(x) (B: mean_counting, U_o(x): sum of
+// u_o(x) over output positions); g_e and H_e are built from the corrected G.
 #pragma once
 #include <torch/torch.h>
 
@@ -17,35 +23,45 @@
 namespace fames::estimate {
 
 enum class Hessian {
-  kGaussNewton,  // "gn": exact Gauss-Newton, all classes c weighted by p_c(x)
+  kGaussNewton,  // "gn": exact Gauss-Newton, all classes c weighted by p_c(x); "gnK": the K most
+                 // probable classes of each sample only (a truncated sum, K backward passes)
   kMonteCarlo,   // "mc": one class per sample drawn from p(x) (unbiased GN)
   kFisher,       // "fisher": empirical Fisher, the true label only
   kNone,         // "first": first-order term only
 };
-Hessian parse_hessian(const std::string& name);  // throws fames::Error naming --hessian
-const char* hessian_name(Hessian h);
 
 struct EstimateOptions {
   Hessian hessian = Hessian::kFisher;
+  int gn_classes = 0;            // kGaussNewton: classes per sample, 0 = all
+  bool bias_correction = false;  // predict the loss change after per-channel bias correction
   int64_t batch_size = 32;
   uint64_t seed = 1;
 };
+
+// Parses --hessian (gn, gnK with K >= 1, mc, fisher, first) into `options`. Throws fames::Error
+// naming --hessian.
+void parse_hessian(const std::string& name, EstimateOptions& options);
+// The name parse_hessian accepts for these options ("gn", "gn3", "fisher", ...).
+std::string hessian_name(const EstimateOptions& options);
 
 struct LayerTerms {
   std::string name;
   Signature signature;
   int64_t macs = 0;
-  torch::Tensor g;       // [T] double, sum over samples (divide by samples)
-  torch::Tensor h;       // [T, T] double (dense form) or [R, T] float factor rows; sums over samples
+  torch::Tensor g;        // [T] double, sum over samples (divide by samples)
+  torch::Tensor h;        // dense: [T, T] double; factor: [R, support] float rows; sums over samples
+  torch::Tensor support;  // factor form: int64 table indices of h's columns; dense: undefined
   bool h_dense = false;
   int64_t samples = 0;
 
   // Predicted loss change for this layer with `table` (same signature). REQUIRES: terms computed.
   double predict(const ProductTable& table) const;
+  // The same for several tables at once (one matrix product per term).
+  std::vector<double> predict(const std::vector<const ProductTable*>& tables) const;
 };
 
 // Computes the terms of every quantized layer on `samples` (training images). The model is used in
-// eval mode with quantization on. Shows a progress bar.
+// eval mode with quantization on and no multipliers. Shows a progress bar.
 std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& samples, const EstimateOptions& options);
 
 // Predicts dL for every (layer, AppMul of the layer's signature) and assembles the estimate file

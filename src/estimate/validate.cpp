@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 
+#include "estimate/bias_correction.h"
 #include "estimate/rank_correlation.h"
 #include "models/batches.h"
 #include "models/zoo.h"
@@ -28,7 +29,8 @@ double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch
 }
 
 ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
-                                       const Dataset& samples, int64_t max_pairs, uint64_t seed) {
+                                       const Dataset& samples, int64_t max_pairs, uint64_t seed,
+                                       bool bias_correction) {
   const auto start = std::chrono::steady_clock::now();
   ValidationResult result;
   quant::clear_multipliers(model);
@@ -42,16 +44,29 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
     std::shuffle(todo.begin(), todo.end(), rng);
     todo.resize(static_cast<size_t>(max_pairs));
   }
+  std::map<std::string, torch::Tensor> hist;  // bias correction: input statistics, exact upstream
+  if (bias_correction) hist = input_histograms(model, samples);
+  auto layers = quant::quant_layers(model);
   Progress bar("measure", static_cast<int64_t>(todo.size()), "pair");
   for (const auto& [layer, candidate] : todo) {
     Assignment one;
     one.layers[layer->name] = candidate->appmul;
     quant::apply_assignment(model, one, library);
+    if (bias_correction) {
+      auto it = std::find_if(layers.begin(), layers.end(), [&](const auto& l) { return l.first == layer->name; });
+      it->second->set_output_correction(output_correction(*it->second, hist.at(layer->name), *it->second->multiplier()));
+    }
     result.pairs.push_back({layer->name, candidate->appmul, candidate->dl, mean_loss(model, samples) - result.base_loss});
     quant::clear_multipliers(model);
     bar.advance();
   }
   bar.finish();
+  score_pairs(est, result);
+  result.measure_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+void score_pairs(const Estimate& est, ValidationResult& result) {
   std::vector<double> predicted, measured;
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by_layer;
   for (const auto& p : result.pairs) {
@@ -69,25 +84,36 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
                                 spearman(it->second.first, it->second.second),
                                 kendall(it->second.first, it->second.second)});
   }
-  result.measure_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
+}
+
+double predicted_loss_change(const Estimate& est, const Assignment& assignment, const std::string& source) {
+  double predicted = 0;
+  for (const auto& [layer_name, appmul] : assignment.layers) {
+    const EstimateLayer* layer = est.find_layer(layer_name);
+    const EstimateCandidate* c = layer ? layer->find(appmul) : nullptr;
+    if (!c) fail("'{}': layer {} with AppMul {} is not in the estimate", source, layer_name, appmul);
+    predicted += c->dl;
+  }
+  return predicted;
 }
 
 std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estimate& est, const Library& library,
-                                           const Dataset& samples, const std::vector<std::string>& assignment_files) {
+                                           const Dataset& samples, const std::vector<std::string>& assignment_files,
+                                           bool bias_correction) {
   quant::clear_multipliers(model);
   const double base = mean_loss(model, samples);
   std::vector<ConfigResult> results;
   for (const auto& file : assignment_files) {
     const Assignment assignment = Assignment::load(file);
-    double predicted = 0;
-    for (const auto& [layer_name, appmul] : assignment.layers) {
-      const EstimateLayer* layer = est.find_layer(layer_name);
-      const EstimateCandidate* c = layer ? layer->find(appmul) : nullptr;
-      if (!c) fail("'{}': layer {} with AppMul {} is not in the estimate", file, layer_name, appmul);
-      predicted += c->dl;
-    }
+    const double predicted = predicted_loss_change(est, assignment, file);
     quant::apply_assignment(model, assignment, library);
+    if (bias_correction) {
+      const auto corrections = bias_corrections(model, samples);
+      auto layers = quant::quant_layers(model);
+      for (const auto& [name, correction] : corrections)
+        for (auto& [layer_name, layer] : layers)
+          if (layer_name == name) layer->set_output_correction(correction);
+    }
     results.push_back({file, predicted, mean_loss(model, samples) - base});
     quant::clear_multipliers(model);
   }

@@ -37,17 +37,29 @@ struct ValidationResult {
 double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size = 256);
 
 // Measures every non-exact (layer, AppMul) pair of `est` (or `max_pairs` of them, drawn with `seed`;
-// max_pairs <= 0 means all): loss with only that layer substituted minus the exact loss.
+// max_pairs <= 0 means all): loss with only that layer substituted minus the exact loss. With
+// `bias_correction`, the substituted layer also subtracts its per-channel mean error over `samples`
+// (bias_correction.h; its input statistics come from one extra pass, included in the time).
 ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
-                                       const Dataset& samples, int64_t max_pairs, uint64_t seed);
+                                       const Dataset& samples, int64_t max_pairs, uint64_t seed,
+                                       bool bias_correction = false);
+
+// Fills result.spearman, kendall and per_layer (in est's layer order) from result.pairs.
+void score_pairs(const Estimate& est, ValidationResult& result);
 
 struct ConfigResult {
   std::string name;
   double predicted = 0, measured = 0;
 };
 
-// Additivity: for each assignment, the sum of its layers' predicted dL against the measured loss change.
+// Sum of the predicted dL of the assignment's layers. Throws fames::Error naming `source` if a
+// (layer, AppMul) is not in the estimate.
+double predicted_loss_change(const Estimate& est, const Assignment& assignment, const std::string& source);
+
+// Additivity: for each assignment, the sum of its layers' predicted dL against the measured loss
+// change. With `bias_correction`, the layers are corrected as bias_corrections() defines it.
 std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estimate& est, const Library& library,
-                                           const Dataset& samples, const std::vector<std::string>& assignment_files);
+                                           const Dataset& samples, const std::vector<std::string>& assignment_files,
+                                           bool bias_correction = false);
 
 }  // namespace fames::estimate

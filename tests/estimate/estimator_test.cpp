@@ -1,0 +1,156 @@
+// The estimator against brute force on a tiny LeNet-5 with random data. On the classifier layer
+// (logits = its output, so the Jacobian is the identity) g'e + 1/2 e'He equals the Taylor terms
+// computed from the emulated logit change dz: mean_x (p - e_y)'dz + 1/2 mean_x q(dz), with q the
+// variant's curvature (GN: sum_c p_c ((p - e_c)'dz)^2 = dz'(diag p - pp')dz). On a hidden conv layer
+// the first-order term equals mean_x u(x)'dY(x) with u = dL/dY from autograd. Each check runs with
+// and without bias correction (dz, dY then come from the corrected layer), and with a table small
+// enough for the dense H and one large enough for the factored H over its support.
+#include "estimate/estimator.h"
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "estimate/bias_correction.h"
+#include "estimate_fixtures.h"
+#include "models/batches.h"
+#include "util/error.h"
+#include "quant/quant_layer.h"
+
+namespace fames::estimate {
+namespace {
+using testing::random_approximate;
+
+struct Rig {
+  std::shared_ptr<torch::nn::Module> model;
+  std::vector<std::pair<std::string, std::shared_ptr<quant::QuantLayer>>> layers;
+  Dataset data;
+  models::Batch batch;
+};
+
+Rig make_rig(int bw, int ba, int64_t n) {
+  torch::manual_seed(7);
+  Rig s;
+  s.model = testing::tiny_lenet();
+  s.layers = quant::quant_layers(*s.model);
+  for (auto& [name, layer] : s.layers) layer->set_bits(4, 4);
+  s.layers.back().second->set_bits(bw, ba);
+  s.data = testing::random_images(n, 3);
+  std::vector<int64_t> all(n);
+  std::iota(all.begin(), all.end(), 0);
+  std::mt19937_64 unused;
+  s.batch = models::make_batch(s.data, all, false, unused);
+  return s;
+}
+
+// Substitutes `table` in `layer` (corrected when asked) and returns the model's logits.
+torch::Tensor logits_with(Rig& s, quant::QuantLayer& layer, const ProductTable* table, bool bias_correction) {
+  torch::NoGradGuard no_grad;
+  s.model->eval();
+  layer.set_multiplier(table ? std::make_shared<const ProductTable>(*table) : nullptr);
+  if (table && bias_correction)
+    for (auto& [name, c] : bias_corrections(*s.model, s.data)) layer.set_output_correction(c);
+  const torch::Tensor z = models::run_model(*s.model, s.batch.images).to(torch::kDouble);
+  layer.set_multiplier(nullptr);
+  layer.set_output_correction(torch::Tensor());
+  return z;
+}
+
+void check_classifier(int bw, int ba, bool bias_correction) {
+  const int64_t n = 24;
+  Rig s = make_rig(bw, ba, n);
+  auto& fc3 = *s.layers.back().second;
+  const ProductTable approx = random_approximate(fc3.signature(), 21, 3, 1);
+  for (const char* variant : {"gn", "gn3", "fisher", "first"}) {
+    SCOPED_TRACE(::testing::Message() << variant << " w" << bw << "a" << ba << (bias_correction ? " corrected" : ""));
+    EstimateOptions options;
+    parse_hessian(variant, options);
+    options.batch_size = 10;
+    options.bias_correction = bias_correction;
+    const auto terms = compute_terms(*s.model, s.data, options);
+    EXPECT_EQ(terms.back().h_dense, (int64_t{1} << (bw + ba)) <= 1024);
+    const double predicted = terms.back().predict(approx);
+
+    const torch::Tensor z = logits_with(s, fc3, nullptr, false);
+    const torch::Tensor dz = logits_with(s, fc3, &approx, bias_correction) - z;
+    const torch::Tensor p = torch::softmax(z, 1);
+    const torch::Tensor r = p - torch::one_hot(s.batch.labels, 10).to(torch::kDouble);
+    const double first = (r * dz).sum(1).mean().item<double>();
+    torch::Tensor quad = torch::zeros({n}, torch::kDouble);
+    const std::string v = variant;
+    if (v == "gn") {
+      quad = (p * dz * dz).sum(1) - (p * dz).sum(1).pow(2);
+    } else if (v == "gn3") {
+      const torch::Tensor top = std::get<1>(p.topk(3, 1));
+      for (int64_t k = 0; k < 3; ++k) {
+        const torch::Tensor c = top.select(1, k);
+        const torch::Tensor vc = p - torch::one_hot(c, 10).to(torch::kDouble);
+        quad += p.gather(1, c.unsqueeze(1)).squeeze(1) * (vc * dz).sum(1).pow(2);
+      }
+    } else if (v == "fisher") {
+      quad = (r * dz).sum(1).pow(2);
+    }
+    const double expected = first + 0.5 * quad.mean().item<double>();
+    EXPECT_GT(std::abs(expected), 1e-6);
+    EXPECT_NEAR(predicted, expected, 1e-5 + 1e-3 * std::abs(expected));
+  }
+}
+
+TEST(Estimator, ClassifierDenseMatchesBruteForce) { check_classifier(3, 3, false); }
+TEST(Estimator, ClassifierDenseBiasCorrectedMatchesBruteForce) { check_classifier(3, 3, true); }
+TEST(Estimator, ClassifierFactoredMatchesBruteForce) { check_classifier(6, 5, false); }
+TEST(Estimator, ClassifierFactoredBiasCorrectedMatchesBruteForce) { check_classifier(6, 5, true); }
+
+// Hidden conv layer: first-order term against u'dY with u from autograd.
+TEST(Estimator, HiddenConvFirstOrderMatchesAutograd) {
+  for (const bool bias_correction : {false, true}) {
+    for (const int bw : {3, 8}) {  // dense and factored H (the first-order term must not care)
+      SCOPED_TRACE(::testing::Message() << "bw " << bw << (bias_correction ? " corrected" : ""));
+      const int64_t n = 12;
+      Rig s = make_rig(4, 4, n);
+      auto& conv2 = *s.layers[1].second;
+      conv2.set_bits(bw, 4);
+      const ProductTable approx = random_approximate(conv2.signature(), 31, 2, 1);
+      EstimateOptions options;
+      options.hessian = Hessian::kFisher;
+      options.batch_size = 5;
+      options.bias_correction = bias_correction;
+      const auto terms = compute_terms(*s.model, s.data, options);
+      // first-order part only: predict() minus half the quadratic = g'e / S
+      const std::vector<int32_t> errors = approx.errors();
+      const torch::Tensor e = torch::tensor(std::vector<double>(errors.begin(), errors.end()), torch::kDouble);
+      const double predicted = torch::dot(terms[1].g, e).item<double>() / n;
+
+      s.model->eval();
+      conv2.set_capture(true);
+      const torch::Tensor logits = models::run_model(*s.model, s.batch.images);
+      const torch::Tensor loss = torch::cross_entropy_loss(logits, s.batch.labels, {}, at::Reduction::Sum);
+      const torch::Tensor u = torch::autograd::grad({loss}, {conv2.captured_output})[0].to(torch::kDouble);
+      const torch::Tensor input = conv2.captured_input;
+      conv2.set_capture(false);
+      torch::NoGradGuard no_grad;
+      conv2.set_multiplier(std::make_shared<const ProductTable>(ProductTable::exact(conv2.signature())));
+      const torch::Tensor y_exact = conv2.forward(input).to(torch::kDouble);
+      conv2.set_multiplier(std::make_shared<const ProductTable>(approx));
+      if (bias_correction)
+        for (auto& [name, c] : bias_corrections(*s.model, s.data)) conv2.set_output_correction(c);
+      const torch::Tensor dy = conv2.forward(input).to(torch::kDouble) - y_exact;
+      const double expected = (u * dy).sum().item<double>() / n;
+      EXPECT_NEAR(predicted, expected, 1e-5 + 1e-3 * std::abs(expected));
+    }
+  }
+}
+
+TEST(Estimator, ParsesHessianNames) {
+  EstimateOptions o;
+  for (const char* name : {"gn", "gn3", "mc", "fisher", "first"}) {
+    parse_hessian(name, o);
+    EXPECT_EQ(hessian_name(o), name);
+  }
+  EXPECT_THROW(parse_hessian("gn0", o), Error);
+  EXPECT_THROW(parse_hessian("gnx", o), Error);
+  EXPECT_THROW(parse_hessian("newton", o), Error);
+}
+
+}  // namespace
+}  // namespace fames::estimate
