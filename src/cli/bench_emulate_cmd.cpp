@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <set>
 
 #include "appmul/library.h"
 #include "cli/command.h"
@@ -81,6 +83,17 @@ void run_bench(const BenchArgs& args) {
   }
   const double approx_rate = throughput(model, images, args.reps);
   const KernelReport kernel = last_kernel_report();
+  // Which kernel served each layer, and each signature (a signature may use several read modes).
+  nlohmann::json layer_kernels = nlohmann::json::object();
+  std::map<std::string, std::set<std::string>> by_signature;
+  for (auto& [name, layer] : layers) {
+    const std::string served = layer->emulation_kernel(), key = layer->signature().key();
+    layer_kernels[name] = {{"signature", key}, {"kernel", served}};
+    by_signature[key].insert(served);
+  }
+  nlohmann::json signature_kernels = nlohmann::json::object();
+  for (const auto& [key, names] : by_signature)
+    signature_kernels[key] = fmt::format("{}", fmt::join(names, ", "));
   nlohmann::json out = {{"model", args.model},
                         {"batch", args.batch},
                         {"reps", args.reps},
@@ -91,12 +104,16 @@ void run_bench(const BenchArgs& args) {
                         {"approx_over_float", approx_rate / float_rate},
                         {"exact_table_over_float", exact_rate / float_rate},
                         {"last_kernel", kernel.kernel},
+                        {"kernels_by_signature", signature_kernels},
+                        {"layer_kernels", layer_kernels},
                         {"appmuls", chosen}};
   if (args.json) {
     print_json(out);
   } else {
     fmt::print("float {:.1f} img/s, exact tables {:.1f} img/s ({:.2f}x), approximate {:.1f} img/s ({:.2f}x)\n",
                float_rate, exact_rate, exact_rate / float_rate, approx_rate, approx_rate / float_rate);
+    for (const auto& [key, served] : signature_kernels.items())
+      fmt::print("  {:<10} {}\n", key, served.get<std::string>());
   }
 }
 

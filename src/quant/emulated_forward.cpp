@@ -1,7 +1,12 @@
 // QuantLayer::emulated_forward: the layer computed through its ProductTable, bit-exact (emulate/).
 // Gradients are straight-through: the backward pass is that of the fake-quant layer (METHOD.md §4),
 // written as y = y_fq + (y_table - y_fq).detach() so autograd needs no custom function.
-#include "emulate/table_conv.h"
+//
+// The table path is one fused TableLayer call (emulate/table_layer.h): it reads the float input in
+// its own layout (channels-last models need no conversion) and writes a channels-last output. Its
+// weight codes, scales and prepared table are cached per layer and rebuilt only when a parameter,
+// buffer or the table changed (calibration tunes the clips between forward passes).
+#include "emulate/table_layer.h"
 #include "quant/fake_quant.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
@@ -9,63 +14,83 @@
 namespace fames::quant {
 namespace {
 
-torch::Tensor raw_patterns(const torch::Tensor& codes, int bits) {
-  return codes.bitwise_and((1 << bits) - 1).to(torch::kUInt8).contiguous();
+template <class T>
+std::vector<T> to_vector(const torch::Tensor& t, torch::ScalarType type) {
+  const torch::Tensor c = t.detach().to(type).contiguous();
+  return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
 }
 
-// Raw activation patterns of x in one pass (NCHW): the same arithmetic as quantize_codes (float
-// division, clamp, round half to even), then the two's-complement bit pattern. Avoids the
-// intermediate float and int32 tensors of the composed LibTorch ops.
-torch::Tensor act_patterns(const torch::Tensor& x, const torch::Tensor& step, int bits, bool is_signed) {
-  const torch::Tensor input = x.detach().to(torch::kFloat).contiguous();
-  torch::Tensor raw = torch::empty(input.sizes(), torch::kUInt8);
-  const float s = step.item<float>();
-  const float hi = static_cast<float>(max_code(bits, is_signed)), lo = is_signed ? -hi : 0.0f;
-  const unsigned mask = (1u << bits) - 1;
-  const float* in = input.data_ptr<float>();
-  uint8_t* out = raw.data_ptr<uint8_t>();
-  at::parallel_for(0, input.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const float code = std::min(hi, std::max(lo, std::nearbyint(in[i] / s)));
-      out[i] = static_cast<uint8_t>(static_cast<unsigned>(static_cast<int>(code)) & mask);
-    }
-  });
-  return raw;
+// Identity and contents version of a tensor: changes when it is replaced, re-pointed (set_data) or
+// modified in place (optimizer steps, copy_, fill_ all bump the version counter).
+void add_key(std::vector<int64_t>& key, const torch::Tensor& t) {
+  if (!t.defined()) {
+    key.insert(key.end(), {0, 0, 0});
+    return;
+  }
+  key.push_back(reinterpret_cast<int64_t>(t.unsafeGetTensorImpl()));
+  key.push_back(reinterpret_cast<int64_t>(t.data_ptr()));
+  key.push_back(static_cast<int64_t>(t._version()));
 }
 
 }  // namespace
 
-torch::Tensor QuantLayer::emulated_forward(const torch::Tensor& x) {
-  const ProductTable& table = *multiplier_;
+const TableLayer& QuantLayer::table_layer() {
+  std::vector<int64_t> key;
+  for (const torch::Tensor* t : {&weight, &bias, &weight_clip, &act_clip, &bits, &correction_})
+    add_key(key, *t);
+  key.push_back(reinterpret_cast<int64_t>(multiplier_.get()));
+  if (table_layer_ && key == table_layer_key_) return *table_layer_;
+
+  torch::NoGradGuard no_grad;
   const Signature sig = signature();
-  const torch::Tensor act = act_patterns(x, act_step(), sig.ba, sig.signed_a);
-  const torch::Tensor wgt = raw_patterns(weight_codes(), sig.bw);
-  torch::Tensor sums;
+  TableLayerParams p;
+  p.linear = is_linear_;
+  p.shape.c = in_channels_;
+  p.shape.o = out_channels_;
+  p.shape.kh = p.shape.kw = geometry_.kernel;
+  p.shape.stride_h = p.shape.stride_w = static_cast<int>(geometry_.stride);
+  p.shape.pad_h = p.shape.pad_w = static_cast<int>(geometry_.padding);
+  p.shape.groups = static_cast<int>(geometry_.groups);
+  p.act_step = act_step().item<float>();
+  p.signed_act = signed_input_;
+  p.weight_raw = to_vector<uint8_t>(weight_codes().bitwise_and((1 << sig.bw) - 1), torch::kUInt8);
+  p.scale = to_vector<float>(weight_step() * act_step(), torch::kFloat);
+  if (bias.defined()) p.bias = to_vector<float>(bias, torch::kFloat);
+  if (correction_.defined()) p.correction = to_vector<float>(correction_.reshape({-1}), torch::kFloat);
+  table_layer_ = std::make_shared<const TableLayer>(std::move(p), multiplier_);
+  table_layer_key_ = std::move(key);
+  return *table_layer_;
+}
+
+std::string QuantLayer::emulation_kernel() {
+  if (!multiplier_) return "exact";
+  return table_layer().kernel(last_h_, last_w_);
+}
+
+torch::Tensor QuantLayer::emulated_forward(const torch::Tensor& x) {
+  if (x.dim() < 2 || x.size(1) != in_channels_)
+    fail("layer with {} input channels got a {}-dim input with {} channels", in_channels_, x.dim(),
+         x.dim() < 2 ? 0 : x.size(1));
+  const TableLayer& layer = table_layer();
+  torch::Tensor input = x.detach().to(torch::kFloat);
+  torch::Tensor y;
   if (is_linear_) {
-    const int64_t batch = x.size(0);
-    sums = torch::empty({batch, out_channels_}, torch::kInt32);
-    table_linear(batch, in_channels_, out_channels_, act.data_ptr<uint8_t>(), wgt.data_ptr<uint8_t>(), table,
-                 sums.data_ptr<int32_t>());
+    if (input.dim() != 2) fail("linear layer expects [batch, features] input, got {} dims", input.dim());
+    input = input.contiguous();
+    y = torch::empty({input.size(0), out_channels_});
+    const int64_t strides[4] = {input.stride(0), input.stride(1), 0, 0};
+    layer.forward(input.data_ptr<float>(), input.size(0), 1, 1, strides, y.data_ptr<float>());
   } else {
-    ConvShape shape;
-    shape.n = x.size(0);
-    shape.c = x.size(1);
-    shape.h = x.size(2);
-    shape.w = x.size(3);
-    shape.o = out_channels_;
-    shape.kh = shape.kw = geometry_.kernel;
-    shape.stride_h = shape.stride_w = static_cast<int>(geometry_.stride);
-    shape.pad_h = shape.pad_w = static_cast<int>(geometry_.padding);
-    shape.groups = static_cast<int>(geometry_.groups);
-    sums = torch::empty({shape.n, shape.o, shape.out_h(), shape.out_w()}, torch::kInt32);
-    table_conv2d(shape, act.data_ptr<uint8_t>(), wgt.data_ptr<uint8_t>(), table, sums.data_ptr<int32_t>());
+    if (input.dim() != 4) fail("conv layer expects [n, c, h, w] input, got {} dims", input.dim());
+    if (!input.is_contiguous() && !input.is_contiguous(at::MemoryFormat::ChannelsLast))
+      input = input.contiguous(at::MemoryFormat::ChannelsLast);
+    const auto [oh, ow] = output_size(input.size(2), input.size(3));
+    y = torch::empty({input.size(0), out_channels_, oh, ow},
+                     torch::TensorOptions().memory_format(at::MemoryFormat::ChannelsLast));
+    const int64_t strides[4] = {input.stride(0), input.stride(1), input.stride(2), input.stride(3)};
+    layer.forward(input.data_ptr<float>(), input.size(0), input.size(2), input.size(3), strides,
+                  y.data_ptr<float>());
   }
-  std::vector<int64_t> channel_shape(sums.dim(), 1);
-  channel_shape[1] = out_channels_;
-  const torch::Tensor scale = (weight_step() * act_step()).detach().view(channel_shape);
-  torch::Tensor y = sums.to(torch::kFloat) * scale;
-  if (bias.defined()) y = y + bias.detach().view(channel_shape);
-  if (correction_.defined()) y = y - correction_.view(channel_shape);
   if (!torch::GradMode::is_enabled()) return y;
   const torch::Tensor y_fq = apply(fake_quant_input(x), fake_quant_weight());
   return y_fq + (y - y_fq).detach();

@@ -1,5 +1,6 @@
 #include "quant/quant_layer.h"
 
+#include "emulate/table_layer.h"
 #include "quant/fake_quant.h"
 #include "util/error.h"
 
@@ -105,6 +106,8 @@ torch::Tensor QuantLayer::forward(const torch::Tensor& x) {
     macs_per_image_ = in_channels_ * out_channels_;
   } else {
     const auto [oh, ow] = output_size(x.size(2), x.size(3));
+    last_h_ = x.size(2);
+    last_w_ = x.size(3);
     macs_per_image_ = out_channels_ * (in_channels_ / geometry_.groups) * geometry_.kernel * geometry_.kernel * oh * ow;
   }
   if (!quantized_) return apply(x, weight);
@@ -137,7 +140,7 @@ void QuantLayer::init_clipping(const torch::Tensor& sample_input) {
 void QuantLayer::set_multiplier(std::shared_ptr<const ProductTable> table) {
   if (table && table->signature() != signature())
     fail("multiplier for {} does not fit layer signature {}", table->signature().key(), signature().key());
-  multiplier_ = std::move(table);
+  multiplier_ = std::move(table);  // the cached TableLayer keys on (and holds) the table
 }
 
 std::vector<std::pair<std::string, std::shared_ptr<QuantLayer>>> quant_layers(torch::nn::Module& model) {

@@ -19,6 +19,10 @@
 
 #include "appmul/product_table.h"
 
+namespace fames {
+class TableLayer;  // emulate/table_layer.h
+}
+
 namespace fames::quant {
 
 struct ConvGeometry {
@@ -66,8 +70,16 @@ class QuantLayer : public torch::nn::Module {
   // table forward, straight-through fake-quant gradient). nullptr restores the exact multiplier.
   void set_multiplier(std::shared_ptr<const ProductTable> table);
   const std::shared_ptr<const ProductTable>& multiplier() const { return multiplier_; }
+  // The emulation kernel serving this layer for its last input ("avx512/shuf8 implicit"), or
+  // "exact" when no table is set.
+  std::string emulation_kernel();
   // Optional per-output-channel correction added after the table forward (bias correction, §4).
-  void set_output_correction(torch::Tensor correction) { correction_ = std::move(correction); }
+  // An undefined tensor removes it.
+  void set_output_correction(torch::Tensor correction) {
+    correction_ = std::move(correction);
+    table_layer_.reset();
+  }
+  const torch::Tensor& output_correction() const { return correction_; }
 
   // Capture mode (estimation): forward() keeps its input and its output (still in the autograd
   // graph) so that the output's gradient can be taken afterwards. Off by default.
@@ -87,6 +99,9 @@ class QuantLayer : public torch::nn::Module {
   torch::Tensor fake_quant_weight() const;
   torch::Tensor emulated_forward(const torch::Tensor& x);
   torch::Tensor quantized_forward(const torch::Tensor& x);
+  // The table, weight codes and scales in emulation form; rebuilt only when a weight, bias, clip,
+  // bits, correction or the table has changed since the last call (tensor versions and storage).
+  const TableLayer& table_layer();
 
   int64_t in_channels_, out_channels_;
   ConvGeometry geometry_;
@@ -94,8 +109,11 @@ class QuantLayer : public torch::nn::Module {
   bool quantized_ = true;
   bool capture_ = false;
   int64_t macs_per_image_ = 0;
+  int64_t last_h_ = 0, last_w_ = 0;  // input size of the last forward
   std::shared_ptr<const ProductTable> multiplier_;
   torch::Tensor correction_;
+  std::shared_ptr<const TableLayer> table_layer_;
+  std::vector<int64_t> table_layer_key_;
 };
 
 // Named quantized layers of a model, in forward order of registration. Names are the module paths
