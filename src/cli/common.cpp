@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "select/measured_search.h"
+
 namespace fames::cli {
 
 void add_data_options(CLI::App& cmd, DataOptions& options, const std::string& default_split) {
@@ -20,6 +22,16 @@ Dataset load_data(const DataOptions& options, const std::string& fallback_spec) 
   Dataset data = load_dataset(spec, parse_split(options.split));
   if (options.limit > 0) data = subset(data, options.limit, options.seed);
   return data;
+}
+
+CalibrationData load_calibration_data(const std::string& spec, const std::string& fallback_spec, int64_t samples,
+                                      int64_t holdout, uint64_t seed) {
+  DataOptions options;
+  options.spec = spec;
+  options.split = "train";
+  const Dataset train = load_data(options, fallback_spec);
+  auto [rest, held] = holdout_images(train, holdout, seed);
+  return {subset(rest, samples, seed), std::move(held)};
 }
 
 void print_json(const nlohmann::json& value) { fmt::print("{}\n", value.dump(2)); }

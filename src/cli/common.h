@@ -21,6 +21,16 @@ void add_data_options(CLI::App& cmd, DataOptions& options, const std::string& de
 // Loads the dataset the options name (fallback spec if --data was not given), applying --limit.
 Dataset load_data(const DataOptions& options, const std::string& fallback_spec = "");
 
+// Training-split images for the stages after quantization: the held-out images of
+// holdout_images(train, holdout, seed) (the same for every command, so validation accuracies
+// compare) and, disjoint from them, `samples` images to work on (0 = all the rest).
+// Throws fames::Error naming --holdout if the split is not larger than `holdout`.
+struct CalibrationData {
+  Dataset tune, holdout;
+};
+CalibrationData load_calibration_data(const std::string& spec, const std::string& fallback_spec, int64_t samples,
+                                      int64_t holdout, uint64_t seed);
+
 // Prints `value` as indented JSON on stdout.
 void print_json(const nlohmann::json& value);
 

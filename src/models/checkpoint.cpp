@@ -1,5 +1,6 @@
 #include "models/checkpoint.h"
 
+#include "quant/multipliers.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -21,6 +22,10 @@ void save_model(const std::string& path, torch::nn::Module& model, const ModelSp
   bool quantized = true;
   for (auto& [name, layer] : quant::quant_layers(model)) quantized = quantized && layer->quantized();
   meta["quantized"] = quantized;
+  // Bias corrections live in the layers, not in the archive; they pair with an assignment.
+  const nlohmann::json corrections = quant::output_corrections(model);
+  if (corrections.empty()) meta.erase("output_corrections");
+  else meta["output_corrections"] = corrections;
   torch::serialize::OutputArchive archive;
   model.save(archive);
   archive.write(kMetaKey, c10::IValue(meta.dump()));
@@ -67,6 +72,14 @@ LoadedModel load_model(const std::string& path, const std::string& expected_arch
   }
   const bool quantized = loaded.meta.value("quantized", true);
   for (auto& [name, layer] : quant::quant_layers(*loaded.module)) layer->set_quantized(quantized);
+  try {
+    if (loaded.meta.contains("output_corrections"))
+      quant::set_output_corrections(*loaded.module, loaded.meta["output_corrections"]);
+  } catch (const nlohmann::json::exception& e) {
+    fail("model '{}' has corrupt output corrections: {}", path, e.what());
+  } catch (const Error& e) {
+    fail("model '{}': {}", path, e.what());
+  }
   return loaded;
 }
 

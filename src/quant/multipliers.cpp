@@ -20,7 +20,34 @@ void apply_assignment(torch::nn::Module& model, const Assignment& assignment, co
 }
 
 void clear_multipliers(torch::nn::Module& model) {
-  for (auto& [name, layer] : quant_layers(model)) layer->set_multiplier(nullptr);
+  for (auto& [name, layer] : quant_layers(model)) {
+    layer->set_multiplier(nullptr);
+    layer->set_output_correction(torch::Tensor());
+  }
+}
+
+nlohmann::json output_corrections(torch::nn::Module& model) {
+  nlohmann::json out = nlohmann::json::object();
+  for (auto& [name, layer] : quant_layers(model)) {
+    const torch::Tensor& c = layer->output_correction();
+    if (!c.defined()) continue;
+    const torch::Tensor values = c.to(torch::kDouble).contiguous();
+    out[name] = std::vector<double>(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+  }
+  return out;
+}
+
+void set_output_corrections(torch::nn::Module& model, const nlohmann::json& corrections) {
+  auto layers = quant_layers(model);
+  for (const auto& [layer_name, values] : corrections.items()) {
+    auto it = std::find_if(layers.begin(), layers.end(), [&](const auto& l) { return l.first == layer_name; });
+    if (it == layers.end()) fail("output correction names layer '{}', which the model does not have", layer_name);
+    const auto v = values.get<std::vector<double>>();
+    if (static_cast<int64_t>(v.size()) != it->second->out_channels())
+      fail("output correction for layer '{}' has {} values, the layer has {} output channels", layer_name, v.size(),
+           it->second->out_channels());
+    it->second->set_output_correction(torch::tensor(v, torch::kDouble).to(torch::kFloat));
+  }
 }
 
 }  // namespace fames::quant

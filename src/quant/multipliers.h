@@ -4,6 +4,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <nlohmann/json.hpp>
+
 #include "appmul/library.h"
 #include "select/assignment.h"
 
@@ -13,7 +15,14 @@ namespace fames::quant {
 // such AppMul, or its signature does not fit the layer.
 void apply_assignment(torch::nn::Module& model, const Assignment& assignment, const Library& library);
 
-// Removes every layer's multiplier (back to exact).
+// Removes every layer's multiplier (back to exact) and output correction.
 void clear_multipliers(torch::nn::Module& model);
+
+// Per-layer output corrections (bias correction, calibrate/) as saved in a checkpoint's meta
+// ("output_corrections": {layer: [value per output channel]}): read from the layers that have one,
+// and set on them. set_ throws fames::Error naming a layer the model does not have or a correction
+// whose length is not that layer's number of output channels.
+nlohmann::json output_corrections(torch::nn::Module& model);
+void set_output_corrections(torch::nn::Module& model, const nlohmann::json& corrections);
 
 }  // namespace fames::quant

@@ -1,0 +1,245 @@
+#include "calibrate/calibrate.h"
+
+#include <chrono>
+#include <numeric>
+#include <random>
+
+#include "estimate/bias_correction.h"
+#include "models/batches.h"
+#include "models/trainer.h"
+#include "models/zoo.h"
+#include "quant/multipliers.h"
+#include "quant/quant_layer.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+namespace fames::calibrate {
+namespace {
+
+using Layers = std::vector<std::pair<std::string, std::shared_ptr<quant::QuantLayer>>>;
+
+std::vector<torch::nn::BatchNorm2dImpl*> batch_norms(torch::nn::Module& model) {
+  std::vector<torch::nn::BatchNorm2dImpl*> out;
+  for (const auto& m : model.modules(false))
+    if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(m.get())) out.push_back(bn);
+  return out;
+}
+
+// Snapshot of the BN running statistics, to undo a re-estimation that does not help.
+struct BnState {
+  std::vector<torch::Tensor> tensors;
+  static BnState take(const std::vector<torch::nn::BatchNorm2dImpl*>& bns) {
+    BnState s;
+    for (auto* bn : bns)
+      for (const auto& t : {bn->running_mean, bn->running_var, bn->num_batches_tracked})
+        s.tensors.push_back(t.clone());
+    return s;
+  }
+  void restore(const std::vector<torch::nn::BatchNorm2dImpl*>& bns) const {
+    torch::NoGradGuard no_grad;
+    size_t i = 0;
+    for (auto* bn : bns)
+      for (auto* t : {&bn->running_mean, &bn->running_var, &bn->num_batches_tracked})
+        t->copy_(tensors[i++]);
+  }
+};
+
+// Recomputes BN running statistics as plain averages over `images` with the AppMuls in the forward
+// pass (only the BN layers are in training mode).
+void reestimate_batch_norm(torch::nn::Module& model, const Dataset& images, int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  auto bns = batch_norms(model);
+  std::vector<c10::optional<double>> momenta;
+  model.eval();
+  for (auto* bn : bns) {
+    momenta.push_back(bn->options.momentum());
+    bn->options.momentum(c10::nullopt);  // cumulative average over all batches
+    bn->reset_running_stats();
+    bn->train();
+  }
+  Progress bar("BN re-estimation", images.size(), "img");
+  for (int64_t begin = 0; begin < images.size(); begin += batch_size) {
+    const int64_t count = std::min(batch_size, images.size() - begin);
+    models::run_model(model, models::make_batch(images, begin, count).images);
+    bar.advance(count);
+  }
+  bar.finish();
+  for (size_t i = 0; i < bns.size(); ++i) {
+    bns[i]->options.momentum(momenta[i]);
+    bns[i]->eval();
+  }
+}
+
+std::vector<torch::Tensor> clip_parameters(const Layers& layers) {
+  std::vector<torch::Tensor> params;
+  for (const auto& [name, layer] : layers) {
+    params.push_back(layer->weight_clip);
+    params.push_back(layer->act_clip);
+  }
+  return params;
+}
+
+std::vector<torch::Tensor> clone_all(const std::vector<torch::Tensor>& tensors) {
+  std::vector<torch::Tensor> out;
+  for (const auto& t : tensors) out.push_back(t.detach().clone());
+  return out;
+}
+
+void copy_all(const std::vector<torch::Tensor>& from, std::vector<torch::Tensor>& to) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+}
+
+// One epoch of clipping tuning; returns the mean training loss.
+double tune_clips_epoch(torch::nn::Module& model, const Dataset& train,
+                        torch::optim::Adam& optimizer, std::vector<torch::Tensor>& clips,
+                        const CalibrateOptions& options, std::mt19937_64& rng,
+                        const std::string& label) {
+  model.eval();  // BN statistics stay fixed; only the clips learn
+  std::vector<int64_t> order(static_cast<size_t>(train.size()));
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  Progress bar(label, train.size(), "img");
+  double loss_sum = 0;
+  int64_t seen = 0;
+  for (int64_t begin = 0; begin < train.size(); begin += options.batch_size) {
+    const int64_t end = std::min(train.size(), begin + options.batch_size);
+    const std::vector<int64_t> idx(order.begin() + begin, order.begin() + end);
+    models::Batch batch = models::make_batch(train, idx, /*augment=*/true, rng);
+    optimizer.zero_grad();
+    torch::Tensor loss =
+        torch::cross_entropy_loss(models::run_model(model, batch.images), batch.labels);
+    loss.backward();
+    optimizer.step();
+    {
+      torch::NoGradGuard no_grad;
+      for (auto& c : clips) c.clamp_min_(1e-6);  // a clip must stay positive
+    }
+    loss_sum += loss.item<double>() * (end - begin);
+    seen += end - begin;
+    bar.advance(end - begin, fmt::format("loss {:.4f}", loss_sum / seen));
+  }
+  bar.finish();
+  return loss_sum / std::max<int64_t>(1, seen);
+}
+
+}  // namespace
+
+nlohmann::json CalibrateReport::to_json() const {
+  return {{"holdout_top1_before", holdout_top1_before},
+          {"holdout_loss_before", holdout_loss_before},
+          {"holdout_top1_after", holdout_top1_after},
+          {"holdout_loss_after", holdout_loss_after},
+          {"epochs_run", epochs_run},
+          {"best_epoch", best_epoch},
+          {"seconds", seconds},
+          {"history", history}};
+}
+
+nlohmann::json apply_bias_correction(torch::nn::Module& model, const Dataset& images,
+                                     int64_t max_images, int64_t batch_size) {
+  const Dataset used = images.size() > max_images ? subset(images, max_images, 1) : images;
+  for (auto& [name, correction] : estimate::bias_corrections(model, used, batch_size))
+    for (auto& [layer_name, layer] : quant::quant_layers(model))
+      if (layer_name == name) layer->set_output_correction(correction);
+  return quant::output_corrections(model);
+}
+
+CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const Dataset& holdout,
+                          const CalibrateOptions& options) {
+  if (train.size() == 0) fail("calibration set is empty");
+  if (holdout.size() == 0) fail("held-out calibration set is empty");
+  const auto start = std::chrono::steady_clock::now();
+  models::use_channels_last(model);
+  auto layers = quant::quant_layers(model);
+  CalibrateReport report;
+  auto measure = [&](const std::string& label) {
+    return models::evaluate(model, holdout, 256, label);
+  };
+  const auto before = measure("held-out (before)");
+  report.holdout_top1_before = before.top1;
+  report.holdout_loss_before = before.loss;
+  double best_loss = before.loss, best_top1 = before.top1;
+  auto record = [&](const std::string& step, int epoch, double train_loss,
+                    const models::EvalResult& r, bool kept) {
+    nlohmann::json entry{
+        {"step", step}, {"holdout_loss", r.loss}, {"holdout_top1", r.top1}, {"kept", kept}};
+    if (epoch > 0) entry["epoch"] = epoch, entry["train_loss"] = train_loss;
+    report.history.push_back(std::move(entry));
+  };
+  // Each step is kept only if the held-out loss improves: calibration never makes it worse.
+  auto accept = [&](const models::EvalResult& r) {
+    if (r.loss >= best_loss) return false;
+    best_loss = r.loss;
+    best_top1 = r.top1;
+    return true;
+  };
+
+  if (options.bias_correction) {
+    apply_bias_correction(model, train);
+    const auto r = measure("held-out (bias correction)");
+    const bool kept = accept(r);
+    if (!kept)
+      for (auto& [name, layer] : layers) layer->set_output_correction(torch::Tensor());
+    record("bias_correction", 0, 0, r, kept);
+  }
+  if (options.bn && !batch_norms(model).empty()) {
+    const auto bns = batch_norms(model);
+    const BnState saved = BnState::take(bns);
+    reestimate_batch_norm(model, train, 128);
+    const auto r = measure("held-out (BN)");
+    const bool kept = accept(r);
+    if (!kept) saved.restore(bns);
+    record("bn", 0, 0, r, kept);
+  }
+  if (options.clip && options.epochs > 0) {
+    std::vector<torch::Tensor> clips = clip_parameters(layers);
+    // Only the clips need gradients; the rest is frozen for the duration (and restored after).
+    std::vector<std::pair<torch::Tensor, bool>> frozen;
+    for (auto& p : model.parameters()) {
+      frozen.emplace_back(p, p.requires_grad());
+      p.set_requires_grad(false);
+    }
+    for (auto& c : clips) c.set_requires_grad(true);
+    torch::optim::Adam optimizer(clips, torch::optim::AdamOptions(options.lr));
+    std::vector<torch::Tensor> best_clips = clone_all(clips);
+    std::mt19937_64 rng(options.seed);
+    int since_best = 0;
+    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+      const double train_loss =
+          tune_clips_epoch(model, train, optimizer, clips, options, rng,
+                           fmt::format("clip tuning {}/{}", epoch, options.epochs));
+      const auto r = measure(fmt::format("held-out (epoch {})", epoch));
+      report.epochs_run = epoch;
+      const bool kept = accept(r);
+      record("clip", epoch, train_loss, r, kept);
+      if (kept) {
+        best_clips = clone_all(clips);
+        report.best_epoch = epoch;
+        since_best = 0;
+      } else if (++since_best >= options.patience) {
+        break;
+      }
+    }
+    copy_all(best_clips, clips);
+    for (auto& [p, requires_grad] : frozen) p.set_requires_grad(requires_grad);
+    // Clips moved: the AppMuls' mean errors moved with them.
+    if (options.bias_correction && report.best_epoch > 0) {
+      const nlohmann::json previous = quant::output_corrections(model);
+      apply_bias_correction(model, train);
+      const auto r = measure("held-out (bias correction again)");
+      const bool kept = accept(r);
+      if (!kept) {
+        for (auto& [name, layer] : layers) layer->set_output_correction(torch::Tensor());
+        quant::set_output_corrections(model, previous);
+      }
+      record("bias_correction", 0, 0, r, kept);
+    }
+  }
+  report.holdout_loss_after = best_loss;
+  report.holdout_top1_after = best_top1;
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace fames::calibrate

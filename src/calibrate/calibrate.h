@@ -1,0 +1,59 @@
+// Calibration (METHOD.md §4): recovers accuracy after AppMul substitution without retraining the
+// weights. The model must already carry its multipliers (quant::apply_assignment). Three optional
+// steps, in this order:
+//   BN re-estimation   batch-norm running statistics recomputed with the AppMuls in the forward
+//   pass; clipping tuning    only the learnable clipping values (weights per channel, activations)
+//   are
+//                      trained, through the product-table forward and the straight-through
+//                      backward; after every epoch the held-out loss decides: the best epoch's
+//                      clips are kept and training stops after `patience` epochs without
+//                      improvement;
+//   bias correction    each approximate layer subtracts, per output channel, the mean error of its
+//                      AppMul, E[Y_table - Y_exact] over the calibration images and output
+//                      positions.
+// Weights, biases and bits never change. Only training-split images may be passed in.
+#pragma once
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "data/dataset.h"
+
+namespace fames::calibrate {
+
+struct CalibrateOptions {
+  bool bn = true;                // BN re-estimation
+  bool clip = true;              // clipping tuning
+  bool bias_correction = false;  // per-channel AppMul bias correction
+  int epochs = 4;                // clipping tuning, at most
+  int patience = 1;              // epochs without held-out improvement before stopping
+  int64_t batch_size = 64;
+  double lr = 1e-3;  // Adam on the clipping values
+  uint64_t seed = 1;
+};
+
+struct CalibrateReport {
+  double holdout_top1_before = 0, holdout_loss_before = 0;
+  double holdout_top1_after = 0, holdout_loss_after = 0;
+  int epochs_run = 0, best_epoch = 0;  // best_epoch 0: the untuned clips were best
+  double seconds = 0;
+  std::vector<nlohmann::json>
+      history;  // per epoch: {epoch, train_loss, holdout_loss, holdout_top1}
+  nlohmann::json to_json() const;
+};
+
+// Calibrates `model` in place on `train` (tuning images) with early stopping on `holdout`.
+// Throws fames::Error if `train` or `holdout` is empty.
+CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const Dataset& holdout,
+                          const CalibrateOptions& options);
+
+// Sets every approximate layer's output correction to its AppMul's mean per-channel error,
+// E[Y_table - Y_exact] over `images` (at most `max_images` of them, a seeded subset) and all output
+// positions, as estimate::bias_corrections defines it (one pass, no corrections in the inputs).
+// Layers without a multiplier get none. Returns the corrections as quant::output_corrections does.
+nlohmann::json apply_bias_correction(torch::nn::Module& model, const Dataset& images,
+                                     int64_t max_images = 2048, int64_t batch_size = 128);
+
+}  // namespace fames::calibrate

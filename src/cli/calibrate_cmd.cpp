@@ -1,0 +1,105 @@
+// fames calibrate: recovers accuracy after AppMul substitution by tuning only the clipping values
+// (plus optional BN re-estimation and AppMul bias correction) on training images, with early
+// stopping on a held-out part of the training split. The output pairs with its assignment:
+//   fames eval --model OUT --assign ASSIGN
+#include <torch/torch.h>
+
+#include "calibrate/calibrate.h"
+#include "cli/command.h"
+#include "cli/common.h"
+#include "models/checkpoint.h"
+#include "quant/multipliers.h"
+#include "util/error.h"
+
+namespace fames::cli {
+namespace {
+
+struct CalibrateArgs {
+  std::string model, assign, out, data;
+  int64_t samples = 4096, holdout = 1000;
+  uint64_t seed = 1;
+  bool no_bn = false, no_clip = false, json = false;
+  calibrate::CalibrateOptions options;
+};
+
+void run_calibrate(CalibrateArgs args) {
+  if (args.out.empty()) fail("--out is required (the calibrated model to write)");
+  auto loaded = models::load_model(args.model);
+  auto& model = *loaded.module;
+  const Assignment assignment = Assignment::load(args.assign);
+  quant::clear_multipliers(model);
+  quant::apply_assignment(model, assignment, Library::load(assignment.library));
+  const CalibrationData data =
+      load_calibration_data(args.data, loaded.meta.value("dataset", std::string()), args.samples,
+                            args.holdout, args.seed);
+  args.options.bn = !args.no_bn;
+  args.options.clip = !args.no_clip;
+  args.options.seed = args.seed;
+  const auto report = calibrate::calibrate(model, data.tune, data.holdout, args.options);
+
+  nlohmann::json meta = loaded.meta;
+  meta["calibration"] = report.to_json();
+  meta["calibration"]["assignment"] = args.assign;
+  meta["calibration"]["from"] = args.model;
+  meta["calibration"]["options"] = {{"bn", args.options.bn},
+                                    {"clip", args.options.clip},
+                                    {"bias_correction", args.options.bias_correction},
+                                    {"epochs", args.options.epochs},
+                                    {"lr", args.options.lr},
+                                    {"samples", data.tune.size()},
+                                    {"holdout", data.holdout.size()}};
+  models::save_model(args.out, model, loaded.spec, meta);
+  if (args.json) {
+    nlohmann::json out = report.to_json();
+    out["out"] = args.out;
+    print_json(out);
+  } else {
+    fmt::print("held-out top-1 {:.2f}% -> {:.2f}% (loss {:.4f} -> {:.4f}) in {:.1f} s; wrote {}\n",
+               100 * report.holdout_top1_before, 100 * report.holdout_top1_after,
+               report.holdout_loss_before, report.holdout_loss_after, report.seconds, args.out);
+    fmt::print("evaluate with: fames eval --model {} --assign {}\n", args.out, args.assign);
+  }
+}
+
+void setup_calibrate(CLI::App& root) {
+  auto args = std::make_shared<CalibrateArgs>();
+  auto* cmd = root.add_subcommand(
+      "calibrate", "Tune clipping values (and BN, bias) with the assigned AppMuls in the loop");
+  cmd->footer(
+      "Uses the training split only: --samples images to tune on and a disjoint held-out part "
+      "(--holdout) that\n"
+      "decides every step (a step that does not lower the held-out loss is undone).\n"
+      "Example: fames calibrate --model models/lenet5-fmnist-mp.pt --assign assign.json --out "
+      "cal.pt");
+  cmd->add_option("--model", args->model, "Model checkpoint")->required();
+  cmd->add_option("--assign", args->assign, "Assignment JSON (from fames select)")->required();
+  cmd->add_option("--out", args->out, "Calibrated model to write")->required();
+  cmd->add_option("--data", args->data,
+                  "Dataset (default: the model's own): " + dataset_spec_help());
+  cmd->add_option("--samples", args->samples, "Training images to tune on")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--holdout", args->holdout, "Held-out training images for early stopping")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--seed", args->seed, "Seed for the image subsets and shuffling")
+      ->capture_default_str();
+  cmd->add_option("--epochs", args->options.epochs, "Clipping-tuning epochs, at most")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr", args->options.lr, "Adam learning rate for the clipping values")
+      ->capture_default_str();
+  cmd->add_option("--batch", args->options.batch_size, "Batch size")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-bn", args->no_bn, "Skip BN re-estimation");
+  cmd->add_flag("--no-clip", args->no_clip, "Skip clipping tuning");
+  cmd->add_flag("--bias-correction", args->options.bias_correction,
+                "Subtract each AppMul's mean per-channel error");
+  cmd->add_flag("--json", args->json, "Print one JSON object");
+  cmd->callback([args] { run_calibrate(*args); });
+}
+
+}  // namespace
+}  // namespace fames::cli
+FAMES_REGISTER_COMMAND("calibrate", fames::cli::setup_calibrate);

@@ -1,0 +1,136 @@
+// fames run: the whole FAMES flow (estimate -> select -> calibrate -> evaluate) with a report
+// folder. Every flag has a default: the Fashion-MNIST zoo model and the built-in AppMul library,
+// which is built on first use into the user's cache folder and reused afterwards.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "cli/command.h"
+#include "cli/common.h"
+#include "pipeline/run.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace fames::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunArgs {
+  pipeline::RunOptions options;
+  double energy_reduction = -1;
+  bool no_calibrate = false, no_bias_correction = false, no_uniform = false, json = false;
+};
+
+fs::path executable_dir() {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::current_path() : self.parent_path();
+}
+
+// models/lenet5-fmnist-mp.pt from the working folder, else beside the build folder of this binary.
+std::string default_model() {
+  const std::string name = "models/lenet5-fmnist-mp.pt";
+  if (file_exists(name)) return name;
+  const fs::path beside = executable_dir().parent_path() / name;
+  if (file_exists(beside.string())) return beside.string();
+  fail("--model not given and the default zoo model {} is not in the working folder or at {}", name,
+       beside.string());
+}
+
+// $XDG_CACHE_HOME/fames/library-default (or ~/.cache/...): built once with `fames lib build`.
+std::string default_library() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  const fs::path cache =
+      xdg && *xdg ? fs::path(xdg) : fs::path(home && *home ? home : "/tmp") / ".cache";
+  const fs::path dir = cache / "fames" / "library-default";
+  if (file_exists((dir / "index.json").string())) return dir.string();
+  fmt::print(stderr, "building the default AppMul library into {} (once)\n", dir.string());
+  const std::string command = fmt::format("'{}' lib build --bits 2..8 --signed-a --out '{}' >&2",
+                                          (executable_dir() / "fames").string(), dir.string());
+  if (std::system(command.c_str()) != 0)
+    fail("building the default AppMul library into {} failed", dir.string());
+  return dir.string();
+}
+
+void run_run(RunArgs args) {
+  auto& o = args.options;
+  if (o.model.empty()) o.model = default_model();
+  if (o.library.empty()) o.library = default_library();
+  if (args.energy_reduction >= 0) o.energy_reduction = args.energy_reduction;
+  o.calibrate = !args.no_calibrate;
+  o.bias_correction = !args.no_bias_correction;
+  o.uniform_baseline = !args.no_uniform;
+  const report::RunReport report = pipeline::run(o);
+  if (args.json) {
+    print_json(report.to_json());
+    return;
+  }
+  fmt::print(
+      "{}: {:.2f}% less multiplication energy; test top-1 {:.2f}% -> {:.2f}% ({:+.2f} points; "
+      "uncalibrated {:.2f}%)\n",
+      report.model, 100 * report.energy_reduction, 100 * report.top1_exact, 100 * report.top1_final,
+      100 * (report.top1_final - report.top1_exact), 100 * report.top1_uncalibrated);
+  double total = 0;
+  for (const auto& [stage, seconds] : report.stage_seconds) total += seconds;
+  fmt::print("report in {}/ (report.md, report.json, pareto.png, layers.png); {:.1f} s in all\n",
+             o.out_dir, total);
+}
+
+void setup_run(CLI::App& root) {
+  auto args = std::make_shared<RunArgs>();
+  auto& o = args->options;
+  o.out_dir = "fames-report";
+  auto* cmd = root.add_subcommand(
+      "run", "The whole FAMES flow: estimate, select, calibrate, evaluate, report");
+  cmd->footer(
+      "Without --energy-reduction, finds the largest energy reduction whose calibrated held-out "
+      "top-1\n"
+      "(training split) stays within --max-accuracy-loss points of the exact model's. The test "
+      "split is used\n"
+      "only for the exact and final top-1.\n"
+      "Example: fames run   (the Fashion-MNIST zoo model and the built-in library)\n"
+      "         fames run --model models/resnet20-cifar10-mp.pt --data cifar10:/tmp/cifar10 --out "
+      "r20-report");
+  cmd->add_option("--model", o.model, "Quantized model (default: models/lenet5-fmnist-mp.pt)");
+  cmd->add_option("--data", o.data, "Dataset (default: the model's): " + dataset_spec_help());
+  cmd->add_option("--lib", o.library,
+                  "AppMul library folder (default: built-in, cached after the first run)");
+  auto* reduction = cmd->add_option("--energy-reduction", args->energy_reduction,
+                                    "Target multiplication-energy reduction, 0..1")
+                        ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--max-accuracy-loss", o.max_accuracy_loss,
+                  "Largest held-out top-1 loss, percentage points")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->excludes(reduction);
+  cmd->add_option("--out", o.out_dir, "Report folder")->capture_default_str();
+  cmd->add_option("--hessian", o.hessian, "Estimator Hessian (see fames estimate --help)")
+      ->capture_default_str();
+  cmd->add_option("--samples", o.estimate_samples, "Estimation samples (training split)")
+      ->capture_default_str();
+  cmd->add_option("--calibration-samples", o.calibration_samples,
+                  "Calibration images (training split)")
+      ->capture_default_str();
+  cmd->add_option("--holdout", o.holdout, "Held-out training images that judge every configuration")
+      ->capture_default_str();
+  cmd->add_option("--sweep", o.sweep_steps, "Energy-reduction steps of the measured sweep")
+      ->capture_default_str();
+  cmd->add_option("--calibration-epochs", o.calibration_epochs, "Clipping-tuning epochs, at most")
+      ->capture_default_str();
+  cmd->add_option("--ga-seconds", o.ga_seconds, "Time for the GA baseline in the plot (0: none)")
+      ->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed for every sample and the GA")->capture_default_str();
+  cmd->add_flag("--no-calibrate", args->no_calibrate, "Skip calibration");
+  cmd->add_flag("--no-bias-correction", args->no_bias_correction,
+                "Calibrate without AppMul bias correction");
+  cmd->add_flag("--no-uniform", args->no_uniform, "Skip the uniform single-family baseline");
+  cmd->add_flag("--json", args->json, "Print report.json on stdout");
+  cmd->callback([args] { run_run(*args); });
+}
+
+}  // namespace
+}  // namespace fames::cli
+FAMES_REGISTER_COMMAND("run", fames::cli::setup_run);
