@@ -7,7 +7,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libturbojpeg0-dev libpng-dev zlib1g-dev
-  dataset-fashion-mnist yosys gnuplot-nox
+  dataset-fashion-mnist yosys gnuplot-nox jq
 )
 missing=()
 for p in "${packages[@]}"; do
