@@ -7,32 +7,21 @@
 #include <cstdlib>
 #include <string>
 
+#include "cli_runner.h"
+
 namespace {
 
-struct CommandResult {
-  int status = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult run(const std::string& args) {
-  const char* bin = std::getenv("FAMES_BIN");
-  CommandResult r;
-  if (!bin) return r;
-  FILE* pipe = popen((std::string(bin) + " " + args + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buffer{};
-  while (pipe && fgets(buffer.data(), buffer.size(), pipe)) r.output += buffer.data();
-  const int status = pipe ? pclose(pipe) : -1;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using fames::testing_cli::CommandResult;
+CommandResult run(const std::string& args) { return fames::testing_cli::run_fames(args); }
 
 #define REQUIRE_BIN() \
   if (!std::getenv("FAMES_BIN")) GTEST_SKIP() << "FAMES_BIN not set"
 
 TEST(Cli, EveryCommandHasHelp) {
   REQUIRE_BIN();
-  for (const char* cmd : {"train", "eval", "quantize", "estimate", "validate", "select", "model-card",
-                          "lib build", "lib show", "lib import", "lib export", "bench emulate"}) {
+  for (const char* cmd :
+       {"train", "eval", "quantize", "estimate", "validate", "select", "model-card", "lib build",
+        "lib show", "lib import", "lib export", "bench emulate", "calibrate", "run"}) {
     SCOPED_TRACE(cmd);
     const CommandResult r = run(std::string(cmd) + " --help");
     EXPECT_EQ(r.status, 0) << r.output;
@@ -55,7 +44,8 @@ TEST(Cli, MissingModelIsOneClearError) {
 TEST(Cli, BadDatasetAndBadBitsAreClearErrors) {
   REQUIRE_BIN();
   const std::string out = testing::TempDir() + "/fames_cli_never_written.pt";
-  CommandResult r = run("train --arch lenet5 --data cifar10:/nonexistent/cifar --epochs 1 --out " + out);
+  CommandResult r =
+      run("train --arch lenet5 --data cifar10:/nonexistent/cifar --epochs 1 --out " + out);
   EXPECT_EQ(r.status, 1) << r.output;
   EXPECT_NE(r.output.find("/nonexistent/cifar"), std::string::npos) << r.output;
   r = run("train --arch lenet5 --bits 9 --epochs 1 --limit 8 --out " + out);

@@ -1,0 +1,86 @@
+// fames bench select-vs-ga: FAMES (estimate + select) against the NSGA-II search it replaces, on
+// the same model, candidates, emulator and held-out training images: FAMES's time, the GA's time to
+// first match FAMES's configuration (top-1 at least as high, energy at most as high), and the ratio.
+#include <fmt/core.h>
+
+#include "cli/command.h"
+#include "cli/common.h"
+#include "select/measured_search.h"
+#include "util/error.h"
+
+namespace fames::cli {
+namespace {
+
+struct BenchSelectArgs {
+  std::string model, library, data;
+  SelectVsGaOptions options;
+  bool json = false;
+};
+
+void run_bench_select(const BenchSelectArgs& args) {
+  auto loaded = models::load_model(args.model);
+  const Library library = Library::load(args.library);
+  const std::string spec =
+      args.data.empty() ? loaded.meta.value("dataset", std::string(kDefaultDatasetSpec)) : args.data;
+  const Dataset train = load_dataset(spec, Split::kTrain);
+  const SelectVsGaResult r = bench_select_vs_ga(*loaded.module, library, args.library, train, args.options);
+  nlohmann::json out = to_json(r);
+  out["model"] = args.model;
+  out["data"] = spec;
+  out["holdout"] = args.options.holdout;
+  out["samples"] = args.options.samples;
+  out["hessian"] = args.options.hessian;
+  out["ga_population"] = args.options.ga.population;
+  out["ga_time_limit_s"] = args.options.ga.time_limit_s;
+  out["seed"] = args.options.seed;
+  out["command"] = command_line();
+  if (args.json) {
+    print_json(out);
+    return;
+  }
+  fmt::print("exact top-1 {:.2f}% on {} held-out training images\n", 100 * r.exact_top1, args.options.holdout);
+  fmt::print("FAMES: {:.2f} s (estimate {:.2f} s, select {:.3f} s): {:.2f}% energy saved, top-1 {:.2f}%\n",
+             r.fames_seconds, r.fames_estimate_seconds, r.fames_select_seconds, 100 * r.fames_energy_reduction,
+             100 * r.fames_top1);
+  if (r.ga_reached)
+    fmt::print("GA:    {:.1f} s ({} evaluations) to first reach it: {:.2f}% saved, top-1 {:.2f}%\n", r.ga_seconds,
+               r.ga_evaluations, 100 * r.ga_energy_reduction, 100 * r.ga_top1);
+  else
+    fmt::print("GA:    never reached it in {:.1f} s ({} evaluations); best at <= FAMES energy: top-1 {:.2f}%\n",
+               r.ga_seconds, r.ga_evaluations, 100 * r.ga_top1);
+  fmt::print("speedup {}{:.1f}x\n", r.ga_reached ? "" : ">= ", r.speedup);
+}
+
+void setup_bench_select(CLI::App& root) {
+  auto args = std::make_shared<BenchSelectArgs>();
+  auto& group = command_group(root, "bench", "Measured claims: emulation speed, selection against GA, ...");
+  auto* cmd = group.add_subcommand("select-vs-ga", "FAMES (estimate + select) vs genetic search: time to equal quality");
+  cmd->footer(
+      "Example: fames bench select-vs-ga --model models/lenet5-fmnist-mp.pt --lib lib/ --energy-reduction 0.3 \\\n"
+      "           --ga-time-limit 600 --json\n"
+      "Both sides are judged by the same emulator on --holdout images held out of the TRAINING split;\n"
+      "FAMES estimates on --samples other training images. The GA stops when it first matches FAMES's\n"
+      "configuration (top-1 >= and energy <=) or at --ga-time-limit; 'speedup' is then a lower bound.");
+  cmd->add_option("--model", args->model, "Quantized model checkpoint")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--lib", args->library, "AppMul library folder")->required();
+  cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
+  cmd->add_option("--energy-reduction", args->options.energy_reduction, "FAMES's energy-reduction target")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--samples", args->options.samples, "FAMES estimation samples")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--hessian", args->options.hessian, "FAMES curvature: gn, mc, fisher or first")->capture_default_str();
+  cmd->add_option("--holdout", args->options.holdout, "Held-out training images that measure top-1")->capture_default_str();
+  cmd->add_option("--ga-time-limit", args->options.ga.time_limit_s, "GA time limit in seconds (0 = none)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--population", args->options.ga.population, "GA population")->capture_default_str()->check(CLI::Range(2, 100000));
+  cmd->add_option("--generations", args->options.ga.generations, "GA generations")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", args->options.seed, "Seed of samples, hold-out and GA")->capture_default_str();
+  cmd->add_flag("--json", args->json, "Print one JSON object");
+  cmd->callback([args] {
+    args->options.ga.seed = args->options.seed;
+    run_bench_select(*args);
+  });
+}
+
+}  // namespace
+}  // namespace fames::cli
+FAMES_REGISTER_COMMAND("bench select-vs-ga", fames::cli::setup_bench_select);

@@ -1,0 +1,80 @@
+// fames pareto: the FAMES Pareto sweep (select at evenly spaced energy reductions) with every
+// configuration's top-1 measured by emulation on held-out training images; JSON, CSV and a plot.
+#include <fmt/core.h>
+
+#include "cli/command.h"
+#include "cli/common.h"
+#include "select/measured_search.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace fames::cli {
+namespace {
+
+struct ParetoArgs {
+  std::string model, est, library, data, out, ga;
+  int steps = 11;
+  int64_t holdout = 1000;
+  uint64_t seed = 1;
+  SelectOptions solver;
+  bool json = false;
+};
+
+void run_pareto(const ParetoArgs& args) {
+  nlohmann::json ga_front;
+  if (!args.ga.empty()) {
+    ga_front = nlohmann::json::parse(read_file(args.ga), nullptr, false);
+    if (ga_front.is_discarded() || !ga_front.contains("front")) fail("--ga '{}' is not a ga.json from 'fames search-ga'", args.ga);
+    ga_front = ga_front["front"];
+  }
+  SearchInputs in = load_search_inputs(args.model, args.est, args.library, args.data, args.holdout, args.seed);
+  const double exact_top1 = in.evaluator->top1(in.evaluator->exact_choice());
+  const auto points = measured_pareto(*in.evaluator, args.steps, args.solver);
+  const nlohmann::json info = {{"model", args.model}, {"estimate", args.est}, {"library", in.library_dir},
+                               {"data", in.data_spec}, {"holdout", in.evaluator->holdout_size()},
+                               {"seed", args.seed}, {"solver", args.solver.solver}, {"command", command_line()}};
+  write_pareto_report(args.out, points, exact_top1, info, ga_front);
+  if (args.json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& m : points)
+      rows.push_back({{"requested_reduction", m.point.requested_reduction},
+                      {"energy_reduction", m.point.assignment.summary->energy_reduction},
+                      {"predicted_dl", m.point.assignment.summary->predicted_dl},
+                      {"top1", m.top1}});
+    print_json({{"out", args.out}, {"exact_top1", exact_top1}, {"points", rows}});
+    return;
+  }
+  fmt::print("exact top-1 {:.2f}% on {} held-out training images\n", 100 * exact_top1, in.evaluator->holdout_size());
+  fmt::print("{:>10} {:>10} {:>12} {:>9}\n", "requested", "reached", "predicted dL", "top-1");
+  for (const auto& m : points)
+    fmt::print("{:>9.2f}% {:>9.2f}% {:>12.4g} {:>8.2f}%\n", 100 * m.point.requested_reduction,
+               100 * m.point.assignment.summary->energy_reduction, m.point.assignment.summary->predicted_dl,
+               100 * m.top1);
+  fmt::print("wrote {0}/pareto.json, {0}/pareto.csv, {0}/pareto.png, {0}/pareto.svg\n", args.out);
+}
+
+void setup_pareto(CLI::App& root) {
+  auto args = std::make_shared<ParetoArgs>();
+  auto* cmd = root.add_subcommand("pareto", "FAMES Pareto sweep with measured accuracy: JSON, CSV and a plot");
+  cmd->footer(
+      "Example: fames pareto --est est.json --model models/lenet5-fmnist-mp.pt --steps 11 --out pareto/\n"
+      "Selects at --steps energy reductions from 0 to the largest feasible one, then measures each\n"
+      "configuration's top-1 by emulation on --holdout images held out of the TRAINING split.\n"
+      "Writes OUT/pareto.json, pareto.csv, pareto.png and pareto.svg (needs gnuplot).");
+  cmd->add_option("--est", args->est, "est.json from 'fames estimate'")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", args->model, "Quantized model checkpoint")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--lib", args->library, "AppMul library folder (default: the estimate's)");
+  cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
+  cmd->add_option("--steps", args->steps, "Energy-reduction targets")->capture_default_str()->check(CLI::Range(1, 1000));
+  cmd->add_option("--holdout", args->holdout, "Held-out training images that measure top-1")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed of the hold-out draw")->capture_default_str();
+  cmd->add_option("--solver", args->solver.solver, "cbc or dp")->check(CLI::IsMember({"cbc", "dp"}))->capture_default_str();
+  cmd->add_option("--ga", args->ga, "Also draw the front of this ga.json (fames search-ga)")->check(CLI::ExistingFile);
+  cmd->add_option("--out", args->out, "Output folder")->required();
+  cmd->add_flag("--json", args->json, "Print a JSON summary");
+  cmd->callback([args] { run_pareto(*args); });
+}
+
+}  // namespace
+}  // namespace fames::cli
+FAMES_REGISTER_COMMAND("pareto", fames::cli::setup_pareto);

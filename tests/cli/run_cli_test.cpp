@@ -1,0 +1,87 @@
+// End to end: `fames run` on the LeNet-5 zoo model with a tiny budget writes a complete report, and
+// `fames calibrate` writes a model that `fames eval --assign` reads. Needs FAMES_BIN, the zoo model
+// and Fashion-MNIST; skipped without them.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cli_runner.h"
+#include "report/plot.h"
+
+namespace fames::testing_cli {
+namespace {
+namespace fs = std::filesystem;
+
+const std::string kModel = std::string(FAMES_SOURCE_DIR) + "/models/lenet5-fmnist-mp.pt";
+
+#define REQUIRE_INPUTS()                                  \
+  if (!std::getenv("FAMES_BIN") || !fs::exists(kModel) || \
+      !fs::exists("/usr/share/datasets/fashion-mnist"))   \
+  GTEST_SKIP() << "needs FAMES_BIN, " << kModel << " and Fashion-MNIST"
+
+TEST(RunCli, WritesACompleteReportAndACalibratedModelThatEvalReads) {
+  REQUIRE_INPUTS();
+  const std::string dir = ::testing::TempDir() + "/fames_run_cli";
+  fs::remove_all(dir);
+  CommandResult r =
+      run_fames("--quiet lib build --bits 2..8 --no-als --signed-a --out " + dir + "/lib");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_fames("--quiet run --model " + kModel + " --lib " + dir + "/lib --out " + dir +
+                "/report --samples 64 --calibration-samples 256 --holdout 300 --sweep 3 "
+                "--calibration-epochs 1"
+                " --ga-seconds 2 --max-accuracy-loss 2 --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json report = read_json_file(dir + "/report/report.json");
+  for (const char* key :
+       {"energy_reduction", "top1_exact", "top1_final", "layers", "stage_seconds"})
+    EXPECT_TRUE(report.contains(key)) << key;
+  const double reduction = report["energy_reduction"].get<double>();
+  EXPECT_GE(reduction, 0.0);
+  EXPECT_LT(reduction, 1.0);
+  EXPECT_GT(report["top1_exact"].get<double>(), 0.5);  // the zoo model is ~90% accurate
+  // The held-out choice respects the 2-point bound it was asked for.
+  EXPECT_GE(report["holdout_top1_final"].get<double>(),
+            report["holdout_top1_exact"].get<double>() - 0.02 - 1e-9);
+  EXPECT_EQ(report["layers"].size(), 5u);  // LeNet-5: two conv and three linear layers
+  for (const char* stage : {"estimate", "select", "calibrate", "final_eval"})
+    EXPECT_TRUE(report["stage_seconds"].contains(stage)) << stage;
+  EXPECT_FALSE(report["curves"]["ga"].empty());
+  EXPECT_TRUE(fs::exists(dir + "/report/report.md"));
+  if (!report::find_gnuplot().empty()) {
+    for (const char* f : {"pareto.png", "pareto.svg", "layers.png", "layers.svg"})
+      EXPECT_TRUE(fs::exists(dir + "/report/" + f)) << f;
+  }
+
+  // The run's calibrated model and assignment evaluate with `fames eval`, matching its test top-1.
+  r = run_fames("--quiet eval --model " + dir + "/report/model-calibrated.pt --assign " + dir +
+                "/report/assign.json --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json eval = nlohmann::json::parse(r.output);
+  EXPECT_NEAR(eval["top1"].get<double>(), report["top1_final"].get<double>(), 1e-9);
+
+  // fames calibrate on the same assignment writes a model that evaluates too.
+  r = run_fames("--quiet calibrate --model " + kModel + " --assign " + dir +
+                "/report/assign.json --out " + dir +
+                "/cal.pt --samples 256 --holdout 300 --epochs 1 --bias-correction --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json cal = nlohmann::json::parse(r.output);
+  EXPECT_LE(cal["holdout_loss_after"].get<double>(), cal["holdout_loss_before"].get<double>());
+  r = run_fames("--quiet eval --model " + dir + "/cal.pt --assign " + dir +
+                "/report/assign.json --json");
+  EXPECT_EQ(r.status, 0) << r.output;
+}
+
+TEST(RunCli, ImpossibleRequestsAreClearErrors) {
+  REQUIRE_INPUTS();
+  CommandResult r = run_fames("run --model " + kModel + " --lib /nonexistent/lib --out /tmp/never");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("/nonexistent/lib"), std::string::npos) << r.output;
+  r = run_fames("calibrate --model " + kModel +
+                " --assign /nonexistent/a.json --out /tmp/never.pt");
+  EXPECT_EQ(r.status, 1) << r.output;
+  EXPECT_NE(r.output.find("/nonexistent/a.json"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists("/tmp/never.pt"));
+}
+
+}  // namespace
+}  // namespace fames::testing_cli
