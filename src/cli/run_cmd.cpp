@@ -39,17 +39,20 @@ std::string default_model() {
        beside.string());
 }
 
-// $XDG_CACHE_HOME/fames/library-default (or ~/.cache/...): built once with `fames lib build`.
+// $XDG_CACHE_HOME/fames/library-families (or ~/.cache/...): built once with `fames lib build`.
+// Exact and family multipliers only, so that a first run takes seconds; pass --lib for a library
+// with ALS members (`fames lib build` runs ALS by default).
 std::string default_library() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   const char* home = std::getenv("HOME");
   const fs::path cache =
       xdg && *xdg ? fs::path(xdg) : fs::path(home && *home ? home : "/tmp") / ".cache";
-  const fs::path dir = cache / "fames" / "library-default";
+  const fs::path dir = cache / "fames" / "library-families";
   if (file_exists((dir / "index.json").string())) return dir.string();
   fmt::print(stderr, "building the default AppMul library into {} (once)\n", dir.string());
-  const std::string command = fmt::format("'{}' lib build --bits 2..8 --signed-a --out '{}' >&2",
-                                          (executable_dir() / "fames").string(), dir.string());
+  const std::string command =
+      fmt::format("'{}' lib build --bits 2..8 --signed-a --no-als --out '{}' >&2",
+                  (executable_dir() / "fames").string(), dir.string());
   if (std::system(command.c_str()) != 0)
     fail("building the default AppMul library into {} failed", dir.string());
   return dir.string();

@@ -9,6 +9,7 @@
 
 #include "models/batches.h"
 #include "models/checkpoint.h"
+#include "models/trainer.h"
 #include "models/zoo.h"
 #include "quant/multipliers.h"
 #include "quant/quant_layer.h"
