@@ -175,6 +175,12 @@ report::RunReport run(const RunOptions& options) {
     return a.point.assignment.summary->energy_reduction <
            b.point.assignment.summary->energy_reduction;
   });
+  // Neighbouring targets often pick the same configuration: calibrate each one once.
+  sweep.erase(std::unique(sweep.begin(), sweep.end(),
+                          [](const MeasuredPoint& a, const MeasuredPoint& b) {
+                            return a.point.assignment.layers == b.point.assignment.layers;
+                          }),
+              sweep.end());
   timer.done("select");
 
   // ---- stage 3: calibrate (and, with --max-accuracy-loss, search the largest feasible reduction)
