@@ -1,6 +1,7 @@
 #include "calibrate/calibrate.h"
 
 #include <chrono>
+#include <map>
 #include <numeric>
 #include <random>
 
@@ -139,9 +140,10 @@ nlohmann::json CalibrateReport::to_json() const {
 nlohmann::json apply_bias_correction(torch::nn::Module& model, const Dataset& images,
                                      int64_t max_images, int64_t batch_size) {
   const Dataset used = images.size() > max_images ? subset(images, max_images, 1) : images;
+  std::map<std::string, std::shared_ptr<quant::QuantLayer>> by_name;
+  for (auto& [name, layer] : quant::quant_layers(model)) by_name[name] = layer;
   for (auto& [name, correction] : estimate::bias_corrections(model, used, batch_size))
-    for (auto& [layer_name, layer] : quant::quant_layers(model))
-      if (layer_name == name) layer->set_output_correction(correction);
+    by_name.at(name)->set_output_correction(correction);
   return quant::output_corrections(model);
 }
 
@@ -179,8 +181,7 @@ CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const 
     apply_bias_correction(model, train);
     const auto r = measure("held-out (bias correction)");
     const bool kept = accept(r);
-    if (!kept)
-      for (auto& [name, layer] : layers) layer->set_output_correction(torch::Tensor());
+    if (!kept) quant::clear_output_corrections(model);
     record("bias_correction", 0, 0, r, kept);
   }
   if (options.bn && !batch_norms(model).empty()) {
@@ -230,7 +231,7 @@ CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const 
       const auto r = measure("held-out (bias correction again)");
       const bool kept = accept(r);
       if (!kept) {
-        for (auto& [name, layer] : layers) layer->set_output_correction(torch::Tensor());
+        quant::clear_output_corrections(model);
         quant::set_output_corrections(model, previous);
       }
       record("bias_correction", 0, 0, r, kept);

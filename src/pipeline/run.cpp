@@ -190,14 +190,19 @@ report::RunReport run(const RunOptions& options) {
   calibrate_options.epochs = options.calibration_epochs;
   calibrate_options.seed = options.seed;
   nlohmann::json probes = nlohmann::json::array();
-  auto probe = [&](const Assignment& assignment, double uncalibrated_top1) {
+  // `measured`: the configuration's uncalibrated held-out top-1 if the sweep already has it.
+  // Calibration measures it itself, so it is only needed (and measured here) without calibration.
+  auto probe = [&](const Assignment& assignment, std::optional<double> measured) {
     original.restore(model);
     quant::apply_assignment(model, assignment, library);
-    Probe p{assignment, uncalibrated_top1, uncalibrated_top1, std::nullopt};
+    Probe p{assignment, 0, 0, std::nullopt};
     if (options.calibrate) {
       const auto r = calibrate::calibrate(model, calibration, held, calibrate_options);
       p.top1 = r.holdout_top1_after;
       p.uncalibrated_top1 = r.holdout_top1_before;
+    } else {
+      p.uncalibrated_top1 = p.top1 =
+          measured ? *measured : evaluator.top1(evaluator.choice_of(assignment));
     }
     p.state = ModelState::take(model);
     probes.push_back({{"energy_reduction", assignment.summary->energy_reduction},
@@ -213,7 +218,7 @@ report::RunReport run(const RunOptions& options) {
     report.target = *options.energy_reduction;
     check_energy_reduction(est, *options.energy_reduction, "--energy-reduction");
     const Assignment a = select_for_energy_reduction(est, *options.energy_reduction);
-    chosen = probe(a, evaluator.top1(evaluator.choice_of(a)));
+    chosen = probe(a, std::nullopt);
   } else {
     report.mode = "max-accuracy-loss";
     report.target = options.max_accuracy_loss;
@@ -237,7 +242,7 @@ report::RunReport run(const RunOptions& options) {
       const double mid = 0.5 * (chosen->assignment.summary->energy_reduction +
                                 sweep[*failed].point.assignment.summary->energy_reduction);
       const Assignment a = select_for_energy_reduction(est, mid);
-      Probe p = probe(a, evaluator.top1(evaluator.choice_of(a)));
+      Probe p = probe(a, std::nullopt);
       if (p.top1 >= target) chosen = std::move(p);
     }
     // Nothing selected stays within the bound (the estimate can be wrong near r = 0): exact

@@ -5,13 +5,18 @@
 
 namespace fames::quant {
 
-void apply_assignment(torch::nn::Module& model, const Assignment& assignment, const Library& library) {
+void apply_assignment(torch::nn::Module& model, const Assignment& assignment,
+                      const Library& library) {
   auto layers = quant_layers(model);
   for (const auto& [layer_name, appmul_name] : assignment.layers) {
-    auto it = std::find_if(layers.begin(), layers.end(), [&](const auto& l) { return l.first == layer_name; });
-    if (it == layers.end()) fail("assignment names layer '{}', which the model does not have", layer_name);
+    auto it = std::find_if(layers.begin(), layers.end(),
+                           [&](const auto& l) { return l.first == layer_name; });
+    if (it == layers.end())
+      fail("assignment names layer '{}', which the model does not have", layer_name);
     const AppMul* m = library.find(appmul_name);
-    if (!m) fail("assignment uses AppMul '{}', which library '{}' does not have", appmul_name, assignment.library);
+    if (!m)
+      fail("assignment uses AppMul '{}', which library '{}' does not have", appmul_name,
+           assignment.library);
     if (m->signature() != it->second->signature())
       fail("AppMul '{}' is {} but layer '{}' is {}", appmul_name, m->signature().key(), layer_name,
            it->second->signature().key());
@@ -19,11 +24,13 @@ void apply_assignment(torch::nn::Module& model, const Assignment& assignment, co
   }
 }
 
+void clear_output_corrections(torch::nn::Module& model) {
+  for (auto& [name, layer] : quant_layers(model)) layer->set_output_correction(torch::Tensor());
+}
+
 void clear_multipliers(torch::nn::Module& model) {
-  for (auto& [name, layer] : quant_layers(model)) {
-    layer->set_multiplier(nullptr);
-    layer->set_output_correction(torch::Tensor());
-  }
+  for (auto& [name, layer] : quant_layers(model)) layer->set_multiplier(nullptr);
+  clear_output_corrections(model);
 }
 
 nlohmann::json output_corrections(torch::nn::Module& model) {
@@ -32,7 +39,8 @@ nlohmann::json output_corrections(torch::nn::Module& model) {
     const torch::Tensor& c = layer->output_correction();
     if (!c.defined()) continue;
     const torch::Tensor values = c.to(torch::kDouble).contiguous();
-    out[name] = std::vector<double>(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+    out[name] =
+        std::vector<double>(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
   }
   return out;
 }
@@ -40,12 +48,14 @@ nlohmann::json output_corrections(torch::nn::Module& model) {
 void set_output_corrections(torch::nn::Module& model, const nlohmann::json& corrections) {
   auto layers = quant_layers(model);
   for (const auto& [layer_name, values] : corrections.items()) {
-    auto it = std::find_if(layers.begin(), layers.end(), [&](const auto& l) { return l.first == layer_name; });
-    if (it == layers.end()) fail("output correction names layer '{}', which the model does not have", layer_name);
+    auto it = std::find_if(layers.begin(), layers.end(),
+                           [&](const auto& l) { return l.first == layer_name; });
+    if (it == layers.end())
+      fail("output correction names layer '{}', which the model does not have", layer_name);
     const auto v = values.get<std::vector<double>>();
     if (static_cast<int64_t>(v.size()) != it->second->out_channels())
-      fail("output correction for layer '{}' has {} values, the layer has {} output channels", layer_name, v.size(),
-           it->second->out_channels());
+      fail("output correction for layer '{}' has {} values, the layer has {} output channels",
+           layer_name, v.size(), it->second->out_channels());
     it->second->set_output_correction(torch::tensor(v, torch::kDouble).to(torch::kFloat));
   }
 }

@@ -13,10 +13,13 @@ namespace fames::quant {
 
 // Throws fames::Error naming the layer or AppMul if the model has no such layer, the library has no
 // such AppMul, or its signature does not fit the layer.
-void apply_assignment(torch::nn::Module& model, const Assignment& assignment, const Library& library);
+void apply_assignment(torch::nn::Module& model, const Assignment& assignment,
+                      const Library& library);
 
 // Removes every layer's multiplier (back to exact) and output correction.
 void clear_multipliers(torch::nn::Module& model);
+// Removes every layer's output correction only.
+void clear_output_corrections(torch::nn::Module& model);
 
 // Per-layer output corrections (bias correction, calibrate/) as saved in a checkpoint's meta
 // ("output_corrections": {layer: [value per output channel]}): read from the layers that have one,
