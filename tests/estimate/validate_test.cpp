@@ -1,0 +1,69 @@
+// fames validate's measurements on a tiny LeNet-5: every pair is the loss with only that layer on
+// the candidate's table minus the loss with every layer on its exact table, so an AppMul whose table
+// equals the exact one measures exactly zero (the fake-quant float path would not: its rounding
+// differs from the integer sums), and an approximate one measures what a direct substitution does.
+#include "estimate/validate.h"
+
+#include <gtest/gtest.h>
+
+#include "estimate/estimator.h"
+#include "estimate_fixtures.h"
+#include "quant/multipliers.h"
+#include "quant/quant_layer.h"
+
+namespace fames::estimate {
+namespace {
+
+AppMul appmul_of(std::string name, ProductTable table, bool exact) {
+  AppMul m;
+  m.name = std::move(name);
+  m.table = std::move(table);
+  m.exact = exact;
+  m.energy_fj = exact ? 100 : 60;
+  m.source = exact ? "exact:test" : "test";
+  return m;
+}
+
+TEST(Validate, MeasuresAgainstExactTables) {
+  torch::manual_seed(11);
+  auto model = testing::tiny_lenet();
+  for (auto& [name, layer] : quant::quant_layers(*model)) layer->set_bits(4, 4);
+  const Dataset data = testing::random_images(48, 5);
+
+  Library library;
+  for (auto& [name, layer] : quant::quant_layers(*model)) {
+    const Signature sig = layer->signature();
+    if (library.exact(sig)) continue;
+    library.add(appmul_of("exact_" + sig.key(), ProductTable::exact(sig), true));
+    // The same table, not flagged exact: validate measures it like any candidate.
+    library.add(appmul_of("twin_" + sig.key(), ProductTable::exact(sig), false));
+    library.add(appmul_of("noisy_" + sig.key(), testing::random_approximate(sig, 3, 4, 1), false));
+  }
+
+  EstimateOptions options;
+  const Estimate est = assemble_estimate(compute_terms(*model, data, options), library);
+  ASSERT_GE(est.layers.size(), 3u);
+  const ValidationResult result = validate_single_layer(*model, est, library, data, 0, 1);
+  ASSERT_EQ(result.pairs.size(), 2 * est.layers.size());
+  for (auto& [name, layer] : quant::quant_layers(*model)) EXPECT_EQ(layer->multiplier(), nullptr) << name;
+
+  Assignment exact;
+  for (const auto& layer : est.layers) exact.layers[layer.name] = layer.exact;
+  quant::apply_assignment(*model, exact, library);
+  EXPECT_DOUBLE_EQ(result.base_loss, mean_loss(*model, data));
+  for (const auto& pair : result.pairs) {
+    if (pair.appmul.rfind("twin_", 0) == 0) {
+      EXPECT_EQ(pair.measured, 0.0) << pair.layer;
+      continue;
+    }
+    Assignment one = exact;
+    one.layers[pair.layer] = pair.appmul;
+    quant::apply_assignment(*model, one, library);
+    EXPECT_NEAR(pair.measured, mean_loss(*model, data) - result.base_loss, 1e-6) << pair.layer;
+    EXPECT_NE(pair.measured, 0.0) << pair.layer;
+    quant::apply_assignment(*model, exact, library);
+  }
+}
+
+}  // namespace
+}  // namespace fames::estimate
