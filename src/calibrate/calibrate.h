@@ -30,7 +30,7 @@ struct CalibrateOptions {
   int epochs = 4;                // clipping tuning, at most
   int patience = 1;              // epochs without held-out improvement before stopping
   int64_t batch_size = 64;
-  double lr = 1e-3;  // Adam on the clipping values
+  double lr = 1e-3;  // Adam on the clipping values, relative: each clip tensor steps by ~lr x its mean
   uint64_t seed = 1;
 };
 

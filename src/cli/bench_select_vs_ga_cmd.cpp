@@ -30,6 +30,7 @@ void run_bench_select(const BenchSelectArgs& args) {
   out["holdout"] = args.options.holdout;
   out["samples"] = args.options.samples;
   out["hessian"] = args.options.hessian;
+  out["bias_correction"] = args.options.bias_correction;
   out["ga_population"] = args.options.ga.population;
   out["ga_time_limit_s"] = args.options.ga.time_limit_s;
   out["seed"] = args.options.seed;
@@ -67,13 +68,16 @@ void setup_bench_select(CLI::App& root) {
   cmd->add_option("--energy-reduction", args->options.energy_reduction, "FAMES's energy-reduction target")
       ->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--samples", args->options.samples, "FAMES estimation samples")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--hessian", args->options.hessian, "FAMES curvature: gn, mc, fisher or first")->capture_default_str();
+  cmd->add_option("--hessian", args->options.hessian, "FAMES curvature: gn, gnK (e.g. gn3), mc, fisher or first")->capture_default_str();
   cmd->add_option("--holdout", args->options.holdout, "Held-out training images that measure top-1")->capture_default_str();
   cmd->add_option("--ga-time-limit", args->options.ga.time_limit_s, "GA time limit in seconds (0 = none)")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--population", args->options.ga.population, "GA population")->capture_default_str()->check(CLI::Range(2, 100000));
   cmd->add_option("--generations", args->options.ga.generations, "GA generations")->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->add_option("--seed", args->options.seed, "Seed of samples, hold-out and GA")->capture_default_str();
+  cmd->add_flag("--no-bias-correction", [args](int64_t) { args->options.bias_correction = false; },
+                "Neither side corrects the AppMuls' per-channel mean error (by default FAMES estimates, and the "
+                "shared evaluator measures, corrected configurations)");
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args] {
     args->options.ga.seed = args->options.seed;

@@ -87,7 +87,7 @@ void setup_calibrate(CLI::App& root) {
   cmd->add_option("--epochs", args->options.epochs, "Clipping-tuning epochs, at most")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--lr", args->options.lr, "Adam learning rate for the clipping values")
+  cmd->add_option("--lr", args->options.lr, "Adam learning rate for the clipping values, relative to each clip tensor's mean magnitude")
       ->capture_default_str();
   cmd->add_option("--batch", args->options.batch_size, "Batch size")
       ->capture_default_str()

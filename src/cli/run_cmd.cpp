@@ -128,7 +128,7 @@ void setup_run(CLI::App& root) {
   cmd->add_option("--seed", o.seed, "Seed for every sample and the GA")->capture_default_str();
   cmd->add_flag("--no-calibrate", args->no_calibrate, "Skip calibration");
   cmd->add_flag("--no-bias-correction", args->no_bias_correction,
-                "Calibrate without AppMul bias correction");
+                "No per-channel AppMul bias correction: estimate, sweep and calibrate the uncorrected AppMuls");
   cmd->add_flag("--no-uniform", args->no_uniform, "Skip the uniform single-family baseline");
   cmd->add_flag("--json", args->json, "Print report.json on stdout");
   cmd->callback([args] { run_run(*args); });

@@ -53,14 +53,19 @@ torch::Tensor output_correction(const quant::QuantLayer& layer, const torch::Ten
 std::vector<std::pair<std::string, torch::Tensor>> bias_corrections(torch::nn::Module& model, const Dataset& images,
                                                                     int64_t batch_size) {
   std::vector<std::string> names;
-  for (auto& [name, layer] : quant::quant_layers(model)) {
+  std::vector<std::shared_ptr<const ProductTable>> tables;
+  auto layers = quant::quant_layers(model);
+  for (auto& [name, layer] : layers) {
     layer->set_output_correction(torch::Tensor());
+    tables.push_back(layer->multiplier());
     if (layer->multiplier()) names.push_back(name);
   }
   std::vector<std::pair<std::string, torch::Tensor>> out;
   if (names.empty()) return out;
+  for (auto& [name, layer] : layers) layer->set_multiplier(nullptr);
   const auto hist = input_histograms(model, images, names, batch_size);
-  for (auto& [name, layer] : quant::quant_layers(model))
+  for (size_t i = 0; i < layers.size(); ++i) layers[i].second->set_multiplier(tables[i]);
+  for (auto& [name, layer] : layers)
     if (layer->multiplier()) out.emplace_back(name, output_correction(*layer, hist.at(name), *layer->multiplier()));
   return out;
 }

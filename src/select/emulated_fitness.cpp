@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "estimate/bias_correction.h"
 #include "models/zoo.h"
+#include "quant/multipliers.h"
 #include "util/error.h"
 
 namespace fames {
@@ -74,17 +76,46 @@ EmulatedEvaluator::EmulatedEvaluator(torch::nn::Module& model, Estimate estimate
     }
     tables_.push_back(std::move(tables));
   }
+  exact_index_ = exact_choice();
   for (int64_t begin = 0; begin < holdout.size(); begin += batch_size)
     batches_.push_back(models::make_batch(holdout, begin, std::min(batch_size, holdout.size() - begin)));
 }
 
-double EmulatedEvaluator::top1(const std::vector<int>& choice) {
+void EmulatedEvaluator::enable_bias_correction(const Dataset& images) {
+  quant::clear_multipliers(model_);
+  const auto by_name = estimate::input_histograms(model_, images);
+  histograms_.clear();
+  for (const EstimateLayer& layer : estimate_.layers) histograms_.push_back(by_name.at(layer.name));
+  corrections_.assign(layers_.size(), {});
+  for (size_t k = 0; k < layers_.size(); ++k) corrections_[k].resize(tables_[k].size());
+}
+
+void EmulatedEvaluator::apply(const std::vector<int>& choice) {
   if (choice.size() != layers_.size())
     fail("internal: {} choices for {} layers", choice.size(), layers_.size());
+  for (size_t k = 0; k < layers_.size(); ++k) {
+    const auto& table = tables_[k].at(choice[k]);
+    layers_[k]->set_multiplier(table);
+    torch::Tensor correction;
+    if (bias_correction() && choice[k] != exact_index_[k]) {
+      torch::Tensor& cached = corrections_[k][choice[k]];
+      if (!cached.defined()) cached = estimate::output_correction(*layers_[k], histograms_[k], *table);
+      correction = cached;
+    }
+    // Unchanged tensors keep the layer's cached emulation state (set_output_correction resets it).
+    if (!correction.defined() && !layers_[k]->output_correction().defined()) continue;
+    if (correction.defined() && layers_[k]->output_correction().defined() &&
+        correction.is_same(layers_[k]->output_correction()))
+      continue;
+    layers_[k]->set_output_correction(correction);
+  }
+}
+
+double EmulatedEvaluator::top1(const std::vector<int>& choice) {
   const auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
   model_.eval();
-  for (size_t k = 0; k < layers_.size(); ++k) layers_[k]->set_multiplier(tables_[k].at(choice[k]));
+  apply(choice);
   int64_t correct = 0;
   for (const models::Batch& batch : batches_)
     correct += models::run_model(model_, batch.images).argmax(1).eq(batch.labels).sum().item<int64_t>();

@@ -36,7 +36,17 @@ class EmulatedEvaluator {
   EmulatedEvaluator(torch::nn::Module& model, Estimate estimate, const Library& library,
                     const Dataset& holdout, int64_t batch_size = 256);
 
-  // Holdout top-1 (0..1) with layer k on candidates[choice[k]]. Leaves those multipliers set.
+  // From now on every non-exact choice also subtracts its per-channel mean AppMul error
+  // (estimate/bias_correction.h), computed from the tap histograms of each layer's input over
+  // `images` (TRAINING images, not the holdout) with every layer exact: one pass now, then one
+  // small product per (layer, candidate) on first use. This is the correction the estimator's
+  // --bias-correction mode predicts for.
+  void enable_bias_correction(const Dataset& images);
+  bool bias_correction() const { return !histograms_.empty(); }
+
+  // Sets layer k to candidates[choice[k]] (and its correction, when enabled).
+  void apply(const std::vector<int>& choice);
+  // Holdout top-1 (0..1) with apply(choice). Leaves those multipliers set.
   double top1(const std::vector<int>& choice);
   // Multiplication energy per image (fJ) of `choice`, from the estimate.
   double energy_fj(const std::vector<int>& choice) const;
@@ -57,6 +67,9 @@ class EmulatedEvaluator {
   Estimate estimate_;
   std::vector<std::shared_ptr<quant::QuantLayer>> layers_;  // in estimate order
   std::vector<std::vector<std::shared_ptr<const ProductTable>>> tables_;  // [layer][candidate]
+  std::vector<int> exact_index_;                            // [layer]
+  std::vector<torch::Tensor> histograms_;                   // [layer]; empty: no correction
+  std::vector<std::vector<torch::Tensor>> corrections_;     // [layer][candidate], made on first use
   std::vector<models::Batch> batches_;
   int64_t holdout_size_ = 0, evaluations_ = 0;
   double eval_seconds_ = 0;

@@ -186,6 +186,7 @@ SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& lib
   estimate::EstimateOptions eopt;
   estimate::parse_hessian(options.hessian, eopt);
   eopt.seed = options.seed;
+  eopt.bias_correction = options.bias_correction;
   const auto fames_start = Clock::now();
   const auto terms = estimate::compute_terms(model, samples, eopt);
   Estimate est = estimate::assemble_estimate(terms, library);
@@ -198,6 +199,7 @@ SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& lib
   r.fames_seconds = since(fames_start);
 
   EmulatedEvaluator evaluator(model, est, library, held);
+  if (options.bias_correction) evaluator.enable_bias_correction(samples);
   r.exact_top1 = evaluator.top1(evaluator.exact_choice());
   const std::vector<int> fames_choice = evaluator.choice_of(r.fames_assignment);
   r.fames_top1 = evaluator.top1(fames_choice);

@@ -82,6 +82,9 @@ struct SelectVsGaOptions {
   int64_t holdout = 1000;
   uint64_t seed = 1;
   std::string hessian = "fisher";
+  // FAMES estimates the loss change after per-channel bias correction, and the evaluator that
+  // judges both sides corrects every configuration it measures (EmulatedEvaluator).
+  bool bias_correction = true;
   Nsga2Options ga = [] {          // the time limit, not the generations, normally ends the GA
     Nsga2Options o;
     o.generations = 100000;

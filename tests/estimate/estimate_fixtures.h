@@ -4,8 +4,10 @@
 
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "appmul/library.h"
 #include "appmul/product_table.h"
 #include "data/dataset.h"
 #include "models/zoo.h"
@@ -19,6 +21,17 @@ inline ProductTable random_approximate(Signature sig, uint64_t seed, int spread 
   std::uniform_int_distribution<int> noise(-spread, spread);
   for (auto& v : t.data()) v += noise(rng) + bias;
   return t;
+}
+
+// A library entry around a bare table (no netlist): energy 100 fJ if exact, else 50 fJ.
+inline AppMul table_appmul(std::string name, ProductTable table, bool exact) {
+  AppMul m;
+  m.name = std::move(name);
+  m.table = std::move(table);
+  m.exact = exact;
+  m.energy_fj = exact ? 100 : 50;
+  m.source = exact ? "exact:test" : "test";
+  return m;
 }
 
 // n random 28x28 grey images with random labels of 10 classes.

@@ -14,16 +14,6 @@
 namespace fames::estimate {
 namespace {
 
-AppMul appmul_of(std::string name, ProductTable table, bool exact) {
-  AppMul m;
-  m.name = std::move(name);
-  m.table = std::move(table);
-  m.exact = exact;
-  m.energy_fj = exact ? 100 : 60;
-  m.source = exact ? "exact:test" : "test";
-  return m;
-}
-
 TEST(Validate, MeasuresAgainstExactTables) {
   torch::manual_seed(11);
   auto model = testing::tiny_lenet();
@@ -34,10 +24,10 @@ TEST(Validate, MeasuresAgainstExactTables) {
   for (auto& [name, layer] : quant::quant_layers(*model)) {
     const Signature sig = layer->signature();
     if (library.exact(sig)) continue;
-    library.add(appmul_of("exact_" + sig.key(), ProductTable::exact(sig), true));
+    library.add(testing::table_appmul("exact_" + sig.key(), ProductTable::exact(sig), true));
     // The same table, not flagged exact: validate measures it like any candidate.
-    library.add(appmul_of("twin_" + sig.key(), ProductTable::exact(sig), false));
-    library.add(appmul_of("noisy_" + sig.key(), testing::random_approximate(sig, 3, 4, 1), false));
+    library.add(testing::table_appmul("twin_" + sig.key(), ProductTable::exact(sig), false));
+    library.add(testing::table_appmul("noisy_" + sig.key(), testing::random_approximate(sig, 3, 4, 1), false));
   }
 
   EstimateOptions options;
