@@ -95,6 +95,16 @@ void quantize_row_avx512(const float* src, int64_t count, const QuantSpec& q, ui
 void quantize_pixels_avx512(const float* src, int64_t pixels, int64_t pixel_stride,
                             int64_t channels, const QuantSpec& q, uint16_t* dst,
                             int64_t plane_stride);
+// im2col of one block of output rows from a planar buffer: tap k = (ci * kh + ky) * kw + kx of
+// output (r, x) (r < rows, x < ow) is
+//   planes[ci * plane + (r * stride_h + ky * dilation_h) * wp + x * stride_w + kx * dilation_w]
+// and goes to dst[k * ldt + r * ow + x]. Reads no element outside those addresses.
+struct Im2colSpec {
+  int64_t channels, kh, kw, stride_h, stride_w, dilation_h, dilation_w;
+  int64_t plane, wp;  // planar buffer strides
+  int64_t rows, ow;   // output rows and columns of the block
+};
+void im2col_avx512(const uint16_t* planes, const Im2colSpec& s, uint16_t* dst, int64_t ldt);
 // Channel o (< og), column col + j (j < len) of tmp[og][ldt] -> dst[j * o_total + o].
 void store_channels_last_avx512(const int32_t* tmp, int64_t ldt, int64_t og, int64_t col,
                                 int64_t len, const EpilogueSpec& e, float* dst, int64_t o_total);

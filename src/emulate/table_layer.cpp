@@ -287,6 +287,12 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
       if (implicit) break;  // one image per job
       // 2. im2col: tap k of output (y, x) reads planes[ci][(y - y0) * sh + ky * dh][x * sw + kx * dw].
       const int64_t base = (i - n0) * (y1 - y0) * ow;
+      if (vec) {
+        const emulate_detail::Im2colSpec spec{cg, s.kh, s.kw, s.stride_h, s.stride_w,
+                                              s.dilation_h, s.dilation_w, plane, wp, y1 - y0, ow};
+        emulate_detail::im2col_avx512(planes.data(), spec, cols.data() + base, ldt);
+        continue;
+      }
       for (int64_t ci = 0, k = 0; ci < cg; ++ci)
         for (int64_t ky = 0; ky < s.kh; ++ky)
           for (int64_t kx = 0; kx < s.kw; ++kx, ++k) {

@@ -24,8 +24,10 @@ struct Avx512Base {
   static constexpr int kMaxPB = 4;
   static constexpr bool kHasWide = true;
   static Vec zero() { return _mm512_setzero_si512(); }
-  static Vec add16(Vec a, Vec b) { return _mm512_add_epi16(a, b); }
-  static Vec add32(Vec a, Vec b) { return _mm512_add_epi32(a, b); }
+  // In-place adds written as asm: with intrinsics GCC 12 adds into a temporary and copies it back
+  // to the accumulator, one extra move per product vector on the ports the lookups need.
+  static void accumulate16(Vec& acc, Vec v) { asm("vpaddw %1, %0, %0" : "+v"(acc) : "v"(v)); }
+  static void accumulate32(Vec& acc, Vec v) { asm("vpaddd %1, %0, %0" : "+v"(acc) : "v"(v)); }
   // int16 lanes 2i (even32) and 2i + 1 (odd32), sign-extended into int32 lane i.
   static Vec even32(Vec v) { return _mm512_srai_epi32(_mm512_slli_epi32(v, 16), 16); }
   static Vec odd32(Vec v) { return _mm512_srai_epi32(v, 16); }
