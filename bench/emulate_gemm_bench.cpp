@@ -23,14 +23,17 @@ void BM_TableGemm(benchmark::State& state) {
   for (int32_t& v : t.data()) v += static_cast<int32_t>(rng() % 5) - 2;
   const PreparedTable prepared = prepare_table(t, best_simd_level());
   const int64_t ldp = (P + 31) / 32 * 32;
-  std::vector<uint16_t> idx(static_cast<size_t>(K * ldp));
-  for (auto& a : idx) a = prepared.encode(static_cast<uint8_t>(rng() & ((1u << ba) - 1)));
+  // 64-byte aligned, as TableLayer's im2col buffers (+ 1 element: see GemmArgs::idx).
+  std::vector<uint16_t> storage(static_cast<size_t>(K * ldp + 1 + 32));
+  uint16_t* idx = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64 / 2;
+  for (int64_t i = 0; i < K * ldp + 1; ++i)
+    idx[i] = prepared.encode(static_cast<uint8_t>(rng() & ((1u << ba) - 1)));
   std::vector<int64_t> koff(static_cast<size_t>(K));
   for (int64_t k = 0; k < K; ++k) koff[k] = k * ldp;
   std::vector<uint8_t> w(static_cast<size_t>(O * K));
   for (auto& x : w) x = static_cast<uint8_t>(rng() & ((1u << bw) - 1));
   std::vector<int32_t> out(static_cast<size_t>(O * ldp));
-  const GemmArgs args{&prepared, w.data(), K, idx.data(), koff.data(), K, P, O, out.data(), ldp};
+  const GemmArgs args{&prepared, w.data(), K, idx, koff.data(), K, P, O, out.data(), ldp};
   for (auto _ : state) {
     run_table_gemm(args);
     benchmark::DoNotOptimize(out.data());
