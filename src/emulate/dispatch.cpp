@@ -78,6 +78,7 @@ const char* to_string(LookupKind kind) {
     case LookupKind::shuf16: return "shuf16";
     case LookupKind::bytes16: return "bytes16";
     case LookupKind::perm32: return "perm32";
+    case LookupKind::pair32: return "pair32";
     case LookupKind::perm64: return "perm64";
     case LookupKind::perm128: return "perm128";
     case LookupKind::perm256: return "perm256";
@@ -91,6 +92,9 @@ std::string PreparedTable::name() const {
 
 namespace {
 
+// Below this uint16 run length pair32's flushes would cost more than its lookups save.
+constexpr int64_t kPairMinRun = 8;
+
 // range = max T - min T (as int64: may exceed int32).
 LookupKind choose_kind(int ba, int32_t max_abs, int64_t range, SimdLevel level) {
   // int16 lanes need every entry in int16 range; otherwise only the int32 path is exact.
@@ -98,6 +102,8 @@ LookupKind choose_kind(int ba, int32_t max_abs, int64_t range, SimdLevel level) 
   if (level == SimdLevel::avx512) {
     if (ba <= 3) return LookupKind::shuf8;
     if (ba == 4 && range <= 255) return LookupKind::bytes16;  // 1 shuffle instead of vpermw's 2 uops
+    // Two channels per 1-uop vpermi2d, unless uint16 runs of T - min T would be very short.
+    if (ba <= 5 && (range == 0 || 65535 / range >= kPairMinRun)) return LookupKind::pair32;
     if (ba <= 5) return LookupKind::perm32;
     if (ba == 6) return LookupKind::perm64;
     if (ba == 7) return LookupKind::perm128;
@@ -138,7 +144,7 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
   t.kind = choose_kind(sig.ba, max_abs, range, level);
   // An all-zero table never overflows; a finite bound keeps `k0 += run_length` from wrapping.
   t.run_length = max_abs == 0 ? int64_t{1} << 40 : 32767 / max_abs;
-  if (t.kind == LookupKind::bytes16) {
+  if (t.kind == LookupKind::bytes16 || t.kind == LookupKind::pair32) {
     t.bias = lo;
     t.run_length = range == 0 ? int64_t{1} << 40 : 65535 / range;
   }
@@ -157,6 +163,9 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
       t.row_bytes = 16;
       t.idx_add = 0x8000;
       break;
+    case LookupKind::pair32:  // row = 32 uint16 T - bias in pair order (below); lane = a
+      t.row_bytes = 64;
+      break;
     default:  // permutes: row = int16 entries, at least one full 32-lane register; lane = a
       t.row_bytes = 2 * std::max<int64_t>(32, levels_a);
       break;
@@ -169,6 +178,12 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
       const auto v = static_cast<uint16_t>(static_cast<int16_t>(table.raw(w, a)));
       if (t.kind == LookupKind::bytes16) {
         row[a] = static_cast<uint8_t>(table.raw(w, a) - t.bias);
+      } else if (t.kind == LookupKind::pair32) {
+        // 128-bit lane L holds entries 4L..4L+3 then 16+4L..16+4L+3: the order in which
+        // unpacklo / unpackhi_epi16 of two rows list a = 0..15 / 16..31 (x86/table_gemm_avx512.cpp).
+        const int64_t lane = (a & 15) / 4, slot = 8 * lane + (a >= 16 ? 4 : 0) + a % 4;
+        const auto shifted = static_cast<uint16_t>(table.raw(w, a) - t.bias);
+        std::memcpy(row + 2 * slot, &shifted, 2);
       } else if (t.kind == LookupKind::shuf8 || t.kind == LookupKind::shuf16) {
         row[a] = static_cast<uint8_t>(v & 0xff);
         row[half + a] = static_cast<uint8_t>(v >> 8);

@@ -59,7 +59,7 @@ void run_chunks(const PreparedTable& table, int64_t taps, int64_t out_per_group,
     thread_local std::vector<uint16_t> idx, scratch;
     thread_local std::vector<int32_t> tmp;
     thread_local std::vector<int64_t> koff;
-    idx.resize(static_cast<size_t>(taps * ldp));
+    idx.resize(static_cast<size_t>(taps * ldp + 1));  // + 1: see GemmArgs::idx
     koff.resize(static_cast<size_t>(taps));
     for (int64_t k = 0; k < taps; ++k) koff[k] = k * ldp;
     tmp.resize(static_cast<size_t>(out_per_group * ldp));

@@ -8,8 +8,8 @@
 // encoded = raw * idx_mul + idx_add; each lookup kind picks the encoding that lets its shuffle or
 // permute instruction use the lane directly as an index. Fast kinds sum int16 lanes for at most
 // `run_length` taps (proved overflow-free: run_length * max|T| <= 32767), then widen into int32;
-// bytes16 sums T - min T >= 0 in uint16 lanes (run_length * max(T - min T) <= 65535) and adds
-// min T back per tap when it widens.
+// bytes16 and pair32 sum T - min T >= 0 in uint16 lanes (run_length * max(T - min T) <= 65535)
+// and add min T back per tap when they widen.
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -27,6 +27,7 @@ enum class LookupKind {
   shuf16,     // ba == 4 (AVX2): two pshufb (low bytes, high bytes) per lane
   bytes16,    // ba == 4, max T - min T <= 255: one pshufb over T - min T, uint16 sums
   perm32,     // ba <= 5 (AVX-512): vpermw over 32 int16 entries
+  pair32,     // ba <= 5 (AVX-512): vpermi2d over 32 dwords packing two output channels' T - min T
   perm64,     // ba == 6: vpermi2w over 64 entries
   perm128,    // ba == 7: two vpermi2w, blended on index bit 6
   perm256,    // ba == 8: four vpermi2w, blended on index bits 6 and 7
@@ -45,7 +46,7 @@ struct PreparedTable {
   int bw = 0, ba = 0;
   uint16_t idx_mul = 1, idx_add = 0;  // encoded activation = raw * idx_mul + idx_add
   int64_t run_length = 0;             // taps a 16-bit accumulator may sum (fast kinds only)
-  int32_t bias = 0;                   // bytes16 rows hold T - bias (bias = min T); else 0
+  int32_t bias = 0;                   // bytes16, pair32 rows hold T - bias (bias = min T); else 0
   int64_t row_bytes = 0;              // row of weight code w starts at rows + w * row_bytes
   std::unique_ptr<uint8_t[], FreeDeleter> rows;  // 64-byte aligned
   const int32_t* table32 = nullptr;   // generic32 only
@@ -61,9 +62,11 @@ struct GemmArgs {
   const PreparedTable* table;
   const uint8_t* weights;  // [O][ldw] raw weight codes
   int64_t ldw;
-  const uint16_t* idx;  // encoded activations: tap k of position p is idx[koff[k] + p]; positions
-  const int64_t* koff;  // P .. round_up(P, 32) - 1 must hold some valid encoded index (their
-                        // results are discarded)
+  // Encoded activations: tap k of position p is idx[koff[k] + p]; positions P .. round_up(P, 32) - 1
+  // must hold some valid encoded index (their results are discarded), and the element after them
+  // must be readable (pair32 loads it and ignores it).
+  const uint16_t* idx;
+  const int64_t* koff;
   int64_t K, P, O;
   int32_t* out;  // [O][ldo]; ldo % 32 == 0; columns P..ldo-1 are scratch
   int64_t ldo;
@@ -95,6 +98,16 @@ void quantize_row_avx512(const float* src, int64_t count, const QuantSpec& q, ui
 void quantize_pixels_avx512(const float* src, int64_t pixels, int64_t pixel_stride,
                             int64_t channels, const QuantSpec& q, uint16_t* dst,
                             int64_t plane_stride);
+// im2col of one block of output rows from a planar buffer: tap k = (ci * kh + ky) * kw + kx of
+// output (r, x) (r < rows, x < ow) is
+//   planes[ci * plane + (r * stride_h + ky * dilation_h) * wp + x * stride_w + kx * dilation_w]
+// and goes to dst[k * ldt + r * ow + x]. Reads no element outside those addresses.
+struct Im2colSpec {
+  int64_t channels, kh, kw, stride_h, stride_w, dilation_h, dilation_w;
+  int64_t plane, wp;  // planar buffer strides
+  int64_t rows, ow;   // output rows and columns of the block
+};
+void im2col_avx512(const uint16_t* planes, const Im2colSpec& s, uint16_t* dst, int64_t ldt);
 // Channel o (< og), column col + j (j < len) of tmp[og][ldt] -> dst[j * o_total + o].
 void store_channels_last_avx512(const int32_t* tmp, int64_t ldt, int64_t og, int64_t col,
                                 int64_t len, const EpilogueSpec& e, float* dst, int64_t o_total);

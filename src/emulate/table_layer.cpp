@@ -58,6 +58,16 @@ bool implicit_pays(int64_t oh, int64_t ow, int64_t wp, int64_t og) {
   return waste < kCopyCost / og;
 }
 
+// The first `count` elements of a per-thread buffer, starting on a 64-byte boundary so that the
+// GEMM's aligned index vectors and output rows split no cache line.
+template <class T>
+T* aligned_scratch(std::vector<T>& storage, int64_t count) {
+  constexpr size_t kAlign = 64 / sizeof(T);
+  storage.resize(static_cast<size_t>(count) + kAlign);
+  const size_t misalign = reinterpret_cast<uintptr_t>(storage.data()) % 64 / sizeof(T);
+  return storage.data() + (kAlign - misalign) % kAlign;
+}
+
 // Step 3 for one output element.
 inline float finish(int32_t sum, int64_t o, const TableLayerParams& p) {
   float v = static_cast<float>(sum) * p.scale[o];
@@ -229,8 +239,8 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
   const int64_t jobs = image_blocks * row_blocks * s.groups;
 
   emulate_detail::run_jobs(jobs, threads, [&](int64_t job) {
-    thread_local std::vector<uint16_t> planes, cols;
-    thread_local std::vector<int32_t> tmp;
+    thread_local std::vector<uint16_t> planes_storage, cols_storage;
+    thread_local std::vector<int32_t> tmp_storage;
     thread_local std::vector<int64_t> koff;
     const int g = static_cast<int>(job % s.groups);
     const int64_t rb = job / s.groups % row_blocks, ib = job / s.groups / row_blocks;
@@ -246,53 +256,60 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
       for (int64_t ky = 0; ky < s.kh; ++ky)
         for (int64_t kx = 0; kx < s.kw; ++kx, ++k)
           koff[k] = implicit ? ci * plane + ky * s.dilation_h * wp + kx * s.dilation_w : k * ldt;
-    // Implicit reads run up to ldt - 1 positions past a tap's start: keep them inside the buffer.
-    const int64_t planes_size = implicit ? std::max(cg * plane, koff[taps - 1] + ldt) : cg * plane;
-    planes.resize(static_cast<size_t>(planes_size));
-    if (!implicit) cols.resize(static_cast<size_t>(taps * ldt));
-    tmp.resize(static_cast<size_t>(og * ldt));
+    // Implicit reads run up to ldt positions past a tap's start (GemmArgs::idx): keep them inside
+    // the buffer; im2col's last tap needs the one extra element too.
+    const int64_t planes_size = implicit ? std::max(cg * plane, koff[taps - 1] + ldt + 1) : cg * plane;
+    uint16_t* const planes = aligned_scratch(planes_storage, planes_size);
+    uint16_t* const cols = implicit ? nullptr : aligned_scratch(cols_storage, taps * ldt + 1);
+    int32_t* const tmp = aligned_scratch(tmp_storage, og * ldt);
 
     for (int64_t i = n0; i < n1; ++i) {
       // 1. Quantize the window of image i (channels of group g) into planes.
       const float* xi = x + i * strides[0] + g * cg * strides[1];
-      std::fill(planes.begin(), planes.end(), zero);
+      std::fill(planes, planes + planes_size, zero);
       const int64_t iy0 = std::max<int64_t>(0, r0 - s.pad_h);
       const int64_t iy1 = std::min<int64_t>(h, r0 + window - s.pad_h);
       if (vec && strides[1] == 1) {  // channels-last: channels innermost in memory
         for (int64_t iy = iy0; iy < iy1; ++iy)
           emulate_detail::quantize_pixels_avx512(
               xi + iy * strides[2], w, strides[3], cg, qs,
-              planes.data() + (iy + s.pad_h - r0) * wp + s.pad_w, plane);
+              planes + (iy + s.pad_h - r0) * wp + s.pad_w, plane);
       } else if (vec && strides[3] == 1) {
         for (int64_t ci = 0; ci < cg; ++ci)
           for (int64_t iy = iy0; iy < iy1; ++iy)
             emulate_detail::quantize_row_avx512(
                 xi + ci * strides[1] + iy * strides[2], w, qs,
-                planes.data() + ci * plane + (iy + s.pad_h - r0) * wp + s.pad_w);
+                planes + ci * plane + (iy + s.pad_h - r0) * wp + s.pad_w);
       } else if (strides[1] == 1) {
         for (int64_t iy = iy0; iy < iy1; ++iy)
           for (int64_t ix = 0; ix < w; ++ix) {
             const float* src = xi + iy * strides[2] + ix * strides[3];
-            uint16_t* dst = planes.data() + (iy + s.pad_h - r0) * wp + ix + s.pad_w;
+            uint16_t* dst = planes + (iy + s.pad_h - r0) * wp + ix + s.pad_w;
             for (int64_t ci = 0; ci < cg; ++ci) dst[ci * plane] = enc[q.raw(src[ci])];
           }
       } else {
         for (int64_t ci = 0; ci < cg; ++ci)
           for (int64_t iy = iy0; iy < iy1; ++iy) {
             const float* src = xi + ci * strides[1] + iy * strides[2];
-            uint16_t* dst = planes.data() + ci * plane + (iy + s.pad_h - r0) * wp + s.pad_w;
+            uint16_t* dst = planes + ci * plane + (iy + s.pad_h - r0) * wp + s.pad_w;
             for (int64_t ix = 0; ix < w; ++ix) dst[ix] = enc[q.raw(src[ix * strides[3]])];
           }
       }
       if (implicit) break;  // one image per job
       // 2. im2col: tap k of output (y, x) reads planes[ci][(y - y0) * sh + ky * dh][x * sw + kx * dw].
       const int64_t base = (i - n0) * (y1 - y0) * ow;
+      if (vec) {
+        const emulate_detail::Im2colSpec spec{cg, s.kh, s.kw, s.stride_h, s.stride_w,
+                                              s.dilation_h, s.dilation_w, plane, wp, y1 - y0, ow};
+        emulate_detail::im2col_avx512(planes, spec, cols + base, ldt);
+        continue;
+      }
       for (int64_t ci = 0, k = 0; ci < cg; ++ci)
         for (int64_t ky = 0; ky < s.kh; ++ky)
           for (int64_t kx = 0; kx < s.kw; ++kx, ++k) {
-            uint16_t* dst = cols.data() + k * ldt + base;
+            uint16_t* dst = cols + k * ldt + base;
             for (int64_t yy = y0; yy < y1; ++yy, dst += ow) {
-              const uint16_t* src = planes.data() + ci * plane +
+              const uint16_t* src = planes + ci * plane +
                                     ((yy - y0) * s.stride_h + ky * s.dilation_h) * wp +
                                     kx * s.dilation_w;
               if (s.stride_w == 1) {
@@ -305,11 +322,11 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
     }
     if (!implicit)
       for (int64_t k = 0; k < taps; ++k)
-        std::fill(cols.data() + k * ldt + positions, cols.data() + (k + 1) * ldt, zero);
+        std::fill(cols + k * ldt + positions, cols + (k + 1) * ldt, zero);
 
     const GemmArgs args{table, p.weight_raw.data() + g * og * taps, taps,
-                        implicit ? planes.data() : cols.data(), koff.data(), taps, positions, og,
-                        tmp.data(), ldt};
+                        implicit ? planes : cols, koff.data(), taps, positions, og,
+                        tmp, ldt};
     emulate_detail::run_table_gemm(args);
 
     // 3. Scale and store channels-last; implicit mode drops the pad columns x >= ow.
@@ -320,7 +337,7 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
         const emulate_detail::EpilogueSpec eg{
             es.scale + o_first, es.bias ? es.bias + o_first : nullptr,
             es.correction ? es.correction + o_first : nullptr};
-        return emulate_detail::store_channels_last_avx512(tmp.data(), ldt, og, col, len, eg, dst,
+        return emulate_detail::store_channels_last_avx512(tmp, ldt, og, col, len, eg, dst,
                                                           o_total);
       }
       for (int64_t j = 0; j < len; ++j, dst += o_total)

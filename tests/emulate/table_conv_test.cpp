@@ -117,7 +117,7 @@ TEST(TableConv, FastLevelsUseVectorKernelsForInt16Tables) {
     table_conv2d(s, act.data(), weight.data(), t, out.data());
     EXPECT_EQ(last_kernel_report().kernel, ba <= 3 ? "avx512/shuf8"
                                            : ba == 4 ? "avx512/bytes16"  // w4 x a4 spans < 256
-                                           : ba == 5 ? "avx512/perm32"
+                                           : ba == 5 ? "avx512/pair32"
                                                      : "avx512/perm" + std::to_string(1 << ba))
         << "ba=" << ba;
     set_simd_level(SimdLevel::avx2);
@@ -199,6 +199,23 @@ TEST(TableConv, LargeTableValuesFlushInt16AndFallBackToInt32) {
     }
   // Exact w4 x a4: max |T| = 120, so 273 taps fit one int16 run; K = 360 needs two.
   expect_conv_matches(s, make_table({4, 4, true, false}, TableKind::exact, rng), rng);
+}
+
+TEST(TableConv, PairKernelAcrossTapChunksRunsAndAnOddChannelCount) {
+  if (best_simd_level() < SimdLevel::avx512) GTEST_SKIP() << "CPU lacks AVX-512";
+  std::mt19937 rng(9);
+  // K = 360 taps: several 48-tap passes; O = 7 leaves the last channel without a partner; 42
+  // positions per image end in a partial vector.
+  const ConvShape s = conv(3, 40, 6, 7, 7, 3, 1, 1);
+  for (int bw : {2, 5, 8}) {  // w8 x a5 spans ~8000: runs of 8 taps, shorter than a pass
+    const ProductTable t = make_table({bw, 5, true, false}, TableKind::approx, rng);
+    expect_conv_matches(s, t, rng);
+    if (HasFatalFailure()) return;
+    EXPECT_EQ(last_kernel_report().kernel, "avx512/pair32") << "bw=" << bw;
+  }
+  ProductTable constant = make_table({5, 5, true, false}, TableKind::exact, rng);
+  std::fill(constant.data().begin(), constant.data().end(), -300);  // range 0
+  expect_conv_matches(s, constant, rng);
 }
 
 TEST(TableConv, ManyChunksOnAllThreadsMatchRef) {

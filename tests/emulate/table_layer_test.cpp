@@ -137,7 +137,7 @@ TEST(TableLayer, GeometriesMatchRef) {
       {conv(64, 4, 3, 1, 1), 1, 72, 72},          // row blocks in both modes
   };
   for (const Case& c : cases) {
-    for (int ba : {3, 4, 7}) {
+    for (int ba : {3, 4, 5, 7}) {  // shuf8, bytes16, pair32, perm128 at AVX-512
       expect_layer_matches(c.s, false, {4, ba, true, false}, c.n, c.h, c.w, rng);
       if (HasFatalFailure()) return;
     }

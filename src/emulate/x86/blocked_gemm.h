@@ -6,7 +6,7 @@
 //   Row load_row(const uint8_t*)            the table row of one weight code,
 //   Idx load_idx(const uint16_t*)           kLanes encoded activations,
 //   Vec lookup(const Row&, const Idx&)      the int16 products,
-//   Vec zero(), Vec add16(Vec, Vec),
+//   Vec zero(), void accumulate16(Vec& acc, Vec v)   acc += v in int16 lanes, in place,
 //   void store_widen(Vec, int32_t* dst, bool accumulate, int32_t offset)   16 -> 32 bits, plus
 //        offset (T - bias rows), stored or added into dst,
 //   kHasWide, and if true the int32 operations gemm_block_wide needs.
@@ -51,10 +51,7 @@ void gemm_block(const GemmArgs& g, int64_t o0, int64_t p0) {
         const typename L::Row row = L::load_row(rows + L::kRowBytes * w[o][k]);
 #pragma GCC unroll 8
         for (int j = 0; j < PB; ++j) {
-          acc[o][j] = L::add16(acc[o][j], L::lookup(row, iv[j]));
-          // Pins the sum to one register: without this GCC 12 adds into a temporary and copies it
-          // back, one extra move per product vector.
-          asm("" : "+v"(acc[o][j]));
+          L::accumulate16(acc[o][j], L::lookup(row, iv[j]));
         }
       }
     }
@@ -72,7 +69,8 @@ constexpr int64_t kWideBelowRun = 8;
 
 // Like gemm_block, but every int16 product is sign-extended into two int32 accumulators per
 // vector (even and odd lanes, by shifts: no flush, no shuffle-port work in the loop); the lanes are
-// put back in position order once, at the store. Policy extras: add32, even32, odd32, store_pairs.
+// put back in position order once, at the store. Policy extras: accumulate32, even32, odd32,
+// store_pairs.
 template <class L, int OB, int PB>
 void gemm_block_wide(const GemmArgs& g, int64_t o0, int64_t p0) {
   const uint8_t* rows = g.table->rows.get();
@@ -96,9 +94,8 @@ void gemm_block_wide(const GemmArgs& g, int64_t o0, int64_t p0) {
 #pragma GCC unroll 8
       for (int j = 0; j < PB; ++j) {
         const typename L::Vec v = L::lookup(row, iv[j]);
-        even[o][j] = L::add32(even[o][j], L::even32(v));
-        odd[o][j] = L::add32(odd[o][j], L::odd32(v));
-        asm("" : "+v"(even[o][j]), "+v"(odd[o][j]));  // see gemm_block
+        L::accumulate32(even[o][j], L::even32(v));
+        L::accumulate32(odd[o][j], L::odd32(v));
       }
     }
   }

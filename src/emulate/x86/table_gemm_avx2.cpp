@@ -21,7 +21,8 @@ struct Avx2Base {
   static constexpr int kMaxPB = 4;
   static constexpr bool kHasWide = false;  // ba <= 4 tables allow long int16 runs anyway
   static Vec zero() { return _mm256_setzero_si256(); }
-  static Vec add16(Vec a, Vec b) { return _mm256_add_epi16(a, b); }
+  // In place, as asm: see accumulate16 in table_gemm_avx512.cpp.
+  static void accumulate16(Vec& acc, Vec v) { asm("vpaddw %1, %0, %0" : "+x"(acc) : "x"(v)); }
   static __m256i broadcast_row(const uint8_t* p) {
     return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(p)));
   }

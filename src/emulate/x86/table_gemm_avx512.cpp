@@ -10,6 +10,7 @@
 //   perm256 (ba == 8) four vpermi2w, blended on bits 6 and 7
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cassert>
 
 #include "emulate/x86/blocked_gemm.h"
@@ -24,8 +25,10 @@ struct Avx512Base {
   static constexpr int kMaxPB = 4;
   static constexpr bool kHasWide = true;
   static Vec zero() { return _mm512_setzero_si512(); }
-  static Vec add16(Vec a, Vec b) { return _mm512_add_epi16(a, b); }
-  static Vec add32(Vec a, Vec b) { return _mm512_add_epi32(a, b); }
+  // In-place adds written as asm: with intrinsics GCC 12 adds into a temporary and copies it back
+  // to the accumulator, one extra move per product vector on the ports the lookups need.
+  static void accumulate16(Vec& acc, Vec v) { asm("vpaddw %1, %0, %0" : "+v"(acc) : "v"(v)); }
+  static void accumulate32(Vec& acc, Vec v) { asm("vpaddd %1, %0, %0" : "+v"(acc) : "v"(v)); }
   // int16 lanes 2i (even32) and 2i + 1 (odd32), sign-extended into int32 lane i.
   static Vec even32(Vec v) { return _mm512_srai_epi32(_mm512_slli_epi32(v, 16), 16); }
   static Vec odd32(Vec v) { return _mm512_srai_epi32(v, 16); }
@@ -146,10 +149,77 @@ struct Perm256 : Perm128 {
   }
 };
 
+// pair32 (ba <= 5): one vpermi2d (1 uop) looks up 16 positions for two output channels at once,
+// where vpermw (2 uops on port 5) looks up 32 positions of one: twice the products per port-5 uop.
+// Rows hold T - bias as uint16 in pair order (prepare_table), so that for weights w1, w2
+//   unpacklo_epi16(row w1, row w2) = dwords (T[w2][a] - bias) << 16 | (T[w1][a] - bias), a = 0..15
+//   unpackhi_epi16(row w1, row w2) = the same for a = 16..31.
+// vpermi2d reads only bits 0..4 of each dword lane, so 32 uint16 indices loaded as they are index
+// their even positions, and the same load one element later indexes the odd ones. Both halves of
+// a dword sum at most run_length * (max T - min T) <= 65535: no carry leaves a half.
+template <int PB>  // PB blocks of 32 positions; taps [k0, k1), at most run_length of them
+void pair32_block(const GemmArgs& g, int64_t o0, bool has_second, int64_t p0, int64_t k0,
+                  int64_t k1) {
+  const uint8_t* rows = g.table->rows.get();
+  const uint8_t* w1 = g.weights + o0 * g.ldw;
+  const uint8_t* w2 = has_second ? w1 + g.ldw : w1;
+  __m512i even[PB], odd[PB];
+#pragma GCC unroll 8
+  for (int j = 0; j < PB; ++j) even[j] = odd[j] = _mm512_setzero_si512();
+  for (int64_t k = k0; k < k1; ++k) {
+    const __m512i r1 = _mm512_load_si512(rows + 64 * w1[k]);
+    const __m512i r2 = _mm512_load_si512(rows + 64 * w2[k]);
+    const __m512i low = _mm512_unpacklo_epi16(r1, r2), high = _mm512_unpackhi_epi16(r1, r2);
+    const uint16_t* ip = g.idx + g.koff[k] + p0;
+#pragma GCC unroll 8
+    for (int j = 0; j < PB; ++j) {
+      Avx512Base::accumulate32(
+          even[j], _mm512_permutex2var_epi32(low, _mm512_loadu_si512(ip + 32 * j), high));
+      Avx512Base::accumulate32(
+          odd[j], _mm512_permutex2var_epi32(low, _mm512_loadu_si512(ip + 32 * j + 1), high));
+    }
+  }
+  // Each lane sums T - bias over k1 - k0 taps (int32 wrap-around, like the sums).
+  const auto offset = static_cast<int32_t>(static_cast<uint32_t>(g.table->bias) *
+                                           static_cast<uint32_t>(k1 - k0));
+  constexpr __mmask32 kOddLanes = 0xAAAAAAAA;
+  int32_t* out1 = g.out + o0 * g.ldo + p0;
+#pragma GCC unroll 8
+  for (int j = 0; j < PB; ++j) {
+    // Position order: even lanes from `even`, odd lanes from `odd`.
+    const __m512i first = _mm512_mask_blend_epi16(kOddLanes, even[j], _mm512_slli_epi32(odd[j], 16));
+    Bytes16::store_widen(first, out1 + 32 * j, k0 > 0, offset);
+    if (has_second) {
+      const __m512i second = _mm512_mask_blend_epi16(kOddLanes, _mm512_srli_epi32(even[j], 16), odd[j]);
+      Bytes16::store_widen(second, out1 + g.ldo + 32 * j, k0 > 0, offset);
+    }
+  }
+}
+
+void gemm_pair32(const GemmArgs& g) {
+  constexpr int kMaxPB = 8;
+  // Taps per pass over all output channels: the index block they read (2 * 32 * kMaxPB bytes a
+  // tap) then stays in L1 while every channel pair uses it.
+  constexpr int64_t kChunkTaps = 48;
+  using BlockFn = void (*)(const GemmArgs&, int64_t, bool, int64_t, int64_t, int64_t);
+  static constexpr BlockFn kBlocks[kMaxPB] = {pair32_block<1>, pair32_block<2>, pair32_block<3>,
+                                              pair32_block<4>, pair32_block<5>, pair32_block<6>,
+                                              pair32_block<7>, pair32_block<8>};
+  const int64_t chunk = std::min(kChunkTaps, g.table->run_length);
+  for (int64_t p0 = 0; p0 < g.P; p0 += 32 * kMaxPB) {
+    const int64_t pb = std::min<int64_t>(kMaxPB, (g.P - p0 + 31) / 32);
+    for (int64_t k0 = 0; k0 < g.K; k0 += chunk) {
+      const int64_t k1 = std::min(g.K, k0 + chunk);
+      for (int64_t o0 = 0; o0 < g.O; o0 += 2) kBlocks[pb - 1](g, o0, o0 + 1 < g.O, p0, k0, k1);
+    }
+  }
+}
+
 }  // namespace
 
 void table_gemm_avx512(const GemmArgs& g) {
   switch (g.table->kind) {
+    case LookupKind::pair32: return gemm_pair32(g);
     case LookupKind::shuf8: return gemm_blocked<Shuf8>(g);
     case LookupKind::bytes16: return gemm_blocked<Bytes16>(g);
     case LookupKind::perm32: return gemm_blocked<Perm32>(g);

@@ -96,6 +96,51 @@ void quantize_pixels_avx512(const float* src, int64_t pixels, int64_t pixel_stri
   }
 }
 
+namespace {
+
+// One tap's rows of output columns [x0, x0 + n) into dst rows of length ow (stride 1: n <= 32,
+// stride 2: n <= 16); the masks are fixed for the whole tap.
+template <int kStride>
+void copy_tap_rows(const uint16_t* src, int64_t src_step, int64_t rows, int64_t n, uint16_t* dst,
+                   int64_t ow) {
+  if constexpr (kStride == 1) {
+    const __mmask32 m = n == 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1;
+    for (int64_t r = 0; r < rows; ++r, src += src_step, dst += ow)
+      _mm512_mask_storeu_epi16(dst, m, _mm512_maskz_loadu_epi16(m, src));
+  } else {
+    const __mmask32 in = (__mmask32{1} << (2 * n - 1)) - 1;  // elements 0, 2, .., 2n - 2
+    const auto out = static_cast<__mmask16>((1u << n) - 1);
+    for (int64_t r = 0; r < rows; ++r, src += src_step, dst += ow)
+      _mm256_mask_storeu_epi16(dst, out, _mm512_cvtepi32_epi16(_mm512_maskz_loadu_epi16(in, src)));
+  }
+}
+
+}  // namespace
+
+// One masked load and store per row of a tap (rows are 8 to 32 taps in the common layers; a memcpy
+// call per row cost more than the row). Stride 2 keeps the even elements of 32 loaded ones.
+void im2col_avx512(const uint16_t* planes, const Im2colSpec& spec, uint16_t* dst, int64_t ldt) {
+  const Im2colSpec s = spec;  // locals: the stores below could otherwise alias the fields
+  const int64_t src_step = s.stride_h * s.wp;
+  for (int64_t ci = 0, k = 0; ci < s.channels; ++ci)
+    for (int64_t ky = 0; ky < s.kh; ++ky)
+      for (int64_t kx = 0; kx < s.kw; ++kx, ++k) {
+        const uint16_t* tap = planes + ci * s.plane + ky * s.dilation_h * s.wp + kx * s.dilation_w;
+        uint16_t* out = dst + k * ldt;
+        if (s.stride_w == 1) {
+          for (int64_t x = 0; x < s.ow; x += 32)
+            copy_tap_rows<1>(tap + x, src_step, s.rows, std::min<int64_t>(32, s.ow - x), out + x, s.ow);
+        } else if (s.stride_w == 2) {
+          for (int64_t x = 0; x < s.ow; x += 16)
+            copy_tap_rows<2>(tap + 2 * x, src_step, s.rows, std::min<int64_t>(16, s.ow - x), out + x,
+                             s.ow);
+        } else {
+          for (int64_t r = 0; r < s.rows; ++r)
+            for (int64_t x = 0; x < s.ow; ++x) out[r * s.ow + x] = tap[r * src_step + x * s.stride_w];
+        }
+      }
+}
+
 void store_channels_last_avx512(const int32_t* tmp, int64_t ldt, int64_t og, int64_t col,
                                 int64_t len, const EpilogueSpec& e, float* dst, int64_t o_total) {
   __m512i r[16];
