@@ -74,12 +74,12 @@ void run_estimate(const EstimateArgs& args) {
   est.model = args.model;
   est.library = args.library;
   est.hessian = estimate::hessian_name(options);
+  est.bias_correction = args.bias_correction;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json doc = est.to_json();
   doc["data"] = spec;
   doc["split"] = "train";
   doc["seed"] = args.seed;
-  doc["bias_correction"] = args.bias_correction;
   doc["estimate_seconds"] = seconds;
   doc["load_seconds"] = load_seconds;
   if (!args.terms_out.empty()) {

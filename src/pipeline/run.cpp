@@ -162,6 +162,7 @@ report::RunReport run(const RunOptions& options) {
   est.model = options.model;
   est.library = options.library;
   est.hessian = estimate::hessian_name(estimate_options);
+  est.bias_correction = estimate_options.bias_correction;
   report.hessian = est.hessian;
   est.save(options.out_dir + "/est.json");
   original.restore(model);

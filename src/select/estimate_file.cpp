@@ -70,6 +70,7 @@ nlohmann::json Estimate::to_json() const {
   j["library"] = library;
   j["samples"] = samples;
   j["hessian"] = hessian;
+  j["bias_correction"] = bias_correction;
   j["layers"] = nlohmann::json::array();
   for (const EstimateLayer& layer : layers) {
     nlohmann::json candidates = nlohmann::json::array();
@@ -109,6 +110,11 @@ Estimate Estimate::from_json(const nlohmann::json& j, const std::string& source)
   e.library = root.string("library");
   e.samples = root.integer("samples");
   e.hessian = root.string("hessian");
+  // Optional (files written before it existed are plain estimates).
+  if (j.contains("bias_correction")) {
+    if (!j["bias_correction"].is_boolean()) root.fail_here("'bias_correction' must be true or false");
+    e.bias_correction = j["bias_correction"].get<bool>();
+  }
   const nlohmann::json& layers = root.array("layers");
   for (size_t k = 0; k < layers.size(); ++k) {
     const detail::JsonFields lf = root.element("layers", k);

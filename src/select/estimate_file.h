@@ -52,6 +52,9 @@ struct Estimate {
   std::string library;  // AppMul library folder
   int64_t samples = 0;  // calibration samples used
   std::string hessian;  // curvature approximation ("gn", "mc", "fisher", "none", ...)
+  // The predictions are of the loss change after per-channel bias correction (estimate
+  // --bias-correction); whoever measures configurations for them corrects them too.
+  bool bias_correction = false;
   std::vector<EstimateLayer> layers;
   std::map<std::string, EstimateAppMul> appmuls;
 

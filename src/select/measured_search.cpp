@@ -47,10 +47,14 @@ SearchInputs load_search_inputs(const std::string& model_path, const std::string
   in.library = Library::load(in.library_dir);
   in.data_spec = !data_spec.empty() ? data_spec
                                     : in.model.meta.value("dataset", std::string(kDefaultDatasetSpec));
-  const Dataset held = holdout_images(load_dataset(in.data_spec, Split::kTrain), holdout, seed).second;
+  auto [rest, held] = holdout_images(load_dataset(in.data_spec, Split::kTrain), holdout, seed);
   if (!est) est = candidates_from_library(*in.model.module, in.library, held, in.library_dir);
   est->library = in.library_dir;
+  const bool corrected = est->bias_correction;
   in.evaluator = std::make_unique<EmulatedEvaluator>(*in.model.module, std::move(*est), in.library, held);
+  // Configurations of a corrected estimate are measured corrected, from training images outside
+  // the holdout (as many as an estimate uses by default).
+  if (corrected) in.evaluator->enable_bias_correction(subset(rest, 256, seed));
   return in;
 }
 
@@ -191,6 +195,7 @@ SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& lib
   const auto terms = estimate::compute_terms(model, samples, eopt);
   Estimate est = estimate::assemble_estimate(terms, library);
   est.library = library_dir;
+  est.bias_correction = eopt.bias_correction;
   r.fames_estimate_seconds = since(fames_start);
   check_energy_reduction(est, options.energy_reduction, "--energy-reduction");
   const auto select_start = Clock::now();
