@@ -33,8 +33,13 @@ case "${1:-lenet5}" in
   resnet20)
     data="cifar10:$(cifar_root)"
     [[ -f $WORK/resnet20-fp.pt ]] || "$FAMES" train --arch resnet20 --data "$data" --float --epochs 30 --warmup 1 --out "$WORK/resnet20-fp.pt"
+    # A second cosine cycle: the 30-epoch float model measures 86.65%, short of what QAT needs for 87%.
+    [[ -f $WORK/resnet20-fp2.pt ]] || "$FAMES" train --arch resnet20 --init "$WORK/resnet20-fp.pt" --data "$data" --float \
+      --epochs 20 --lr 0.05 --out "$WORK/resnet20-fp2.pt"
     # QAT in two runs: 3 epochs at lr 0.01 after the bit allocation, then 4 more at lr 0.005 with the same bits.
-    [[ -f $WORK/resnet20-mp-qat3.pt ]] || "$FAMES" quantize --model "$WORK/resnet20-fp.pt" --data "$data" --avg-bits 4 --epochs 3 \
+    # (The committed resnet20-mp-qat3.pt / -ft.pt and models/resnet20-cifar10-mp.pt still descend from
+    # resnet20-fp.pt; delete them to redo QAT from resnet20-fp2.pt.)
+    [[ -f $WORK/resnet20-mp-qat3.pt ]] || "$FAMES" quantize --model "$WORK/resnet20-fp2.pt" --data "$data" --avg-bits 4 --epochs 3 \
       --lr 0.01 --out "$WORK/resnet20-mp-qat3.pt"
     [[ -f $WORK/resnet20-mp-ft.pt ]] || "$FAMES" quantize --model "$WORK/resnet20-mp-qat3.pt" --data "$data" \
       --bits "$WORK/resnet20-mp-qat3.pt.bits.json" --epochs 4 --lr 0.005 --out "$WORK/resnet20-mp-ft.pt"
