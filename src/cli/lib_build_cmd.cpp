@@ -131,19 +131,14 @@ void run_lib_build(const LibBuildArgs& args) {
       // Signed activations for 8x8 always (layers whose inputs are not post-ReLU), else on request.
       if (args.signed_a || (bw == 8 && ba == 8)) sigs.push_back(Signature{bw, ba, true, true});
     }
-  // The signatures the models use come first: --model's (added if missing), else the zoo's.
+  // The signatures the models use come first and are added if missing (e.g. a first conv's signed
+  // activations), so that the library serves them: --model's, else the zoo's.
   std::vector<Signature> first;
-  for (const std::string& m : args.models)
+  for (const std::string& m : args.models.empty() ? zoo_cards() : args.models)
     for (const Signature& sig : model_signatures(m)) {
       if (std::find(first.begin(), first.end(), sig) == first.end()) first.push_back(sig);
       if (std::find(sigs.begin(), sigs.end(), sig) == sigs.end()) sigs.push_back(sig);
     }
-  if (args.models.empty())
-    for (const std::string& card : zoo_cards())
-      for (const Signature& sig : model_signatures(card))
-        if (std::find(first.begin(), first.end(), sig) == first.end() &&
-            std::find(sigs.begin(), sigs.end(), sig) != sigs.end())
-          first.push_back(sig);
   std::stable_partition(sigs.begin(), sigs.end(), [&](const Signature& s) {
     return std::find(first.begin(), first.end(), s) != first.end();
   });
@@ -243,7 +238,7 @@ void setup_lib_build(CLI::App& root) {
       ->capture_default_str();
   cmd->add_option("--model", args->models,
                   "Model (checkpoint or card) whose layer signatures go first and are added if "
-                  "missing; repeatable (default order: the zoo cards in ./models first)");
+                  "missing; repeatable (default: the zoo cards in ./models)");
   cmd->add_flag("--no-cache", args->no_cache,
                 "Neither read nor write the library cache ($XDG_CACHE_HOME or ~/.cache/fames/lib)");
   cmd->add_flag("--json", args->json, "Print a JSON summary");

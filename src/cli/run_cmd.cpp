@@ -23,11 +23,14 @@ struct RunArgs {
   bool no_calibrate = false, no_bias_correction = false, no_uniform = false, json = false;
 };
 
-fs::path executable_dir() {
+// This program's own path (it may be installed or copied under any name).
+fs::path executable() {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::current_path() : self.parent_path();
+  return ec ? fs::current_path() / "fames" : self;
 }
+
+fs::path executable_dir() { return executable().parent_path(); }
 
 // models/lenet5-fmnist-mp.pt from the working folder, else beside the build folder of this binary.
 std::string default_model() {
@@ -52,7 +55,7 @@ std::string default_library() {
   fmt::print(stderr, "building the default AppMul library into {} (once)\n", dir.string());
   const std::string command =
       fmt::format("'{}' lib build --bits 2..8 --signed-a --no-als --out '{}' >&2",
-                  (executable_dir() / "fames").string(), dir.string());
+                  executable().string(), dir.string());
   if (std::system(command.c_str()) != 0)
     fail("building the default AppMul library into {} failed", dir.string());
   return dir.string();
