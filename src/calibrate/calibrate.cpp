@@ -1,7 +1,6 @@
 #include "calibrate/calibrate.h"
 
 #include <chrono>
-#include <map>
 #include <numeric>
 #include <random>
 
@@ -140,10 +139,9 @@ nlohmann::json CalibrateReport::to_json() const {
 nlohmann::json apply_bias_correction(torch::nn::Module& model, const Dataset& images,
                                      int64_t max_images, int64_t batch_size) {
   const Dataset used = images.size() > max_images ? subset(images, max_images, 1) : images;
-  std::map<std::string, std::shared_ptr<quant::QuantLayer>> by_name;
-  for (auto& [name, layer] : quant::quant_layers(model)) by_name[name] = layer;
+  const auto layers = quant::quant_layers(model);
   for (auto& [name, correction] : estimate::bias_corrections(model, used, batch_size))
-    by_name.at(name)->set_output_correction(correction);
+    quant::find_quant_layer(layers, name, "bias correction names")->set_output_correction(correction);
   return quant::output_corrections(model);
 }
 

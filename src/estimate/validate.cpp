@@ -64,9 +64,7 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
   auto layers = quant::quant_layers(model);
   Progress bar("measure", static_cast<int64_t>(todo.size()), "pair");
   for (const auto& [layer, candidate] : todo) {
-    auto it = std::find_if(layers.begin(), layers.end(), [&](const auto& l) { return l.first == layer->name; });
-    if (it == layers.end()) fail("the estimate names layer '{}', which the model does not have", layer->name);
-    quant::QuantLayer& quant_layer = *it->second;
+    quant::QuantLayer& quant_layer = *quant::find_quant_layer(layers, layer->name, "the estimate names");
     const std::shared_ptr<const ProductTable> exact_table = quant_layer.multiplier();
     Assignment one;
     one.layers[layer->name] = candidate->appmul;

@@ -102,8 +102,8 @@ std::vector<report::CurvePoint> uniform_baseline(EmulatedEvaluator& evaluator,
     size_t substituted = 0;
     for (size_t k = 0; k < choice.size(); ++k) substituted += choice[k] != exact[k];
     if (2 * substituted >= choice.size()) {
-      const double reduction = 1 - evaluator.energy_fj(choice) / evaluator.exact_energy_fj();
-      points.push_back({reduction, evaluator.top1(choice), variant});
+      points.push_back(
+          {evaluator.energy_reduction(evaluator.energy_fj(choice)), evaluator.top1(choice), variant});
     }
     bar.advance(1);
   }
@@ -318,9 +318,8 @@ report::RunReport run(const RunOptions& options) {
     ga.time_limit_s = options.ga_seconds;
     ga.seed = options.seed;
     const GaRun run = run_ga(evaluator, ga);
-    const double exact_energy = evaluator.exact_energy_fj();
     for (const auto& e : run.search.evaluations)
-      report.ga_curve.push_back({1 - e.fitness.energy / exact_energy, e.fitness.accuracy, ""});
+      report.ga_curve.push_back({evaluator.energy_reduction(e.fitness.energy), e.fitness.accuracy, ""});
     report.extra["ga"] = {{"seconds", run.search.seconds},
                           {"evaluations", run.search.evaluations.size()},
                           {"generations", run.search.generations_done}};

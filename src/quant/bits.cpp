@@ -29,9 +29,7 @@ BitMap read_bits_file(const std::string& path) {
 void apply_bits(torch::nn::Module& model, const BitMap& bits) {
   auto layers = quant_layers(model);
   for (const auto& [name, b] : bits) {
-    auto it = std::find_if(layers.begin(), layers.end(), [&](const auto& l) { return l.first == name; });
-    if (it == layers.end()) fail("bits name layer '{}', which the model does not have", name);
-    it->second->set_bits(b.first, b.second);
+    find_quant_layer(layers, name, "bits name")->set_bits(b.first, b.second);
   }
 }
 

@@ -9,18 +9,15 @@ void apply_assignment(torch::nn::Module& model, const Assignment& assignment,
                       const Library& library) {
   auto layers = quant_layers(model);
   for (const auto& [layer_name, appmul_name] : assignment.layers) {
-    auto it = std::find_if(layers.begin(), layers.end(),
-                           [&](const auto& l) { return l.first == layer_name; });
-    if (it == layers.end())
-      fail("assignment names layer '{}', which the model does not have", layer_name);
+    QuantLayer& layer = *find_quant_layer(layers, layer_name, "assignment names");
     const AppMul* m = library.find(appmul_name);
     if (!m)
       fail("assignment uses AppMul '{}', which library '{}' does not have", appmul_name,
            assignment.library);
-    if (m->signature() != it->second->signature())
+    if (m->signature() != layer.signature())
       fail("AppMul '{}' is {} but layer '{}' is {}", appmul_name, m->signature().key(), layer_name,
-           it->second->signature().key());
-    it->second->set_multiplier(std::make_shared<const ProductTable>(m->table));
+           layer.signature().key());
+    layer.set_multiplier(std::make_shared<const ProductTable>(m->table));
   }
 }
 
@@ -48,15 +45,12 @@ nlohmann::json output_corrections(torch::nn::Module& model) {
 void set_output_corrections(torch::nn::Module& model, const nlohmann::json& corrections) {
   auto layers = quant_layers(model);
   for (const auto& [layer_name, values] : corrections.items()) {
-    auto it = std::find_if(layers.begin(), layers.end(),
-                           [&](const auto& l) { return l.first == layer_name; });
-    if (it == layers.end())
-      fail("output correction names layer '{}', which the model does not have", layer_name);
+    QuantLayer& layer = *find_quant_layer(layers, layer_name, "output correction names");
     const auto v = values.get<std::vector<double>>();
-    if (static_cast<int64_t>(v.size()) != it->second->out_channels())
+    if (static_cast<int64_t>(v.size()) != layer.out_channels())
       fail("output correction for layer '{}' has {} values, the layer has {} output channels",
-           layer_name, v.size(), it->second->out_channels());
-    it->second->set_output_correction(torch::tensor(v, torch::kDouble).to(torch::kFloat));
+           layer_name, v.size(), layer.out_channels());
+    layer.set_output_correction(torch::tensor(v, torch::kDouble).to(torch::kFloat));
   }
 }
 

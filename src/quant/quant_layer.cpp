@@ -143,6 +143,14 @@ void QuantLayer::set_multiplier(std::shared_ptr<const ProductTable> table) {
   multiplier_ = std::move(table);  // the cached TableLayer keys on (and holds) the table
 }
 
+const std::shared_ptr<QuantLayer>& find_quant_layer(
+    const std::vector<std::pair<std::string, std::shared_ptr<QuantLayer>>>& layers, const std::string& name,
+    const std::string& who_names) {
+  for (const auto& [layer_name, layer] : layers)
+    if (layer_name == name) return layer;
+  fail("{} layer '{}', which the model does not have", who_names, name);
+}
+
 std::vector<std::pair<std::string, std::shared_ptr<QuantLayer>>> quant_layers(torch::nn::Module& model) {
   std::vector<std::pair<std::string, std::shared_ptr<QuantLayer>>> layers;
   for (const auto& item : model.named_modules("", false)) {

@@ -120,4 +120,10 @@ class QuantLayer : public torch::nn::Module {
 // ("layer1.0.conv1"), stable across save and load.
 std::vector<std::pair<std::string, std::shared_ptr<QuantLayer>>> quant_layers(torch::nn::Module& model);
 
+// The layer called `name` among `layers` (from quant_layers). Throws fames::Error
+// "<who_names> layer '<name>', which the model does not have" if there is none.
+const std::shared_ptr<QuantLayer>& find_quant_layer(
+    const std::vector<std::pair<std::string, std::shared_ptr<QuantLayer>>>& layers, const std::string& name,
+    const std::string& who_names);
+
 }  // namespace fames::quant

@@ -58,13 +58,11 @@ EmulatedEvaluator::EmulatedEvaluator(torch::nn::Module& model, Estimate estimate
   warm_up(model_, holdout);
   auto named = quant::quant_layers(model_);
   for (const EstimateLayer& layer : estimate_.layers) {
-    auto it = std::find_if(named.begin(), named.end(), [&](const auto& l) { return l.first == layer.name; });
-    if (it == named.end())
-      fail("the estimate names layer '{}', which the model does not have", layer.name);
-    if (it->second->signature() != layer.signature)
+    const auto& quant_layer = quant::find_quant_layer(named, layer.name, "the estimate names");
+    if (quant_layer->signature() != layer.signature)
       fail("layer '{}' is {} in the model but {} in the estimate", layer.name,
-           it->second->signature().key(), layer.signature.key());
-    layers_.push_back(it->second);
+           quant_layer->signature().key(), layer.signature.key());
+    layers_.push_back(quant_layer);
     std::vector<std::shared_ptr<const ProductTable>> tables;
     for (const EstimateCandidate& c : layer.candidates) {
       const AppMul* m = library.find(c.appmul);
@@ -102,12 +100,10 @@ void EmulatedEvaluator::apply(const std::vector<int>& choice) {
       if (!cached.defined()) cached = estimate::output_correction(*layers_[k], histograms_[k], *table);
       correction = cached;
     }
-    // Unchanged tensors keep the layer's cached emulation state (set_output_correction resets it).
-    if (!correction.defined() && !layers_[k]->output_correction().defined()) continue;
-    if (correction.defined() && layers_[k]->output_correction().defined() &&
-        correction.is_same(layers_[k]->output_correction()))
-      continue;
-    layers_[k]->set_output_correction(correction);
+    // An unchanged correction keeps the layer's cached emulation state (setting one resets it).
+    // Undefined tensors are the same as each other.
+    if (!correction.is_same(layers_[k]->output_correction()))
+      layers_[k]->set_output_correction(correction);
   }
 }
 
@@ -131,6 +127,11 @@ double EmulatedEvaluator::energy_fj(const std::vector<int>& choice) const {
     total += layer.energy_fj_per_image(layer.candidates.at(choice.at(k)));
   }
   return total;
+}
+
+double EmulatedEvaluator::energy_reduction(double energy_fj) const {
+  const double exact = exact_energy_fj();
+  return exact > 0 ? 1.0 - energy_fj / exact : 0.0;
 }
 
 std::vector<int> EmulatedEvaluator::choice_counts() const {

@@ -51,6 +51,8 @@ class EmulatedEvaluator {
   // Multiplication energy per image (fJ) of `choice`, from the estimate.
   double energy_fj(const std::vector<int>& choice) const;
   double exact_energy_fj() const { return estimate_.exact_energy_fj_per_image(); }
+  // 1 - energy_fj / exact_energy_fj() (0 when the exact energy is 0).
+  double energy_reduction(double energy_fj) const;
 
   std::vector<int> choice_counts() const;  // candidates per layer
   std::vector<int> exact_choice() const;   // every layer on its exact AppMul

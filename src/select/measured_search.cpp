@@ -20,8 +20,6 @@ double since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double reduction(double energy, double exact) { return exact > 0 ? 1.0 - energy / exact : 0.0; }
-
 // Finite numbers as JSON numbers, anything else as null (JSON has no NaN).
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
 
@@ -62,7 +60,6 @@ GaRun run_ga(EmulatedEvaluator& evaluator, const Nsga2Options& options,
              const EvaluationCallback& stop) {
   Nsga2Options opts = options;
   opts.initial.insert(opts.initial.begin(), evaluator.exact_choice());
-  const double exact_energy = evaluator.exact_energy_fj();
   auto fitness = [&](const Genome& g) { return Fitness{evaluator.top1(g), evaluator.energy_fj(g)}; };
   // Distinct genomes are at most population * (generations + 1); with a time limit, unknown.
   const int64_t budget = opts.time_limit_s > 0 ? 0 : static_cast<int64_t>(opts.population) * (opts.generations + 1);
@@ -72,7 +69,7 @@ GaRun run_ga(EmulatedEvaluator& evaluator, const Nsga2Options& options,
   run.search = run_nsga2(evaluator.choice_counts(), fitness, opts, [&](const Evaluation& e) {
     if (e.genome == opts.initial.front()) run.exact_top1 = e.fitness.accuracy;
     if (e.fitness.accuracy >= run.exact_top1)
-      best_saving_at_exact = std::max(best_saving_at_exact, reduction(e.fitness.energy, exact_energy));
+      best_saving_at_exact = std::max(best_saving_at_exact, evaluator.energy_reduction(e.fitness.energy));
     bar.advance(1, fmt::format("gen {}, {:.1f}% saved at exact top-1", e.generation,
                                100 * std::max(0.0, best_saving_at_exact)));
     return stop && stop(e);
@@ -84,7 +81,6 @@ GaRun run_ga(EmulatedEvaluator& evaluator, const Nsga2Options& options,
 nlohmann::json ga_to_json(const EmulatedEvaluator& evaluator, const GaRun& run,
                           const Nsga2Options& options) {
   const Estimate& est = evaluator.estimate();
-  const double exact_energy = evaluator.exact_energy_fj();
   nlohmann::json front = nlohmann::json::array(), history = nlohmann::json::array();
   for (size_t i : run.search.front) {
     const Evaluation& e = run.search.evaluations[i];
@@ -95,7 +91,7 @@ nlohmann::json ga_to_json(const EmulatedEvaluator& evaluator, const GaRun& run,
     front.push_back(std::move(point));
   }
   for (const Evaluation& e : run.search.evaluations)
-    history.push_back({e.seconds, e.fitness.accuracy, reduction(e.fitness.energy, exact_energy)});
+    history.push_back({e.seconds, e.fitness.accuracy, evaluator.energy_reduction(e.fitness.energy)});
   return {{"format", "fames-ga"},
           {"version", 1},
           {"library", est.library},
@@ -109,7 +105,7 @@ nlohmann::json ga_to_json(const EmulatedEvaluator& evaluator, const GaRun& run,
           {"seconds", run.search.seconds},
           {"evaluations", run.search.evaluations.size()},
           {"exact_top1", run.exact_top1},
-          {"exact_energy_fj_per_image", exact_energy},
+          {"exact_energy_fj_per_image", evaluator.exact_energy_fj()},
           {"front", front},
           {"history_columns", {"seconds", "top1", "energy_reduction"}},
           {"history", history}};
@@ -209,7 +205,7 @@ SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& lib
   const std::vector<int> fames_choice = evaluator.choice_of(r.fames_assignment);
   r.fames_top1 = evaluator.top1(fames_choice);
   const double fames_energy = evaluator.energy_fj(fames_choice);
-  r.fames_energy_reduction = reduction(fames_energy, evaluator.exact_energy_fj());
+  r.fames_energy_reduction = evaluator.energy_reduction(fames_energy);
 
   // The GA stops at its first configuration at least as good as FAMES's in both objectives.
   auto reached = [&](const Evaluation& e) {
@@ -224,7 +220,7 @@ SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& lib
     r.ga_reached = true;
     r.ga_seconds = ev[*first].seconds;
     r.ga_top1 = ev[*first].fitness.accuracy;
-    r.ga_energy_reduction = reduction(ev[*first].fitness.energy, evaluator.exact_energy_fj());
+    r.ga_energy_reduction = evaluator.energy_reduction(ev[*first].fitness.energy);
     r.ga_evaluations = static_cast<int64_t>(*first) + 1;
   } else {
     r.ga_seconds = ga.search.seconds;
@@ -232,7 +228,7 @@ SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& lib
     for (const Evaluation& e : ev)
       if (e.fitness.energy <= fames_energy && !(e.fitness.accuracy <= r.ga_top1)) {
         r.ga_top1 = e.fitness.accuracy;
-        r.ga_energy_reduction = reduction(e.fitness.energy, evaluator.exact_energy_fj());
+        r.ga_energy_reduction = evaluator.energy_reduction(e.fitness.energy);
       }
   }
   r.speedup = r.fames_seconds > 0 ? r.ga_seconds / r.fames_seconds : 0.0;
