@@ -135,8 +135,8 @@ std::string RunReport::to_markdown() const {
   }
   md +=
       "\nPredicted dL: the FAMES estimate; measured dL: the loss change on the estimation samples "
-      "with only this "
-      "layer substituted (no calibration).\n\n## Stage times\n\n| stage | seconds |\n|---|---:|\n";
+      "with only this layer substituted and every other layer on its exact table (bias-corrected "
+      "when the estimate is, not calibrated).\n\n## Stage times\n\n| stage | seconds |\n|---|---:|\n";
   for (const auto& [stage, seconds] : stage_seconds)
     md += fmt::format("| {} | {:.1f} |\n", stage, seconds);
   md += "\n## Plots\n\n![accuracy against energy](pareto.png)\n\n![per-layer energy](layers.png)\n";
