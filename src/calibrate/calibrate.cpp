@@ -1,5 +1,6 @@
 #include "calibrate/calibrate.h"
 
+#include <algorithm>
 #include <chrono>
 #include <numeric>
 #include <random>
@@ -79,6 +80,20 @@ std::vector<torch::Tensor> clip_parameters(const Layers& layers) {
   return params;
 }
 
+// The tensors the clipping step trains: every layer's clips and, for fine-tuning, every other
+// parameter (weights, biases, BN affine).
+std::vector<torch::Tensor> tuned_parameters(torch::nn::Module& model, const Layers& layers,
+                                            bool weights) {
+  std::vector<torch::Tensor> params = clip_parameters(layers);
+  if (!weights) return params;
+  for (auto& p : model.parameters()) {
+    const bool is_clip = std::any_of(params.begin(), params.end(),
+                                     [&](const torch::Tensor& c) { return c.is_same(p); });
+    if (!is_clip) params.push_back(p);
+  }
+  return params;
+}
+
 std::vector<torch::Tensor> clone_all(const std::vector<torch::Tensor>& tensors) {
   std::vector<torch::Tensor> out;
   for (const auto& t : tensors) out.push_back(t.detach().clone());
@@ -95,7 +110,7 @@ double tune_clips_epoch(torch::nn::Module& model, const Dataset& train,
                         torch::optim::Adam& optimizer, std::vector<torch::Tensor>& clips,
                         const CalibrateOptions& options, std::mt19937_64& rng,
                         const std::string& label) {
-  model.eval();  // BN statistics stay fixed; only the clips learn
+  model.eval();  // BN statistics stay fixed; only the tuned parameters learn
   std::vector<int64_t> order(static_cast<size_t>(train.size()));
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
@@ -193,25 +208,27 @@ CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const 
   }
   if (options.clip && options.epochs > 0) {
     std::vector<torch::Tensor> clips = clip_parameters(layers);
-    // Only the clips need gradients; the rest is frozen for the duration (and restored after).
+    std::vector<torch::Tensor> tuned = tuned_parameters(model, layers, options.weights);
+    // Only the tuned tensors need gradients; the rest is frozen for the duration (and restored
+    // after).
     std::vector<std::pair<torch::Tensor, bool>> frozen;
     for (auto& p : model.parameters()) {
       frozen.emplace_back(p, p.requires_grad());
       p.set_requires_grad(false);
     }
-    for (auto& c : clips) c.set_requires_grad(true);
-    // Adam moves every parameter by about lr per step whatever its gradient's scale, so each clip
+    for (auto& t : tuned) t.set_requires_grad(true);
+    // Adam moves every parameter by about lr per step whatever its gradient's scale, so each
     // tensor gets lr times its own mean magnitude: weight clips (~0.1) and activation clips (~3)
     // then move by the same fraction. One absolute lr moved ResNet-20's weight clips by tens of
     // percent in an epoch and cost 1.6 points of held-out top-1.
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    for (auto& c : clips) {
-      const double scale = std::max(1e-6, c.detach().abs().mean().item<double>());
-      groups.emplace_back(std::vector<torch::Tensor>{c},
+    for (auto& t : tuned) {
+      const double scale = std::max(1e-6, t.detach().abs().mean().item<double>());
+      groups.emplace_back(std::vector<torch::Tensor>{t},
                           std::make_unique<torch::optim::AdamOptions>(options.lr * scale));
     }
     torch::optim::Adam optimizer(std::move(groups), torch::optim::AdamOptions(options.lr));
-    std::vector<torch::Tensor> best_clips = clone_all(clips);
+    std::vector<torch::Tensor> best_tuned = clone_all(tuned);
     std::mt19937_64 rng(options.seed);
     int since_best = 0;
     for (int epoch = 1; epoch <= options.epochs; ++epoch) {
@@ -221,16 +238,16 @@ CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const 
       const auto r = measure(fmt::format("held-out (epoch {})", epoch));
       report.epochs_run = epoch;
       const bool kept = accept(r);
-      record("clip", epoch, train_loss, r, kept);
+      record(options.weights ? "clip+weights" : "clip", epoch, train_loss, r, kept);
       if (kept) {
-        best_clips = clone_all(clips);
+        best_tuned = clone_all(tuned);
         report.best_epoch = epoch;
         since_best = 0;
       } else if (++since_best >= options.patience) {
         break;
       }
     }
-    copy_all(best_clips, clips);
+    copy_all(best_tuned, tuned);
     for (auto& [p, requires_grad] : frozen) p.set_requires_grad(requires_grad);
     // Clips moved: the AppMuls' mean errors moved with them.
     if (options.bias_correction && report.best_epoch > 0) {

@@ -11,7 +11,10 @@
 //   bias correction    each approximate layer subtracts, per output channel, the mean error of its
 //                      AppMul, E[Y_table - Y_exact] over the calibration images and output
 //                      positions.
-// Weights, biases and bits never change. Only training-split images may be passed in.
+// Weights, biases and bits never change, unless `weights` asks for approximation-aware fine-tuning:
+// then the clipping step also trains the conv/linear weights and biases and the BN scales and
+// shifts (the step METHOD.md §4 leaves out; the held-out loss still decides what is kept).
+// Only training-split images may be passed in.
 #pragma once
 #include <torch/torch.h>
 
@@ -27,10 +30,11 @@ struct CalibrateOptions {
   bool bn = true;                // BN re-estimation
   bool clip = true;              // clipping tuning
   bool bias_correction = false;  // per-channel AppMul bias correction
+  bool weights = false;          // clipping tuning also trains weights, biases and BN affine
   int epochs = 4;                // clipping tuning, at most
   int patience = 1;              // epochs without held-out improvement before stopping
   int64_t batch_size = 64;
-  double lr = 1e-3;  // Adam on the clipping values, relative: each clip tensor steps by ~lr x its mean
+  double lr = 1e-3;  // Adam, relative: each trained tensor steps by ~lr x its mean magnitude
   uint64_t seed = 1;
 };
 

@@ -44,6 +44,7 @@ void run_calibrate(CalibrateArgs args) {
   meta["calibration"]["options"] = {{"bn", args.options.bn},
                                     {"clip", args.options.clip},
                                     {"bias_correction", args.options.bias_correction},
+                                    {"weights", args.options.weights},
                                     {"epochs", args.options.epochs},
                                     {"lr", args.options.lr},
                                     {"samples", data.tune.size()},
@@ -96,6 +97,9 @@ void setup_calibrate(CLI::App& root) {
   cmd->add_flag("--no-clip", args->no_clip, "Skip clipping tuning");
   cmd->add_flag("--bias-correction", args->options.bias_correction,
                 "Subtract each AppMul's mean per-channel error");
+  cmd->add_flag("--weights", args->options.weights,
+                "Also fine-tune weights, biases and BN affine with the AppMuls in the loop "
+                "(approximation-aware training, beyond METHOD.md §4)");
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args] { run_calibrate(*args); });
 }

@@ -132,6 +132,9 @@ void setup_run(CLI::App& root) {
   cmd->add_flag("--no-calibrate", args->no_calibrate, "Skip calibration");
   cmd->add_flag("--no-bias-correction", args->no_bias_correction,
                 "No per-channel AppMul bias correction: estimate, sweep and calibrate the uncorrected AppMuls");
+  cmd->add_flag("--finetune-weights", o.finetune_weights,
+                "Calibration also fine-tunes weights, biases and BN affine with the AppMuls in the "
+                "loop (approximation-aware training, beyond METHOD.md §4)");
   cmd->add_flag("--no-uniform", args->no_uniform, "Skip the uniform single-family baseline");
   cmd->add_flag("--json", args->json, "Print report.json on stdout");
   cmd->callback([args] { run_run(*args); });

@@ -192,6 +192,7 @@ report::RunReport run(const RunOptions& options) {
   calibrate::CalibrateOptions calibrate_options;
   calibrate_options.bias_correction = options.bias_correction;
   calibrate_options.epochs = options.calibration_epochs;
+  calibrate_options.weights = options.finetune_weights;
   calibrate_options.seed = options.seed;
   nlohmann::json probes = nlohmann::json::array();
   // `measured`: the configuration's uncalibrated held-out top-1 if the sweep already has it.
@@ -331,6 +332,7 @@ report::RunReport run(const RunOptions& options) {
   }
   report.extra["probes"] = probes;
   report.extra["bias_correction"] = options.bias_correction;
+  report.extra["finetune_weights"] = options.finetune_weights;
   report.extra["assignment"] = options.out_dir + "/assign.json";
   report.extra["calibrated_model"] = options.out_dir + "/model-calibrated.pt";
   report.extra["estimate"] = options.out_dir + "/est.json";

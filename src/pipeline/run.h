@@ -33,6 +33,7 @@ struct RunOptions {
   int sweep_steps = 12;
   int calibration_epochs = 4;
   bool calibrate = true, bias_correction = true;
+  bool finetune_weights = false;  // calibration also trains the weights (calibrate.h)
   double ga_seconds = 60;  // 0: no GA baseline
   bool uniform_baseline = true;
   bool measure_layers = true;

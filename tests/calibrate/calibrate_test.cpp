@@ -1,6 +1,6 @@
 // Calibration: the bias correction cancels a known AppMul offset exactly, calibration touches only
-// clipping values and BN statistics and never worsens the held-out loss, and corrections survive a
-// checkpoint round trip.
+// clipping values and BN statistics and never worsens the held-out loss, fine-tuning moves the
+// weights and keeps the best epoch, and corrections survive a checkpoint round trip.
 #include "calibrate/calibrate.h"
 
 #include <gtest/gtest.h>
@@ -49,6 +49,18 @@ struct Fixture {
   std::shared_ptr<quant::QuantLayer> last_layer() {
     return quant::quant_layers(*model).back().second;
   }
+  std::vector<torch::Tensor> weights() const {
+    std::vector<torch::Tensor> out;
+    for (auto& [name, l] : quant::quant_layers(*model)) out.push_back(l->weight.detach().clone());
+    return out;
+  }
+  // The last layer gets a multiplier whose every other product is off by +5.
+  void make_last_layer_rough() {
+    auto layer = last_layer();
+    ProductTable rough = ProductTable::exact(layer->signature());
+    for (size_t i = 0; i < rough.data().size(); i += 2) rough.data()[i] += 5;
+    layer->set_multiplier(std::make_shared<const ProductTable>(rough));
+  }
 };
 
 // Every product of the last (linear) layer is off by +3, so each output is off by exactly
@@ -78,15 +90,11 @@ TEST(BiasCorrection, CancelsAConstantProductOffset) {
 
 TEST(Calibrate, TunesOnlyClipsAndNeverWorsensTheHeldOutLoss) {
   Fixture f;
-  auto layer = f.last_layer();
-  ProductTable rough = ProductTable::exact(layer->signature());
-  for (size_t i = 0; i < rough.data().size(); i += 2) rough.data()[i] += 5;
-  layer->set_multiplier(std::make_shared<const ProductTable>(rough));
-  std::vector<torch::Tensor> weights_before, clips_before;
-  for (auto& [name, l] : quant::quant_layers(*f.model)) {
-    weights_before.push_back(l->weight.detach().clone());
+  f.make_last_layer_rough();
+  const std::vector<torch::Tensor> weights_before = f.weights();
+  std::vector<torch::Tensor> clips_before;
+  for (auto& [name, l] : quant::quant_layers(*f.model))
     clips_before.push_back(l->act_clip.detach().clone());
-  }
   CalibrateOptions options;
   options.epochs = 2;
   options.patience = 2;
@@ -111,6 +119,31 @@ TEST(Calibrate, TunesOnlyClipsAndNeverWorsensTheHeldOutLoss) {
   // A second evaluation reproduces the reported held-out loss (the kept state is the model's
   // state).
   const auto again = models::evaluate(*f.model, synthetic_images(64, 2));
+  EXPECT_NEAR(again.loss, report.holdout_loss_after, 1e-5);
+}
+
+// Fine-tuning (weights = true) on the held-out images themselves must lower their loss by moving
+// the weights, and the model keeps the best epoch's weights, not the last one's.
+TEST(Calibrate, FineTuningMovesTheWeightsAndKeepsTheBestEpoch) {
+  Fixture f;
+  f.make_last_layer_rough();
+  const std::vector<torch::Tensor> weights_before = f.weights();
+  CalibrateOptions options;
+  options.epochs = 3;
+  options.patience = 3;
+  options.lr = 0.05;
+  options.weights = true;
+  const Dataset images = synthetic_images(128, 1);
+  const auto report = calibrate(*f.model, images, images, options);
+  EXPECT_LT(report.holdout_loss_after, report.holdout_loss_before);
+  ASSERT_GT(report.best_epoch, 0);
+  size_t i = 0, moved = 0;
+  for (auto& [name, l] : quant::quant_layers(*f.model)) {
+    moved += !torch::equal(l->weight, weights_before[i++]);
+    EXPECT_TRUE(l->weight.requires_grad()) << "frozen parameters must be restored";
+  }
+  EXPECT_EQ(moved, weights_before.size());
+  const auto again = models::evaluate(*f.model, images);
   EXPECT_NEAR(again.loss, report.holdout_loss_after, 1e-5);
 }
 
