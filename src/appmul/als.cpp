@@ -9,6 +9,7 @@
 #include <random>
 #include <tuple>
 
+#include "appmul/operand_histogram.h"
 #include "appmul/simulate.h"
 #include "util/error.h"
 
@@ -70,20 +71,27 @@ int64_t popcount_words(const uint64_t* a, const uint64_t* b, int64_t words) {
   return n;
 }
 
-// The uniform error metrics of metrics.h as running sums over the product table, so that a move
-// that changes a few pairs is scored in time proportional to those pairs.
+// The error metrics of metrics.h under options.pair_weights as running sums over the product
+// table, so that a move that changes a few pairs is scored in time proportional to those pairs.
+// Uniform is every weight 1: each sum then takes the very values of plain counting, so uniform runs
+// do not change with the weights' introduction (tests/appmul/als_histogram_test.cpp).
 class ErrorTracker {
  public:
   ErrorTracker(const Signature& sig, const AlsOptions& options) : sig_(sig), options_(options) {
     const int64_t n = sig.table_size();
     exact_.resize(n);
-    inv_abs_.assign(n, 0);
+    weight_ = options.pair_weights.empty() ? std::vector<double>(n, 1.0) : options.pair_weights;
+    rel_weight_.assign(n, 0);
     for (uint32_t w = 0; w < sig.weight_levels(); ++w)
       for (uint32_t a = 0; a < sig.act_levels(); ++a) {
         const int64_t p = (int64_t{w} << sig.ba) | a;
         exact_[p] = sig.w_value(w) * sig.a_value(a);
-        max_exact_ = std::max(max_exact_, std::abs(double(exact_[p])));
-        if (exact_[p] != 0) inv_abs_[p] = 1.0 / std::abs(double(exact_[p])), ++nonzero_;
+        max_exact_ = std::max(max_exact_, std::abs(double(exact_[p])));  // NMED: all pairs
+        total_weight_ += weight_[p];
+        if (exact_[p] != 0) {
+          rel_weight_[p] = weight_[p] / std::abs(double(exact_[p]));
+          nonzero_weight_ += weight_[p];
+        }
       }
     pending_.assign(n, 0);
   }
@@ -105,11 +113,11 @@ class ErrorTracker {
     for (size_t p = 0; p < raw_.size(); ++p) {
       const int64_t e = value(raw_[p]) - exact_[p];
       add(base_, p, e, +1);
-      base_.wce = std::max(base_.wce, std::abs(double(e)));
+      if (weight_[p] > 0) base_.wce = std::max(base_.wce, std::abs(double(e)));
       guard_ok = guard_ok && zero_guard_ok(p, e);
     }
     for (size_t p = 0; p < raw_.size(); ++p)
-      if (std::abs(double(value(raw_[p]) - exact_[p])) == base_.wce) ++wce_pairs_;
+      if (weight_[p] > 0 && std::abs(double(value(raw_[p]) - exact_[p])) == base_.wce) ++wce_pairs_;
     if (options_.objective) {
       std::vector<int32_t> errors(raw_.size());
       for (size_t p = 0; p < raw_.size(); ++p) errors[p] = value(raw_[p]) - exact_[p];
@@ -148,8 +156,10 @@ class ErrorTracker {
       const int64_t e_new = value(raw_[p] ^ pending_[p]) - exact_[p];
       add(s, p, e_old, -1);
       add(s, p, e_new, +1);
-      changed_max = std::max(changed_max, std::abs(double(e_new)));
-      if (std::abs(double(e_old)) == base_.wce) ++wce_lost;
+      if (weight_[p] > 0) {
+        changed_max = std::max(changed_max, std::abs(double(e_new)));
+        if (std::abs(double(e_old)) == base_.wce) ++wce_lost;
+      }
       guard_ok = guard_ok && zero_guard_ok(p, e_new);
     }
     if (options_.metric == AlsMetric::kWce) {
@@ -168,10 +178,11 @@ class ErrorTracker {
 
   void add(Sums& s, size_t p, int64_t e, int sign) const {
     const double ae = std::abs(double(e));
-    s.errors += sign * (e != 0);
-    s.abs += sign * ae;
-    s.rel += sign * ae * inv_abs_[p];
-    s.sq += sign * ae * ae;
+    const double w = sign * weight_[p];
+    s.errors += w * (e != 0);
+    s.abs += w * ae;
+    s.rel += sign * ae * rel_weight_[p];
+    s.sq += w * ae * ae;
   }
 
   bool zero_guard_ok(size_t p, int64_t e) const {
@@ -182,14 +193,15 @@ class ErrorTracker {
   double max_untouched_error() const {
     double m = 0;
     for (size_t p = 0; p < raw_.size(); ++p)
-      if (pending_[p] == 0) m = std::max(m, std::abs(double(value(raw_[p]) - exact_[p])));
+      if (pending_[p] == 0 && weight_[p] > 0)
+        m = std::max(m, std::abs(double(value(raw_[p]) - exact_[p])));
     return m;
   }
 
   double metric(const Sums& s) const {
-    const double n = double(raw_.size());
+    const double n = total_weight_;
     switch (options_.metric) {
-      case AlsMetric::kMred: return nonzero_ > 0 ? s.rel / nonzero_ : 0;
+      case AlsMetric::kMred: return nonzero_weight_ > 0 ? s.rel / nonzero_weight_ : 0;
       case AlsMetric::kNmed: return max_exact_ > 0 ? s.abs / n / max_exact_ : 0;
       case AlsMetric::kEr: return s.errors / n;
       case AlsMetric::kWce: return s.wce;
@@ -201,13 +213,13 @@ class ErrorTracker {
   Signature sig_;
   const AlsOptions& options_;
   std::vector<int32_t> exact_;
-  std::vector<double> inv_abs_;  // 1/|exact product|, 0 where it is 0
-  double max_exact_ = 0;
-  int64_t nonzero_ = 0;
+  std::vector<double> weight_;      // pair weights (1 each when uniform)
+  std::vector<double> rel_weight_;  // weight / |exact product|, 0 where the product is 0
+  double max_exact_ = 0, total_weight_ = 0, nonzero_weight_ = 0;
   std::vector<uint32_t> raw_, pending_;  // current outputs; candidate flips (XOR masks)
   std::vector<int64_t> touched_;
   Sums base_;
-  int64_t wce_pairs_ = 0;  // pairs whose |error| equals base_.wce
+  int64_t wce_pairs_ = 0;  // weighted pairs whose |error| equals base_.wce
   std::unique_ptr<AlsObjectiveEval> objective_;
   std::vector<int64_t> pairs_;
   std::vector<int32_t> new_errors_;
@@ -495,6 +507,28 @@ void check_options(const Netlist& exact, const AlsOptions& o) {
   if (o.max_steps < 0 || o.candidates_per_step < 1 || o.substitutes_per_node < 0)
     fail("ALS: max_steps must be >= 0, candidates_per_step >= 1 and substitutes_per_node >= 0");
   if (!(o.max_error >= 0)) fail("ALS: the error bound must be >= 0, got {}", o.max_error);
+  if (!o.pair_weights.empty())
+    check_pair_weights(exact.signature(), o.pair_weights,
+                       "ALS pair weights for " + exact.signature().key());
+}
+
+// The Pareto front of `appmuls` with error errors[i] (see pareto_front in als.h).
+std::vector<AppMul> pareto_front_by(const std::vector<AppMul>& appmuls,
+                                    const std::vector<double>& errors) {
+  std::vector<size_t> order(appmuls.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (appmuls[a].energy_fj != appmuls[b].energy_fj) return appmuls[a].energy_fj < appmuls[b].energy_fj;
+    return errors[a] < errors[b];
+  });
+  std::vector<AppMul> front;
+  double best_error = std::numeric_limits<double>::infinity();
+  for (size_t i : order) {
+    if (errors[i] >= best_error) continue;  // a cheaper-or-equal member is at least as accurate
+    best_error = errors[i];
+    front.push_back(appmuls[i]);
+  }
+  return front;
 }
 
 }  // namespace
@@ -531,6 +565,7 @@ std::vector<AppMul> run_als(const Netlist& exact, const AlsOptions& options) {
   check_options(exact, options);
   const std::string metric = als_metric_name(options.metric);
   const std::string key = exact.signature().key();
+  const std::string source = "als:" + metric + (options.pair_weights.empty() ? "" : ":histogram");
   std::mt19937_64 rng(options.seed);
   Netlist net = exact.strash();
   ErrorTracker tracker(exact.signature(), options);
@@ -543,31 +578,30 @@ std::vector<AppMul> run_als(const Netlist& exact, const AlsOptions& options) {
     net = net.strash();
     net.set_name(options.tag.empty() ? fmt::format("als_{}_s{}_{}", metric, step, key)
                                      : fmt::format("als_{}_{}_s{}_{}", metric, options.tag, step, key));
-    AppMul m = characterize(net, "als:" + metric, options.cells, options.cost);
+    AppMul m = characterize(net, source, options.cells, options.cost);
     // The running sums can differ from metrics.h in the last bits; the bound is a promise.
-    if (metric_value(m.metrics, options.metric) > options.max_error) break;
+    if (als_error(m, options) > options.max_error) break;
     steps.push_back(std::move(m));
     if (options.on_step) options.on_step(steps.back());
   }
   return steps;
 }
 
+double als_error(const AppMul& m, const AlsOptions& options) {
+  if (options.pair_weights.empty()) return metric_value(m.metrics, options.metric);
+  return metric_value(error_metrics(m.table, options.pair_weights), options.metric);
+}
+
 std::vector<AppMul> pareto_front(const std::vector<AppMul>& appmuls, AlsMetric metric) {
-  std::vector<size_t> order(appmuls.size());
-  std::iota(order.begin(), order.end(), 0);
-  auto error = [&](size_t i) { return metric_value(appmuls[i].metrics, metric); };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (appmuls[a].energy_fj != appmuls[b].energy_fj) return appmuls[a].energy_fj < appmuls[b].energy_fj;
-    return error(a) < error(b);
-  });
-  std::vector<AppMul> front;
-  double best_error = std::numeric_limits<double>::infinity();
-  for (size_t i : order) {
-    if (error(i) >= best_error) continue;  // a cheaper-or-equal member is at least as accurate
-    best_error = error(i);
-    front.push_back(appmuls[i]);
-  }
-  return front;
+  std::vector<double> errors;
+  for (const AppMul& m : appmuls) errors.push_back(metric_value(m.metrics, metric));
+  return pareto_front_by(appmuls, errors);
+}
+
+std::vector<AppMul> pareto_front(const std::vector<AppMul>& appmuls, const AlsOptions& options) {
+  std::vector<double> errors;
+  for (const AppMul& m : appmuls) errors.push_back(als_error(m, options));
+  return pareto_front_by(appmuls, errors);
 }
 
 }  // namespace fames

@@ -9,10 +9,12 @@
 // operand pairs; its saving is a cheap energy proxy: the per-operation energy of the gates the
 // move leaves dead (toggle rate 2p(1-p) from the signature x (internal energy + load charging),
 // plus leakage), minus the inverter a complemented substitute needs. The move with the largest
-// saving per added error whose error (uniform operands, metrics.h) stays <= max_error (and whose
-// products of exactly 0 stay within max_zero_product_error) is applied,
+// saving per added error whose error (metrics.h, under pair_weights: uniform by default, else e.g.
+// a model's operand histogram, operand_histogram.h) stays <= max_error (and whose products of
+// exactly 0 stay within max_zero_product_error, on every pair, weighted or not) is applied,
 // the netlist is strashed (constants folded, dead logic swept), and the result is characterised
-// with the real cost model (library.h characterize, source "als:<metric>"). The run stops after
+// with the real cost model (library.h characterize, source "als:<metric>", "als:<metric>:histogram"
+// with pair weights; its metrics stay the uniform ones). The run stops after
 // max_steps steps, when no sampled move fits the bound, or (never seen so far) when metrics.h
 // puts a step above the bound that the search's running error sums put within it.
 // Work per step is about candidates_per_step x (2 + 2 x substitutes_per_node) TFO re-simulations;
@@ -70,7 +72,7 @@ class AlsObjective {
 
 struct AlsOptions {
   AlsMetric metric = AlsMetric::kMred;
-  double max_error = 0.2;         // bound on the metric (uniform operand distribution)
+  double max_error = 0.2;         // bound on the metric (under pair_weights)
   int max_steps = 400;            // accepted moves at most
   int candidates_per_step = 64;   // gates sampled per step (all of them when fewer)
   int substitutes_per_node = 3;   // most similar existing signals tried per sampled gate
@@ -82,6 +84,11 @@ struct AlsOptions {
   // MRED ignores pairs whose exact product is 0, yet those are frequent in networks (ReLU zeros,
   // pruned weights): their |error| must stay <= this (0: they stay exact); negative: no guard.
   int max_zero_product_error = 0;
+  // Pair probabilities or counts in ProductTable layout (w_raw * 2^ba + a_raw; >= 0, not all 0)
+  // under which the metric is measured, as metrics.h error_metrics(table, weights): pairs of
+  // weight 0 cost nothing, WCE is the max over pairs of positive weight, NMED still divides by the
+  // largest exact product of all pairs. Empty: uniform, bit for bit the unweighted engine.
+  std::vector<double> pair_weights;
   CellLibrary cells = CellLibrary::builtin_45nm();
   CostOptions cost;               // for characterising accepted steps (not for the search)
   // Called after each accepted step (e.g. to advance a progress bar); may be empty.
@@ -90,8 +97,14 @@ struct AlsOptions {
 
 std::vector<AppMul> run_als(const Netlist& exact, const AlsOptions& options);
 
+// The error ALS bounds and ranks by: options.metric of m's table under options.pair_weights
+// (m.metrics, the uniform ones, when there are none).
+double als_error(const AppMul& m, const AlsOptions& options);
+
 // The members no other member beats in both energy_fj and `metric` (ties in both keep the first),
 // sorted by increasing energy.
 std::vector<AppMul> pareto_front(const std::vector<AppMul>& appmuls, AlsMetric metric);
+// The same with als_error(m, options) as the error.
+std::vector<AppMul> pareto_front(const std::vector<AppMul>& appmuls, const AlsOptions& options);
 
 }  // namespace fames

@@ -30,16 +30,19 @@ std::string seed_tag(const AppMul& seed) {
              : n;
 }
 
-// Keeps the cheapest dominating member of every seed, then fills up to `count` evenly.
+// Keeps the cheapest dominating member of every seed, then fills up to `count` evenly. Errors are
+// als_error under `als`.
 std::vector<AppMul> thin_covering(const std::vector<AppMul>& front, const std::vector<AppMul>& seeds,
-                                  AlsMetric metric, int count) {
+                                  const AlsOptions& als, int count) {
   if (count <= 0 || static_cast<int>(front.size()) <= count) return front;
+  std::vector<double> front_error;
+  for (const AppMul& m : front) front_error.push_back(als_error(m, als));
   std::set<size_t> keep;
   for (const AppMul& s : seeds) {
-    const double bound = metric_value(s.metrics, metric);
+    const double bound = als_error(s, als);
     size_t best = front.size();
     for (size_t i = 0; i < front.size(); ++i)  // front is sorted by energy
-      if (metric_value(front[i].metrics, metric) <= bound) {
+      if (front_error[i] <= bound) {
         best = i;
         break;
       }
@@ -64,20 +67,28 @@ std::vector<std::vector<AppMul>> run_starts(
 
 }  // namespace
 
+AlsOptions als_options_for(const Signature& sig, const AlsLibraryOptions& options) {
+  AlsOptions als = options.als;
+  const std::vector<double>* weights = options.histograms.find(sig);
+  als.pair_weights = weights ? *weights : std::vector<double>();
+  return als;
+}
+
 std::vector<AppMul> als_seed_members(const Signature& sig, const AlsLibraryOptions& options) {
+  const AlsOptions als = als_options_for(sig, options);
   std::vector<AppMul> seeds;
   for (const GeneratorSpec& spec : default_family_specs(sig)) {
     if (!is_seed_family(spec.family)) continue;
-    AppMul m = characterize(generate_multiplier(sig, spec), generator_source(spec),
-                            options.als.cells, options.als.cost);
-    if (m.exact || metric_value(m.metrics, options.als.metric) > options.als.max_error ||
-        !zero_products_ok(m.table, options.als.max_zero_product_error))
+    AppMul m = characterize(generate_multiplier(sig, spec), generator_source(spec), als.cells,
+                            als.cost);
+    if (m.exact || als_error(m, als) > als.max_error ||
+        !zero_products_ok(m.table, als.max_zero_product_error))
       continue;
     seeds.push_back(std::move(m));
   }
   // A seed that another seed dominates is useless: whatever dominates the better seed dominates
   // it too. Keep the front, cheapest (largest error) first.
-  return pareto_front(seeds, options.als.metric);
+  return pareto_front(seeds, als);
 }
 
 std::vector<std::vector<AppMul>> build_als_members(
@@ -141,7 +152,8 @@ std::vector<std::vector<AppMul>> run_starts(
   for (int64_t j = 0; j < static_cast<int64_t>(jobs.size()); ++j) {
     const Job job = jobs[j];
     try {
-      AlsOptions als = options.als;
+      const AlsOptions signature_als = als_options_for(signatures[job.sig], options);
+      AlsOptions als = signature_als;
       Netlist start;
       if (job.seed < 0) {
         GeneratorSpec exact;
@@ -155,8 +167,7 @@ std::vector<std::vector<AppMul>> run_starts(
         if (options.seed_candidates > 0) als.candidates_per_step = options.seed_candidates;
         // The next seed (cheaper, with more error) starts its own run: go no further than it.
         if (job.seed > 0)
-          als.max_error = std::min(
-              als.max_error, metric_value(seeds[job.sig][job.seed - 1].metrics, als.metric));
+          als.max_error = std::min(als.max_error, als_error(seeds[job.sig][job.seed - 1], als));
       }
       auto run = run_als(start, als);
       bool last = false;
@@ -170,8 +181,8 @@ std::vector<std::vector<AppMul>> run_starts(
         for (auto& r : steps[job.sig])
           for (auto& m : r) all.push_back(std::move(m));
         steps[job.sig].clear();
-        results[job.sig] = thin ? thin_covering(pareto_front(all, options.als.metric), seeds[job.sig],
-                                                options.als.metric, options.max_per_signature)
+        results[job.sig] = thin ? thin_covering(pareto_front(all, signature_als), seeds[job.sig],
+                                                signature_als, options.max_per_signature)
                                 : std::move(all);
 #pragma omp critical(fames_als_progress)
         if (on_done) on_done(signatures[job.sig], results[job.sig].size());

@@ -9,6 +9,8 @@
 // max_per_signature are kept: first, for every seed circuit, the cheapest front member that
 // dominates it (lower energy at no more error), then members spread evenly along the front. The
 // limit is exceeded only when the dominating members alone outnumber it.
+// Errors (bounds, seeds, fronts, thinning) are als_error: under the signature's operand histogram
+// when `histograms` has one, else uniform.
 // Runs are parallel (OpenMP); the result does not depend on the thread count.
 #pragma once
 #include <functional>
@@ -16,6 +18,7 @@
 
 #include "appmul/als.h"
 #include "appmul/library.h"
+#include "appmul/operand_histogram.h"
 
 namespace fames {
 
@@ -25,7 +28,11 @@ struct AlsLibraryOptions {
   int seed_steps = 30;  // steps of each seeded run; 0: start from the exact multiplier only
   int seed_candidates = 0;  // candidates_per_step of seeded runs (0: as options.als)
   int priority_count = 0;  // the first priority_count signatures run before all others
+  OperandHistograms histograms;  // pair weights of the signatures it covers; others uniform
 };
+
+// options.als with the pair weights of `sig` from options.histograms (none if it has none).
+AlsOptions als_options_for(const Signature& sig, const AlsLibraryOptions& options);
 
 // The seed circuits of `sig` (characterised with options.als.cells/cost), cheapest first (their
 // Pareto front, so error decreases along the list).

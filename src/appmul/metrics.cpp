@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "util/error.h"
+#include "appmul/operand_histogram.h"
 
 namespace fames {
 namespace {
@@ -45,17 +45,8 @@ ErrorMetrics weighted_metrics(const ProductTable& table, const double* weights) 
 ErrorMetrics error_metrics(const ProductTable& table) { return weighted_metrics(table, nullptr); }
 
 ErrorMetrics error_metrics(const ProductTable& table, const std::vector<double>& pair_weights) {
-  const Signature& sig = table.signature();
-  if (static_cast<int64_t>(pair_weights.size()) != sig.table_size())
-    fail("operand histogram for {} has {} entries, expected {}", sig.key(), pair_weights.size(),
-         sig.table_size());
-  double sum = 0;
-  for (double p : pair_weights) {
-    if (!(p >= 0) || !std::isfinite(p))
-      fail("operand histogram for {} has a negative or non-finite weight", sig.key());
-    sum += p;
-  }
-  if (sum <= 0) fail("operand histogram for {} is all zero", sig.key());
+  check_pair_weights(table.signature(), pair_weights,
+                     "operand histogram for " + table.signature().key());
   return weighted_metrics(table, pair_weights.data());
 }
 

@@ -1,10 +1,13 @@
 // fames lib build: generates, characterises and saves a library of exact and approximate
 // multipliers for every signature bw x ba over a range of bit widths: exact circuits, the classic
 // families (library_build.h) and, unless --no-als, approximate logic synthesis (als_library.h).
-// A second build with the same settings (and the same fames executable) restores the result from
-// the cache (library_cache.h) instead.
+// With --histogram, ALS measures its error of every signature the file covers under that operand
+// histogram (operand_histogram.h), the others' uniformly. A second build with the same settings
+// (histogram content included, and the same fames executable) restores the result from the cache
+// (library_cache.h) instead.
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -26,7 +29,7 @@ namespace fames::cli {
 namespace {
 
 struct LibBuildArgs {
-  std::string bits = "2..8", out, liberty;
+  std::string bits = "2..8", out, liberty, histogram;
   std::vector<std::string> models;
   bool no_als = false, signed_a = false, json = false, no_cache = false;
   int per_signature = 30, pairs = 4096;
@@ -146,17 +149,31 @@ void run_lib_build(const LibBuildArgs& args) {
     return std::find(first.begin(), first.end(), a) < std::find(first.begin(), first.end(), b);
   });
 
+  OperandHistograms histograms;
+  if (!args.histogram.empty() && !args.no_als) histograms = OperandHistograms::load(args.histogram);
   // Cache key: everything that decides the contents (the order does not).
   std::vector<std::string> keys;
-  for (const Signature& s : sigs) keys.push_back(s.key());
+  nlohmann::json weights_used = nlohmann::json::object();
+  for (const Signature& s : sigs) {
+    keys.push_back(s.key());
+    if (const std::vector<double>* w = histograms.find(s)) weights_used[s.key()] = *w;
+  }
   std::sort(keys.begin(), keys.end());
-  const nlohmann::json settings = {
+  nlohmann::json settings = {
       {"signatures", keys},          {"als", !args.no_als},
       {"per_signature", args.per_signature}, {"max_mred", args.max_mred},
       {"pairs", args.pairs},         {"seed", args.seed},
       {"metric", args.metric},       {"max_error", args.max_error},
       {"als_per_signature", args.als_per_signature}, {"seed_steps", args.seed_steps},
       {"liberty", args.liberty.empty() ? std::string() : read_file(args.liberty)}};
+  // Only when given, so that uniform builds keep their cache keys.
+  if (!weights_used.empty()) settings["histogram"] = weights_used;
+  if (!histograms.empty()) {
+    std::vector<std::string> weighted;
+    for (const auto& entry : weights_used.items()) weighted.push_back(entry.key());
+    fmt::print(stderr, "--histogram {}: ALS of {} of {} signatures under its pair frequencies ({})\n",
+               args.histogram, weighted.size(), sigs.size(), fmt::join(weighted, ", "));
+  }
   const std::string cache_key = library_cache_key(settings.dump());
   if (!args.no_cache && restore_cached_library(cache_key, args.out)) {
     const Library lib = Library::load(args.out);
@@ -186,6 +203,7 @@ void run_lib_build(const LibBuildArgs& args) {
     als.max_per_signature = args.als_per_signature;
     als.seed_steps = args.seed_steps;
     als.priority_count = static_cast<int>(first.size());
+    als.histograms = std::move(histograms);
     Progress als_progress("als", static_cast<int64_t>(sigs.size()), "signatures");
     add_als_members(lib, sigs, als, [&](const Signature& sig, size_t added) {
       als_progress.advance(1, fmt::format("{} (+{} ALS)", sig.key(), added));
@@ -208,7 +226,12 @@ void setup_lib_build(CLI::App& root) {
       "         fames lib build --bits 2..8 --model models/lenet5-fmnist-mp.pt --out libs/lenet");
   cmd->add_flag("--no-als", args->no_als, "Skip approximate logic synthesis (exact and family multipliers only)");
   cmd->add_option("--metric", args->metric, "ALS error metric: mred, nmed, er, wce or mse")->capture_default_str();
-  cmd->add_option("--max-error", args->max_error, "ALS bound on --metric (uniform operands)")->capture_default_str();
+  cmd->add_option("--max-error", args->max_error,
+                  "ALS bound on --metric (uniform operands, or under --histogram where it has the signature)")
+      ->capture_default_str();
+  cmd->add_option("--histogram", args->histogram,
+                  "Operand histogram file (fames lib histogram): ALS of the signatures it covers measures "
+                  "its error under their pair frequencies; the others stay uniform");
   cmd->add_option("--als-per-signature", args->als_per_signature,
                   "At most this many ALS results per signature (Pareto front; members that dominate a "
                   "family member first, then evenly spread)")

@@ -2,8 +2,10 @@
 // for every family member (truncation, broken array, perforation by default) whose error lies in
 // [--min-error, --max-error], the cheapest ALS member with no more error, and whether it is cheaper.
 // The ALS members come from --lib (members with source "als:*") or are built on the spot with the
-// settings of `fames lib build` (same flags, same defaults). With --check, a member that is not
-// dominated is an error (exit status 1).
+// settings of `fames lib build` (same flags, same defaults). With --histogram every error (ALS and
+// family members alike) is measured under that operand histogram, and ALS built here uses it too;
+// --lib with --histogram shows how a library built without it fares under it. With --check, a
+// member that is not dominated is an error (exit status 1).
 
 #include <fmt/core.h>
 
@@ -22,7 +24,7 @@ namespace fames::cli {
 namespace {
 
 struct LibCompareArgs {
-  std::string sig = "w8u_a8u", lib, families = "trunc,bam,perf", metric = "mred";
+  std::string sig = "w8u_a8u", lib, families = "trunc,bam,perf", metric = "mred", histogram;
   double min_error = 0.005, max_error = 0.2;
   int als_per_signature = 24, seed_steps = 30, pairs = 4096;
   uint64_t seed = 1;
@@ -67,6 +69,12 @@ void run_lib_compare(const LibCompareArgs& args) {
   options.als.cost.seed = args.seed;
   options.max_per_signature = args.als_per_signature;
   options.seed_steps = args.seed_steps;
+  const std::vector<double>* weights = nullptr;
+  if (!args.histogram.empty()) {
+    options.histograms = OperandHistograms::load(args.histogram);
+    weights = options.histograms.find(sig);
+    if (!weights) fail("--histogram {} has no entry for {}", args.histogram, sig.key());
+  }
 
   const auto start = std::chrono::steady_clock::now();
   std::vector<AppMul> als;
@@ -80,8 +88,6 @@ void run_lib_compare(const LibCompareArgs& args) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::vector<AppMul> front = pareto_front(als, options.als.metric);
-
   std::vector<AppMul> rivals;
   const AppMul exact = characterize(generate_multiplier(sig, {Family::kExactDadda}), "exact:dadda",
                                     options.als.cells, options.als.cost);
@@ -89,6 +95,10 @@ void run_lib_compare(const LibCompareArgs& args) {
     if (families.count(family_name(spec.family)))
       rivals.push_back(characterize(generate_multiplier(sig, spec), generator_source(spec),
                                     options.als.cells, options.als.cost));
+  if (weights)  // every comparison below is then under the histogram
+    for (std::vector<AppMul>* members : {&als, &rivals})
+      for (AppMul& m : *members) m.metrics = error_metrics(m.table, *weights);
+  const std::vector<AppMul> front = pareto_front(als, options.als.metric);
   const DominanceReport report =
       check_dominance(front, rivals, options.als.metric, args.min_error, args.max_error);
 
@@ -108,6 +118,7 @@ void run_lib_compare(const LibCompareArgs& args) {
     for (const AppMul& m : front) fr.push_back(appmul_json(m));
     print_json({{"signature", sig.key()},
                 {"metric", metric},
+                {"histogram", args.histogram},
                 {"exact_energy_fj", exact.energy_fj},
                 {"als_members", als.size()},
                 {"als_seconds", seconds},
@@ -116,10 +127,11 @@ void run_lib_compare(const LibCompareArgs& args) {
                 {"dominated", report.dominated_count()},
                 {"all_dominated", report.all_dominated()}});
   } else {
-    fmt::print("{}: exact (dadda) {:.1f} fJ; {} ALS members ({} on the front){}\n", sig.key(),
+    fmt::print("{}: exact (dadda) {:.1f} fJ; {} ALS members ({} on the front){}{}\n", sig.key(),
                exact.energy_fj, als.size(), front.size(),
                args.lib.empty() ? fmt::format(", built in {:.1f} s", seconds)
-                                : " from " + args.lib);
+                                : " from " + args.lib,
+               weights ? "; errors under the operand histogram " + args.histogram : "");
     fmt::print("{:<22} {:>8} {:>9}   {:<34} {:>8} {:>9} {:>7}\n", "family member", metric,
                "fJ", "cheapest ALS at <= " + metric, metric, "fJ", "saving");
     for (const DominanceRow& r : report.rows) {
@@ -184,6 +196,9 @@ void setup_lib_compare(CLI::App& root) {
       ->check(CLI::Range(2, 1 << 24));
   cmd->add_option("--seed", args->seed, "Seed (ALS sampling and energy stream)")
       ->capture_default_str();
+  cmd->add_option("--histogram", args->histogram,
+                  "Operand histogram file (fames lib histogram): measure every error under it (and "
+                  "build ALS under it)");
   cmd->add_flag("--front", args->front, "Also list the ALS front");
   cmd->add_flag("--check", args->check, "Exit with status 1 unless every rival is dominated");
   cmd->add_flag("--json", args->json, "Print a JSON report");

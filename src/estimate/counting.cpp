@@ -270,4 +270,17 @@ torch::Tensor mean_counting(const quant::QuantLayer& layer, const torch::Tensor&
   return b;
 }
 
+torch::Tensor pair_counts(const quant::QuantLayer& layer, const torch::Tensor& hist) {
+  torch::NoGradGuard no_grad;
+  if (layer.geometry().groups != 1) fail("operand counting supports ungrouped layers only");
+  const int64_t sa = int64_t{1} << layer.act_bits(), sw = int64_t{1} << layer.weight_bits();
+  const torch::Tensor wraw = weight_patterns(layer).to(torch::kLong);  // [O, J]
+  if (hist.dim() != 2 || hist.size(0) != wraw.size(1) || hist.size(1) != sa)
+    fail("pair_counts: histogram shape does not fit the layer");
+  // taps[j][w] = #{o : W_oj = w}; then counts = taps' hist, one small matrix product.
+  torch::Tensor taps = torch::zeros({wraw.size(1), sw}, torch::kDouble);
+  taps.scatter_add_(1, wraw.t().contiguous(), torch::ones(wraw.t().sizes(), torch::kDouble));
+  return torch::mm(taps.t(), hist.to(torch::kDouble)).reshape({sw * sa});
+}
+
 }  // namespace fames::estimate

@@ -53,4 +53,10 @@ torch::Tensor tap_histogram(const quant::QuantLayer& layer, const torch::Tensor&
 // images * P). Throws fames::Error if `hist` does not fit the layer or is empty.
 torch::Tensor mean_counting(const quant::QuantLayer& layer, const torch::Tensor& hist);
 
+// How many multiplications of the layer had each (weight pattern, activation pattern) pair over
+// the images `hist` (tap_histogram, summed over them) was counted on: double [2^bw * 2^ba] in
+// ProductTable layout, counts[w][a] = sum over taps j of #{o : W_oj = w} * hist_j[a] (padding counts
+// as pattern 0). REQUIRES groups == 1; throws fames::Error if `hist` does not fit the layer.
+torch::Tensor pair_counts(const quant::QuantLayer& layer, const torch::Tensor& hist);
+
 }  // namespace fames::estimate

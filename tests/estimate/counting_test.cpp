@@ -108,5 +108,27 @@ TEST(MeanCounting, MeanErrorAgainstEmulator) {
   }
 }
 
+// Every multiplication counted once by its (weight pattern, activation pattern) pair: the
+// enumeration weighted by 1 / (channel scale), and macs_per_image per image in all.
+TEST(PairCounts, EqualsEnumeration) {
+  torch::manual_seed(9);
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.label);
+    QuantLayer layer(c.in, c.out, c.geometry, c.linear, false, c.signed_input);
+    layer.set_bits(c.bw, c.ba);
+    const torch::Tensor x = make_input(c, 3);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor y = layer.forward(x);
+    const torch::Tensor scale = (layer.weight_step() * layer.act_step()).to(torch::kDouble).reshape({-1});
+    const torch::Tensor u = torch::ones(y.sizes(), torch::kDouble) /
+                            (c.linear ? scale.view({1, -1}) : scale.view({1, -1, 1, 1}));
+    const torch::Tensor expected = weighted_counting_ref(layer, x, u).sum(0).to(torch::kDouble);
+    const torch::Tensor counts = pair_counts(layer, tap_histogram(layer, x));
+    ASSERT_EQ(counts.numel(), expected.numel());
+    EXPECT_TRUE(torch::allclose(counts, expected, 1e-4, 1e-3));
+    EXPECT_EQ(counts.sum().item<double>(), static_cast<double>(layer.macs_per_image() * 3));
+  }
+}
+
 }  // namespace
 }  // namespace fames::estimate
