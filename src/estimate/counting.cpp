@@ -1,5 +1,8 @@
 #include "estimate/counting.h"
 
+#include "emulate/simd_level.h"
+#include "estimate/counting_walk.h"
+
 #include "util/error.h"
 
 namespace fames::estimate {
@@ -46,6 +49,26 @@ Geometry geometry_of(const quant::QuantLayer& layer, const torch::Tensor& acts, 
   return g;
 }
 
+}  // namespace
+
+namespace detail {
+void walk_tap_ref(const TapWalk& w) {
+  walk_tap(w, [](float* __restrict into, const float* __restrict from, int64_t count) {
+    for (int64_t q = 0; q < count; ++q) into[q] += from[q];
+  });
+}
+}  // namespace detail
+
+namespace {
+
+// The one dispatch point of the walk: AVX-512 when the emulator's level allows it.
+void (*tap_walker())(const detail::TapWalk&) {
+#if defined(FAMES_X86_KERNELS)
+  if (active_simd_level() == SimdLevel::avx512) return detail::walk_tap_avx512;
+#endif
+  return detail::walk_tap_ref;
+}
+
 // Walks every multiplication once. For tap j, R[a][v,o] collects sum over output positions whose
 // input at tap j has pattern a of u_v,o; then R[a][v,o] goes to G_v[W_oj][a]. Only the patterns that
 // occurred are visited and reset.
@@ -69,6 +92,7 @@ torch::Tensor counting_scatter(const quant::QuantLayer& layer, const torch::Tens
   const float* u_ptr = u.data_ptr<float>();
   float* g_ptr = g.data_ptr<float>();
   at::parallel_for(0, geo.n, 1, [&](int64_t begin, int64_t end) {
+    const auto walk = tap_walker();
     std::vector<float> r_buf(static_cast<size_t>(sa * vo), 0.0f);
     std::vector<uint8_t> seen(static_cast<size_t>(sa), 0);
     std::vector<int64_t> touched;
@@ -78,19 +102,8 @@ torch::Tensor counting_scatter(const quant::QuantLayer& layer, const torch::Tens
         for (int64_t ky = 0; ky < geo.k; ++ky) {
           for (int64_t kx = 0; kx < geo.k; ++kx) {
             const int64_t j = (c * geo.k + ky) * geo.k + kx;
-            for (int64_t y = 0; y < geo.ho; ++y) {
-              const uint8_t* row = a_ptr + ((i * geo.c + c) * geo.hp + y * geo.s + ky) * geo.wp + kx;
-              for (int64_t x = 0; x < geo.wo; ++x) {
-                const int64_t a = row[x * geo.s];
-                float* __restrict r = r_buf.data() + a * vo;
-                const float* __restrict up = ui + (y * geo.wo + x) * vo;
-                for (int64_t q = 0; q < vo; ++q) r[q] += up[q];
-                if (!seen[a]) {
-                  seen[a] = 1;
-                  touched.push_back(a);
-                }
-              }
-            }
+            walk({a_ptr + ((i * geo.c + c) * geo.hp + ky) * geo.wp + kx, geo.s * geo.wp, geo.s, geo.ho, geo.wo, ui,
+                  vo, r_buf.data(), seen.data(), &touched});
             for (const int64_t a : touched) {
               float* r = r_buf.data() + a * vo;
               for (int64_t o = 0; o < geo.o; ++o) {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "emulate/simd_level.h"
 #include "estimate_fixtures.h"
 #include "quant/quant_layer.h"
 
@@ -33,16 +34,31 @@ torch::Tensor make_input(const LayerCase& c, int64_t n) {
   return c.signed_input ? x : torch::relu(x);
 }
 
+// A layer of case c, an input batch of 3 and `weightings` random output gradients.
+struct Sample {
+  std::shared_ptr<QuantLayer> layer;
+  torch::Tensor x;
+  std::vector<torch::Tensor> u;
+};
+Sample make_sample(const LayerCase& c, int weightings) {
+  Sample s{std::make_shared<QuantLayer>(c.in, c.out, c.geometry, c.linear, false, c.signed_input), make_input(c, 3),
+           {}};
+  s.layer->set_bits(c.bw, c.ba);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor y = s.layer->forward(s.x);
+  for (int v = 0; v < weightings; ++v) s.u.push_back(torch::randn(y.sizes()));
+  return s;
+}
+
 // Both fast methods, one weighting and several at once, against the enumeration.
 TEST(WeightedCounting, FastEqualsEnumeration) {
   torch::manual_seed(5);
   for (const auto& c : kCases) {
-    QuantLayer layer(c.in, c.out, c.geometry, c.linear, false, c.signed_input);
-    layer.set_bits(c.bw, c.ba);
-    const torch::Tensor x = make_input(c, 3);
+    const Sample sample = make_sample(c, 3);
+    QuantLayer& layer = *sample.layer;
+    const torch::Tensor& x = sample.x;
+    const std::vector<torch::Tensor>& u = sample.u;
     torch::NoGradGuard no_grad;
-    const torch::Tensor y = layer.forward(x);
-    const std::vector<torch::Tensor> u = {torch::randn(y.sizes()), torch::randn(y.sizes()), torch::randn(y.sizes())};
     for (CountingMethod method : {CountingMethod::kScatter, CountingMethod::kConv, CountingMethod::kAuto}) {
       SCOPED_TRACE(::testing::Message() << c.label << " method " << static_cast<int>(method));
       EXPECT_TRUE(torch::allclose(weighted_counting(layer, x, u[0], method), weighted_counting_ref(layer, x, u[0]),
@@ -52,6 +68,26 @@ TEST(WeightedCounting, FastEqualsEnumeration) {
       for (int v = 0; v < 3; ++v)
         EXPECT_TRUE(torch::allclose(all[v], weighted_counting_ref(layer, x, u[v]), 1e-4, 1e-4)) << "vector " << v;
     }
+  }
+}
+
+// The scatter walk's SIMD build adds the same floats in the same order as the plain one: identical
+// bits on every case (row lengths 2-5 x 1-3 weightings exercise the masked tail; 40 the full lanes).
+TEST(WeightedCounting, ScatterSimdLevelsAgreeBitForBit) {
+  torch::manual_seed(6);
+  std::vector<LayerCase> cases = kCases;
+  cases.push_back({"conv_40_channels", 3, 40, {3, 1, 1, 1}, false, false, 4, 4});
+  for (const auto& c : cases) {
+    const Sample sample = make_sample(c, 2);
+    const QuantLayer& layer = *sample.layer;
+    torch::NoGradGuard no_grad;
+    const SimdLevel before = active_simd_level();
+    set_simd_level(SimdLevel::ref);
+    const torch::Tensor ref = weighted_counting(layer, sample.x, sample.u, CountingMethod::kScatter);
+    set_simd_level(best_simd_level());
+    const torch::Tensor fast = weighted_counting(layer, sample.x, sample.u, CountingMethod::kScatter);
+    set_simd_level(before);
+    EXPECT_TRUE(torch::equal(ref, fast)) << c.label << " at " << to_string(best_simd_level());
   }
 }
 
@@ -114,9 +150,9 @@ TEST(PairCounts, EqualsEnumeration) {
   torch::manual_seed(9);
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.label);
-    QuantLayer layer(c.in, c.out, c.geometry, c.linear, false, c.signed_input);
-    layer.set_bits(c.bw, c.ba);
-    const torch::Tensor x = make_input(c, 3);
+    const Sample sample = make_sample(c, 1);
+    QuantLayer& layer = *sample.layer;
+    const torch::Tensor& x = sample.x;
     torch::NoGradGuard no_grad;
     const torch::Tensor y = layer.forward(x);
     const torch::Tensor scale = (layer.weight_step() * layer.act_step()).to(torch::kDouble).reshape({-1});
