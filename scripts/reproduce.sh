@@ -3,7 +3,7 @@
 # the full AppMul library (exact, families and ALS for 2..8 bits; built once, then cached), and
 # one table of what those runs printed into their report.json files. Nothing in the table is typed.
 #
-#   scripts/reproduce.sh                 all zoo models (hours on 2 cores: each run measures a GA too)
+#   scripts/reproduce.sh                 every zoo model with a card in models/ (hours on 2 cores: each run measures a GA too)
 #   scripts/reproduce.sh lenet5-fmnist-mp
 #
 # Environment: FAMES (binary, default build/fames), OUT (work folder, default /tmp/fames-reproduce),
@@ -35,7 +35,9 @@ data_of() {
 }
 
 models=("$@")
-[[ ${#models[@]} -gt 0 ]] || models=(lenet5-fmnist-mp resnet20-cifar10-mp)
+if [[ ${#models[@]} -eq 0 ]]; then  # every zoo model with a card
+  for card in models/*.json; do [[ $card == *.bits.json ]] || models+=("$(basename "$card" .json)"); done
+fi
 
 "$FAMES" lib build --bits 2..8 --out "$LIB" >&2
 for m in "${models[@]}"; do

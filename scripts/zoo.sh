@@ -3,7 +3,7 @@
 # and every `fames train`/`fames quantize` continues from its last finished epoch.
 #   scripts/zoo.sh lenet5     Fashion-MNIST demo model (minutes)
 #   scripts/zoo.sh resnet20   ResNet-20 on CIFAR-10 (hours on 2 cores)
-#   scripts/zoo.sh vgg19|resnet18|squeezenet   narrow CIFAR-10 variants sized to about 30 minutes each
+#   scripts/zoo.sh vgg19|resnet18|squeezenet   narrow CIFAR-10 variants sized to about 20 minutes each on an idle machine
 # CIFAR-10: set CIFAR10 to the unpacked ImageFolder root (default: unpack shared/datasets/cifar10-jpeg.tar.gz to /tmp/cifar10data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,9 +51,9 @@ case "${1:-lenet5}" in
     # the bit allocation and QAT epochs); the accuracy is what that budget gives.
     arch=$1
     case $arch in
-      vgg19) width=0.25 float_epochs=8 qat_epochs=2 ;;
-      resnet18) width=0.25 float_epochs=5 qat_epochs=1 ;;
-      squeezenet) width=0.25 float_epochs=5 qat_epochs=1 ;;
+      vgg19) width=0.25 float_epochs=6 qat_epochs=1 ;;
+      resnet18) width=0.25 float_epochs=4 qat_epochs=1 ;;
+      squeezenet) width=0.25 float_epochs=4 qat_epochs=1 ;;
     esac
     data="cifar10:$(cifar_root)"
     name=$arch-cifar10-mp
