@@ -2,7 +2,6 @@
 
 #include "emulate/simd_level.h"
 #include "estimate/counting_walk.h"
-
 #include "util/error.h"
 
 namespace fames::estimate {

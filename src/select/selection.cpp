@@ -66,7 +66,7 @@ std::vector<std::vector<Option>> selection_groups(const Estimate& estimate) {
   // Floored, many cheap AppMuls tie with the exact one at 0, and the solver picked among them
   // arbitrarily: at a 0% target CBC returned ResNet-20 with 18% saved and 9 held-out points lost.
   // A cost per substitution of a millionth of the largest prediction breaks such ties towards
-  // fewer substitutions and changes no other choice.
+  // fewer substitutions; it is far below any predicted change that matters.
   double largest_dl = 0;
   for (const EstimateLayer& layer : estimate.layers)
     for (const EstimateCandidate& c : layer.candidates) largest_dl = std::max(largest_dl, c.dl);
