@@ -18,7 +18,7 @@ struct EstimateArgs {
   std::string model, library, data, out, hessian = "fisher", terms_out;
   int64_t samples = 256, batch = 32;
   uint64_t seed = 1;
-  bool json = false, bias_correction = false;
+  bool json = false, bias_correction = false, no_first_order = false;
 };
 
 // The layers' g and H (torch tensors) as a torch-free terms file (appmul/layer_terms.h), for
@@ -63,6 +63,7 @@ void run_estimate(const EstimateArgs& args) {
   estimate::EstimateOptions options;
   estimate::parse_hessian(args.hessian, options);
   options.bias_correction = args.bias_correction;
+  options.first_order = !args.no_first_order;
   options.batch_size = args.batch;
   options.seed = args.seed;
   // Timed from here: the estimation proper (terms and predictions), without reading the model,
@@ -75,6 +76,7 @@ void run_estimate(const EstimateArgs& args) {
   est.library = args.library;
   est.hessian = estimate::hessian_name(options);
   est.bias_correction = args.bias_correction;
+  est.first_order = options.first_order;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json doc = est.to_json();
   doc["data"] = spec;
@@ -93,11 +95,13 @@ void run_estimate(const EstimateArgs& args) {
   if (args.json) {
     print_json({{"out", args.out}, {"layers", est.layers.size()}, {"pairs", pairs}, {"samples", est.samples},
                 {"hessian", est.hessian}, {"bias_correction", args.bias_correction},
+                {"first_order", est.first_order},
                 {"estimate_seconds", seconds}, {"load_seconds", load_seconds}});
   } else {
-    fmt::print("{}: {} layers x AppMuls = {} predictions from {} training samples ({}{}), {:.1f} s (+ {:.1f} s loading)\n",
+    fmt::print("{}: {} layers x AppMuls = {} predictions from {} training samples ({}{}{}), {:.1f} s (+ {:.1f} s loading)\n",
                args.out, est.layers.size(), pairs, est.samples, est.hessian,
-               args.bias_correction ? ", bias-corrected" : "", seconds, load_seconds);
+               args.bias_correction ? ", bias-corrected" : "",
+               est.first_order ? "" : ", curvature term only", seconds, load_seconds);
   }
 }
 
@@ -108,7 +112,8 @@ void setup_estimate(CLI::App& root) {
               "Samples are drawn from the TRAINING split. Hessian: gn (exact Gauss-Newton), gnK (GN over each sample's\n"
               "K most probable classes, e.g. gn3), mc (Monte-Carlo GN), fisher (empirical Fisher), first (first-order only).\n"
               "--bias-correction predicts the loss change after each layer subtracts its AppMul's mean error per output\n"
-              "channel (as 'fames calibrate' and 'fames validate --bias-correction' apply it). See docs/estimator.md.");
+              "channel (as 'fames calibrate' and 'fames validate --bias-correction' apply it). --no-first-order drops\n"
+              "g'e and keeps 1/2 e'He, which 'fames run' selects on by default. See docs/estimator.md.");
   cmd->add_option("--model", args->model, "Quantized model checkpoint")->required();
   cmd->add_option("--lib", args->library, "AppMul library folder")->required();
   cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
@@ -117,6 +122,8 @@ void setup_estimate(CLI::App& root) {
   cmd->add_option("--hessian", args->hessian, "gn, gnK (e.g. gn3), mc, fisher or first")->capture_default_str();
   cmd->add_flag("--bias-correction", args->bias_correction,
                 "Predict the loss change after per-channel bias correction of each layer's mean AppMul error");
+  cmd->add_flag("--no-first-order", args->no_first_order,
+                "Predict from the curvature term alone (1/2 e'He): the sampled first-order term is noise on a trained model, and selection would pick the AppMuls whose noise is most negative");
   cmd->add_option("--seed", args->seed, "Seed for the sample subset")->capture_default_str();
   cmd->add_option("--out", args->out, "Where to write est.json")->required();
   cmd->add_option("--terms-out", args->terms_out,

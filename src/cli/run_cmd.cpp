@@ -115,6 +115,9 @@ void setup_run(CLI::App& root) {
   cmd->add_option("--out", o.out_dir, "Report folder")->capture_default_str();
   cmd->add_option("--hessian", o.hessian, "Estimator Hessian (see fames estimate --help)")
       ->capture_default_str();
+  cmd->add_flag("--first-order", o.first_order,
+                "Select on the full Taylor estimate g'e + 1/2 e'He (default: the curvature term alone; "
+                "see fames estimate --no-first-order)");
   cmd->add_option("--samples", o.estimate_samples, "Estimation samples (training split)")
       ->capture_default_str();
   cmd->add_option("--calibration-samples", o.calibration_samples,

@@ -187,6 +187,8 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
     models::run_model(model, models::make_batch(samples, 0, std::min<int64_t>(2, samples.size())).images);
   }
   const bool bc = options.bias_correction, second_order = options.hessian != Hessian::kNone;
+  if (!second_order && !options.first_order)
+    fail("--hessian first without the first-order term predicts nothing; keep one of the two terms");
   for (size_t k = 0; k < layers.size(); ++k) {
     auto& layer = *layers[k].second;
     terms[k].name = layers[k].first;
@@ -271,6 +273,7 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
   for (size_t k = 0; k < layers.size(); ++k) {
     layers[k].second->set_capture(false);
     finish_layer(*layers[k].second, acc[k], terms[k], bc);
+    if (!options.first_order) terms[k].g.zero_();
   }
   return terms;
 }

@@ -34,12 +34,16 @@ struct EstimateOptions {
   Hessian hessian = Hessian::kFisher;
   int gn_classes = 0;            // kGaussNewton: classes per sample, 0 = all
   bool bias_correction = false;  // predict the loss change after per-channel bias correction
+  // false: g_e = 0, dL = 1/2 e'H_e e only. On a model trained on the training split, the sampled
+  // g_e'e is mostly noise, and a selection that minimizes a sum of predictions picks exactly the
+  // AppMuls whose noise came out most negative (docs/estimator.md, "First-order term").
+  bool first_order = true;
   int64_t batch_size = 32;
   uint64_t seed = 1;
 };
 
 // Parses --hessian (gn, gnK with K >= 1, mc, fisher, first) into `options`. Throws fames::Error
-// naming --hessian.
+// naming --hessian. compute_terms throws if `first_order` is off with "first": nothing would remain.
 void parse_hessian(const std::string& name, EstimateOptions& options);
 // The name parse_hessian accepts for these options ("gn", "gn3", "fisher", ...).
 std::string hessian_name(const EstimateOptions& options);

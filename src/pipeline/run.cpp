@@ -156,6 +156,7 @@ report::RunReport run(const RunOptions& options) {
   // falls from 0.089 to 0.020 with the correction), so selecting on uncorrected predictions would
   // choose for an error the calibration removes anyway.
   estimate_options.bias_correction = options.bias_correction;
+  estimate_options.first_order = options.first_order;
   estimate_options.seed = options.seed;
   Estimate est = estimate::assemble_estimate(
       estimate::compute_terms(model, samples, estimate_options), library);
@@ -163,6 +164,7 @@ report::RunReport run(const RunOptions& options) {
   est.library = options.library;
   est.hessian = estimate::hessian_name(estimate_options);
   est.bias_correction = estimate_options.bias_correction;
+  est.first_order = estimate_options.first_order;
   report.hessian = est.hessian;
   est.save(options.out_dir + "/est.json");
   original.restore(model);
@@ -332,6 +334,7 @@ report::RunReport run(const RunOptions& options) {
   }
   report.extra["probes"] = probes;
   report.extra["bias_correction"] = options.bias_correction;
+  report.extra["first_order"] = options.first_order;
   report.extra["finetune_weights"] = options.finetune_weights;
   report.extra["assignment"] = options.out_dir + "/assign.json";
   report.extra["calibrated_model"] = options.out_dir + "/model-calibrated.pt";

@@ -71,6 +71,7 @@ nlohmann::json Estimate::to_json() const {
   j["samples"] = samples;
   j["hessian"] = hessian;
   j["bias_correction"] = bias_correction;
+  j["first_order"] = first_order;
   j["layers"] = nlohmann::json::array();
   for (const EstimateLayer& layer : layers) {
     nlohmann::json candidates = nlohmann::json::array();
@@ -114,6 +115,10 @@ Estimate Estimate::from_json(const nlohmann::json& j, const std::string& source)
   if (j.contains("bias_correction")) {
     if (!j["bias_correction"].is_boolean()) root.fail_here("'bias_correction' must be true or false");
     e.bias_correction = j["bias_correction"].get<bool>();
+  }
+  if (j.contains("first_order")) {
+    if (!j["first_order"].is_boolean()) root.fail_here("'first_order' must be true or false");
+    e.first_order = j["first_order"].get<bool>();
   }
   const nlohmann::json& layers = root.array("layers");
   for (size_t k = 0; k < layers.size(); ++k) {

@@ -55,6 +55,8 @@ struct Estimate {
   // The predictions are of the loss change after per-channel bias correction (estimate
   // --bias-correction); whoever measures configurations for them corrects them too.
   bool bias_correction = false;
+  // The predictions include the first-order term g_e'e (false: curvature term only).
+  bool first_order = true;
   std::vector<EstimateLayer> layers;
   std::map<std::string, EstimateAppMul> appmuls;
 

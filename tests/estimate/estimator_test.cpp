@@ -155,6 +155,39 @@ TEST(Estimator, HiddenConvFirstOrderMatchesAutograd) {
   }
 }
 
+// Without the first-order term a prediction is the full one minus the first-order-only one (same
+// samples), and never negative: every curvature is a sum of squares.
+TEST(Estimator, CurvatureTermAloneIsFullMinusFirstOrder) {
+  for (const int bw : {3, 6}) {  // dense and factored H
+    SCOPED_TRACE(::testing::Message() << "bw " << bw);
+    Rig s = make_rig(bw, bw == 3 ? 3 : 5, 16);
+    auto& fc3 = *s.layers.back().second;
+    std::vector<ProductTable> tables;
+    for (uint64_t seed = 1; seed <= 6; ++seed) tables.push_back(random_approximate(fc3.signature(), 5 + seed, 3, static_cast<int>(seed % 3)));
+    auto predict = [&](const char* hessian, bool first_order) {
+      EstimateOptions options;
+      parse_hessian(hessian, options);
+      options.batch_size = 8;
+      options.bias_correction = true;
+      options.first_order = first_order;
+      const auto terms = compute_terms(*s.model, s.data, options);
+      std::vector<double> out;
+      for (const auto& t : tables) out.push_back(terms.back().predict(t));
+      return out;
+    };
+    const std::vector<double> full = predict("fisher", true), first = predict("first", true),
+                              curvature = predict("fisher", false);
+    bool some_first_order = false;
+    for (size_t i = 0; i < tables.size(); ++i) {
+      EXPECT_NEAR(curvature[i], full[i] - first[i], 1e-9 + 1e-6 * std::abs(full[i]));
+      EXPECT_GE(curvature[i], 0.0);
+      some_first_order |= std::abs(first[i]) > 1e-6;
+    }
+    EXPECT_TRUE(some_first_order);  // the two predictions differ, so the check above means something
+    EXPECT_THROW(predict("first", false), Error);
+  }
+}
+
 TEST(Estimator, ParsesHessianNames) {
   EstimateOptions o;
   for (const char* name : {"gn", "gn3", "mc", "fisher", "first"}) {

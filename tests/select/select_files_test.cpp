@@ -29,11 +29,13 @@ std::string error_of(F f) {
 }
 
 TEST(EstimateFile, SaveLoadRoundTrip) {
-  const Estimate e = synthetic_estimate({5, 7, 3});
+  Estimate e = synthetic_estimate({5, 7, 3});
+  e.first_order = false;  // not the default, so the round trip must carry it
   const std::string path = temp_file("round.est.json");
   e.save(path);
   const Estimate back = Estimate::load(path);
   EXPECT_EQ(back.to_json(), e.to_json());
+  EXPECT_FALSE(back.first_order);
   ASSERT_EQ(back.layers.size(), 5u);
   EXPECT_EQ(back.layers[2].candidates.size(), 7u);
   EXPECT_EQ(back.layers[2].signature, e.layers[2].signature);
