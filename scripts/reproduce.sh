@@ -91,6 +91,11 @@ target_row() {
     "| \(.model) | \($bits * 100 | round / 100) | \(.top1_exact | pct)% | **\(.energy_reduction | pct)%** | \(.top1_final | pct)% (**\((.top1_final - .top1_exact) | pct) pts**) | \(.top1_uncalibrated | pct)% | \(.holdout_top1_exact | pct)% -> \(.holdout_top1_final | pct)% | \(.stage_seconds.estimate | s) / \(.stage_seconds.select | s) / \(.stage_seconds.calibrate | s) / \(.total_seconds | s) |"' "$1"
 }
 
+target_header() {
+  echo "| model | average bits | exact top-1 (test) | energy reduction | final top-1 (test, change) | uncalibrated top-1 (test) | held-out top-1 exact -> final | seconds: estimate / select / calibrate / whole run |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+}
+
 tmp=$(mktemp "$RESULTS.XXXXXX")
 {
   echo "# Results: FAMES on the zoo models"
@@ -107,16 +112,14 @@ tmp=$(mktemp "$RESULTS.XXXXXX")
   echo "estimate's curvature term, clipping calibration on 4096 training images). The target is fixed in"
   echo "advance; the test split only measures the result."
   echo
-  echo "| model | average bits | exact top-1 (test) | energy reduction | final top-1 (test, change) | uncalibrated top-1 (test) | held-out top-1 exact -> final | seconds: estimate / select / calibrate / whole run |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  target_header
   for m in "${zoo[@]}"; do [[ ! -f $OUT/$m-target/report.json ]] || target_row "$OUT/$m-target/report.json" "models/$m.json"; done
   echo
   echo "The same with approximation-aware fine-tuning (\`--finetune-weights\`: calibration also trains the"
   echo "weights, biases and BN affine with the AppMuls in the loop, on the same 4096 training images;"
   echo "beyond METHOD.md §4, which tunes clipping values only):"
   echo
-  echo "| model | average bits | exact top-1 (test) | energy reduction | final top-1 (test, change) | uncalibrated top-1 (test) | held-out top-1 exact -> final | seconds: estimate / select / calibrate / whole run |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  target_header
   for m in "${zoo[@]}"; do
     [[ ! -f $OUT/$m-target-finetune/report.json ]] || target_row "$OUT/$m-target-finetune/report.json" "models/$m.json"
   done
