@@ -31,6 +31,7 @@ void run_bench_select(const BenchSelectArgs& args) {
   out["samples"] = args.options.samples;
   out["hessian"] = args.options.hessian;
   out["bias_correction"] = args.options.bias_correction;
+  out["first_order"] = args.options.first_order;
   out["ga_population"] = args.options.ga.population;
   out["ga_time_limit_s"] = args.options.ga.time_limit_s;
   out["seed"] = args.options.seed;
@@ -78,6 +79,8 @@ void setup_bench_select(CLI::App& root) {
   cmd->add_flag("--no-bias-correction", [args](int64_t) { args->options.bias_correction = false; },
                 "Neither side corrects the AppMuls' per-channel mean error (by default FAMES estimates, and the "
                 "shared evaluator measures, corrected configurations)");
+  cmd->add_flag("--first-order", args->options.first_order,
+                "FAMES selects on the full Taylor estimate (by default, as in 'fames run', on the curvature term)");
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args] {
     args->options.ga.seed = args->options.seed;

@@ -71,12 +71,9 @@ void run_estimate(const EstimateArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const double load_seconds = std::chrono::duration<double>(start - load_start).count();
   const auto terms = estimate::compute_terms(*loaded.module, samples, options);
-  Estimate est = estimate::assemble_estimate(terms, library);
+  Estimate est = estimate::assemble_estimate(terms, library, options);
   est.model = args.model;
   est.library = args.library;
-  est.hessian = estimate::hessian_name(options);
-  est.bias_correction = args.bias_correction;
-  est.first_order = options.first_order;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json doc = est.to_json();
   doc["data"] = spec;

@@ -278,8 +278,12 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
   return terms;
 }
 
-Estimate assemble_estimate(const std::vector<LayerTerms>& terms, const Library& library) {
+Estimate assemble_estimate(const std::vector<LayerTerms>& terms, const Library& library,
+                           const EstimateOptions& options) {
   Estimate est;
+  est.hessian = hessian_name(options);
+  est.bias_correction = options.bias_correction;
+  est.first_order = options.first_order;
   for (const auto& t : terms) {
     const AppMul* exact = library.exact(t.signature);
     if (!exact)

@@ -69,7 +69,10 @@ struct LayerTerms {
 std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& samples, const EstimateOptions& options);
 
 // Predicts dL for every (layer, AppMul of the layer's signature) and assembles the estimate file
-// contents. Throws fames::Error if the library lacks an exact multiplier for a layer's signature.
-Estimate assemble_estimate(const std::vector<LayerTerms>& terms, const Library& library);
+// contents, recording how `terms` were computed (`options`: Hessian, bias correction, first-order
+// term) so that every caller writes the same provenance. Throws fames::Error if the library lacks
+// an exact multiplier for a layer's signature.
+Estimate assemble_estimate(const std::vector<LayerTerms>& terms, const Library& library,
+                           const EstimateOptions& options);
 
 }  // namespace fames::estimate

@@ -159,12 +159,9 @@ report::RunReport run(const RunOptions& options) {
   estimate_options.first_order = options.first_order;
   estimate_options.seed = options.seed;
   Estimate est = estimate::assemble_estimate(
-      estimate::compute_terms(model, samples, estimate_options), library);
+      estimate::compute_terms(model, samples, estimate_options), library, estimate_options);
   est.model = options.model;
   est.library = options.library;
-  est.hessian = estimate::hessian_name(estimate_options);
-  est.bias_correction = estimate_options.bias_correction;
-  est.first_order = estimate_options.first_order;
   report.hessian = est.hessian;
   est.save(options.out_dir + "/est.json");
   original.restore(model);

@@ -187,11 +187,11 @@ SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& lib
   estimate::parse_hessian(options.hessian, eopt);
   eopt.seed = options.seed;
   eopt.bias_correction = options.bias_correction;
+  eopt.first_order = options.first_order;
   const auto fames_start = Clock::now();
   const auto terms = estimate::compute_terms(model, samples, eopt);
-  Estimate est = estimate::assemble_estimate(terms, library);
+  Estimate est = estimate::assemble_estimate(terms, library, eopt);
   est.library = library_dir;
-  est.bias_correction = eopt.bias_correction;
   r.fames_estimate_seconds = since(fames_start);
   check_energy_reduction(est, options.energy_reduction, "--energy-reduction");
   const auto select_start = Clock::now();

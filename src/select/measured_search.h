@@ -85,6 +85,8 @@ struct SelectVsGaOptions {
   // FAMES estimates the loss change after per-channel bias correction, and the evaluator that
   // judges both sides corrects every configuration it measures (EmulatedEvaluator).
   bool bias_correction = true;
+  // As in `fames run`: FAMES selects on the curvature term alone (docs/estimator.md, "First-order term").
+  bool first_order = false;
   Nsga2Options ga = [] {          // the time limit, not the generations, normally ends the GA
     Nsga2Options o;
     o.generations = 100000;

@@ -31,8 +31,15 @@ TEST(Validate, MeasuresAgainstExactTables) {
   }
 
   EstimateOptions options;
-  const Estimate est = assemble_estimate(compute_terms(*model, data, options), library);
+  parse_hessian("gn", options);
+  options.bias_correction = true;
+  options.first_order = false;
+  const Estimate est = assemble_estimate(compute_terms(*model, data, options), library, options);
   ASSERT_GE(est.layers.size(), 3u);
+  // The estimate records how its terms were computed, whoever assembles it.
+  EXPECT_EQ(est.hessian, "gn");
+  EXPECT_TRUE(est.bias_correction);
+  EXPECT_FALSE(est.first_order);
   const ValidationResult result = validate_single_layer(*model, est, library, data, 0, 1);
   ASSERT_EQ(result.pairs.size(), 2 * est.layers.size());
   for (auto& [name, layer] : quant::quant_layers(*model)) EXPECT_EQ(layer->multiplier(), nullptr) << name;
