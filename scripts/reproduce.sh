@@ -9,7 +9,7 @@
 # Environment: FAMES (binary, default build/fames), OUT (work folder, default /tmp/fames-reproduce),
 # LIB (library folder, default $OUT/lib), GA_SECONDS (GA baseline time per model, default 600),
 # TARGET (the fixed energy reduction of the first table, default 0.3, the paper's 28.67% rounded up),
-# FINETUNE (models also run at TARGET with --finetune-weights, default the two ResNet-20s),
+# FINETUNE (models also run at TARGET with --finetune-weights, default the three ResNet-20s),
 # RUN_FLAGS (more `fames run` flags, e.g. "--finetune-weights"), FORCE (rerun models that have a
 # report), CIFAR10 (unpacked CIFAR-10 ImageFolder root, default /tmp/cifar10data/cifar10; unpacked from
 # ../shared/datasets when missing), RESULTS (output file, default docs/RESULTS.md). Needs jq.
@@ -24,7 +24,7 @@ TARGET=${TARGET:-0.3}
 RESULTS=${RESULTS:-docs/RESULTS.md}
 CIFAR10=${CIFAR10:-/tmp/cifar10data/cifar10}
 read -r -a run_flags <<< "${RUN_FLAGS:-}"
-read -r -a finetune <<< "${FINETUNE:-resnet20-cifar10-mp resnet20-cifar10-mp6}"
+read -r -a finetune <<< "${FINETUNE:-resnet20-cifar10-mp resnet20-cifar10-mp6 resnet20-cifar10-mp7}"
 mkdir -p "$OUT"
 
 data_of() {

@@ -4,6 +4,7 @@
 #   scripts/zoo.sh lenet5     Fashion-MNIST demo model (minutes)
 #   scripts/zoo.sh resnet20   ResNet-20 on CIFAR-10 (hours on 2 cores)
 #   scripts/zoo.sh resnet20-6bit   the same float ResNet-20 at 6 average bits (3 QAT epochs)
+#   scripts/zoo.sh resnet20-7bit   the same float ResNet-20 at 7 average bits (3 QAT epochs)
 #   scripts/zoo.sh vgg19|resnet18|squeezenet   narrow CIFAR-10 variants sized to about 20 minutes each on an idle machine
 # CIFAR-10: set CIFAR10 to the unpacked ImageFolder root (default: unpack shared/datasets/cifar10-jpeg.tar.gz to /tmp/cifar10data).
 set -euo pipefail
@@ -53,18 +54,19 @@ case "${1:-lenet5}" in
     "$FAMES" model-card --model models/resnet20-cifar10-mp.pt --name resnet20-cifar10-mp --data "$data" \
       --reproduce "scripts/zoo.sh resnet20"
     ;;
-  resnet20-6bit)
-    # The same float ResNet-20 allocated at a 6-bit average (still 2-8 bits per layer): the precision of
-    # mixed-precision models that keep their sensitive layers at 8 bits, and the regime where an AppMul
+  resnet20-6bit|resnet20-7bit)
+    # The same float ResNet-20 allocated at a 6- or 7-bit average (still 2-8 bits per layer): the precision
+    # of mixed-precision models that keep their sensitive layers at 8 bits, and the regime where an AppMul
     # can drop a bit's worth of logic without costing a bit's worth of accuracy.
     data="cifar10:$(cifar_root)"
     resnet20_float "$data"
-    [[ -f $WORK/resnet20-mp6-qat3.pt ]] || "$FAMES" quantize --model "$WORK/resnet20-fp2.pt" --data "$data" --avg-bits 6 \
-      --epochs 3 --lr 0.005 --out "$WORK/resnet20-mp6-qat3.pt"
-    [[ -f models/resnet20-cifar10-mp6.pt ]] || cp "$WORK/resnet20-mp6-qat3.pt" models/resnet20-cifar10-mp6.pt
-    [[ -f models/resnet20-cifar10-mp6.pt.bits.json ]] || cp "$WORK/resnet20-mp6-qat3.pt.bits.json" models/resnet20-cifar10-mp6.pt.bits.json
-    "$FAMES" model-card --model models/resnet20-cifar10-mp6.pt --name resnet20-cifar10-mp6 --data "$data" \
-      --reproduce "scripts/zoo.sh resnet20-6bit"
+    bits=${1#resnet20-}; bits=${bits%bit}
+    qat=$WORK/resnet20-mp$bits-qat3.pt name=resnet20-cifar10-mp$bits
+    [[ -f $qat ]] || "$FAMES" quantize --model "$WORK/resnet20-fp2.pt" --data "$data" --avg-bits "$bits" \
+      --epochs 3 --lr 0.005 --out "$qat"
+    [[ -f models/$name.pt ]] || cp "$qat" "models/$name.pt"
+    [[ -f models/$name.pt.bits.json ]] || cp "$qat.bits.json" "models/$name.pt.bits.json"
+    "$FAMES" model-card --model "models/$name.pt" --name "$name" --data "$data" --reproduce "scripts/zoo.sh $1"
     ;;
   vgg19|resnet18|squeezenet)
     # Narrow variants, each sized to train in about half an hour on this 2-core machine (float epochs, then
@@ -83,5 +85,5 @@ case "${1:-lenet5}" in
       --epochs "$qat_epochs" --lr 0.01 --out "models/$name.pt"
     "$FAMES" model-card --model "models/$name.pt" --name "$name" --data "$data" --reproduce "scripts/zoo.sh $arch"
     ;;
-  *) echo "usage: scripts/zoo.sh lenet5|resnet20|resnet20-6bit|vgg19|resnet18|squeezenet" >&2; exit 2 ;;
+  *) echo "usage: scripts/zoo.sh lenet5|resnet20|resnet20-6bit|resnet20-7bit|vgg19|resnet18|squeezenet" >&2; exit 2 ;;
 esac
