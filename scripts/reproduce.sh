@@ -14,7 +14,8 @@
 # listed, default the 7-bit ResNet-20),
 # RUN_FLAGS (more `fames run` flags, e.g. "--finetune-weights"), FORCE (rerun models that have a
 # report), CIFAR10 (unpacked CIFAR-10 ImageFolder root, default /tmp/cifar10data/cifar10; unpacked from
-# ../shared/datasets when missing), RESULTS (output file, default docs/RESULTS.md). Needs jq.
+# ../shared/datasets when missing), RESULTS (output file, default docs/RESULTS.md), README (whose
+# block between the reproduce.sh markers gets the summary table, default README.md). Needs jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE
@@ -25,6 +26,7 @@ GA_SECONDS=${GA_SECONDS:-600}
 TARGET=${TARGET:-0.3}
 GOAL=${GOAL:-0.4}
 RESULTS=${RESULTS:-docs/RESULTS.md}
+README=${README:-README.md}
 CIFAR10=${CIFAR10:-/tmp/cifar10data/cifar10}
 read -r -a run_flags <<< "${RUN_FLAGS:-}"
 read -r -a finetune <<< "${FINETUNE:-resnet20-cifar10-mp resnet20-cifar10-mp6 resnet20-cifar10-mp7}"
@@ -150,3 +152,27 @@ tmp=$(mktemp "$RESULTS.XXXXXX")
 } > "$tmp"
 mv "$tmp" "$RESULTS"
 echo "wrote $RESULTS" >&2
+
+# The README's summary: test top-1 change at each energy reduction, one row per run.
+summary_row() {
+  jq -r --arg mode "$2" --argjson bits "$(jq .avg_bits "$3")" '
+    def pct: . * 10000 | round / 100;
+    "| \(.model) | \($bits * 100 | round / 100) | `\($mode)` | \(.energy_reduction | pct)% | \(.top1_exact | pct)% -> \(.top1_final | pct)% (\((.top1_final - .top1_exact) | pct) pts) |"' "$1"
+}
+if [[ -f $README ]] && grep -q '^<!-- reproduce.sh: begin' "$README"; then
+  tmp=$(mktemp "$README.XXXXXX")
+  {
+    sed '/^<!-- reproduce.sh: begin/q' "$README"
+    echo "| model | average bits | \`fames run\` mode | energy reduction | test top-1, exact -> final (change) |"
+    echo "|---|---:|---|---:|---:|"
+    for m in "${zoo[@]}"; do
+      card=models/$m.json
+      [[ ! -f $OUT/$m-target/report.json ]] || summary_row "$OUT/$m-target/report.json" "--energy-reduction $TARGET" "$card"
+      [[ ! -f $OUT/$m-goal/report.json ]] || summary_row "$OUT/$m-goal/report.json" "--energy-reduction $GOAL" "$card"
+      [[ ! -f $OUT/$m/report.json ]] || summary_row "$OUT/$m/report.json" "--max-accuracy-loss 1" "$card"
+    done
+    sed -n '/^<!-- reproduce.sh: end/,$p' "$README"
+  } > "$tmp"
+  mv "$tmp" "$README"
+  echo "wrote the summary table into $README" >&2
+fi
