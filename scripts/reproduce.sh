@@ -150,6 +150,7 @@ tmp=$(mktemp "$RESULTS.XXXXXX")
   # Every zoo model that has a report, run now or before.
   for m in "${zoo[@]}"; do [[ ! -f $OUT/$m/report.json ]] || row "$OUT/$m/report.json" "models/$m.json"; done
 } > "$tmp"
+chmod 644 "$tmp"
 mv "$tmp" "$RESULTS"
 echo "wrote $RESULTS" >&2
 
@@ -159,7 +160,7 @@ summary_row() {
     def pct: . * 10000 | round / 100;
     "| \(.model) | \($bits * 100 | round / 100) | `\($mode)` | \(.energy_reduction | pct)% | \(.top1_exact | pct)% -> \(.top1_final | pct)% (\((.top1_final - .top1_exact) | pct) pts) |"' "$1"
 }
-if [[ -f $README ]] && grep -q '^<!-- reproduce.sh: begin' "$README"; then
+if [[ -f $README ]] && grep -q '^<!-- reproduce.sh: begin' "$README" && grep -q '^<!-- reproduce.sh: end' "$README"; then
   tmp=$(mktemp "$README.XXXXXX")
   {
     sed '/^<!-- reproduce.sh: begin/q' "$README"
@@ -173,6 +174,7 @@ if [[ -f $README ]] && grep -q '^<!-- reproduce.sh: begin' "$README"; then
     done
     sed -n '/^<!-- reproduce.sh: end/,$p' "$README"
   } > "$tmp"
+  chmod 644 "$tmp"
   mv "$tmp" "$README"
   echo "wrote the summary table into $README" >&2
 fi
