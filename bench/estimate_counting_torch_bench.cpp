@@ -1,6 +1,6 @@
 // Weighted counting (estimate/counting.h): the scatter walk against the transposed-convolution
 // method on the ResNet-20 (CIFAR-10) 3x3 layer shapes, for several weight widths. The ratio decides
-// CountingMethod::kAuto (kConvSpeedup in counting.cpp).
+// CountingMethod::kAuto (conv_is_faster in counting.cpp).
 //
 // Usage: estimate_counting_torch_bench [--reps N] [--batch N] [--vectors V]
 //   defaults: 3 repetitions (median), batch 32, 1 weighting vector.
@@ -12,6 +12,7 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "estimate/counting.h"
@@ -47,8 +48,8 @@ int main(int argc, char** argv) {
   torch::manual_seed(1);
   std::printf("%-10s %3s %3s %12s %10s %10s %8s\n", "shape", "bw", "ba", "MACs/img", "scatter_s", "conv_s", "conv/sc");
   for (const Shape shape : {Shape{16, 32}, Shape{32, 16}, Shape{64, 8}}) {
-    for (const int bw : {2, 3, 4, 6, 8}) {
-      const int ba = 4;
+    for (const auto [bw, ba] : {std::pair{2, 4}, std::pair{3, 4}, std::pair{4, 4}, std::pair{6, 4}, std::pair{8, 4},
+                                std::pair{7, 7}, std::pair{8, 8}}) {
       fames::quant::QuantLayer layer(shape.c, shape.c, {3, 1, 1, 1}, false, false, false);
       layer.set_bits(bw, ba);
       const torch::Tensor x = torch::relu(torch::randn({batch, shape.c, shape.hw, shape.hw}));

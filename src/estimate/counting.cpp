@@ -70,16 +70,18 @@ void (*tap_walker())(const detail::TapWalk&) {
 
 // Walks every multiplication once. For tap j, R[a][v,o] collects sum over output positions whose
 // input at tap j has pattern a of u_v,o; then R[a][v,o] goes to G_v[W_oj][a]. Only the patterns that
-// occurred are visited and reset.
+// occurred are visited and reset. Each image's G is gathered transposed ([v][a][w]): all output
+// channels of one pattern then land in one row of 2^bw floats, which stays in L1, instead of in rows
+// 2^ba floats apart. Every element still sums taps in order and channels in order within a tap.
 torch::Tensor counting_scatter(const quant::QuantLayer& layer, const torch::Tensor& input,
                                const std::vector<torch::Tensor>& grads) {
-  const int64_t sa = int64_t{1} << layer.act_bits();
-  const int64_t t = (int64_t{1} << layer.weight_bits()) * sa;
+  const int64_t sa = int64_t{1} << layer.act_bits(), sw = int64_t{1} << layer.weight_bits();
+  const int64_t t = sw * sa;
   const int64_t v_count = static_cast<int64_t>(grads.size());
   const torch::Tensor acts = padded_act_patterns(layer, input);
-  const torch::Tensor wraw = weight_patterns(layer);
+  const torch::Tensor wraw_by_tap = weight_patterns(layer).t().contiguous();  // [J, O]
   const Geometry geo = geometry_of(layer, acts, grads.front());
-  const int64_t p_count = geo.ho * geo.wo, vo = v_count * geo.o, j_count = wraw.size(1);
+  const int64_t p_count = geo.ho * geo.wo, vo = v_count * geo.o;
   // [N, P, V, O], scaled by s_w(o) s_a.
   const torch::Tensor u = (torch::stack(grads, 0).detach().to(torch::kFloat).reshape({v_count, geo.n, geo.o, p_count}) *
                            channel_scale(layer).view({1, 1, geo.o, 1}))
@@ -87,7 +89,7 @@ torch::Tensor counting_scatter(const quant::QuantLayer& layer, const torch::Tens
                               .contiguous();
   torch::Tensor g = torch::zeros({v_count, geo.n, t});
   const uint8_t* a_ptr = acts.data_ptr<uint8_t>();
-  const uint8_t* w_ptr = wraw.data_ptr<uint8_t>();
+  const uint8_t* w_ptr = wraw_by_tap.data_ptr<uint8_t>();
   const float* u_ptr = u.data_ptr<float>();
   float* g_ptr = g.data_ptr<float>();
   at::parallel_for(0, geo.n, 1, [&](int64_t begin, int64_t end) {
@@ -95,6 +97,8 @@ torch::Tensor counting_scatter(const quant::QuantLayer& layer, const torch::Tens
     std::vector<float> r_buf(static_cast<size_t>(sa * vo), 0.0f);
     std::vector<uint8_t> seen(static_cast<size_t>(sa), 0);
     std::vector<int64_t> touched;
+    std::vector<float> g_by_act(static_cast<size_t>(v_count * t), 0.0f);  // [V, 2^ba, 2^bw]
+    std::vector<uint8_t> act_used(static_cast<size_t>(sa), 0);             // rows of g_by_act to flush
     for (int64_t i = begin; i < end; ++i) {
       const float* ui = u_ptr + i * p_count * vo;
       for (int64_t c = 0; c < geo.c; ++c) {
@@ -103,19 +107,30 @@ torch::Tensor counting_scatter(const quant::QuantLayer& layer, const torch::Tens
             const int64_t j = (c * geo.k + ky) * geo.k + kx;
             walk({a_ptr + ((i * geo.c + c) * geo.hp + ky) * geo.wp + kx, geo.s * geo.wp, geo.s, geo.ho, geo.wo, ui,
                   vo, r_buf.data(), seen.data(), &touched});
+            const uint8_t* w_of_channel = w_ptr + j * geo.o;
             for (const int64_t a : touched) {
               float* r = r_buf.data() + a * vo;
-              for (int64_t o = 0; o < geo.o; ++o) {
-                const int64_t index = static_cast<int64_t>(w_ptr[o * j_count + j]) * sa + a;
-                for (int64_t v = 0; v < v_count; ++v) {
-                  g_ptr[(v * geo.n + i) * t + index] += r[v * geo.o + o];
-                  r[v * geo.o + o] = 0.0f;
-                }
+              for (int64_t v = 0; v < v_count; ++v) {
+                float* row = g_by_act.data() + (v * sa + a) * sw;
+                const float* rv = r + v * geo.o;
+                for (int64_t o = 0; o < geo.o; ++o) row[w_of_channel[o]] += rv[o];
               }
+              std::fill(r, r + vo, 0.0f);
               seen[a] = 0;
+              act_used[a] = 1;
             }
             touched.clear();
           }
+        }
+      }
+      for (int64_t a = 0; a < sa; ++a) {
+        if (!act_used[a]) continue;
+        act_used[a] = 0;
+        for (int64_t v = 0; v < v_count; ++v) {
+          float* row = g_by_act.data() + (v * sa + a) * sw;
+          float* out = g_ptr + (v * geo.n + i) * t + a;
+          for (int64_t w = 0; w < sw; ++w) out[w * sa] = row[w];
+          std::fill(row, row + sw, 0.0f);
         }
       }
     }
@@ -166,9 +181,13 @@ torch::Tensor counting_conv(const quant::QuantLayer& layer, const torch::Tensor&
   return g.view({v_count, n, sw * sa});
 }
 
-// Measured (bench/estimate_counting_bench): the transposed convolution does 2^bw x MACs dense
-// FLOPs at roughly kConvSpeedup times the rate of the scatter walk's ~MACs scalar steps.
-constexpr int64_t kConvSpeedup = 8;
+// Measured (bench/estimate_counting_torch_bench, ResNet-20 3x3 shapes): the transposed convolution
+// costs about 2^bw times the MACs in dense FLOPs, and runs the faster the more channels feed its
+// GEMM. It beat the scatter walk only with 2-bit weights on 64 input channels (0.68x the time);
+// with 32 channels, or 3-bit weights, the walk was faster.
+bool conv_is_faster(const quant::QuantLayer& layer) {
+  return !layer.is_linear() && (int64_t{1} << layer.weight_bits()) * 16 <= layer.in_channels();
+}
 
 }  // namespace
 
@@ -177,9 +196,7 @@ torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Ten
   torch::NoGradGuard no_grad;
   if (layer.geometry().groups != 1) fail("estimation supports ungrouped layers only");
   if (grad_outputs.empty()) fail("weighted_counting needs at least one output gradient");
-  if (method == CountingMethod::kAuto)
-    method = (int64_t{1} << layer.weight_bits()) <= kConvSpeedup && !layer.is_linear() ? CountingMethod::kConv
-                                                                                        : CountingMethod::kScatter;
+  if (method == CountingMethod::kAuto) method = conv_is_faster(layer) ? CountingMethod::kConv : CountingMethod::kScatter;
   return method == CountingMethod::kConv ? counting_conv(layer, input, grad_outputs)
                                          : counting_scatter(layer, input, grad_outputs);
 }

@@ -7,12 +7,12 @@
 // pattern a (padding counts as activation 0). Then the first-order output change of using a
 // multiplier with error matrix E is <G(x), E> (in loss units when u = dL/dY).
 //
-// Two fast ways to compute G, chosen per layer by a cost model fitted to measurements
-// (bench/estimate_counting_bench): "scatter" walks every multiplication once, tap by tap, adding the
+// Two fast ways to compute G, chosen per layer by a rule fitted to measurements
+// (bench/estimate_counting_torch_bench): "scatter" walks every multiplication once, tap by tap, adding the
 // gradients of all output channels into a small [activation pattern x channel] buffer and then into
 // G by weight pattern (~2 x MACs scalar work, independent of the bit widths); "conv" runs one
 // transposed convolution for all weight patterns at once (2^bw x MACs dense FLOPs) and scatter-adds
-// the input-pixel contributions by activation pattern; it wins only for narrow weights.
+// the input-pixel contributions by activation pattern; it wins only for 2-bit weights on wide layers.
 #pragma once
 #include <torch/torch.h>
 

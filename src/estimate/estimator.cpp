@@ -19,6 +19,7 @@ constexpr int64_t kDenseLimit = 1024;
 // (p - e_y is the GN vector of class y).
 struct Vectors {
   std::vector<torch::Tensor> v, weight;
+  bool unit_weights = false;  // every weight is 1 (the Hessian rows need no scaling)
   int first = 0;
   int hessian_begin = 0;  // vectors [hessian_begin, size) are Hessian factors
 };
@@ -43,6 +44,7 @@ Vectors make_vectors(const EstimateOptions& options, const torch::Tensor& p, con
       out.hessian_begin = 1;
       break;
     case Hessian::kFisher:  // the first-order vectors p - e_y double as the Fisher factor
+      out.unit_weights = true;
       break;
     case Hessian::kMonteCarlo: {
       torch::Tensor sampled = torch::empty({n}, torch::kInt64);
@@ -152,13 +154,13 @@ std::string hessian_name(const EstimateOptions& options) {
 std::vector<double> LayerTerms::predict(const std::vector<const ProductTable*>& tables) const {
   if (tables.empty()) return {};
   const int64_t t = g.size(0), m = static_cast<int64_t>(tables.size());
-  torch::Tensor e = torch::empty({t, m}, torch::kDouble);  // one column per table
-  auto ea = e.accessor<double, 2>();
+  torch::Tensor by_table = torch::empty({m, t}, torch::kDouble);  // filled row by row, then transposed
   for (int64_t j = 0; j < m; ++j) {
     const std::vector<int32_t> errors = tables[j]->errors();
     if (static_cast<int64_t>(errors.size()) != t) fail("predict: table {} does not fit layer {}", tables[j]->signature().key(), name);
-    for (int64_t i = 0; i < t; ++i) ea[i][j] = errors[i];
+    std::copy(errors.begin(), errors.end(), by_table.data_ptr<double>() + j * t);
   }
+  const torch::Tensor e = by_table.t().contiguous();  // [T, m], one column per table
   const double s = static_cast<double>(std::max<int64_t>(1, samples));
   torch::Tensor dl = torch::matmul(g.unsqueeze(0), e).squeeze(0);
   if (h.defined()) {
@@ -239,7 +241,6 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
     for (size_t k = 0; k < layers.size(); ++k) {
       const quant::QuantLayer& layer = *layers[k].second;
       const torch::Tensor g = weighted_counting(layer, layer.captured_input, grads[k]);  // [V, N, T]
-      const int64_t t = g.size(2);
       terms[k].g += first_rows(g).sum(0).to(torch::kDouble);
       torch::Tensor u;  // bias correction: U, the output gradient summed over positions [V, N, O]
       if (bc) {
@@ -250,8 +251,11 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
         acc[k].usum += first_rows(u).sum(0);
       }
       if (!second_order) continue;
-      const torch::Tensor rows = (g.slice(0, hb) * root_weight).reshape({-1, t});
-      const torch::Tensor urows = bc ? (u.slice(0, hb) * root_weight).reshape({-1, u.size(2)}) : torch::Tensor();
+      auto weighted = [&](const torch::Tensor& x) {
+        return (vectors.unit_weights ? x.slice(0, hb) : x.slice(0, hb) * root_weight).reshape({-1, x.size(2)});
+      };
+      const torch::Tensor rows = weighted(g);
+      const torch::Tensor urows = bc ? weighted(u) : torch::Tensor();
       if (terms[k].h_dense) {
         const torch::Tensor r = rows.to(torch::kDouble);
         acc[k].h.addmm_(r.t(), r);
