@@ -77,25 +77,34 @@ done
 for m in "${goal_models[@]}"; do run_once "$m-goal" "$m" --energy-reduction "$GOAL" --ga-seconds 0; done
 for m in "${models[@]}"; do run_once "$m" "$m" --max-accuracy-loss 1 --ga-seconds "$GA_SECONDS"; done
 
+# Runs a jq filter ($3) over a run's report.json ($1), after the definitions every table shares:
+# pct (a fraction as a percentage, 2 decimals), s (seconds, 1 decimal) and avg_bits (from the model
+# card $2). Further arguments go to jq.
+report_jq() {
+  local report=$1 card=$2 filter=$3
+  shift 3
+  jq -r --argjson bits "$(jq .avg_bits "$card")" "$@" '
+    def pct: . * 10000 | round / 100;
+    def s: . * 10 | round / 10;
+    def avg_bits: $bits * 100 | round / 100;
+    '"$filter" "$report"
+}
+
 # One row per model from its report.json. FAMES's sweep and the GA are judged by the same emulator
 # on the same held-out training images; "GA best" is the GA's largest energy reduction whose
 # held-out top-1 is within 1 point of the exact model's (as FAMES's target), found in its time.
 row() {
-  jq -r --argjson bits "$(jq .avg_bits "$2")" '
-    def pct: . * 10000 | round / 100;
-    def s: . * 10 | round / 10;
+  report_jq "$1" "$2" '
     (.holdout_top1_exact - 0.01) as $target
     | ([.curves.ga[]? | select(.top1 >= $target - 1e-9) | .energy_reduction] | max // 0) as $ga
     | ([.curves.fames[]? | select(.top1 >= $target - 1e-9) | .energy_reduction] | max // 0) as $sweep
-    | "| \(.model) | \($bits * 100 | round / 100) | \(.top1_exact | pct)% | **\(.energy_reduction | pct)%** | \(.top1_final | pct)% (\((.top1_final - .top1_exact) | pct) pts) | \(.holdout_top1_exact | pct)% -> \(.holdout_top1_final | pct)% | \(.stage_seconds.estimate | s) / \(.stage_seconds.select | s) / \(.stage_seconds.calibrate | s) / \(.total_seconds | s) | \($sweep | pct)% | \($ga | pct)% in \(.stage_seconds.ga // 0 | s) s |"' "$1"
+    | "| \(.model) | \(avg_bits) | \(.top1_exact | pct)% | **\(.energy_reduction | pct)%** | \(.top1_final | pct)% (\((.top1_final - .top1_exact) | pct) pts) | \(.holdout_top1_exact | pct)% -> \(.holdout_top1_final | pct)% | \(.stage_seconds.estimate | s) / \(.stage_seconds.select | s) / \(.stage_seconds.calibrate | s) / \(.total_seconds | s) | \($sweep | pct)% | \($ga | pct)% in \(.stage_seconds.ga // 0 | s) s |"'
 }
 
 # One row per model of the fixed-target table.
 target_row() {
-  jq -r --argjson bits "$(jq .avg_bits "$2")" '
-    def pct: . * 10000 | round / 100;
-    def s: . * 10 | round / 10;
-    "| \(.model) | \($bits * 100 | round / 100) | \(.top1_exact | pct)% | **\(.energy_reduction | pct)%** | \(.top1_final | pct)% (**\((.top1_final - .top1_exact) | pct) pts**) | \(.top1_uncalibrated | pct)% | \(.holdout_top1_exact | pct)% -> \(.holdout_top1_final | pct)% | \(.stage_seconds.estimate | s) / \(.stage_seconds.select | s) / \(.stage_seconds.calibrate | s) / \(.total_seconds | s) |"' "$1"
+  report_jq "$1" "$2" '
+    "| \(.model) | \(avg_bits) | \(.top1_exact | pct)% | **\(.energy_reduction | pct)%** | \(.top1_final | pct)% (**\((.top1_final - .top1_exact) | pct) pts**) | \(.top1_uncalibrated | pct)% | \(.holdout_top1_exact | pct)% -> \(.holdout_top1_final | pct)% | \(.stage_seconds.estimate | s) / \(.stage_seconds.select | s) / \(.stage_seconds.calibrate | s) / \(.total_seconds | s) |"'
 }
 
 target_header() {
@@ -156,9 +165,9 @@ echo "wrote $RESULTS" >&2
 
 # The README's summary: test top-1 change at each energy reduction, one row per run.
 summary_row() {
-  jq -r --arg mode "$2" --argjson bits "$(jq .avg_bits "$3")" '
-    def pct: . * 10000 | round / 100;
-    "| \(.model) | \($bits * 100 | round / 100) | `\($mode)` | \(.energy_reduction | pct)% | \(.top1_exact | pct)% -> \(.top1_final | pct)% (\((.top1_final - .top1_exact) | pct) pts) |"' "$1"
+  report_jq "$1" "$3" '
+    "| \(.model) | \(avg_bits) | `\($mode)` | \(.energy_reduction | pct)% | \(.top1_exact | pct)% -> \(.top1_final | pct)% (\((.top1_final - .top1_exact) | pct) pts) |"' \
+    --arg mode "$2"
 }
 if [[ -f $README ]] && grep -q '^<!-- reproduce.sh: begin' "$README" && grep -q '^<!-- reproduce.sh: end' "$README"; then
   tmp=$(mktemp "$README.XXXXXX")

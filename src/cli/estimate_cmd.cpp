@@ -16,7 +16,7 @@ namespace {
 
 struct EstimateArgs {
   std::string model, library, data, out, hessian = "fisher", terms_out;
-  int64_t samples = 256, batch = 32;
+  int64_t samples = estimate::kDefaultEstimateSamples, batch = 32;
   uint64_t seed = 1;
   bool json = false, bias_correction = false, no_first_order = false;
 };
@@ -91,13 +91,13 @@ void run_estimate(const EstimateArgs& args) {
   for (const auto& l : est.layers) pairs += l.candidates.size();
   if (args.json) {
     print_json({{"out", args.out}, {"layers", est.layers.size()}, {"pairs", pairs}, {"samples", est.samples},
-                {"hessian", est.hessian}, {"bias_correction", args.bias_correction},
+                {"hessian", est.hessian}, {"bias_correction", est.bias_correction},
                 {"first_order", est.first_order},
                 {"estimate_seconds", seconds}, {"load_seconds", load_seconds}});
   } else {
     fmt::print("{}: {} layers x AppMuls = {} predictions from {} training samples ({}{}{}), {:.1f} s (+ {:.1f} s loading)\n",
                args.out, est.layers.size(), pairs, est.samples, est.hessian,
-               args.bias_correction ? ", bias-corrected" : "",
+               est.bias_correction ? ", bias-corrected" : "",
                est.first_order ? "" : ", curvature term only", seconds, load_seconds);
   }
 }

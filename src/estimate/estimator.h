@@ -30,6 +30,9 @@ enum class Hessian {
   kNone,         // "first": first-order term only
 };
 
+// Training images an estimate draws by default (`fames estimate --samples`, `fames run`, the bench).
+constexpr int64_t kDefaultEstimateSamples = 256;
+
 struct EstimateOptions {
   Hessian hessian = Hessian::kFisher;
   int gn_classes = 0;            // kGaussNewton: classes per sample, 0 = all

@@ -52,7 +52,7 @@ SearchInputs load_search_inputs(const std::string& model_path, const std::string
   in.evaluator = std::make_unique<EmulatedEvaluator>(*in.model.module, std::move(*est), in.library, held);
   // Configurations of a corrected estimate are measured corrected, from training images outside
   // the holdout (as many as an estimate uses by default).
-  if (corrected) in.evaluator->enable_bias_correction(subset(rest, 256, seed));
+  if (corrected) in.evaluator->enable_bias_correction(subset(rest, estimate::kDefaultEstimateSamples, seed));
   return in;
 }
 

@@ -17,6 +17,7 @@
 
 #include "appmul/library.h"
 #include "data/dataset.h"
+#include "estimate/estimator.h"
 #include "models/checkpoint.h"
 #include "select/emulated_fitness.h"
 #include "select/nsga2.h"
@@ -78,7 +79,7 @@ void write_pareto_report(const std::string& dir, const std::vector<MeasuredPoint
 // ---- fames bench select-vs-ga ----
 struct SelectVsGaOptions {
   double energy_reduction = 0.3;  // FAMES target
-  int64_t samples = 256;          // estimation samples (training split, disjoint from holdout)
+  int64_t samples = estimate::kDefaultEstimateSamples;  // estimation samples (training split, disjoint from holdout)
   int64_t holdout = 1000;
   uint64_t seed = 1;
   std::string hessian = "fisher";
