@@ -233,11 +233,17 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
       return vectors.first >= 0 ? x[vectors.first] : x.index({batch.labels, sample_index});
     };
     const int64_t hb = vectors.hessian_begin;
+    // [Vh, N, 1]; undefined when every weight is 1 and the rows need no scaling.
     const torch::Tensor root_weight =
-        hb < v_count ? torch::stack(std::vector<torch::Tensor>(vectors.weight.begin() + hb, vectors.weight.end()))
-                           .sqrt()
-                           .unsqueeze(2)
-                     : torch::Tensor();  // [Vh, N, 1]
+        hb < v_count && !vectors.unit_weights
+            ? torch::stack(std::vector<torch::Tensor>(vectors.weight.begin() + hb, vectors.weight.end()))
+                  .sqrt()
+                  .unsqueeze(2)
+            : torch::Tensor();
+    // The Hessian factor rows of x ([V, N, X] -> [Vh * N, X]), each scaled by sqrt(weight).
+    auto hessian_rows = [&](const torch::Tensor& x) {
+      return (root_weight.defined() ? x.slice(0, hb) * root_weight : x.slice(0, hb)).reshape({-1, x.size(2)});
+    };
     for (size_t k = 0; k < layers.size(); ++k) {
       const quant::QuantLayer& layer = *layers[k].second;
       const torch::Tensor g = weighted_counting(layer, layer.captured_input, grads[k]);  // [V, N, T]
@@ -251,11 +257,8 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
         acc[k].usum += first_rows(u).sum(0);
       }
       if (!second_order) continue;
-      auto weighted = [&](const torch::Tensor& x) {
-        return (vectors.unit_weights ? x.slice(0, hb) : x.slice(0, hb) * root_weight).reshape({-1, x.size(2)});
-      };
-      const torch::Tensor rows = weighted(g);
-      const torch::Tensor urows = bc ? weighted(u) : torch::Tensor();
+      const torch::Tensor rows = hessian_rows(g);
+      const torch::Tensor urows = bc ? hessian_rows(u) : torch::Tensor();
       if (terms[k].h_dense) {
         const torch::Tensor r = rows.to(torch::kDouble);
         acc[k].h.addmm_(r.t(), r);
