@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -239,14 +240,6 @@ std::vector<double> crowding_distances(const std::vector<Fitness>& front) {
       d[order[r]] += (value(order[r + 1]) - value(order[r - 1])) / span;
   }
   return d;
-}
-
-std::optional<size_t> first_reaching(const std::vector<Evaluation>& evaluations,
-                                     double min_accuracy, double max_energy) {
-  for (size_t i = 0; i < evaluations.size(); ++i)
-    if (evaluations[i].fitness.accuracy >= min_accuracy && evaluations[i].fitness.energy <= max_energy)
-      return i;
-  return std::nullopt;
 }
 
 Nsga2Result run_nsga2(const std::vector<int>& choices, const FitnessFunction& fitness,

@@ -15,7 +15,6 @@
 #pragma once
 #include <cstdint>
 #include <functional>
-#include <optional>
 #include <vector>
 
 namespace fames {
@@ -72,9 +71,5 @@ std::vector<int> front_ranks(const std::vector<Fitness>& points);
 
 // Crowding distance of each point of one front (boundary points: infinity).
 std::vector<double> crowding_distances(const std::vector<Fitness>& front);
-
-// Index of the first evaluation with accuracy >= min_accuracy and energy <= max_energy.
-std::optional<size_t> first_reaching(const std::vector<Evaluation>& evaluations,
-                                     double min_accuracy, double max_energy);
 
 }  // namespace fames

@@ -145,6 +145,49 @@ TEST_F(SearchCli, ParetoWritesJsonCsvAndPlot) {
   EXPECT_GT(fs::file_size(out + "/pareto.svg"), 1000u);
 }
 
+// The bench on a tiny budget: FAMES's pick and the GA's match are judged on images neither saw
+// (--judge), and the same comparison on the GA's own held-out images is kept beside it.
+TEST_F(SearchCli, BenchSelectVsGaJudgesOnUnseenImages) {
+  const std::string flags = "bench select-vs-ga --model " + kModel + " --lib " + dir_ +
+                            "/lib --samples 32 --holdout 200 --energy-reduction 0.2 --json";
+  for (int judge : {150, 0}) {
+    const CommandResult r = run(flags + " --ga-time-limit 4 --judge " + std::to_string(judge));
+    ASSERT_EQ(r.status, 0) << r.output;
+    const nlohmann::json b = nlohmann::json::parse(r.output);
+    EXPECT_EQ(b["judge"], judge);
+    EXPECT_GE(b["energy_reduction"].get<double>(), 0.2 - 1e-9);
+    EXPECT_GT(b["fames_top1"].get<double>(), 0.5);
+    EXPECT_GT(b["fames_seconds"].get<double>(), 0.0);
+    EXPECT_NEAR(b["speedup"].get<double>(), b["ga_seconds"].get<double>() / b["fames_seconds"].get<double>(), 1e-9);
+    EXPECT_LE(b["ga_seconds"].get<double>(), b["ga_total_seconds"].get<double>() + 1e-9);
+    EXPECT_LE(b["ga_evaluations"].get<int64_t>(), b["ga_total_evaluations"].get<int64_t>());
+    if (b["ga_reached"].get<bool>()) {
+      EXPECT_GE(b["ga_top1"].get<double>(), b["fames_top1"].get<double>());
+      EXPECT_GE(b["ga_energy_reduction"].get<double>(), b["energy_reduction"].get<double>() - 1e-12);
+    }
+    const nlohmann::json& own = b["held_out"];
+    EXPECT_GT(own["fames_top1"].get<double>(), 0.5);
+    if (own["reached"].get<bool>()) EXPECT_GE(own["ga_top1"].get<double>(), own["fames_top1"].get<double>());
+    if (judge == 0) {
+      EXPECT_EQ(b["fames_top1"], own["fames_top1"]);
+      EXPECT_EQ(b["ga_seconds"], own["ga_seconds"]);
+    }
+  }
+  // --stop-at-speedup: unless it matches first, the GA runs until its own time is 2x FAMES's.
+  const CommandResult bounded = run(flags + " --judge 150 --stop-at-speedup 2");
+  ASSERT_EQ(bounded.status, 0) << bounded.output;
+  const nlohmann::json b = nlohmann::json::parse(bounded.output);
+  const double fames = b["fames_seconds"].get<double>(), ga = b["ga_total_seconds"].get<double>();
+  EXPECT_LT(ga, 2 * fames + 10);
+  if (!b["ga_reached"].get<bool>()) {
+    EXPECT_GE(ga, 2 * fames);
+    EXPECT_GE(b["speedup"].get<double>(), 2.0);
+  }
+  const CommandResult big = run(flags + " --judge 100000");
+  EXPECT_EQ(big.status, 1);
+  EXPECT_NE(big.output.find("--judge"), std::string::npos) << big.output;
+}
+
 TEST_F(SearchCli, BadRequestsAreOneClearError) {
   CommandResult r = run("search-ga --model " + kModel + " --out " + dir_ + "/never.json");
   EXPECT_EQ(r.status, 1);
