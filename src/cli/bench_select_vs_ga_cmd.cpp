@@ -45,10 +45,10 @@ void run_bench_select(const BenchSelectArgs& args) {
   const bool judged = r.judge > 0;
   const std::string where = judged ? fmt::format("{} judging training images (neither side saw them)", r.judge)
                                    : fmt::format("the GA's {} held-out training images", args.options.holdout);
-  fmt::print("top-1 on {}: exact {:.2f}%\n", where, 100 * (judged ? r.exact_judge_top1 : r.exact_top1));
+  fmt::print("top-1 on {}: exact {:.2f}%\n", where, 100 * r.headline_exact_top1());
   fmt::print("FAMES: {:.2f} s (estimate {:.2f} s, select {:.3f} s): {:.2f}% energy saved, top-1 {:.2f}%\n",
              r.fames_seconds, r.fames_estimate_seconds, r.fames_select_seconds, 100 * r.fames_energy_reduction,
-             100 * (judged ? r.fames_judge_top1 : r.fames_top1));
+             100 * r.headline_fames_top1());
   if (m.reached)
     fmt::print("GA:    {:.1f} s ({} evaluations) to first reach it: {:.2f}% saved, top-1 {:.2f}%\n", m.seconds,
                m.evaluations, 100 * m.energy_reduction, 100 * m.top1);

@@ -41,6 +41,7 @@ void write_terms_file(const std::string& path, const std::vector<estimate::Layer
       l.form = TermsLayer::Form::kDense;
       l.h.assign(h.data_ptr<double>(), h.data_ptr<double>() + h.numel());
     } else if (t.h.defined()) {
+      if (!t.projected.empty()) fail("layer {}: projected terms cannot be written to a terms file", t.name);
       const torch::Tensor f = t.h.to(torch::kFloat).contiguous();
       const torch::Tensor s = t.support.to(torch::kLong).contiguous();
       l.form = TermsLayer::Form::kFactor;
@@ -70,7 +71,9 @@ void run_estimate(const EstimateArgs& args) {
   // library and dataset, which validate does as well and does not time either.
   const auto start = std::chrono::steady_clock::now();
   const double load_seconds = std::chrono::duration<double>(start - load_start).count();
-  const auto terms = estimate::compute_terms(*loaded.module, samples, options);
+  // A terms file keeps the whole factor, for multipliers outside this library.
+  const auto terms =
+      estimate::compute_terms(*loaded.module, samples, options, args.terms_out.empty() ? &library : nullptr);
   Estimate est = estimate::assemble_estimate(terms, library, options);
   est.model = args.model;
   est.library = args.library;

@@ -258,16 +258,30 @@ torch::Tensor tap_histogram(const quant::QuantLayer& layer, const torch::Tensor&
   torch::Tensor hist = torch::zeros({c_count * k * k, sa}, torch::kInt64);
   const uint8_t* a_ptr = acts.data_ptr<uint8_t>();
   int64_t* h_ptr = hist.data_ptr<int64_t>();
+  // Four interleaved sub-histograms: runs of one pattern (the zeros after a ReLU, the padding)
+  // would otherwise chain every increment on the previous one through memory.
+  constexpr int64_t kLanes = 4;
   at::parallel_for(0, c_count, 1, [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> lanes(static_cast<size_t>(kLanes * sa));
     for (int64_t c = begin; c < end; ++c)
       for (int64_t ky = 0; ky < k; ++ky)
         for (int64_t kx = 0; kx < k; ++kx) {
-          int64_t* h = h_ptr + ((c * k + ky) * k + kx) * sa;
+          std::fill(lanes.begin(), lanes.end(), 0);
+          int64_t* l = lanes.data();
           for (int64_t i = 0; i < n; ++i)
             for (int64_t y = 0; y < ho; ++y) {
               const uint8_t* row = a_ptr + ((i * c_count + c) * hp + y * s + ky) * wp + kx;
-              for (int64_t x = 0; x < wo; ++x) ++h[row[x * s]];
+              int64_t x = 0;
+              for (; x + kLanes <= wo; x += kLanes) {
+                ++l[row[x * s]];
+                ++l[sa + row[(x + 1) * s]];
+                ++l[2 * sa + row[(x + 2) * s]];
+                ++l[3 * sa + row[(x + 3) * s]];
+              }
+              for (; x < wo; ++x) ++l[row[x * s]];
             }
+          int64_t* h = h_ptr + ((c * k + ky) * k + kx) * sa;
+          for (int64_t a = 0; a < sa; ++a) h[a] = l[a] + l[sa + a] + l[2 * sa + a] + l[3 * sa + a];
         }
   });
   return hist;

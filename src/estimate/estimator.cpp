@@ -1,5 +1,7 @@
 #include "estimate/estimator.h"
 
+#include <algorithm>
+#include <map>
 #include <random>
 
 #include "estimate/counting.h"
@@ -77,7 +79,21 @@ struct Accumulator {
   torch::Tensor h;                   // dense: sum of G G' [T, T] double
   torch::Tensor ug, uu, usum, hist;  // bias correction: sum U G' [O, T], sum U U' [O, O], sum U [O], taps
   std::vector<torch::Tensor> cols, rows, urows;  // factor form: per batch, the nonzero columns and rows
+  torch::Tensor e;  // projected form: the candidates' error vectors [T, m] float; rows are then F E
 };
+
+// The error vectors of `tables` as the columns of a [T, m] double matrix (ProductTable layout).
+torch::Tensor error_columns(const std::vector<const ProductTable*>& tables, int64_t t, const std::string& layer) {
+  const int64_t m = static_cast<int64_t>(tables.size());
+  torch::Tensor by_table = torch::empty({m, t}, torch::kDouble);  // filled row by row, then transposed
+  for (int64_t j = 0; j < m; ++j) {
+    const std::vector<int32_t> errors = tables[j]->errors();
+    if (static_cast<int64_t>(errors.size()) != t)
+      fail("table {} does not fit layer {}", tables[j]->signature().key(), layer);
+    std::copy(errors.begin(), errors.end(), by_table.data_ptr<double>() + j * t);
+  }
+  return by_table.t().contiguous();
+}
 
 torch::Tensor nonzero_columns(const torch::Tensor& rows) {
   return rows.ne(0).any(0).nonzero().reshape({-1});
@@ -100,6 +116,14 @@ void finish_layer(const quant::QuantLayer& layer, Accumulator& acc, LayerTerms& 
     return;
   }
   if (acc.rows.empty()) return;
+  if (acc.e.defined()) {  // projected: (F - U B) E = F E - U (B E)
+    torch::Tensor p = torch::cat(acc.rows, 0);
+    acc.rows.clear();
+    if (bias_correction)
+      p -= torch::matmul(torch::cat(acc.urows, 0), torch::matmul(b, acc.e.to(torch::kDouble)).to(torch::kFloat));
+    terms.h = p;
+    return;
+  }
   std::vector<torch::Tensor> all_cols = acc.cols;
   if (bias_correction) all_cols.push_back(nonzero_columns(b));
   const torch::Tensor support = std::get<0>(torch::_unique(torch::cat(all_cols), /*sorted=*/true));
@@ -153,20 +177,23 @@ std::string hessian_name(const EstimateOptions& options) {
 
 std::vector<double> LayerTerms::predict(const std::vector<const ProductTable*>& tables) const {
   if (tables.empty()) return {};
-  const int64_t t = g.size(0), m = static_cast<int64_t>(tables.size());
-  torch::Tensor by_table = torch::empty({m, t}, torch::kDouble);  // filled row by row, then transposed
-  for (int64_t j = 0; j < m; ++j) {
-    const std::vector<int32_t> errors = tables[j]->errors();
-    if (static_cast<int64_t>(errors.size()) != t) fail("predict: table {} does not fit layer {}", tables[j]->signature().key(), name);
-    std::copy(errors.begin(), errors.end(), by_table.data_ptr<double>() + j * t);
-  }
-  const torch::Tensor e = by_table.t().contiguous();  // [T, m], one column per table
+  const int64_t m = static_cast<int64_t>(tables.size());
+  const torch::Tensor e = error_columns(tables, g.size(0), name);  // [T, m], one column per table
   const double s = static_cast<double>(std::max<int64_t>(1, samples));
   torch::Tensor dl = torch::matmul(g.unsqueeze(0), e).squeeze(0);
   if (h.defined()) {
     torch::Tensor quad;
     if (h_dense) {
       quad = (torch::matmul(h, e) * e).sum(0);
+    } else if (!projected.empty()) {
+      std::vector<int64_t> columns;
+      for (const ProductTable* table : tables) {
+        const auto at = std::find(projected.begin(), projected.end(), table);
+        if (at == projected.end())
+          fail("predict: layer {}'s terms were projected onto the library's {} multipliers, not onto this table", name, table->signature().key());
+        columns.push_back(at - projected.begin());
+      }
+      quad = h.index_select(1, torch::tensor(columns, torch::kInt64)).to(torch::kDouble).pow(2).sum(0);
     } else {
       const torch::Tensor es = e.index_select(0, support).to(torch::kFloat);
       quad = torch::matmul(h, es).to(torch::kDouble).pow(2).sum(0);
@@ -179,7 +206,8 @@ std::vector<double> LayerTerms::predict(const std::vector<const ProductTable*>& 
 
 double LayerTerms::predict(const ProductTable& table) const { return predict(std::vector<const ProductTable*>{&table}).front(); }
 
-std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& samples, const EstimateOptions& options) {
+std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& samples, const EstimateOptions& options,
+                                      const Library* project_onto) {
   auto layers = quant::quant_layers(model);
   std::vector<LayerTerms> terms(layers.size());
   std::vector<Accumulator> acc(layers.size());
@@ -191,6 +219,7 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
   const bool bc = options.bias_correction, second_order = options.hessian != Hessian::kNone;
   if (!second_order && !options.first_order)
     fail("--hessian first without the first-order term predicts nothing; keep one of the two terms");
+  std::map<std::string, torch::Tensor> error_matrices;  // projected form: [T, m] float by signature
   for (size_t k = 0; k < layers.size(); ++k) {
     auto& layer = *layers[k].second;
     terms[k].name = layers[k].first;
@@ -200,6 +229,14 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
     terms[k].g = torch::zeros({t}, torch::kDouble);
     terms[k].h_dense = t <= kDenseLimit;
     if (second_order && terms[k].h_dense) acc[k].h = torch::zeros({t, t}, torch::kDouble);
+    if (second_order && !terms[k].h_dense && project_onto) {
+      for (const AppMul* m : project_onto->of_signature(terms[k].signature)) terms[k].projected.push_back(&m->table);
+      if (!terms[k].projected.empty()) {
+        torch::Tensor& e = error_matrices[terms[k].signature.key()];
+        if (!e.defined()) e = error_columns(terms[k].projected, t, terms[k].name).to(torch::kFloat);
+        acc[k].e = e;
+      }
+    }
     if (bc) {
       acc[k].usum = torch::zeros({o}, torch::kDouble);
       if (second_order && terms[k].h_dense) {
@@ -259,7 +296,10 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
       if (!second_order) continue;
       const torch::Tensor rows = hessian_rows(g);
       const torch::Tensor urows = bc ? hessian_rows(u) : torch::Tensor();
-      if (terms[k].h_dense) {
+      if (acc[k].e.defined()) {
+        acc[k].rows.push_back(torch::matmul(rows, acc[k].e));
+        if (bc) acc[k].urows.push_back(urows.to(torch::kFloat));
+      } else if (terms[k].h_dense) {
         const torch::Tensor r = rows.to(torch::kDouble);
         acc[k].h.addmm_(r.t(), r);
         if (bc) {

@@ -7,6 +7,10 @@
 // some multiplication of the layer uses on the samples (all other entries of G are zero, so this is
 // exact).
 //
+// Given the library up front, compute_terms projects the factor onto the error vectors of the
+// layer's candidates batch by batch and keeps only F E ([R, m]): the same predictions without
+// assembling F, which for 7- and 8-bit layers is most of the estimate's memory traffic.
+//
 // With bias correction (docs/estimator.md), every layer output is corrected per channel by the mean
 // output error over the samples, and G(x) becomes G(x) - B'U(x) (B: mean_counting, U_o(x): sum of
 // u_o(x) over output positions); g_e and H_e are built from the corrected G.
@@ -56,20 +60,27 @@ struct LayerTerms {
   Signature signature;
   int64_t macs = 0;
   torch::Tensor g;        // [T] double, sum over samples (divide by samples)
-  torch::Tensor h;        // dense: [T, T] double; factor: [R, support] float rows; sums over samples
-  torch::Tensor support;  // factor form: int64 table indices of h's columns; dense: undefined
+  torch::Tensor h;        // dense: [T, T] double; factor: [R, support] float rows; projected: [R, m]
+                          // float, column j = F e_j for projected[j]; sums over samples
+  torch::Tensor support;  // factor form: int64 table indices of h's columns; otherwise undefined
   bool h_dense = false;
+  std::vector<const ProductTable*> projected;  // projected form: the tables of h's columns
   int64_t samples = 0;
 
-  // Predicted loss change for this layer with `table` (same signature). REQUIRES: terms computed.
+  // Predicted loss change for this layer with `table` (same signature). REQUIRES: terms computed;
+  // in projected form, `table` is one of `projected` (fames::Error otherwise).
   double predict(const ProductTable& table) const;
   // The same for several tables at once (one matrix product per term).
   std::vector<double> predict(const std::vector<const ProductTable*>& tables) const;
 };
 
 // Computes the terms of every quantized layer on `samples` (training images). The model is used in
-// eval mode with quantization on and no multipliers. Shows a progress bar.
-std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& samples, const EstimateOptions& options);
+// eval mode with quantization on and no multipliers. Shows a progress bar. With `project_onto`,
+// layers that would keep a factor keep its projection onto the error vectors of the library's
+// multipliers of their signature instead (they then predict only those; `library` must outlive
+// the terms); without it, the full factor (what a terms file stores for other multipliers).
+std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& samples, const EstimateOptions& options,
+                                      const Library* project_onto = nullptr);
 
 // Predicts dL for every (layer, AppMul of the layer's signature) and assembles the estimate file
 // contents, recording how `terms` were computed (`options`: Hessian, bias correction, first-order

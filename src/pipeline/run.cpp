@@ -159,7 +159,7 @@ report::RunReport run(const RunOptions& options) {
   estimate_options.first_order = options.first_order;
   estimate_options.seed = options.seed;
   Estimate est = estimate::assemble_estimate(
-      estimate::compute_terms(model, samples, estimate_options), library, estimate_options);
+      estimate::compute_terms(model, samples, estimate_options, &library), library, estimate_options);
   est.model = options.model;
   est.library = options.library;
   report.hessian = est.hessian;

@@ -128,8 +128,11 @@ struct SelectVsGaResult {
   int64_t ga_total_evaluations = 0;
   double ga_total_seconds = 0;     // the GA's own time (judging excluded)
   Assignment fames_assignment;
-  // The headline comparison: `judged` when there are judging images, else `held_out`.
+  // The headline comparison: `judged` when there are judging images, else `held_out`; the top-1
+  // figures below come from the same images.
   const GaMatch& match() const { return judge > 0 ? judged : held_out; }
+  double headline_exact_top1() const { return judge > 0 ? exact_judge_top1 : exact_top1; }
+  double headline_fames_top1() const { return judge > 0 ? fames_judge_top1 : fames_top1; }
 };
 
 // FAMES (estimate + select) on `samples` training images, then the GA (scoring on `holdout`

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "estimate/bias_correction.h"
@@ -186,6 +187,47 @@ TEST(Estimator, CurvatureTermAloneIsFullMinusFirstOrder) {
     EXPECT_TRUE(some_first_order);  // the two predictions differ, so the check above means something
     EXPECT_THROW(predict("first", false), Error);
   }
+}
+
+// Projected onto a library's tables, the terms predict what the full factor predicts for those
+// tables, on a hidden conv layer and the classifier, and refuse any other table.
+TEST(Estimator, ProjectedTermsPredictLikeTheFactor) {
+  Rig s = make_rig(6, 5, 20);
+  s.layers[1].second->set_bits(6, 5);  // conv2 factored too (scatter counting)
+  Library library;
+  std::vector<Signature> signatures;
+  for (auto& [name, layer] : s.layers)
+    if (std::find(signatures.begin(), signatures.end(), layer->signature()) == signatures.end())
+      signatures.push_back(layer->signature());
+  for (size_t i = 0; i < signatures.size(); ++i) {
+    library.add(testing::table_appmul(fmt::format("exact{}", i), ProductTable::exact(signatures[i]), true));
+    for (uint64_t seed = 1; seed <= 4; ++seed)
+      library.add(testing::table_appmul(fmt::format("m{}_{}", i, seed),
+                                        random_approximate(signatures[i], 40 + seed, 3, static_cast<int>(seed % 3)), false));
+  }
+  const ProductTable stranger = random_approximate(s.layers.back().second->signature(), 99);
+  for (const char* variant : {"fisher", "gn3", "mc"})
+    for (const bool corrected : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << variant << (corrected ? " corrected" : ""));
+      EstimateOptions options;
+      parse_hessian(variant, options);
+      options.batch_size = 8;
+      options.bias_correction = corrected;
+      const auto full = compute_terms(*s.model, s.data, options);
+      const auto projected = compute_terms(*s.model, s.data, options, &library);
+      int checked = 0;
+      for (size_t k = 0; k < full.size(); ++k) {
+        if (full[k].h_dense) continue;
+        ASSERT_FALSE(projected[k].projected.empty()) << full[k].name;
+        for (const AppMul* m : library.of_signature(full[k].signature)) {
+          const double want = full[k].predict(m->table), got = projected[k].predict(m->table);
+          EXPECT_NEAR(got, want, 1e-9 + 1e-4 * std::abs(want)) << full[k].name << " " << m->name;
+          checked += m->exact ? 0 : std::abs(want) > 1e-7;
+        }
+        EXPECT_THROW(projected[k].predict(stranger), Error);
+      }
+      EXPECT_EQ(checked, 8);  // 4 approximate tables on each of conv2 and fc3
+    }
 }
 
 TEST(Estimator, ParsesHessianNames) {
