@@ -9,7 +9,7 @@
 //
 // Given the library up front, compute_terms projects the factor onto the error vectors of the
 // layer's candidates batch by batch and keeps only F E ([R, m]): the same predictions without
-// assembling F, which for 7- and 8-bit layers is most of the estimate's memory traffic.
+// assembling F, whose 7- and 8-bit layers have up to 65,536 columns.
 //
 // With bias correction (docs/estimator.md), every layer output is corrected per channel by the mean
 // output error over the samples, and G(x) becomes G(x) - B'U(x) (B: mean_counting, U_o(x): sum of
@@ -77,8 +77,8 @@ struct LayerTerms {
 // Computes the terms of every quantized layer on `samples` (training images). The model is used in
 // eval mode with quantization on and no multipliers. Shows a progress bar. With `project_onto`,
 // layers that would keep a factor keep its projection onto the error vectors of the library's
-// multipliers of their signature instead (they then predict only those; `library` must outlive
-// the terms); without it, the full factor (what a terms file stores for other multipliers).
+// multipliers of their signature instead (they then predict only those; `project_onto` must
+// outlive the terms); without it, the full factor (what a terms file stores for other multipliers).
 std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& samples, const EstimateOptions& options,
                                       const Library* project_onto = nullptr);
 
