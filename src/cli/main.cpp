@@ -14,6 +14,7 @@
 #include "cli/command.h"
 #include "fames_version.h"
 #include "util/error.h"
+#include "util/load_time_env.h"
 #include "util/progress.h"
 
 namespace fames::cli {
@@ -45,12 +46,8 @@ CLI::App& command_group(CLI::App& root, const std::string& name, const std::stri
 
 int main(int argc, char** argv) {
   using namespace fames;
-  // LibTorch's OpenMP threads spin-wait by default; on a shared 2-core machine that made training
-  // 3-5x slower. libgomp reads the policy only at load time, so set it and restart once.
-  if (!std::getenv("OMP_WAIT_POLICY")) {
-    setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    execv("/proc/self/exe", argv);  // returns only on failure; then run with the default policy
-  }
+  // libgomp's wait policy and OpenBLAS's kernels are read at load time: set them, restart once.
+  if (complete_load_time_env()) execv("/proc/self/exe", argv);  // returns only on failure: go on as is
   // Keep freed tensor memory in the heap: by default glibc maps and unmaps every large tensor, and
   // the page faults of touching fresh pages cost a large share of a forward pass.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);

@@ -1,5 +1,8 @@
 #include "estimate/counting.h"
 
+#include <algorithm>
+#include <mutex>
+
 #include "emulate/simd_level.h"
 #include "estimate/counting_walk.h"
 #include "util/error.h"
@@ -51,90 +54,147 @@ Geometry geometry_of(const quant::QuantLayer& layer, const torch::Tensor& acts, 
 }  // namespace
 
 namespace detail {
-void walk_tap_ref(const TapWalk& w) {
-  walk_tap(w, [](float* __restrict into, const float* __restrict from, int64_t count) {
-    for (int64_t q = 0; q < count; ++q) into[q] += from[q];
+int64_t walk_tap_ref(const TapWalk& w) {
+  float* __restrict sum = w.nonzero_sum;
+  std::fill(sum, sum + w.vo, 0.0f);
+  return walk_tap(w, [&](int64_t a, const float* __restrict u) {
+    float* __restrict into = w.r + a * w.vo;
+    for (int64_t q = 0; q < w.vo; ++q) {
+      into[q] += u[q];
+      sum[q] += u[q];
+    }
   });
+}
+
+void scatter_tap_ref(const TapScatter& s) {
+  const int64_t v_count = s.vo / s.channels;
+  for (const int64_t a : *s.touched) {
+    float* r = s.r + a * s.vo;
+    for (int64_t v = 0; v < v_count; ++v) {
+      float* g = s.g + v * s.g_stride + a;
+      const float* rv = r + v * s.channels;
+      for (int64_t o = 0; o < s.channels; ++o) g[s.w_of_channel[o] * s.sa] += rv[o];
+    }
+    std::fill(r, r + s.vo, 0.0f);
+    s.seen[a] = 0;
+  }
+  s.touched->clear();
 }
 }  // namespace detail
 
 namespace {
 
-// The one dispatch point of the walk: AVX-512 when the emulator's level allows it.
-void (*tap_walker())(const detail::TapWalk&) {
+// The one dispatch point of the walk and the scatter: AVX-512 when the emulator's level allows it.
+struct TapKernels {
+  int64_t (*walk)(const detail::TapWalk&) = detail::walk_tap_ref;
+  void (*scatter)(const detail::TapScatter&) = detail::scatter_tap_ref;
+};
+TapKernels tap_kernels() {
+  TapKernels k;
 #if defined(FAMES_X86_KERNELS)
-  if (active_simd_level() == SimdLevel::avx512) return detail::walk_tap_avx512;
+  if (active_simd_level() == SimdLevel::avx512) k = {detail::walk_tap_avx512, detail::scatter_tap_avx512};
 #endif
-  return detail::walk_tap_ref;
+  return k;
 }
 
-// Walks every multiplication once. For tap j, R[a][v,o] collects sum over output positions whose
-// input at tap j has pattern a of u_v,o; then R[a][v,o] goes to G_v[W_oj][a]. Only the patterns that
-// occurred are visited and reset. Each image's G is gathered transposed ([v][a][w]): all output
-// channels of one pattern then land in one row of 2^bw floats, which stays in L1, instead of in rows
-// 2^ba floats apart. Every element still sums taps in order and channels in order within a tap.
+// The nonzero pixels of the padded input planes, split by stride phase: phase (y % s) * s + (x % s)
+// holds the pixels with that remainder, row-major. Filled without a branch on the pixel (half of
+// them are zero, in no predictable order).
+class PhasePixels {
+ public:
+  PhasePixels(int64_t hp, int64_t wp, int64_t s)
+      : hp_(hp), wp_(wp), s_(s), capacity_(((hp + s - 1) / s) * ((wp + s - 1) / s) + 1),
+        pixels_(static_cast<size_t>(s * s * capacity_)), counts_(static_cast<size_t>(s * s)) {}
+
+  void fill(const uint8_t* plane) {
+    std::fill(counts_.begin(), counts_.end(), 0);
+    for (int64_t y = 0; y < hp_; ++y)
+      for (int64_t x = 0; x < wp_; ++x) {
+        const int64_t phase = (y % s_) * s_ + x % s_;
+        const uint8_t a = plane[y * wp_ + x];
+        pixels_[static_cast<size_t>(phase * capacity_ + counts_[phase])] = {
+            static_cast<int32_t>(y / s_), static_cast<int32_t>(x / s_), static_cast<int32_t>(a)};
+        counts_[phase] += a != 0;
+      }
+  }
+  const detail::Pixel* begin(int64_t phase) const { return pixels_.data() + phase * capacity_; }
+  const detail::Pixel* end(int64_t phase) const { return begin(phase) + counts_[phase]; }
+
+ private:
+  int64_t hp_, wp_, s_, capacity_;  // capacity_ has one spare slot for the last (maybe zero) write
+  std::vector<detail::Pixel> pixels_;
+  std::vector<int64_t> counts_;
+};
+
+// Walks every multiplication with a nonzero activation once. For tap j, R[a][v,o] collects the sum
+// over output positions whose input at tap j has pattern a of u_v,o; pattern 0's sum is the total
+// over all positions minus the sum of the rows the walk added. Then R[a][v,o] goes to G_v[W_oj][a]
+// (counting_walk.h). Every element of G sums taps in order and channels in order within a tap.
+// `hist` (may be null) receives tap_histogram's counts.
 torch::Tensor counting_scatter(const quant::QuantLayer& layer, const torch::Tensor& input,
-                               const std::vector<torch::Tensor>& grads) {
+                               const std::vector<torch::Tensor>& grads, torch::Tensor* hist) {
   const int64_t sa = int64_t{1} << layer.act_bits(), sw = int64_t{1} << layer.weight_bits();
   const int64_t t = sw * sa;
   const int64_t v_count = static_cast<int64_t>(grads.size());
   const torch::Tensor acts = padded_act_patterns(layer, input);
   const torch::Tensor wraw_by_tap = weight_patterns(layer).t().contiguous();  // [J, O]
   const Geometry geo = geometry_of(layer, acts, grads.front());
-  const int64_t p_count = geo.ho * geo.wo, vo = v_count * geo.o;
+  const int64_t p_count = geo.ho * geo.wo, vo = v_count * geo.o, j_count = geo.c * geo.k * geo.k;
   // [N, P, V, O], scaled by s_w(o) s_a.
   const torch::Tensor u = (torch::stack(grads, 0).detach().to(torch::kFloat).reshape({v_count, geo.n, geo.o, p_count}) *
                            channel_scale(layer).view({1, 1, geo.o, 1}))
                               .permute({1, 3, 0, 2})
                               .contiguous();
   torch::Tensor g = torch::zeros({v_count, geo.n, t});
+  torch::Tensor counts = torch::zeros({j_count, sa}, torch::kInt64);
   const uint8_t* a_ptr = acts.data_ptr<uint8_t>();
   const uint8_t* w_ptr = wraw_by_tap.data_ptr<uint8_t>();
   const float* u_ptr = u.data_ptr<float>();
   float* g_ptr = g.data_ptr<float>();
+  std::mutex counts_mutex;
   at::parallel_for(0, geo.n, 1, [&](int64_t begin, int64_t end) {
-    const auto walk = tap_walker();
-    std::vector<float> r_buf(static_cast<size_t>(sa * vo), 0.0f);
+    const TapKernels kernels = tap_kernels();
+    std::vector<float> r_buf(static_cast<size_t>(sa * vo), 0.0f), total(static_cast<size_t>(vo)),
+        nonzero_sum(static_cast<size_t>(vo));
     std::vector<uint8_t> seen(static_cast<size_t>(sa), 0);
-    std::vector<int64_t> touched;
-    std::vector<float> g_by_act(static_cast<size_t>(v_count * t), 0.0f);  // [V, 2^ba, 2^bw]
-    std::vector<uint8_t> act_used(static_cast<size_t>(sa), 0);             // rows of g_by_act to flush
+    std::vector<int64_t> touched, local_counts(static_cast<size_t>(j_count * sa), 0);
+    PhasePixels pixels(geo.hp, geo.wp, geo.s);
     for (int64_t i = begin; i < end; ++i) {
       const float* ui = u_ptr + i * p_count * vo;
+      std::fill(total.begin(), total.end(), 0.0f);
+      for (int64_t pos = 0; pos < p_count; ++pos)
+        for (int64_t q = 0; q < vo; ++q) total[q] += ui[pos * vo + q];
       for (int64_t c = 0; c < geo.c; ++c) {
+        pixels.fill(a_ptr + (i * geo.c + c) * geo.hp * geo.wp);
         for (int64_t ky = 0; ky < geo.k; ++ky) {
           for (int64_t kx = 0; kx < geo.k; ++kx) {
             const int64_t j = (c * geo.k + ky) * geo.k + kx;
-            walk({a_ptr + ((i * geo.c + c) * geo.hp + ky) * geo.wp + kx, geo.s * geo.wp, geo.s, geo.ho, geo.wo, ui,
-                  vo, r_buf.data(), seen.data(), &touched});
-            const uint8_t* w_of_channel = w_ptr + j * geo.o;
-            for (const int64_t a : touched) {
-              float* r = r_buf.data() + a * vo;
-              for (int64_t v = 0; v < v_count; ++v) {
-                float* row = g_by_act.data() + (v * sa + a) * sw;
-                const float* rv = r + v * geo.o;
-                for (int64_t o = 0; o < geo.o; ++o) row[w_of_channel[o]] += rv[o];
-              }
-              std::fill(r, r + vo, 0.0f);
-              seen[a] = 0;
-              act_used[a] = 1;
+            const int64_t phase = (ky % geo.s) * geo.s + kx % geo.s;
+            int64_t* tap_counts = local_counts.data() + j * sa;
+            const int64_t zeros =
+                p_count - kernels.walk({pixels.begin(phase), pixels.end(phase), ky / geo.s, kx / geo.s, geo.ho,
+                                        geo.wo, ui, vo, r_buf.data(), nonzero_sum.data(), tap_counts, seen.data(),
+                                        &touched});
+            if (zeros > 0) {  // R[0] = total - the rows of the nonzero patterns
+              float* r0 = r_buf.data();
+              for (int64_t q = 0; q < vo; ++q) r0[q] = total[q] - nonzero_sum[q];
+              tap_counts[0] += zeros;
+              seen[0] = 1;
+              touched.push_back(0);
             }
-            touched.clear();
+            kernels.scatter({r_buf.data(), vo, geo.o, sa, w_ptr + j * geo.o, g_ptr + i * t, geo.n * t, seen.data(),
+                             &touched});
           }
         }
       }
-      for (int64_t a = 0; a < sa; ++a) {
-        if (!act_used[a]) continue;
-        act_used[a] = 0;
-        for (int64_t v = 0; v < v_count; ++v) {
-          float* row = g_by_act.data() + (v * sa + a) * sw;
-          float* out = g_ptr + (v * geo.n + i) * t + a;
-          for (int64_t w = 0; w < sw; ++w) out[w * sa] = row[w];
-          std::fill(row, row + sw, 0.0f);
-        }
-      }
+    }
+    if (hist) {
+      std::lock_guard<std::mutex> lock(counts_mutex);
+      int64_t* into = counts.data_ptr<int64_t>();
+      for (size_t q = 0; q < local_counts.size(); ++q) into[q] += local_counts[q];
     }
   });
+  if (hist) *hist = counts;
   return g;
 }
 
@@ -192,13 +252,15 @@ bool conv_is_faster(const quant::QuantLayer& layer) {
 }  // namespace
 
 torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Tensor& input,
-                                const std::vector<torch::Tensor>& grad_outputs, CountingMethod method) {
+                                const std::vector<torch::Tensor>& grad_outputs, CountingMethod method,
+                                torch::Tensor* tap_hist) {
   torch::NoGradGuard no_grad;
   if (layer.geometry().groups != 1) fail("estimation supports ungrouped layers only");
   if (grad_outputs.empty()) fail("weighted_counting needs at least one output gradient");
   if (method == CountingMethod::kAuto) method = conv_is_faster(layer) ? CountingMethod::kConv : CountingMethod::kScatter;
-  return method == CountingMethod::kConv ? counting_conv(layer, input, grad_outputs)
-                                         : counting_scatter(layer, input, grad_outputs);
+  if (method == CountingMethod::kScatter) return counting_scatter(layer, input, grad_outputs, tap_hist);
+  if (tap_hist) *tap_hist = tap_histogram(layer, input);
+  return counting_conv(layer, input, grad_outputs);
 }
 
 torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Tensor& input,

@@ -8,9 +8,10 @@
 // multiplier with error matrix E is <G(x), E> (in loss units when u = dL/dY).
 //
 // Two fast ways to compute G, chosen per layer by a rule fitted to measurements
-// (bench/estimate_counting_torch_bench): "scatter" walks every multiplication once, tap by tap, adding the
-// gradients of all output channels into a small [activation pattern x channel] buffer and then into
-// G by weight pattern (~2 x MACs scalar work, independent of the bit widths); "conv" runs one
+// (bench/estimate_counting_torch_bench): "scatter" walks every multiplication with a nonzero
+// activation once, tap by tap, adding the gradients of all output channels into a small [activation
+// pattern x channel] buffer and then into G by weight pattern (about MACs x nonzero share work,
+// independent of the bit widths); "conv" runs one
 // transposed convolution for all weight patterns at once (2^bw x MACs dense FLOPs) and scatter-adds
 // the input-pixel contributions by activation pattern; it wins only for 2-bit weights on wide layers.
 #pragma once
@@ -26,11 +27,12 @@ enum class CountingMethod { kAuto, kScatter, kConv };
 
 // input: the layer's float input batch [N, ...] (as captured); grad_outputs: V weightings u, each
 // shaped like the layer's output [N, O, H', W'] or [N, O]. Returns G as float [V, N, 2^bw * 2^ba],
-// indexed w_raw * 2^ba + a_raw (the ProductTable layout). REQUIRES groups == 1 (fames::Error
-// otherwise) and V >= 1.
+// indexed w_raw * 2^ba + a_raw (the ProductTable layout). With `tap_hist`, also stores there what
+// tap_histogram(layer, input) returns (the scatter walk counts it on the way). REQUIRES groups == 1
+// (fames::Error otherwise) and V >= 1.
 torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Tensor& input,
                                 const std::vector<torch::Tensor>& grad_outputs,
-                                CountingMethod method = CountingMethod::kAuto);
+                                CountingMethod method = CountingMethod::kAuto, torch::Tensor* tap_hist = nullptr);
 
 // One weighting: returns float [N, 2^bw * 2^ba].
 torch::Tensor weighted_counting(const quant::QuantLayer& layer, const torch::Tensor& input,

@@ -283,13 +283,14 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
     };
     for (size_t k = 0; k < layers.size(); ++k) {
       const quant::QuantLayer& layer = *layers[k].second;
-      const torch::Tensor g = weighted_counting(layer, layer.captured_input, grads[k]);  // [V, N, T]
+      torch::Tensor hist;  // bias correction: the tap histogram, counted by the walk
+      const torch::Tensor g = weighted_counting(layer, layer.captured_input, grads[k], CountingMethod::kAuto,
+                                                bc ? &hist : nullptr);  // [V, N, T]
       terms[k].g += first_rows(g).sum(0).to(torch::kDouble);
       torch::Tensor u;  // bias correction: U, the output gradient summed over positions [V, N, O]
       if (bc) {
         u = torch::stack(grads[k]).detach().to(torch::kDouble);
         if (u.dim() > 3) u = u.sum({3, 4});
-        const torch::Tensor hist = tap_histogram(layer, layer.captured_input);
         acc[k].hist = acc[k].hist.defined() ? acc[k].hist + hist : hist;
         acc[k].usum += first_rows(u).sum(0);
       }

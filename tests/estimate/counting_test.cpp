@@ -27,6 +27,10 @@ const std::vector<LayerCase> kCases = {
     {"conv_stride2_odd", 2, 2, {3, 2, 0, 1}, false, false, 2, 2},
     {"conv_wide_weights", 3, 5, {3, 1, 1, 1}, false, false, 7, 3},
     {"linear", 7, 5, {}, true, false, 3, 4},
+    // Rows of 20 or 17 floats per weighting (the walk's register path with a tail), enough
+    // activation patterns for the scatter's gathers.
+    {"conv_20_channels_6bit", 3, 20, {3, 1, 1, 1}, false, false, 5, 6},
+    {"conv_stride2_7bit", 2, 17, {3, 2, 1, 1}, false, false, 3, 7},
 };
 
 torch::Tensor make_input(const LayerCase& c, int64_t n) {
@@ -72,7 +76,7 @@ TEST(WeightedCounting, FastEqualsEnumeration) {
 }
 
 // The scatter walk's SIMD build adds the same floats in the same order as the plain one: identical
-// bits on every case (row lengths 2-5 x 1-3 weightings exercise the masked tail; 40 the full lanes).
+// bits on every case (rows of 4 to 80 floats: the masked tail, the register and memory walks).
 TEST(WeightedCounting, ScatterSimdLevelsAgreeBitForBit) {
   torch::manual_seed(6);
   std::vector<LayerCase> cases = kCases;
@@ -88,6 +92,19 @@ TEST(WeightedCounting, ScatterSimdLevelsAgreeBitForBit) {
     const torch::Tensor fast = weighted_counting(layer, sample.x, sample.u, CountingMethod::kScatter);
     set_simd_level(before);
     EXPECT_TRUE(torch::equal(ref, fast)) << c.label << " at " << to_string(best_simd_level());
+  }
+}
+
+// The walk counts the tap histogram as it goes: the same counts as tap_histogram, with either method.
+TEST(WeightedCounting, CountsTheTapHistogramOnTheWay) {
+  torch::manual_seed(8);
+  for (const auto& c : kCases) {
+    const Sample sample = make_sample(c, 1);
+    for (CountingMethod method : {CountingMethod::kScatter, CountingMethod::kConv}) {
+      torch::Tensor hist;
+      weighted_counting(*sample.layer, sample.x, sample.u, method, &hist);
+      EXPECT_TRUE(torch::equal(hist, tap_histogram(*sample.layer, sample.x))) << c.label;
+    }
   }
 }
 
