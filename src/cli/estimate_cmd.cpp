@@ -16,7 +16,7 @@ namespace {
 
 struct EstimateArgs {
   std::string model, library, data, out, hessian = "fisher", terms_out;
-  int64_t samples = estimate::kDefaultEstimateSamples, batch = 32;
+  int64_t samples = estimate::kDefaultEstimateSamples, batch = estimate::EstimateOptions{}.batch_size;
   uint64_t seed = 1;
   bool json = false, bias_correction = false, no_first_order = false;
 };

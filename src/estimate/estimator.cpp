@@ -178,9 +178,11 @@ std::string hessian_name(const EstimateOptions& options) {
 std::vector<double> LayerTerms::predict(const std::vector<const ProductTable*>& tables) const {
   if (tables.empty()) return {};
   const int64_t m = static_cast<int64_t>(tables.size());
-  const torch::Tensor e = error_columns(tables, g.size(0), name);  // [T, m], one column per table
   const double s = static_cast<double>(std::max<int64_t>(1, samples));
-  torch::Tensor dl = torch::matmul(g.unsqueeze(0), e).squeeze(0);
+  // The projected curvature term needs no error vectors; g is zero without the first-order term.
+  const bool need_e = g.count_nonzero().item<int64_t>() > 0 || (h.defined() && projected.empty());
+  const torch::Tensor e = need_e ? error_columns(tables, g.size(0), name) : torch::Tensor();  // [T, m]
+  torch::Tensor dl = need_e ? torch::matmul(g.unsqueeze(0), e).squeeze(0) : torch::zeros({m}, torch::kDouble);
   if (h.defined()) {
     torch::Tensor quad;
     if (h_dense) {

@@ -45,7 +45,10 @@ struct EstimateOptions {
   // g_e'e is mostly noise, and a selection that minimizes a sum of predictions picks exactly the
   // AppMuls whose noise came out most negative (docs/estimator.md, "First-order term").
   bool first_order = true;
-  int64_t batch_size = 32;
+  // 64: the projection's matrix products run at a better shape than with 32, and the counting
+  // buffers still fit the caches (measured on the 7-bit ResNet-20: 3.45 s against 3.71 s and 3.76 s
+  // with 32 and 128, medians of three).
+  int64_t batch_size = 64;
   uint64_t seed = 1;
 };
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 
 #include "select/mckp.h"
 #include "select/mckp_prune.h"
@@ -122,6 +123,40 @@ CbcResult run_cbc(const std::vector<std::vector<Option>>& groups, Objective obje
   return result;
 }
 
+// A good feasible choice to start CBC's search from, so that it prunes from the first node: from
+// `start` (feasible), repeatedly take the single move to another option of one group that lowers
+// the objective most per unit of the row it adds, while the row stays within rhs (the greedy of
+// the LP relaxation, on the pruned groups).
+std::vector<int> greedy_choice(const std::vector<std::vector<Option>>& groups, Objective objective, double rhs,
+                               std::vector<int> start) {
+  auto obj = [&](const Option& o) { return objective == Objective::kCost ? o.cost : o.weight; };
+  auto row = [&](const Option& o) { return objective == Objective::kCost ? o.weight : o.cost; };
+  double used = 0;
+  for (size_t g = 0; g < groups.size(); ++g) used += row(groups[g][start[g]]);
+  for (;;) {
+    double best_ratio = 0;
+    size_t best_group = 0;
+    int best_option = -1;
+    for (size_t g = 0; g < groups.size(); ++g) {
+      const Option& now = groups[g][start[g]];
+      for (int i = 0; i < static_cast<int>(groups[g].size()); ++i) {
+        const Option& o = groups[g][i];
+        const double gain = obj(now) - obj(o), extra = row(o) - row(now);
+        if (gain <= 0 || used + extra > rhs) continue;
+        const double ratio = extra > 0 ? gain / extra : std::numeric_limits<double>::infinity();
+        if (ratio > best_ratio) {
+          best_ratio = ratio;
+          best_group = g;
+          best_option = i;
+        }
+      }
+    }
+    if (best_option < 0) return start;
+    used += row(groups[best_group][best_option]) - row(groups[best_group][start[best_group]]);
+    start[best_group] = best_option;
+  }
+}
+
 // Shared driver for both forms: prune, decide trivial cases without CBC, run CBC, map back.
 MckpSolution solve_form(const std::vector<std::vector<Option>>& groups, Objective objective,
                         double rhs, double time_limit_s) {
@@ -156,7 +191,8 @@ MckpSolution solve_form(const std::vector<std::vector<Option>>& groups, Objectiv
       fill_totals(groups, pruned.to_original(unconstrained_best), solution);
       solution.proven_optimal = true;
     } else {
-      const CbcResult r = run_cbc(pruned.groups, objective, rhs, seed, time_limit_s);
+      const CbcResult r =
+          run_cbc(pruned.groups, objective, rhs, greedy_choice(pruned.groups, objective, rhs, seed), time_limit_s);
       if (!r.choice.empty()) {
         fill_totals(groups, pruned.to_original(r.choice), solution);
         solution.proven_optimal = r.proven_optimal;
