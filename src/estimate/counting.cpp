@@ -67,15 +67,9 @@ int64_t walk_tap_ref(const TapWalk& w) {
 }
 
 void scatter_tap_ref(const TapScatter& s) {
-  const int64_t v_count = s.vo / s.channels;
   for (const int64_t a : *s.touched) {
-    float* r = s.r + a * s.vo;
-    for (int64_t v = 0; v < v_count; ++v) {
-      float* g = s.g + v * s.g_stride + a;
-      const float* rv = r + v * s.channels;
-      for (int64_t o = 0; o < s.channels; ++o) g[s.w_of_channel[o] * s.sa] += rv[o];
-    }
-    std::fill(r, r + s.vo, 0.0f);
+    scatter_pattern(s, a);
+    std::fill(s.r + a * s.vo, s.r + (a + 1) * s.vo, 0.0f);
     s.seen[a] = 0;
   }
   s.touched->clear();

@@ -11,9 +11,9 @@
 // (bench/estimate_counting_torch_bench): "scatter" walks every multiplication with a nonzero
 // activation once, tap by tap, adding the gradients of all output channels into a small [activation
 // pattern x channel] buffer and then into G by weight pattern (about MACs x nonzero share work,
-// independent of the bit widths); "conv" runs one
-// transposed convolution for all weight patterns at once (2^bw x MACs dense FLOPs) and scatter-adds
-// the input-pixel contributions by activation pattern; it wins only for 2-bit weights on wide layers.
+// independent of the bit widths); "conv" runs one transposed convolution for all weight patterns at
+// once (2^bw x MACs dense FLOPs) and scatter-adds the input-pixel contributions by activation
+// pattern; it wins only for 2-bit weights on wide layers.
 #pragma once
 #include <torch/torch.h>
 

@@ -71,6 +71,16 @@ struct TapScatter {
   std::vector<int64_t>* touched;
 };
 
+// Moves pattern a's sums into G one float at a time, channels in order (both builds use it).
+inline void scatter_pattern(const TapScatter& s, int64_t a) {
+  const int64_t v_count = s.vo / s.channels;
+  for (int64_t v = 0; v < v_count; ++v) {
+    float* g = s.g + v * s.g_stride + a;
+    const float* rv = s.r + a * s.vo + v * s.channels;
+    for (int64_t o = 0; o < s.channels; ++o) g[s.w_of_channel[o] * s.sa] += rv[o];
+  }
+}
+
 int64_t walk_tap_ref(const TapWalk& w);
 // Leaves r, seen and touched reset for the next tap.
 void scatter_tap_ref(const TapScatter& s);

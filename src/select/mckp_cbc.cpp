@@ -21,12 +21,13 @@ namespace {
 // What each option contributes to the objective and to the single knapsack row.
 enum class Objective { kCost, kWeight };
 
+double value(const Option& o, Objective which) { return which == Objective::kCost ? o.cost : o.weight; }
+
 double largest_magnitude(const std::vector<std::vector<Option>>& groups, Objective which,
                          double also) {
   double m = std::fabs(also);
   for (const auto& group : groups)
-    for (const Option& o : group)
-      m = std::max(m, std::fabs(which == Objective::kCost ? o.cost : o.weight));
+    for (const Option& o : group) m = std::max(m, std::fabs(value(o, which)));
   return m > 0 ? m : 1.0;
 }
 
@@ -42,9 +43,6 @@ CbcResult run_cbc(const std::vector<std::vector<Option>>& groups, Objective obje
   const Objective row_kind = objective == Objective::kCost ? Objective::kWeight : Objective::kCost;
   const double obj_scale = largest_magnitude(groups, objective, 0);
   const double row_scale = largest_magnitude(groups, row_kind, rhs);
-  auto value = [](const Option& o, Objective k) {
-    return k == Objective::kCost ? o.cost : o.weight;
-  };
 
   const int num_groups = static_cast<int>(groups.size());
   std::vector<CoinBigIndex> start{0};
@@ -129,8 +127,9 @@ CbcResult run_cbc(const std::vector<std::vector<Option>>& groups, Objective obje
 // the LP relaxation, on the pruned groups).
 std::vector<int> greedy_choice(const std::vector<std::vector<Option>>& groups, Objective objective, double rhs,
                                std::vector<int> start) {
-  auto obj = [&](const Option& o) { return objective == Objective::kCost ? o.cost : o.weight; };
-  auto row = [&](const Option& o) { return objective == Objective::kCost ? o.weight : o.cost; };
+  const Objective row_kind = objective == Objective::kCost ? Objective::kWeight : Objective::kCost;
+  auto obj = [&](const Option& o) { return value(o, objective); };
+  auto row = [&](const Option& o) { return value(o, row_kind); };
   double used = 0;
   for (size_t g = 0; g < groups.size(); ++g) used += row(groups[g][start[g]]);
   for (;;) {

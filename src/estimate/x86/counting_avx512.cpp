@@ -58,14 +58,7 @@ void scatter_tap_avx512(const TapScatter& s) {
     const __mmask16 m = static_cast<__mmask16>(block_mask[b]);
     if (!m) continue;
     if (__builtin_popcount(m) < kMinBlockLanes) {  // few patterns: one float at a time
-      for (uint32_t bits = m; bits; bits &= bits - 1) {
-        const int64_t a = b * 16 + __builtin_ctz(bits);
-        for (int64_t v = 0; v < v_count; ++v) {
-          const float* rv = s.r + a * s.vo + v * s.channels;
-          float* g = s.g + v * s.g_stride + a;
-          for (int64_t o = 0; o < s.channels; ++o) g[s.w_of_channel[o] * s.sa] += rv[o];
-        }
-      }
+      for (uint32_t bits = m; bits; bits &= bits - 1) scatter_pattern(s, b * 16 + __builtin_ctz(bits));
       continue;
     }
     const int64_t block_rows = std::min<int64_t>(16, s.sa - b * 16);
