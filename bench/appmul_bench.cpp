@@ -4,10 +4,10 @@
 // DIR`.
 #include <benchmark/benchmark.h>
 
-#include "appmul/cost.h"
-#include "appmul/generators.h"
-#include "appmul/library_build.h"
-#include "appmul/simulate.h"
+#include "appmul/netlist/cost.h"
+#include "appmul/synth/generators.h"
+#include "appmul/synth/library_build.h"
+#include "appmul/netlist/simulate.h"
 
 namespace fames {
 namespace {

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "appmul/library.h"
+#include "appmul/library/library.h"
 #include "emulate/table_layer.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// Weighted counting (estimate/counting.h): the scatter walk against the transposed-convolution
+// Weighted counting (measure/counting.h): the scatter walk against the transposed-convolution
 // method on the ResNet-20 (CIFAR-10) 3x3 layer shapes, for several weight widths. The ratio decides
 // CountingMethod::kAuto (conv_is_faster in counting.cpp).
 //
@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "estimate/counting.h"
+#include "measure/counting.h"
 #include "quant/quant_layer.h"
 
 namespace {
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--batch")) batch = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--vectors")) vectors = std::atoll(argv[i + 1]);
   }
-  using fames::estimate::CountingMethod;
+  using fames::measure::CountingMethod;
   struct Shape {
     int64_t c, hw;
   };
@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
       }
       std::vector<torch::Tensor> u;
       for (int64_t v = 0; v < vectors; ++v) u.push_back(torch::randn(y.sizes()));
-      const double scatter = median_seconds(reps, [&] { fames::estimate::weighted_counting(layer, x, u, CountingMethod::kScatter); });
-      const double conv = median_seconds(reps, [&] { fames::estimate::weighted_counting(layer, x, u, CountingMethod::kConv); });
+      const double scatter = median_seconds(reps, [&] { fames::measure::weighted_counting(layer, x, u, CountingMethod::kScatter); });
+      const double conv = median_seconds(reps, [&] { fames::measure::weighted_counting(layer, x, u, CountingMethod::kConv); });
       std::printf("%3ldx%-6ld %3d %3d %12ld %10.4f %10.4f %8.2f\n", static_cast<long>(shape.c), static_cast<long>(shape.hw),
                   bw, ba, static_cast<long>(layer.macs_per_image()), scatter, conv, conv / scatter);
     }

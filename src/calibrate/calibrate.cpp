@@ -5,7 +5,7 @@
 #include <numeric>
 #include <random>
 
-#include "estimate/bias_correction.h"
+#include "measure/bias_correction.h"
 #include "models/batches.h"
 #include "models/trainer.h"
 #include "models/zoo.h"
@@ -155,7 +155,7 @@ nlohmann::json apply_bias_correction(torch::nn::Module& model, const Dataset& im
                                      int64_t max_images, int64_t batch_size) {
   const Dataset used = images.size() > max_images ? subset(images, max_images, 1) : images;
   const auto layers = quant::quant_layers(model);
-  for (auto& [name, correction] : estimate::bias_corrections(model, used, batch_size))
+  for (auto& [name, correction] : measure::bias_corrections(model, used, batch_size))
     quant::find_quant_layer(layers, name, "bias correction names")->set_output_correction(correction);
   return quant::output_corrections(model);
 }

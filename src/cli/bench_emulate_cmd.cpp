@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "appmul/library.h"
+#include "appmul/library/library.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "emulate/simd_level.h"

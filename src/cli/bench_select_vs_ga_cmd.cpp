@@ -5,7 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
-#include "select/measured_search.h"
+#include "pipeline/measured_search.h"
 #include "util/error.h"
 
 namespace fames::cli {
@@ -13,7 +13,7 @@ namespace {
 
 struct BenchSelectArgs {
   std::string model, library, data;
-  SelectVsGaOptions options;
+  pipeline::SelectVsGaOptions options;
   bool json = false;
 };
 
@@ -23,7 +23,7 @@ void run_bench_select(const BenchSelectArgs& args) {
   const std::string spec =
       args.data.empty() ? loaded.meta.value("dataset", std::string(kDefaultDatasetSpec)) : args.data;
   const Dataset train = load_dataset(spec, Split::kTrain);
-  const SelectVsGaResult r = bench_select_vs_ga(*loaded.module, library, args.library, train, args.options);
+  const pipeline::SelectVsGaResult r = pipeline::bench_select_vs_ga(*loaded.module, library, args.library, train, args.options);
   nlohmann::json out = to_json(r);
   out["model"] = args.model;
   out["data"] = spec;
@@ -41,7 +41,7 @@ void run_bench_select(const BenchSelectArgs& args) {
     print_json(out);
     return;
   }
-  const GaMatch& m = r.match();
+  const pipeline::GaMatch& m = r.match();
   const bool judged = r.judge > 0;
   const std::string where = judged ? fmt::format("{} judging training images (neither side saw them)", r.judge)
                                    : fmt::format("the GA's {} held-out training images", args.options.holdout);

@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "select/measured_search.h"
+#include "pipeline/measured_search.h"
 
 namespace fames::cli {
 

@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include "appmul/layer_terms.h"
+#include "appmul/synth/layer_terms.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "estimate/estimator.h"
@@ -21,7 +21,7 @@ struct EstimateArgs {
   bool json = false, bias_correction = false, no_first_order = false;
 };
 
-// The layers' g and H (torch tensors) as a torch-free terms file (appmul/layer_terms.h), for
+// The layers' g and H (torch tensors) as a torch-free terms file (appmul/synth/layer_terms.h), for
 // `fames lib tailor`.
 void write_terms_file(const std::string& path, const std::vector<estimate::LayerTerms>& terms,
                       const std::string& model, const std::string& hessian) {

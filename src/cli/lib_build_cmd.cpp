@@ -15,9 +15,9 @@
 #include <regex>
 #include <set>
 
-#include "appmul/als_library.h"
-#include "appmul/library_build.h"
-#include "appmul/library_cache.h"
+#include "appmul/synth/als_library.h"
+#include "appmul/synth/library_build.h"
+#include "appmul/library/library_cache.h"
 #include "models/checkpoint.h"
 #include "util/files.h"
 #include "cli/command.h"

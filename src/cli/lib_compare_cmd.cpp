@@ -13,9 +13,9 @@
 #include <set>
 #include <sstream>
 
-#include "appmul/als_library.h"
-#include "appmul/dominance.h"
-#include "appmul/generators.h"
+#include "appmul/synth/als_library.h"
+#include "appmul/synth/dominance.h"
+#include "appmul/synth/generators.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "util/error.h"

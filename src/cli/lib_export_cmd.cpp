@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "appmul/blif.h"
-#include "appmul/library.h"
-#include "appmul/table_import.h"
-#include "appmul/verilog.h"
+#include "appmul/io/blif.h"
+#include "appmul/library/library.h"
+#include "appmul/io/table_import.h"
+#include "appmul/io/verilog.h"
 #include "cli/command.h"
 #include "util/error.h"
 

@@ -1,5 +1,5 @@
 // fames lib histogram: counts a model's (weight code, activation code) pairs per signature on
-// training images and writes an operand histogram file (appmul/operand_histogram.h), for
+// training images and writes an operand histogram file (core/operand_histogram.h), for
 // `fames lib build --histogram`.
 #include <torch/torch.h>
 
@@ -7,7 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
-#include "estimate/operand_counts.h"
+#include "measure/operand_counts.h"
 #include "models/checkpoint.h"
 
 namespace fames::cli {
@@ -26,7 +26,7 @@ void run_lib_histogram(const LibHistogramArgs& args) {
       args.data.empty() ? loaded.meta.value("dataset", std::string(kDefaultDatasetSpec)) : args.data;
   // The operand statistics must not see the test split, which is for final accuracy only.
   const Dataset images = subset(load_dataset(spec, Split::kTrain), args.samples, args.seed);
-  OperandHistograms hist = estimate::model_operand_histograms(*loaded.module, images, args.batch);
+  OperandHistograms hist = measure::model_operand_histograms(*loaded.module, images, args.batch);
   hist.source["model"] = args.model;
   hist.source["data"] = spec;
   hist.source["split"] = "train";

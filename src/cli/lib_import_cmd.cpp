@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "appmul/appmul_import.h"
-#include "appmul/generators.h"
-#include "appmul/library.h"
+#include "appmul/io/appmul_import.h"
+#include "appmul/synth/generators.h"
+#include "appmul/library/library.h"
 #include "cli/command.h"
 #include "util/error.h"
 #include "util/files.h"

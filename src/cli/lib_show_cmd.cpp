@@ -6,7 +6,7 @@
 #include <functional>
 #include <map>
 
-#include "appmul/library.h"
+#include "appmul/library/library.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "util/error.h"

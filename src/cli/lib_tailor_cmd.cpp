@@ -1,4 +1,4 @@
-// fames lib tailor: ALS multipliers tailored to one layer (appmul/tailor.h). The layer's Taylor
+// fames lib tailor: ALS multipliers tailored to one layer (appmul/synth/tailor.h). The layer's Taylor
 // terms come from a terms file (`fames estimate --terms-out FILE`), named directly (--terms) or
 // through the est.json that recorded it (--est). Writes the tailored front as a library folder and
 // prints, for every member of the comparison library with the layer's signature, the tailored
@@ -9,7 +9,7 @@
 #include <chrono>
 #include <limits>
 
-#include "appmul/tailor.h"
+#include "appmul/synth/tailor.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "util/error.h"

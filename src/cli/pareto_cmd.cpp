@@ -4,7 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
-#include "select/measured_search.h"
+#include "pipeline/measured_search.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -27,13 +27,13 @@ void run_pareto(const ParetoArgs& args) {
     if (ga_front.is_discarded() || !ga_front.contains("front")) fail("--ga '{}' is not a ga.json from 'fames search-ga'", args.ga);
     ga_front = ga_front["front"];
   }
-  SearchInputs in = load_search_inputs(args.model, args.est, args.library, args.data, args.holdout, args.seed);
+  pipeline::SearchInputs in = pipeline::load_search_inputs(args.model, args.est, args.library, args.data, args.holdout, args.seed);
   const double exact_top1 = in.evaluator->top1(in.evaluator->exact_choice());
-  const auto points = measured_pareto(*in.evaluator, args.steps, args.solver);
+  const auto points = pipeline::measured_pareto(*in.evaluator, args.steps, args.solver);
   const nlohmann::json info = {{"model", args.model}, {"estimate", args.est}, {"library", in.library_dir},
                                {"data", in.data_spec}, {"holdout", in.evaluator->holdout_size()},
                                {"seed", args.seed}, {"solver", args.solver.solver}, {"command", command_line()}};
-  write_pareto_report(args.out, points, exact_top1, info, ga_front);
+  pipeline::write_pareto_report(args.out, points, exact_top1, info, ga_front);
   if (args.json) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& m : points)

@@ -6,7 +6,7 @@
 #include "models/batches.h"
 #include "models/checkpoint.h"
 #include "models/trainer.h"
-#include "quant/bit_allocation.h"
+#include "models/bit_allocation.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -16,7 +16,7 @@ namespace {
 
 struct QuantizeArgs {
   std::string model, out, bits_file;
-  quant::AllocationOptions allocation;
+  models::AllocationOptions allocation;
   models::TrainOptions train;
   DataOptions data;
   bool json = false;
@@ -38,7 +38,7 @@ void run_quantize(QuantizeArgs args) {
     allocation_json = {{"source", args.out + ".bits.json"}};
   } else {
     args.allocation.seed = args.data.seed;
-    const auto allocation = quant::allocate_bits(model, data, args.allocation);
+    const auto allocation = models::allocate_bits(model, data, args.allocation);
     nlohmann::json layers = nlohmann::json::array(), bits = nlohmann::json::object();
     for (const auto& s : allocation.layers) {
       const auto b = allocation.bits.at(s.name);

@@ -5,7 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
-#include "select/measured_search.h"
+#include "pipeline/measured_search.h"
 #include "util/files.h"
 
 namespace fames::cli {
@@ -19,10 +19,10 @@ struct SearchGaArgs {
 };
 
 void run_search_ga(const SearchGaArgs& args) {
-  SearchInputs in = load_search_inputs(args.model, args.est, args.library, args.data, args.holdout,
+  pipeline::SearchInputs in = pipeline::load_search_inputs(args.model, args.est, args.library, args.data, args.holdout,
                                        args.ga.seed);
-  const GaRun run = run_ga(*in.evaluator, args.ga);
-  nlohmann::json doc = ga_to_json(*in.evaluator, run, args.ga);
+  const pipeline::GaRun run = pipeline::run_ga(*in.evaluator, args.ga);
+  nlohmann::json doc = pipeline::ga_to_json(*in.evaluator, run, args.ga);
   doc["model"] = args.model;
   doc["data"] = in.data_spec;
   doc["estimate"] = args.est;

@@ -141,4 +141,12 @@ std::pair<Dataset, Dataset> split_holdout(const Dataset& dataset, int64_t holdou
   return {select_images(dataset, kept), select_images(dataset, held)};
 }
 
+std::pair<Dataset, Dataset> holdout_images(const Dataset& train, int64_t n, uint64_t seed) {
+  if (n <= 0 || n >= train.size())
+    fail("--holdout must be between 1 and {} (the training split has {} images), got {}",
+         train.size() - 1, train.size(), n);
+  // The salt keeps these images apart from `fames estimate --seed seed` (subset of the same seed).
+  return split_holdout(train, n, seed ^ 0x686f6c646f7574ull);
+}
+
 }  // namespace fames

@@ -65,6 +65,11 @@ Dataset subset(const Dataset& dataset, int64_t limit, uint64_t seed);
 // REQUIRES 0 <= holdout < size(); otherwise throws fames::Error.
 std::pair<Dataset, Dataset> split_holdout(const Dataset& dataset, int64_t holdout, uint64_t seed);
 
+// The held-out images: split_holdout() of the training split with a seed derived from `seed` and
+// salted, so that they are not the first images `fames estimate --seed S` draws for the same S.
+// Returns (rest, held-out). REQUIRES 0 < n < train.size(), else throws fames::Error naming --holdout.
+std::pair<Dataset, Dataset> holdout_images(const Dataset& train, int64_t n, uint64_t seed);
+
 // A copy of `dataset` holding only the images at `indices` (in that order), same metadata.
 // REQUIRES every index in [0, size()).
 Dataset select_images(const Dataset& dataset, const std::vector<int64_t>& indices);

@@ -2,7 +2,7 @@
 // in a ProductTable (METHOD.md §1), and the products are summed exactly.
 //
 // Contract (shared by all four functions):
-// - Operands are RAW bit patterns (appmul/signature.h): weight codes 0 .. 2^bw-1, activation codes
+// - Operands are RAW bit patterns (core/signature.h): weight codes 0 .. 2^bw-1, activation codes
 //   0 .. 2^ba-1, one uint8 each, with bw and ba taken from table.signature(). Bits above bw / ba are
 //   REQUIRED to be zero (violations are undefined; the _ref versions assert).
 // - One output element is the sum of T[w_raw][a_raw] over its receptive field, where
@@ -29,7 +29,7 @@
 #pragma once
 #include <cstdint>
 
-#include "appmul/product_table.h"
+#include "core/product_table.h"
 
 namespace fames {
 

@@ -16,7 +16,7 @@
 #include <memory>
 #include <string>
 
-#include "appmul/product_table.h"
+#include "core/product_table.h"
 #include "emulate/simd_level.h"
 
 namespace fames::emulate_detail {

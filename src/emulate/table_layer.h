@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "appmul/product_table.h"
+#include "core/product_table.h"
 #include "emulate/table_conv.h"
 
 namespace fames {

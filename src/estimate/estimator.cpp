@@ -4,7 +4,7 @@
 #include <map>
 #include <random>
 
-#include "estimate/counting.h"
+#include "measure/counting.h"
 #include "models/batches.h"
 #include "models/zoo.h"
 #include "quant/quant_layer.h"
@@ -103,7 +103,7 @@ torch::Tensor nonzero_columns(const torch::Tensor& rows) {
 void finish_layer(const quant::QuantLayer& layer, Accumulator& acc, LayerTerms& terms, bool bias_correction) {
   torch::Tensor b;  // [O, T] double
   if (bias_correction) {
-    b = mean_counting(layer, acc.hist);
+    b = measure::mean_counting(layer, acc.hist);
     terms.g -= torch::mv(b.t(), acc.usum);
   }
   if (terms.h_dense) {
@@ -286,7 +286,7 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
     for (size_t k = 0; k < layers.size(); ++k) {
       const quant::QuantLayer& layer = *layers[k].second;
       torch::Tensor hist;  // bias correction: the tap histogram, counted by the walk
-      const torch::Tensor g = weighted_counting(layer, layer.captured_input, grads[k], CountingMethod::kAuto,
+      const torch::Tensor g = measure::weighted_counting(layer, layer.captured_input, grads[k], measure::CountingMethod::kAuto,
                                                 bc ? &hist : nullptr);  // [V, N, T]
       terms[k].g += first_rows(g).sum(0).to(torch::kDouble);
       torch::Tensor u;  // bias correction: U, the output gradient summed over positions [V, N, O]

@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "appmul/library.h"
+#include "appmul/library/library.h"
 #include "data/dataset.h"
-#include "select/estimate_file.h"
+#include "core/estimate_file.h"
 
 namespace fames::estimate {
 

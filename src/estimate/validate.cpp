@@ -4,7 +4,7 @@
 #include <map>
 #include <random>
 
-#include "estimate/bias_correction.h"
+#include "measure/bias_correction.h"
 #include "estimate/rank_correlation.h"
 #include "models/batches.h"
 #include "models/zoo.h"
@@ -60,7 +60,7 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
     todo.resize(static_cast<size_t>(max_pairs));
   }
   std::map<std::string, torch::Tensor> hist;  // bias correction: input statistics, exact upstream
-  if (bias_correction) hist = input_histograms(model, samples);
+  if (bias_correction) hist = measure::input_histograms(model, samples);
   auto layers = quant::quant_layers(model);
   Progress bar("measure", static_cast<int64_t>(todo.size()), "pair");
   for (const auto& [layer, candidate] : todo) {
@@ -70,7 +70,7 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
     one.layers[layer->name] = candidate->appmul;
     quant::apply_assignment(model, one, library);
     if (bias_correction)
-      quant_layer.set_output_correction(output_correction(quant_layer, hist.at(layer->name), *quant_layer.multiplier()));
+      quant_layer.set_output_correction(measure::output_correction(quant_layer, hist.at(layer->name), *quant_layer.multiplier()));
     result.pairs.push_back({layer->name, candidate->appmul, candidate->dl, mean_loss(model, samples) - result.base_loss});
     quant_layer.set_multiplier(exact_table);
     quant_layer.set_output_correction(torch::Tensor());
@@ -126,7 +126,7 @@ std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estim
     apply_exact_tables(model, est, library);
     quant::apply_assignment(model, assignment, library);
     if (bias_correction) {
-      const auto corrections = bias_corrections(model, samples);
+      const auto corrections = measure::bias_corrections(model, samples);
       auto layers = quant::quant_layers(model);
       for (const auto& [name, correction] : corrections)
         for (auto& [layer_name, layer] : layers)

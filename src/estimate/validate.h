@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "appmul/library.h"
+#include "appmul/library/library.h"
 #include "data/dataset.h"
-#include "select/assignment.h"
-#include "select/estimate_file.h"
+#include "core/assignment.h"
+#include "core/estimate_file.h"
 
 namespace fames::estimate {
 

@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "appmul/library.h"
+#include "appmul/library/library.h"
 #include "calibrate/calibrate.h"
 #include "data/dataset.h"
 #include "estimate/estimator.h"
@@ -14,7 +14,7 @@
 #include "models/checkpoint.h"
 #include "models/trainer.h"
 #include "quant/multipliers.h"
-#include "select/measured_search.h"
+#include "pipeline/measured_search.h"
 #include "select/selection.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -82,7 +82,7 @@ std::string variant_of(const std::string& appmul, const Signature& sig) {
 
 // Uniform single-family substitution: every layer on the same family variant (where its signature
 // has one; exact elsewhere). Variants that fit fewer than half of the layers are skipped.
-std::vector<report::CurvePoint> uniform_baseline(EmulatedEvaluator& evaluator,
+std::vector<report::CurvePoint> uniform_baseline(measure::EmulatedEvaluator& evaluator,
                                                  const Library& library) {
   const Estimate& est = evaluator.estimate();
   std::map<std::string, std::vector<int>> choices;  // variant -> choice
@@ -168,7 +168,7 @@ report::RunReport run(const RunOptions& options) {
   timer.done("estimate");
 
   // ---- stage 2: select (the sweep of optimal configurations, each measured on the holdout) ----
-  EmulatedEvaluator evaluator(model, est, library, held);
+  measure::EmulatedEvaluator evaluator(model, est, library, held);
   if (options.bias_correction) evaluator.enable_bias_correction(samples);
   report.holdout_top1_exact = evaluator.top1(evaluator.exact_choice());
   std::vector<MeasuredPoint> sweep = measured_pareto(evaluator, options.sweep_steps);

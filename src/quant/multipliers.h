@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "appmul/library.h"
-#include "select/assignment.h"
+#include "appmul/library/library.h"
+#include "core/assignment.h"
 
 namespace fames::quant {
 

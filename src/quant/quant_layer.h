@@ -17,7 +17,7 @@
 #include <memory>
 #include <string>
 
-#include "appmul/product_table.h"
+#include "core/product_table.h"
 
 namespace fames {
 class TableLayer;  // emulate/table_layer.h

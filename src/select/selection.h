@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "select/assignment.h"
-#include "select/estimate_file.h"
+#include "core/assignment.h"
+#include "core/estimate_file.h"
 #include "select/mckp.h"
 
 namespace fames {

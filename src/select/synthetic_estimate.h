@@ -7,7 +7,7 @@
 #pragma once
 #include <cstdint>
 
-#include "select/estimate_file.h"
+#include "core/estimate_file.h"
 
 namespace fames {
 

@@ -9,10 +9,10 @@
 #include <fstream>
 #include <string>
 
-#include "appmul/als.h"
-#include "appmul/als_library.h"
-#include "appmul/generators.h"
-#include "appmul/operand_histogram.h"
+#include "appmul/synth/als.h"
+#include "appmul/synth/als_library.h"
+#include "appmul/synth/generators.h"
+#include "core/operand_histogram.h"
 #include "util/error.h"
 
 namespace fames {

@@ -1,10 +1,10 @@
-#include "appmul/als_library.h"
+#include "appmul/synth/als_library.h"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "appmul/dominance.h"
+#include "appmul/synth/dominance.h"
 
 namespace fames {
 

@@ -1,7 +1,7 @@
 // ALS engine: every step's table is what its netlist computes, errors stay within the bound, each
 // step is cheaper than the exact circuit, runs are deterministic, and at 4x4 the ALS front beats
 // truncation at comparable MRED.
-#include "appmul/als.h"
+#include "appmul/synth/als.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "appmul/generators.h"
-#include "appmul/simulate.h"
+#include "appmul/synth/generators.h"
+#include "appmul/netlist/simulate.h"
 #include "util/error.h"
 
 namespace fames {

@@ -1,14 +1,14 @@
 // import_multiplier: the format follows the extension, circuits come back with their netlist and
 // simulated table, tables without one; widths given with --bits are checked against circuits.
-#include "appmul/appmul_import.h"
+#include "appmul/io/appmul_import.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "appmul/blif.h"
-#include "appmul/generators.h"
-#include "appmul/simulate.h"
+#include "appmul/io/blif.h"
+#include "appmul/synth/generators.h"
+#include "appmul/netlist/simulate.h"
 #include "util/error.h"
 #include "util/files.h"
 

@@ -1,15 +1,15 @@
 // BLIF round trips of generated circuits, yosys-style input (multi-row covers, don't-cares, off-set
 // covers, constants, .conn, continuation lines), real yosys output when yosys is installed, and the
 // errors the reader must name.
-#include "appmul/blif.h"
+#include "appmul/io/blif.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
 
-#include "appmul/generators.h"
-#include "appmul/simulate.h"
+#include "appmul/synth/generators.h"
+#include "appmul/netlist/simulate.h"
 #include "util/error.h"
 #include "util/files.h"
 

@@ -1,6 +1,6 @@
 // Cost model: the toggle-energy formula on a tiny circuit, sanity ranges for exact multipliers,
 // monotonicity in bit width, approximate families cheaper than exact, and the Liberty reader.
-#include "appmul/cost.h"
+#include "appmul/netlist/cost.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "appmul/generators.h"
+#include "appmul/synth/generators.h"
 #include "util/error.h"
 
 namespace fames {

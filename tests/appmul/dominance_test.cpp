@@ -1,6 +1,6 @@
 // Dominance check: a rival is dominated only by a strictly cheaper member with no more error; the
 // error window and exact rivals are honoured; the best member is the cheapest admissible one.
-#include "appmul/dominance.h"
+#include "appmul/synth/dominance.h"
 
 #include <gtest/gtest.h>
 

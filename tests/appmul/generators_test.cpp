@@ -1,7 +1,7 @@
 // Every generated multiplier's table against an independent arithmetic model of its family
 // (written here from the family definitions in generators.h, not from the circuits), and exact
 // circuits against w * a on every pair.
-#include "appmul/generators.h"
+#include "appmul/synth/generators.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <cmath>
 #include <set>
 
-#include "appmul/simulate.h"
+#include "appmul/netlist/simulate.h"
 #include "util/error.h"
 
 namespace fames {

@@ -1,6 +1,6 @@
 // Layer terms: file round trip (dense, factor, first-order), dL as LayerTerms::predict defines it,
 // the ALS objective's incremental values, rejected files, and tailoring to a layer.
-#include "appmul/layer_terms.h"
+#include "appmul/synth/layer_terms.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,9 @@
 #include <fstream>
 #include <random>
 
-#include "appmul/als_library.h"
-#include "appmul/generators.h"
-#include "appmul/tailor.h"
+#include "appmul/synth/als_library.h"
+#include "appmul/synth/generators.h"
+#include "appmul/synth/tailor.h"
 #include "util/error.h"
 #include "util/files.h"
 

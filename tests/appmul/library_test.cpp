@@ -1,15 +1,15 @@
 // Library: save/load round trip, lookups, rejection of truncated tables and inconsistent indexes,
 // and the family build's filtering rules.
-#include "appmul/library.h"
+#include "appmul/library/library.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "appmul/generators.h"
-#include "appmul/library_build.h"
-#include "appmul/table_file.h"
+#include "appmul/synth/generators.h"
+#include "appmul/synth/library_build.h"
+#include "appmul/io/table_file.h"
 #include "util/error.h"
 #include "util/files.h"
 

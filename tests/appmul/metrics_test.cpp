@@ -1,5 +1,5 @@
 // Error metrics on hand-checked tables: one wrong entry, a histogram, the MRED zero convention.
-#include "appmul/metrics.h"
+#include "appmul/library/metrics.h"
 
 #include <gtest/gtest.h>
 

@@ -1,12 +1,12 @@
 // Netlist structure: topological order, cycles, depth, structural hashing and sweeping, and
 // bit-parallel simulation against the one-gate-at-a-time reference.
-#include "appmul/netlist.h"
+#include "appmul/netlist/netlist.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-#include "appmul/simulate.h"
+#include "appmul/netlist/simulate.h"
 #include "util/error.h"
 
 namespace fames {

@@ -1,13 +1,13 @@
 // Raw 16-bit and .npy product-table import. The files are built byte by byte here (headers written
 // by hand, not by the library's own writer), so a parser bug cannot hide behind a matching writer.
-#include "appmul/table_import.h"
+#include "appmul/io/table_import.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <functional>
 
-#include "appmul/table_file.h"
+#include "appmul/io/table_file.h"
 #include "util/error.h"
 #include "util/files.h"
 

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "appmul/blif.h"
-#include "appmul/generators.h"
-#include "appmul/simulate.h"
-#include "appmul/verilog.h"
+#include "appmul/io/blif.h"
+#include "appmul/synth/generators.h"
+#include "appmul/netlist/simulate.h"
+#include "appmul/io/verilog.h"
 #include "util/files.h"
 
 namespace fames {

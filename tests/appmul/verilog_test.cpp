@@ -1,12 +1,12 @@
 // Verilog reader: every construct on a small fixture whose product table is checked against a
 // formula written here (not against the reader's own output), and every error case with its line.
-#include "appmul/verilog.h"
+#include "appmul/io/verilog.h"
 
 #include <gtest/gtest.h>
 
 #include <functional>
 
-#include "appmul/simulate.h"
+#include "appmul/netlist/simulate.h"
 #include "util/error.h"
 
 namespace fames {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "appmul/library.h"
-#include "appmul/product_table.h"
+#include "appmul/library/library.h"
+#include "core/product_table.h"
 #include "data/dataset.h"
 #include "models/zoo.h"
 

@@ -12,7 +12,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "estimate/bias_correction.h"
+#include "measure/bias_correction.h"
 #include "estimate_fixtures.h"
 #include "models/batches.h"
 #include "util/error.h"
@@ -50,7 +50,7 @@ torch::Tensor logits_with(Rig& s, quant::QuantLayer& layer, const ProductTable* 
   s.model->eval();
   layer.set_multiplier(table ? std::make_shared<const ProductTable>(*table) : nullptr);
   if (table && bias_correction)
-    for (auto& [name, c] : bias_corrections(*s.model, s.data)) layer.set_output_correction(c);
+    for (auto& [name, c] : measure::bias_corrections(*s.model, s.data)) layer.set_output_correction(c);
   const torch::Tensor z = models::run_model(*s.model, s.batch.images).to(torch::kDouble);
   layer.set_multiplier(nullptr);
   layer.set_output_correction(torch::Tensor());
@@ -128,7 +128,7 @@ TEST(Estimator, HiddenConvFirstOrderMatchesAutograd) {
       torch::Tensor correction;
       if (bias_correction) {
         conv2.set_multiplier(std::make_shared<const ProductTable>(approx));
-        for (auto& [name, c] : bias_corrections(*s.model, s.data)) correction = c;
+        for (auto& [name, c] : measure::bias_corrections(*s.model, s.data)) correction = c;
         conv2.set_multiplier(nullptr);
       }
       double expected = 0;

@@ -1,0 +1,93 @@
+#include "appmul/library/library_cache.h"
+
+#include <fmt/core.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+#include <unistd.h>
+#include <vector>
+
+#include "util/files.h"
+#include "fames_version.h"
+
+namespace fames {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint64_t kFnvOffset = 1469598103934665603ull, kFnvPrime = 1099511628211ull;
+
+uint64_t fnv1a(const char* data, size_t n, uint64_t h = kFnvOffset) {
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(data[i]);
+    h *= kFnvPrime;
+  }
+  return h;
+}
+
+}  // namespace
+
+std::string cache_root() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg && *xdg) return std::string(xdg) + "/fames/lib";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/tmp") + "/.cache/fames/lib";
+}
+
+uint64_t executable_hash() {
+  static const uint64_t hash = [] {
+    std::ifstream in("/proc/self/exe", std::ios::binary);
+    if (!in) return uint64_t{0};
+    std::vector<char> buf(1 << 20);
+    uint64_t h = kFnvOffset;
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      h = fnv1a(buf.data(), static_cast<size_t>(in.gcount()), h);
+    }
+    return h;
+  }();
+  return hash;
+}
+
+std::string library_cache_key(const std::string& settings) {
+  const std::string text =
+      fmt::format("{}\n{}\n{:016x}", settings, FAMES_VERSION, executable_hash());
+  return fmt::format("{:016x}", fnv1a(text.data(), text.size()));
+}
+
+bool restore_cached_library(const std::string& key, const std::string& out) {
+  const fs::path entry = fs::path(cache_root()) / key;
+  std::error_code ec;
+  if (!fs::exists(entry / "index.json", ec)) return false;
+  fs::create_directories(out, ec);
+  for (const auto& f : fs::directory_iterator(entry, ec)) {
+    if (f.path().filename() == "index.json") continue;
+    fs::copy_file(f.path(), fs::path(out) / f.path().filename(),
+                  fs::copy_options::overwrite_existing, ec);
+    if (ec) return false;
+  }
+  if (ec) return false;
+  write_file_atomic((fs::path(out) / "index.json").string(), read_file((entry / "index.json").string()));
+  return true;
+}
+
+bool store_cached_library(const std::string& key, const std::string& dir) {
+  std::error_code ec;
+  const fs::path root = cache_root();
+  fs::create_directories(root, ec);
+  if (ec) return false;
+  const fs::path tmp = root / (key + ".tmp." + std::to_string(::getpid()));
+  fs::remove_all(tmp, ec);
+  fs::copy(dir, tmp, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+  if (!ec) {
+    fs::remove_all(root / key, ec);
+    fs::rename(tmp, root / key, ec);
+  }
+  const bool ok = !ec;
+  if (!ok) fs::remove_all(tmp, ec);
+  return ok;
+}
+
+}  // namespace fames

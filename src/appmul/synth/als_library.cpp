@@ -1,0 +1,213 @@
+#include "appmul/synth/als_library.h"
+
+#include <algorithm>
+#include <exception>
+#include <set>
+
+#include "appmul/synth/generators.h"
+
+namespace fames {
+namespace {
+
+bool is_seed_family(Family f) {
+  return f == Family::kTrunc || f == Family::kBrokenArray || f == Family::kPerforation;
+}
+
+bool zero_products_ok(const ProductTable& table, int max_zero_product_error) {
+  if (max_zero_product_error < 0) return true;
+  const ProductTable exact = ProductTable::exact(table.signature());
+  for (size_t p = 0; p < exact.data().size(); ++p)
+    if (exact.data()[p] == 0 && std::abs(table.data()[p]) > max_zero_product_error) return false;
+  return true;
+}
+
+// "trunc_k5_w8u_a8u" -> "trunc_k5".
+std::string seed_tag(const AppMul& seed) {
+  const std::string suffix = "_" + seed.signature().key();
+  const std::string& n = seed.name;
+  return n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0
+             ? n.substr(0, n.size() - suffix.size())
+             : n;
+}
+
+// Keeps the cheapest dominating member of every seed, then fills up to `count` evenly. Errors are
+// als_error under `als`.
+std::vector<AppMul> thin_covering(const std::vector<AppMul>& front, const std::vector<AppMul>& seeds,
+                                  const AlsOptions& als, int count) {
+  if (count <= 0 || static_cast<int>(front.size()) <= count) return front;
+  std::vector<double> front_error;
+  for (const AppMul& m : front) front_error.push_back(als_error(m, als));
+  std::set<size_t> keep;
+  for (const AppMul& s : seeds) {
+    const double bound = als_error(s, als);
+    size_t best = front.size();
+    for (size_t i = 0; i < front.size(); ++i)  // front is sorted by energy
+      if (front_error[i] <= bound) {
+        best = i;
+        break;
+      }
+    if (best < front.size() && front[best].energy_fj < s.energy_fj) keep.insert(best);
+  }
+  std::vector<size_t> rest;
+  for (size_t i = 0; i < front.size(); ++i)
+    if (!keep.count(i)) rest.push_back(i);
+  const int room = count - static_cast<int>(keep.size());
+  for (int i = 0; i < room && !rest.empty(); ++i) {
+    const size_t pick = room == 1 ? 0 : i * (rest.size() - 1) / (room - 1);
+    keep.insert(rest[pick]);
+  }
+  std::vector<AppMul> kept;
+  for (size_t i : keep) kept.push_back(front[i]);
+  return kept;  // std::set keeps the energy order
+}
+
+std::vector<std::vector<AppMul>> run_starts(
+    const std::vector<Signature>& signatures, const AlsLibraryOptions& options, bool thin,
+    const std::function<void(const Signature&, size_t)>& on_done);
+
+}  // namespace
+
+AlsOptions als_options_for(const Signature& sig, const AlsLibraryOptions& options) {
+  AlsOptions als = options.als;
+  const std::vector<double>* weights = options.histograms.find(sig);
+  als.pair_weights = weights ? *weights : std::vector<double>();
+  return als;
+}
+
+std::vector<AppMul> als_seed_members(const Signature& sig, const AlsLibraryOptions& options) {
+  const AlsOptions als = als_options_for(sig, options);
+  std::vector<AppMul> seeds;
+  for (const GeneratorSpec& spec : default_family_specs(sig)) {
+    if (!is_seed_family(spec.family)) continue;
+    AppMul m = characterize(generate_multiplier(sig, spec), generator_source(spec), als.cells,
+                            als.cost);
+    if (m.exact || als_error(m, als) > als.max_error ||
+        !zero_products_ok(m.table, als.max_zero_product_error))
+      continue;
+    seeds.push_back(std::move(m));
+  }
+  // A seed that another seed dominates is useless: whatever dominates the better seed dominates
+  // it too. Keep the front, cheapest (largest error) first.
+  return pareto_front(seeds, als);
+}
+
+std::vector<std::vector<AppMul>> build_als_members(
+    const std::vector<Signature>& signatures, const AlsLibraryOptions& options,
+    const std::function<void(const Signature&, size_t)>& on_done) {
+  return run_starts(signatures, options, true, on_done);
+}
+
+std::vector<std::vector<AppMul>> run_seeded_als(
+    const std::vector<Signature>& signatures, const AlsLibraryOptions& options,
+    const std::function<void(const Signature&, size_t)>& on_done) {
+  return run_starts(signatures, options, false, on_done);
+}
+
+namespace {
+
+std::vector<std::vector<AppMul>> run_starts(
+    const std::vector<Signature>& signatures, const AlsLibraryOptions& options, bool thin,
+    const std::function<void(const Signature&, size_t)>& on_done) {
+  const int64_t n = static_cast<int64_t>(signatures.size());
+  std::vector<std::vector<AppMul>> seeds(n);
+  std::exception_ptr failure;  // exceptions must not leave an OpenMP region
+  if (options.seed_steps > 0) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t i = 0; i < n; ++i) {
+      try {
+        seeds[i] = als_seed_members(signatures[i], options);
+      } catch (...) {
+#pragma omp critical(fames_als_failure)
+        if (!failure) failure = std::current_exception();
+      }
+    }
+    if (failure) std::rethrow_exception(failure);
+  }
+  // One job per (signature, start): priority signatures first, then the largest (so that the
+  // parallel loop ends evenly), the exact run (seed -1) before the seeded ones.
+  struct Job {
+    int64_t sig;
+    int seed;
+  };
+  std::vector<Job> jobs;
+  for (int64_t i = 0; i < n; ++i) {
+    jobs.push_back({i, -1});
+    for (size_t s = 0; s < seeds[i].size(); ++s) jobs.push_back({i, static_cast<int>(s)});
+  }
+  std::stable_sort(jobs.begin(), jobs.end(), [&](const Job& a, const Job& b) {
+    const bool pa = a.sig < options.priority_count, pb = b.sig < options.priority_count;
+    if (pa != pb) return pa;
+    const int64_t ta = signatures[a.sig].table_size(), tb = signatures[b.sig].table_size();
+    if (ta != tb) return ta > tb;
+    return (a.seed < 0) > (b.seed < 0);
+  });
+  std::vector<std::vector<std::vector<AppMul>>> steps(n);
+  std::vector<int> pending(n, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    steps[i].resize(seeds[i].size() + 1);
+    pending[i] = static_cast<int>(seeds[i].size()) + 1;
+  }
+  std::vector<std::vector<AppMul>> results(n);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t j = 0; j < static_cast<int64_t>(jobs.size()); ++j) {
+    const Job job = jobs[j];
+    try {
+      const AlsOptions signature_als = als_options_for(signatures[job.sig], options);
+      AlsOptions als = signature_als;
+      Netlist start;
+      if (job.seed < 0) {
+        GeneratorSpec exact;
+        exact.family = Family::kExactDadda;
+        start = generate_multiplier(signatures[job.sig], exact);
+      } else {
+        const AppMul& seed = seeds[job.sig][job.seed];
+        start = *seed.netlist;
+        als.tag = seed_tag(seed);
+        als.max_steps = std::min(als.max_steps, options.seed_steps);
+        if (options.seed_candidates > 0) als.candidates_per_step = options.seed_candidates;
+        // The next seed (cheaper, with more error) starts its own run: go no further than it.
+        if (job.seed > 0)
+          als.max_error = std::min(als.max_error, als_error(seeds[job.sig][job.seed - 1], als));
+      }
+      auto run = run_als(start, als);
+      bool last = false;
+#pragma omp critical(fames_als_steps)
+      {
+        steps[job.sig][job.seed + 1] = std::move(run);
+        last = --pending[job.sig] == 0;
+      }
+      if (last) {
+        std::vector<AppMul> all;
+        for (auto& r : steps[job.sig])
+          for (auto& m : r) all.push_back(std::move(m));
+        steps[job.sig].clear();
+        results[job.sig] = thin ? thin_covering(pareto_front(all, signature_als), seeds[job.sig],
+                                                signature_als, options.max_per_signature)
+                                : std::move(all);
+#pragma omp critical(fames_als_progress)
+        if (on_done) on_done(signatures[job.sig], results[job.sig].size());
+      }
+    } catch (...) {
+#pragma omp critical(fames_als_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  return results;
+}
+
+}  // namespace
+
+size_t add_als_members(Library& library, const std::vector<Signature>& signatures,
+                       const AlsLibraryOptions& options,
+                       const std::function<void(const Signature&, size_t)>& on_done) {
+  size_t added = 0;
+  for (auto& members : build_als_members(signatures, options, on_done))
+    for (auto& m : members) {
+      library.add(std::move(m));
+      ++added;
+    }
+  return added;
+}
+
+}  // namespace fames

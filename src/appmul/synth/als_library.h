@@ -1,0 +1,58 @@
+// Adds approximate-logic-synthesis results to a library. For every signature ALS (als.h) runs from
+// the exact Dadda multiplier and, when seed_steps > 0, for at most seed_steps steps from every
+// seed: the truncation, broken-array and perforation members of default_family_specs() whose error
+// is within the bound, whose zero products obey the zero-product guard, and that no other such
+// member dominates ("seeded" runs: ALS refines the classic circuits). A seeded run stops at the
+// error of the next cheaper seed, which continues from there. Everything that dominates a seed
+// also dominates the family members the seed dominates.
+// All steps of all runs are thinned to their energy/error Pareto front; then at most
+// max_per_signature are kept: first, for every seed circuit, the cheapest front member that
+// dominates it (lower energy at no more error), then members spread evenly along the front. The
+// limit is exceeded only when the dominating members alone outnumber it.
+// Errors (bounds, seeds, fronts, thinning) are als_error: under the signature's operand histogram
+// when `histograms` has one, else uniform.
+// Runs are parallel (OpenMP); the result does not depend on the thread count.
+#pragma once
+#include <functional>
+#include <vector>
+
+#include "appmul/synth/als.h"
+#include "appmul/library/library.h"
+#include "core/operand_histogram.h"
+
+namespace fames {
+
+struct AlsLibraryOptions {
+  AlsOptions als;
+  int max_per_signature = 24;
+  int seed_steps = 30;  // steps of each seeded run; 0: start from the exact multiplier only
+  int seed_candidates = 0;  // candidates_per_step of seeded runs (0: as options.als)
+  int priority_count = 0;  // the first priority_count signatures run before all others
+  OperandHistograms histograms;  // pair weights of the signatures it covers; others uniform
+};
+
+// options.als with the pair weights of `sig` from options.histograms (none if it has none).
+AlsOptions als_options_for(const Signature& sig, const AlsLibraryOptions& options);
+
+// The seed circuits of `sig` (characterised with options.als.cells/cost), cheapest first (their
+// Pareto front, so error decreases along the list).
+std::vector<AppMul> als_seed_members(const Signature& sig, const AlsLibraryOptions& options);
+
+// Every step of every run (from the exact multiplier and from each seed) of each signature, in
+// `signatures` order, unthinned. `on_done(sig, steps)` runs once per signature, one at a time.
+std::vector<std::vector<AppMul>> run_seeded_als(
+    const std::vector<Signature>& signatures, const AlsLibraryOptions& options,
+    const std::function<void(const Signature&, size_t)>& on_done = {});
+
+// The ALS members of each signature, as add_als_members would add them, in `signatures` order.
+// `on_done(sig, count)` runs once per signature, one call at a time.
+std::vector<std::vector<AppMul>> build_als_members(
+    const std::vector<Signature>& signatures, const AlsLibraryOptions& options,
+    const std::function<void(const Signature&, size_t)>& on_done = {});
+
+// build_als_members, then adds them. Returns the number added.
+size_t add_als_members(Library& library, const std::vector<Signature>& signatures,
+                       const AlsLibraryOptions& options,
+                       const std::function<void(const Signature&, size_t)>& on_done = {});
+
+}  // namespace fames
