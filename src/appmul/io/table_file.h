@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/product_table.h"
 
@@ -29,8 +30,11 @@ constexpr uint32_t kTableFileVersion = 1;
 
 // Atomic write. Throws fames::Error if the file cannot be written.
 void write_table_file(const ProductTable& table, const std::string& path);
-// Throws fames::Error naming the file on a bad magic/version/signature, or a size that does not
-// match the header (e.g. a truncated file).
+// Throws fames::Error naming the file on a bad magic/version/signature, a size that does not
+// match the header (e.g. a truncated file), or a value outside the signature's product range
+// (Signature::product_min/max).
 ProductTable read_table_file(const std::string& path);
+// The same for a file's bytes; `path` is used in error messages only.
+ProductTable parse_table_file(const std::vector<unsigned char>& bytes, const std::string& path);
 
 }  // namespace fames
