@@ -23,13 +23,6 @@ struct Signature {
   int a_min() const { return signed_a ? -(1 << (ba - 1)) : 0; }
   int a_max() const { return signed_a ? (1 << (ba - 1)) - 1 : (1 << ba) - 1; }
 
-  // The range of a (ba+bw)-bit product output, signed when either operand is: every value of a
-  // product table lies in [product_min(), product_max()].
-  int64_t product_min() const { return signed_w || signed_a ? -(int64_t{1} << (bw + ba - 1)) : 0; }
-  int64_t product_max() const {
-    return (signed_w || signed_a ? int64_t{1} << (bw + ba - 1) : int64_t{1} << (bw + ba)) - 1;
-  }
-
   // Raw bit pattern <-> code value.
   uint32_t w_raw(int w) const { return static_cast<uint32_t>(w) & (weight_levels() - 1); }
   uint32_t a_raw(int a) const { return static_cast<uint32_t>(a) & (act_levels() - 1); }

@@ -8,7 +8,7 @@
 
 #include "appmul/io/blif.h"
 #include "appmul/io/verilog.h"
-#include "appmul/netlist/cell_library.h"
+#include "appmul/io/liberty.h"
 #include "appmul/netlist/simulate.h"
 #include "error_message.h"
 #include "util/error.h"

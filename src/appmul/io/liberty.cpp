@@ -6,7 +6,7 @@
 #include <memory>
 #include <sstream>
 
-#include "appmul/netlist/cell_library.h"
+#include "appmul/io/liberty.h"
 #include "util/error.h"
 #include "util/files.h"
 

@@ -57,9 +57,9 @@ ProductTable parse_table_file(const std::vector<unsigned char>& bytes, const std
   std::memcpy(data.data(), bytes.data() + sizeof h, sizeof(int32_t) * h.entries);
   // A value the circuit's (ba+bw)-bit output cannot produce means a corrupt or foreign file.
   for (size_t i = 0; i < data.size(); ++i)
-    if (data[i] < sig.product_min() || data[i] > sig.product_max())
+    if (data[i] < product_min(sig) || data[i] > product_max(sig))
       fail("product table {}: value {} at entry {} is outside the {} product range [{}, {}]", path,
-           data[i], i, sig.key(), sig.product_min(), sig.product_max());
+           data[i], i, sig.key(), product_min(sig), product_max(sig));
   return ProductTable(sig, std::move(data));
 }
 

@@ -35,7 +35,7 @@ ProductTable make_table(const std::vector<int64_t>& stored, const Signature& sig
   ProductTable table(sig);
   const int out_bits = sig.ba + sig.bw;
   const bool is_signed = sig.signed_w || sig.signed_a;
-  const int64_t lo = sig.product_min(), hi = sig.product_max();
+  const int64_t lo = product_min(sig), hi = product_max(sig);
   for (uint32_t w = 0; w < sig.weight_levels(); ++w)
     for (uint32_t a = 0; a < sig.act_levels(); ++a) {
       const size_t index = o.layout == TableLayout::kWeightRows ? (size_t{w} << sig.ba) | a

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "appmul/io/blif.h"
+#include "appmul/library/library_index.h"
 #include "appmul/netlist/simulate.h"
 #include "appmul/io/table_file.h"
 #include "core/json_fields.h"

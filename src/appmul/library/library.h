@@ -44,30 +44,11 @@ AppMul characterize(Netlist netlist, std::string source,
 // area_um2, energy_fj, depth, source (the library index entry minus file names).
 nlohmann::json appmul_json(const AppMul& m);
 
-// One entry of index.json as read, before its files are: the AppMul without its table, the
-// signature the entry declares, and its file names (inside the library folder).
-struct LibraryIndexEntry {
-  AppMul appmul;
-  Signature signature;
-  std::string table_file, netlist_file;  // netlist_file empty = none
-};
-
-// Parses index.json. Every field is checked: format and version, a usable unique name, operand
-// widths 1..8, booleans, metrics and cost finite and >= 0 (bias: finite), depth >= 0, and file
-// names without '/' or a leading '.' (nothing outside the folder). Throws fames::Error naming
-// `index_path` and the entry.
-std::vector<LibraryIndexEntry> parse_library_index(const std::string& text,
-                                                   const std::string& index_path);
-// Checks an entry against its table: the same signature, and `exact` true exactly when the table
-// is exact. Throws fames::Error naming `table_path`.
-void check_index_entry(const LibraryIndexEntry& entry, const ProductTable& table,
-                       const std::string& table_path);
-
 class Library {
  public:
   // Reads index.json and every table (and netlist when `with_netlists`). Throws fames::Error naming
-  // the file for a missing or malformed index (parse_library_index), a missing/truncated table, or
-  // a table that disagrees with its index entry (check_index_entry).
+  // the file for a missing or malformed index, a missing/truncated table, or a table whose
+  // signature disagrees with its index entry.
   static Library load(const std::string& dir, bool with_netlists = false);
   // Writes every file atomically, index.json last. Creates `dir`.
   void save(const std::string& dir) const;

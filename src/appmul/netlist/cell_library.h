@@ -38,11 +38,7 @@ const char* cell_prefix(GateType type);
 // table values (rise and fall, all output-pin arcs) of INV, BUF, NAND2, NOR2, AND2, OR2, XOR2,
 // XNOR2. Honours capacitive_load_unit (pf/ff) and leakage_power_unit (pW/nW/uW/mW); internal power
 // values are taken as energies in fJ (the unit of 1 V x 1 fF), and nom_voltage gives the voltage.
-// Every figure must be a finite number, areas, capacitances, leakage and units >= 0; groups nest at
-// most 64 deep. Throws fames::Error naming the file and line on malformed input, or naming a
-// missing cell.
+// Throws fames::Error naming the file and line on malformed input, or naming a missing cell.
 CellLibrary read_liberty(const std::string& path);
-// The same for Liberty text; `path` is used in error messages only.
-CellLibrary parse_liberty(const std::string& text, const std::string& path);
 
 }  // namespace fames
