@@ -11,6 +11,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libturbojpeg0-dev libpng-dev zlib1g-dev
   dataset-fashion-mnist yosys gnuplot-nox jq
+  # The sanitizer tests and fuzz harnesses (scripts/sanitize.sh, scripts/fuzz.sh): clang with its
+  # sanitizer and libFuzzer runtimes, and the OpenMP runtime clang links.
+  clang libclang-rt-dev libomp-dev
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -126,8 +126,8 @@ void setup_bench_emulate(CLI::App& root) {
               "Set OMP_WAIT_POLICY=PASSIVE on a shared machine: LibTorch's spinning threads otherwise slow down.");
   cmd->add_option("--model", args->model, "Model checkpoint")->required();
   cmd->add_option("--lib", args->library, "AppMul library to draw the non-exact multipliers from");
-  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--reps", args->reps, "Timed repetitions (the median is reported)")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(positive());
+  cmd->add_option("--reps", args->reps, "Timed repetitions (the median is reported)")->capture_default_str()->check(positive());
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args] { run_bench(*args); });
 }

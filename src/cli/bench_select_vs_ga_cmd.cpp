@@ -24,6 +24,7 @@ void run_bench_select(const BenchSelectArgs& args) {
       args.data.empty() ? loaded.meta.value("dataset", std::string(kDefaultDatasetSpec)) : args.data;
   const Dataset train = load_dataset(spec, Split::kTrain);
   const pipeline::SelectVsGaResult r = pipeline::bench_select_vs_ga(*loaded.module, library, args.library, train, args.options);
+  models::check_dataset_fits(train, loaded, "--data");
   nlohmann::json out = to_json(r);
   out["model"] = args.model;
   out["data"] = spec;
@@ -78,20 +79,21 @@ void setup_bench_select(CLI::App& root) {
   cmd->add_option("--lib", args->library, "AppMul library folder")->required();
   cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
   cmd->add_option("--energy-reduction", args->options.energy_reduction, "FAMES's energy-reduction target")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--samples", args->options.samples, "FAMES estimation samples")->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(in_range(0, 1));
+  cmd->add_option("--samples", args->options.samples, "FAMES estimation samples")->capture_default_str()->check(positive());
   cmd->add_option("--hessian", args->options.hessian, "FAMES curvature: gn, gnK (e.g. gn3), mc, fisher or first")->capture_default_str();
-  cmd->add_option("--holdout", args->options.holdout, "Held-out training images that measure top-1")->capture_default_str();
+  cmd->add_option("--holdout", args->options.holdout, "Held-out training images that measure top-1")->capture_default_str()
+      ->check(positive());
   cmd->add_option("--judge", args->options.judge,
                   "Further training images that judge the match, seen by neither side (0 = judge on --holdout)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(at_least(0));
   cmd->add_option("--ga-time-limit", args->options.ga.time_limit_s, "GA time limit in seconds (0 = none)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(at_least(0));
   cmd->add_option("--stop-at-speedup", args->options.stop_at_speedup,
                   "Also stop the GA once its own time is this many times FAMES's (0 = no such stop)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--population", args->options.ga.population, "GA population")->capture_default_str()->check(CLI::Range(2, 100000));
-  cmd->add_option("--generations", args->options.ga.generations, "GA generations")->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(at_least(0));
+  cmd->add_option("--population", args->options.ga.population, "GA population")->capture_default_str()->check(in_range(2, 100000));
+  cmd->add_option("--generations", args->options.ga.generations, "GA generations")->capture_default_str()->check(at_least(0));
   cmd->add_option("--seed", args->options.seed, "Seed of samples, hold-out and GA")->capture_default_str();
   cmd->add_flag("--no-bias-correction", [args](int64_t) { args->options.bias_correction = false; },
                 "Neither side corrects the AppMuls' per-channel mean error (by default FAMES estimates, and the "

@@ -32,6 +32,7 @@ void run_calibrate(CalibrateArgs args) {
   const CalibrationData data =
       load_calibration_data(args.data, loaded.meta.value("dataset", std::string()), args.samples,
                             args.holdout, args.seed);
+  models::check_dataset_fits(data.tune, loaded, "--data");
   args.options.bn = !args.no_bn;
   args.options.clip = !args.no_clip;
   args.options.seed = args.seed;
@@ -79,20 +80,21 @@ void setup_calibrate(CLI::App& root) {
                   "Dataset (default: the model's own): " + dataset_spec_help());
   cmd->add_option("--samples", args->samples, "Training images to tune on")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--holdout", args->holdout, "Held-out training images for early stopping")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_option("--seed", args->seed, "Seed for the image subsets and shuffling")
       ->capture_default_str();
   cmd->add_option("--epochs", args->options.epochs, "Clipping-tuning epochs, at most")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--lr", args->options.lr, "Adam learning rate for the clipping values, relative to each clip tensor's mean magnitude")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(positive());
   cmd->add_option("--batch", args->options.batch_size, "Batch size")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   cmd->add_flag("--no-bn", args->no_bn, "Skip BN re-estimation");
   cmd->add_flag("--no-clip", args->no_clip, "Skip clipping tuning");
   cmd->add_flag("--bias-correction", args->options.bias_correction,

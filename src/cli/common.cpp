@@ -2,6 +2,10 @@
 
 #include <fmt/core.h>
 
+#include <cmath>
+#include <functional>
+#include <thread>
+
 #include "pipeline/measured_search.h"
 
 namespace fames::cli {
@@ -11,8 +15,11 @@ void add_data_options(CLI::App& cmd, DataOptions& options, const std::string& de
   cmd.add_option("--data", options.spec, "Dataset: " + dataset_spec_help());
   cmd.add_option("--split", options.split, "train or test")->capture_default_str();
   cmd.add_option("--limit", options.limit, "Use a deterministic random subset of N images (0 = all)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd.add_option("--seed", options.seed, "Seed for --limit subsets and shuffling")->capture_default_str();
+  cmd.add_flag("--classes-by-name", options.classes_by_name,
+               "Allow a dataset with other classes than the model's: match its class folders to the "
+               "model's classes by name (default: the class counts must agree)");
 }
 
 Dataset load_data(const DataOptions& options, const std::string& fallback_spec) {
@@ -32,6 +39,46 @@ CalibrationData load_calibration_data(const std::string& spec, const std::string
   const Dataset train = load_data(options, fallback_spec);
   auto [rest, held] = holdout_images(train, holdout, seed);
   return {subset(rest, samples, seed), std::move(held)};
+}
+
+namespace {
+
+// A validator for finite numbers that also satisfy `ok`; `what` completes "must be ...".
+CLI::Validator number_check(std::function<bool(double)> ok, const std::string& what) {
+  return CLI::Validator(
+      [ok, what](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v) || !std::isfinite(v) || !ok(v))
+          return fmt::format("'{}' must be {}", text, what);
+        return "";
+      },
+      what);
+}
+
+}  // namespace
+
+CLI::Validator finite_number() {
+  return number_check([](double) { return true; }, "a finite number");
+}
+
+CLI::Validator positive() {
+  return number_check([](double v) { return v > 0; }, "a number > 0");
+}
+
+CLI::Validator at_least(double min) {
+  return number_check([min](double v) { return v >= min; }, fmt::format("a number >= {}", min));
+}
+
+CLI::Validator in_range(double min, double max) {
+  return number_check([min, max](double v) { return v >= min && v <= max; },
+                      fmt::format("a number in [{}, {}]", min, max));
+}
+
+CLI::Validator thread_count() {
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  return number_check([cores](double v) { return v >= 0 && v <= kThreadsPerCore * cores; },
+                      fmt::format("0 (all cores) .. {} ({} per core)", kThreadsPerCore * cores,
+                                  kThreadsPerCore));
 }
 
 void print_json(const nlohmann::json& value) { fmt::print("{}\n", value.dump(2)); }

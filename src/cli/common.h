@@ -13,9 +13,11 @@ struct DataOptions {
   std::string split = "test";
   int64_t limit = 0;         // 0 = all
   uint64_t seed = 1;
+  bool classes_by_name = false;  // --classes-by-name (models::match_dataset_classes)
 };
 
-// Adds --data, --split, --limit, --seed to `cmd`. `default_split` is "train" or "test".
+// Adds --data, --split, --limit, --seed, --classes-by-name to `cmd`. `default_split` is "train" or
+// "test".
 void add_data_options(CLI::App& cmd, DataOptions& options, const std::string& default_split);
 
 // Loads the dataset the options name (fallback spec if --data was not given), applying --limit.
@@ -30,6 +32,17 @@ struct CalibrationData {
 };
 CalibrationData load_calibration_data(const std::string& spec, const std::string& fallback_spec, int64_t samples,
                                       int64_t holdout, uint64_t seed);
+
+// Checks for numeric flags. CLI11 reports a failure as "--flag: message" and exits non-zero.
+// Every one rejects nan and inf (CLI11's own Range and PositiveNumber let nan through).
+CLI::Validator finite_number();                  // any finite number
+CLI::Validator positive();                       // a finite number > 0
+CLI::Validator at_least(double min);             // a finite number >= min
+CLI::Validator in_range(double min, double max);  // a finite number in [min, max]
+// --threads: 0 (all cores) up to kThreadsPerCore threads per core; more only thrashes (and a
+// hundred thousand threads hang the machine).
+constexpr int kThreadsPerCore = 4;
+CLI::Validator thread_count();
 
 // Prints `value` as indented JSON on stdout.
 void print_json(const nlohmann::json& value);

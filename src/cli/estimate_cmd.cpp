@@ -61,6 +61,7 @@ void run_estimate(const EstimateArgs& args) {
   const std::string spec = args.data.empty() ? loaded.meta.value("dataset", std::string(kDefaultDatasetSpec)) : args.data;
   // Samples come from the training split only: the test split is for final accuracy.
   const Dataset samples = subset(load_dataset(spec, Split::kTrain), args.samples, args.seed);
+  models::check_dataset_fits(samples, loaded, "--data");
   estimate::EstimateOptions options;
   estimate::parse_hessian(args.hessian, options);
   options.bias_correction = args.bias_correction;
@@ -117,8 +118,8 @@ void setup_estimate(CLI::App& root) {
   cmd->add_option("--model", args->model, "Quantized model checkpoint")->required();
   cmd->add_option("--lib", args->library, "AppMul library folder")->required();
   cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
-  cmd->add_option("--samples", args->samples, "Training samples")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--samples", args->samples, "Training samples")->capture_default_str()->check(positive());
+  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(positive());
   cmd->add_option("--hessian", args->hessian, "gn, gnK (e.g. gn3), mc, fisher or first")->capture_default_str();
   cmd->add_flag("--bias-correction", args->bias_correction,
                 "Predict the loss change after per-channel bias correction of each layer's mean AppMul error");

@@ -21,6 +21,7 @@ struct EvalArgs {
 void run_eval(const EvalArgs& args) {
   auto loaded = models::load_model(args.model);
   Dataset data = load_data(args.data, loaded.meta.value("dataset", std::string()));
+  models::match_dataset_classes(data, loaded, "--data", args.data.classes_by_name);
   if (!args.assign.empty()) {
     const Assignment assignment = Assignment::load(args.assign);
     quant::apply_assignment(*loaded.module, assignment, Library::load(assignment.library));
@@ -45,7 +46,8 @@ void setup_eval(CLI::App& root) {
   cmd->footer("Example: fames eval --model models/lenet5-fmnist-mp.pt --json");
   cmd->add_option("--model", args->model, "Model checkpoint")->required();
   cmd->add_option("--assign", args->assign, "Assignment JSON {library, layers: {layer: appmul}} to emulate");
-  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str();
+  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()
+      ->check(positive());
   cmd->add_flag("--json", args->json, "Print one JSON object");
   add_data_options(*cmd, args->data, "test");
   cmd->callback([args] { run_eval(*args); });

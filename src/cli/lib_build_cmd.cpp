@@ -228,18 +228,21 @@ void setup_lib_build(CLI::App& root) {
   cmd->add_option("--metric", args->metric, "ALS error metric: mred, nmed, er, wce or mse")->capture_default_str();
   cmd->add_option("--max-error", args->max_error,
                   "ALS bound on --metric (uniform operands, or under --histogram where it has the signature)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--histogram", args->histogram,
                   "Operand histogram file (fames lib histogram): ALS of the signatures it covers measures "
                   "its error under their pair frequencies; the others stay uniform");
   cmd->add_option("--als-per-signature", args->als_per_signature,
                   "At most this many ALS results per signature (Pareto front; members that dominate a "
                   "family member first, then evenly spread)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--seed-steps", args->seed_steps,
                   "Steps of the ALS runs seeded from each truncation, broken-array and perforation "
                   "member (0: ALS from the exact multiplier only)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--bits", args->bits,
                   "Operand widths: a range (2..8) or a list (2,4,8); every bw x ba pair")
       ->capture_default_str();
@@ -248,15 +251,16 @@ void setup_lib_build(CLI::App& root) {
   cmd->add_flag("--signed-a", args->signed_a,
                 "Add signed-activation variants of every signature (default: only of 8x8)");
   cmd->add_option("--max-mred", args->max_mred, "Drop approximate members whose MRED exceeds this")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--per-signature", args->per_signature, "At most this many AppMuls per signature")
       ->capture_default_str()
-      ->check(CLI::Range(2, 1000));
+      ->check(in_range(2, 1000));
   cmd->add_option("--liberty", args->liberty,
                   "Liberty file for cell figures (default: built-in NanGate 45 nm)");
   cmd->add_option("--pairs", args->pairs, "Operand pairs simulated for the energy estimate")
       ->capture_default_str()
-      ->check(CLI::Range(2, 1 << 24));
+      ->check(in_range(2, 1 << 24));
   cmd->add_option("--seed", args->seed, "Seed of the energy-estimate operand stream")
       ->capture_default_str();
   cmd->add_option("--model", args->models,

@@ -181,19 +181,23 @@ void setup_lib_compare(CLI::App& root) {
   cmd->add_option("--metric", args->metric, "Error metric: mred, nmed, er, wce or mse")
       ->capture_default_str();
   cmd->add_option("--min-error", args->min_error, "Check rivals with at least this error")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--max-error", args->max_error,
                   "Check rivals with at most this error (also the ALS bound when building)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--als-per-signature", args->als_per_signature,
                   "When building: ALS members kept (as lib build)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--seed-steps", args->seed_steps,
                   "When building: steps of each ALS run seeded from a family member (as lib build)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--pairs", args->pairs, "Operand pairs simulated for the energy estimate")
       ->capture_default_str()
-      ->check(CLI::Range(2, 1 << 24));
+      ->check(in_range(2, 1 << 24));
   cmd->add_option("--seed", args->seed, "Seed (ALS sampling and energy stream)")
       ->capture_default_str();
   cmd->add_option("--histogram", args->histogram,

@@ -26,6 +26,7 @@ void run_lib_histogram(const LibHistogramArgs& args) {
       args.data.empty() ? loaded.meta.value("dataset", std::string(kDefaultDatasetSpec)) : args.data;
   // The operand statistics must not see the test split, which is for final accuracy only.
   const Dataset images = subset(load_dataset(spec, Split::kTrain), args.samples, args.seed);
+  models::check_dataset_fits(images, loaded, "--data");
   OperandHistograms hist = measure::model_operand_histograms(*loaded.module, images, args.batch);
   hist.source["model"] = args.model;
   hist.source["data"] = spec;
@@ -59,8 +60,8 @@ void setup_lib_histogram(CLI::App& root) {
   cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
   cmd->add_option("--samples", args->samples, "Training images counted")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+      ->check(positive());
+  cmd->add_option("--batch", args->batch, "Batch size")->capture_default_str()->check(positive());
   cmd->add_option("--seed", args->seed, "Seed for the image subset")->capture_default_str();
   cmd->add_option("--out", args->out, "Histogram file to write (JSON)")->required();
   cmd->add_flag("--json", args->json, "Print a JSON summary");

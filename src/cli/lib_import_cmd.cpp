@@ -11,6 +11,7 @@
 #include "appmul/synth/generators.h"
 #include "appmul/library/library.h"
 #include "cli/command.h"
+#include "cli/common.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/progress.h"
@@ -71,7 +72,12 @@ fames::AppMul to_appmul(fames::ImportedMultiplier in, const std::string& path,
 void run_import(ImportFlags& flags) {
   using namespace fames;
   if (!flags.bits.empty()) {
-    const Signature s = Signature::parse(flags.bits);
+    Signature s;
+    try {
+      s = Signature::parse(flags.bits);
+    } catch (const Error& e) {
+      fail("--bits: {}", e.what());
+    }
     flags.import.bw = s.bw;
     flags.import.ba = s.ba;
   }
@@ -157,7 +163,7 @@ void setup_lib_import(CLI::App& root) {
                   "Tables: wa = rows are weights (default), aw = rows are activations")
       ->check(CLI::IsMember({"wa", "aw"}));
   cmd->add_option("--energy-fj", flags->energy_fj, "Tables: energy per multiplication in fJ")
-      ->check(CLI::NonNegativeNumber);
+      ->check(at_least(0));
   cmd->add_option("--a-port", flags->import.a_port,
                   "Verilog/BLIF: the activation operand's port (default: first input)");
   cmd->add_option("--b-port", flags->import.b_port,

@@ -134,16 +134,20 @@ void setup_lib_tailor(CLI::App& root) {
   cmd->add_option("--out", args->out, "Library folder for the tailored AppMuls")->required();
   cmd->add_option("--metric", args->metric, "Uniform error metric bounded by --max-error")
       ->capture_default_str();
-  cmd->add_option("--max-error", args->max_error, "Bound on --metric")->capture_default_str();
-  cmd->add_option("--max-dl", args->max_dl, "Bound on the predicted loss change (default: none)");
+  cmd->add_option("--max-error", args->max_error, "Bound on --metric")->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--max-dl", args->max_dl, "Bound on the predicted loss change (default: none)")
+      ->check(finite_number());
   cmd->add_option("--count", args->count, "At most this many tailored AppMuls (0: whole front)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--seed-steps", args->seed_steps,
                   "Steps of the runs seeded from family members (0: from the exact one only)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--pairs", args->pairs, "Operand pairs simulated for the energy estimate")
       ->capture_default_str()
-      ->check(CLI::Range(2, 1 << 24));
+      ->check(in_range(2, 1 << 24));
   cmd->add_option("--seed", args->seed, "Seed (ALS sampling and energy stream)")
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print a JSON report");

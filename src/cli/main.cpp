@@ -9,9 +9,11 @@
 #include <cstdlib>
 #include <cstdio>
 #include <map>
+#include <new>
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/common.h"
 #include "fames_version.h"
 #include "util/error.h"
 #include "util/load_time_env.h"
@@ -61,7 +63,7 @@ int main(int argc, char** argv) {
       "fames"};
   app.set_version_flag("--version", std::string("fames ") + FAMES_VERSION);
   app.add_option("--threads", cli::g_options.threads, "Threads to use (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(cli::thread_count());
   app.add_flag("--quiet,-q", cli::g_options.quiet, "No progress bars");
   app.require_subcommand(1);
   app.fallthrough();
@@ -86,6 +88,13 @@ int main(int argc, char** argv) {
   } catch (const c10::Error& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "fames: error: %s\n", e.what_without_backtrace());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    // Readers refuse inputs beyond their limits before allocating (docs/formats.md); this is a
+    // dataset or model too large for the memory the process may use.
+    std::fflush(stdout);
+    std::fprintf(stderr, "fames: error: out of memory: the inputs need more memory than this "
+                         "process may use (std::bad_alloc)\n");
     return 1;
   } catch (const std::exception& e) {
     std::fflush(stdout);

@@ -21,6 +21,7 @@ void run_card(const CardArgs& args) {
   const std::string spec = args.data.empty() ? loaded.meta.value("dataset", std::string(kDefaultDatasetSpec)) : args.data;
   const Dataset test = load_dataset(spec, Split::kTest);
   const auto result = models::evaluate(*loaded.module, test);
+  models::check_dataset_fits(test, loaded, "--data");
   // The dataset recorded on the card is the kind, not this machine's folder.
   const std::string kind = spec.substr(0, spec.find(':'));
   nlohmann::json card = {{"name", args.name},

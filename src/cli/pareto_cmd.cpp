@@ -65,8 +65,9 @@ void setup_pareto(CLI::App& root) {
   cmd->add_option("--model", args->model, "Quantized model checkpoint")->required()->check(CLI::ExistingFile);
   cmd->add_option("--lib", args->library, "AppMul library folder (default: the estimate's)");
   cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
-  cmd->add_option("--steps", args->steps, "Energy-reduction targets")->capture_default_str()->check(CLI::Range(1, 1000));
-  cmd->add_option("--holdout", args->holdout, "Held-out training images that measure top-1")->capture_default_str();
+  cmd->add_option("--steps", args->steps, "Energy-reduction targets")->capture_default_str()->check(in_range(1, 1000));
+  cmd->add_option("--holdout", args->holdout, "Held-out training images that measure top-1")->capture_default_str()
+      ->check(positive());
   cmd->add_option("--seed", args->seed, "Seed of the hold-out draw")->capture_default_str();
   cmd->add_option("--solver", args->solver.solver, "cbc or dp")->check(CLI::IsMember({"cbc", "dp"}))->capture_default_str();
   cmd->add_option("--ga", args->ga, "Also draw the front of this ga.json (fames search-ga)")->check(CLI::ExistingFile);

@@ -25,6 +25,7 @@ struct QuantizeArgs {
 void run_quantize(QuantizeArgs args) {
   auto loaded = models::load_model(args.model);
   Dataset data = load_data(args.data, loaded.meta.value("dataset", std::string()));
+  models::match_dataset_classes(data, loaded, "--data", args.data.classes_by_name);
   auto& model = *loaded.module;
   nlohmann::json meta = loaded.meta;
   nlohmann::json allocation_json;
@@ -83,15 +84,21 @@ void setup_quantize(CLI::App& root) {
   cmd->add_option("--model", args->model, "Pretrained (float or quantized) checkpoint")->required();
   cmd->add_option("--out", args->out, "Where to write the quantized checkpoint")->required();
   cmd->add_option("--avg-bits", args->allocation.avg_bits, "Bound on the multiplication-weighted average bits")
-      ->capture_default_str();
-  cmd->add_option("--min-bits", args->allocation.min_bits, "Smallest bitwidth")->capture_default_str()->check(CLI::Range(2, 8));
-  cmd->add_option("--max-bits", args->allocation.max_bits, "Largest bitwidth")->capture_default_str()->check(CLI::Range(2, 8));
+      ->capture_default_str()
+      ->check(in_range(2, 8));
+  cmd->add_option("--min-bits", args->allocation.min_bits, "Smallest bitwidth")->capture_default_str()->check(in_range(2, 8));
+  cmd->add_option("--max-bits", args->allocation.max_bits, "Largest bitwidth")->capture_default_str()->check(in_range(2, 8));
   cmd->add_option("--bits", args->bits_file, "Take the bits from this JSON file instead of allocating");
-  cmd->add_option("--probes", args->allocation.hutchinson_samples, "Hutchinson probes per batch")->capture_default_str();
-  cmd->add_option("--epochs", args->train.epochs, "QAT epochs")->capture_default_str();
-  cmd->add_option("--batch", args->train.batch_size, "Batch size")->capture_default_str();
-  cmd->add_option("--lr", args->train.lr, "Peak QAT learning rate")->capture_default_str();
-  cmd->add_option("--wd", args->train.weight_decay, "Weight decay")->capture_default_str();
+  cmd->add_option("--probes", args->allocation.hutchinson_samples, "Hutchinson probes per batch")->capture_default_str()
+      ->check(positive());
+  cmd->add_option("--epochs", args->train.epochs, "QAT epochs")->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--batch", args->train.batch_size, "Batch size")->capture_default_str()
+      ->check(positive());
+  cmd->add_option("--lr", args->train.lr, "Peak QAT learning rate")->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--wd", args->train.weight_decay, "Weight decay")->capture_default_str()
+      ->check(at_least(0));
   cmd->add_flag("--json", args->json, "Print a JSON summary");
   add_data_options(*cmd, args->data, "train");
   cmd->callback([args] { run_quantize(*args); });

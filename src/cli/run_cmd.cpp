@@ -106,11 +106,11 @@ void setup_run(CLI::App& root) {
                   "AppMul library folder (default: built-in, cached after the first run)");
   auto* reduction = cmd->add_option("--energy-reduction", args->energy_reduction,
                                     "Target multiplication-energy reduction, 0..1")
-                        ->check(CLI::Range(0.0, 1.0));
+                        ->check(in_range(0, 1));
   cmd->add_option("--max-accuracy-loss", o.max_accuracy_loss,
                   "Largest held-out top-1 loss, percentage points")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->excludes(reduction);
   cmd->add_option("--out", o.out_dir, "Report folder")->capture_default_str();
   cmd->add_option("--hessian", o.hessian, "Estimator Hessian (see fames estimate --help)")
@@ -119,18 +119,24 @@ void setup_run(CLI::App& root) {
                 "Select on the full Taylor estimate g'e + 1/2 e'He (default: the curvature term alone; "
                 "see fames estimate --no-first-order)");
   cmd->add_option("--samples", o.estimate_samples, "Estimation samples (training split)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(positive());
   cmd->add_option("--calibration-samples", o.calibration_samples,
                   "Calibration images (training split)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(positive());
   cmd->add_option("--holdout", o.holdout, "Held-out training images that judge every configuration")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(positive());
   cmd->add_option("--sweep", o.sweep_steps, "Energy-reduction steps of the measured sweep")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(positive());
   cmd->add_option("--calibration-epochs", o.calibration_epochs, "Clipping-tuning epochs, at most")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--ga-seconds", o.ga_seconds, "Time for the GA baseline in the plot (0: none)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--seed", o.seed, "Seed for every sample and the GA")->capture_default_str();
   cmd->add_flag("--no-calibrate", args->no_calibrate, "Skip calibration");
   cmd->add_flag("--no-bias-correction", args->no_bias_correction,

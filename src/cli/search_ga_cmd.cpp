@@ -58,12 +58,13 @@ void setup_search_ga(CLI::App& root) {
   cmd->add_option("--est", args->est, "est.json: the candidates and energies (and the library)")->check(CLI::ExistingFile);
   cmd->add_option("--lib", args->library, "AppMul library folder (default: the estimate's)");
   cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
-  cmd->add_option("--holdout", args->holdout, "Held-out training images that measure top-1")->capture_default_str();
-  cmd->add_option("--population", args->ga.population, "Population size")->capture_default_str()->check(CLI::Range(2, 100000));
+  cmd->add_option("--holdout", args->holdout, "Held-out training images that measure top-1")->capture_default_str()
+      ->check(positive());
+  cmd->add_option("--population", args->ga.population, "Population size")->capture_default_str()->check(in_range(2, 100000));
   cmd->add_option("--generations", args->ga.generations, "Generations after the initial population")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(at_least(0));
   cmd->add_option("--time-limit", args->ga.time_limit_s, "Stop after this many seconds (0 = none)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(at_least(0));
   cmd->add_option("--seed", args->ga.seed, "Seed of the search and of the hold-out draw")->capture_default_str();
   cmd->add_option("--out", args->out, "Where to write ga.json")->required();
   cmd->add_flag("--json", args->json, "Print the result (without the evaluation history) as JSON");

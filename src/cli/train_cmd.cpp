@@ -40,6 +40,9 @@ void run_train(const TrainArgs& args) {
   if (spec.in_channels != data.channels || spec.image_size != data.height)
     fail("--data images are {}x{}x{} but the model expects {}x{}x{}", data.channels, data.height, data.width,
          spec.in_channels, spec.image_size, spec.image_size);
+  if (spec.num_classes != static_cast<int64_t>(data.classes.size()))
+    fail("--data has {} classes but the --init model has {}", data.classes.size(), spec.num_classes);
+  meta["classes"] = data.classes;  // lets --classes-by-name match other datasets to the model
   for (auto& [name, layer] : quant::quant_layers(*model)) layer->set_quantized(!args.float_mode);
   if (!args.bits.empty()) quant::apply_bits(*model, args.bits);
   models::TrainOptions options = args.train;
@@ -63,15 +66,21 @@ void setup_train(CLI::App& root) {
   cmd->add_option("--arch", args->spec.arch, "Architecture: resnet20, resnet18, vgg19, squeezenet, lenet5")
       ->capture_default_str();
   cmd->add_option("--width", args->spec.width, "Channel width multiplier (vgg19, resnet18, squeezenet)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(in_range(0.01, 2));
   cmd->add_option("--init", args->init, "Start from this checkpoint instead of random weights");
   cmd->add_option("--bits", args->bits, "Bits: one number for every layer (e.g. 8), or a JSON file {layer: [bw, ba]}");
   cmd->add_flag("--float", args->float_mode, "Train in full precision (quantization off)");
-  cmd->add_option("--epochs", args->train.epochs, "Epochs")->capture_default_str();
-  cmd->add_option("--batch", args->train.batch_size, "Batch size")->capture_default_str();
-  cmd->add_option("--lr", args->train.lr, "Peak learning rate (cosine schedule)")->capture_default_str();
-  cmd->add_option("--wd", args->train.weight_decay, "Weight decay")->capture_default_str();
-  cmd->add_option("--warmup", args->train.warmup_epochs, "Warm-up epochs")->capture_default_str();
+  cmd->add_option("--epochs", args->train.epochs, "Epochs")->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--batch", args->train.batch_size, "Batch size")->capture_default_str()
+      ->check(positive());
+  cmd->add_option("--lr", args->train.lr, "Peak learning rate (cosine schedule)")->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--wd", args->train.weight_decay, "Weight decay")->capture_default_str()
+      ->check(at_least(0));
+  cmd->add_option("--warmup", args->train.warmup_epochs, "Warm-up epochs")->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--out", args->out, "Where to write the trained checkpoint")->required();
   add_data_options(*cmd, args->data, "train");
   cmd->callback([args] {

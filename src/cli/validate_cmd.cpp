@@ -72,6 +72,7 @@ void run_validate(const ValidateArgs& args) {
     const Library library = Library::load(est.library);
     const Dataset samples = subset(load_dataset(doc.value("data", std::string(kDefaultDatasetSpec)), Split::kTrain),
                                    est.samples, doc.value("seed", uint64_t{1}));
+    models::check_dataset_fits(samples, loaded, "the dataset of --est");
     sample_count = samples.size();
     result = estimate::validate_single_layer(*loaded.module, est, library, samples, max_pairs, 1, bias_correction);
     configs = estimate::validate_configs(*loaded.module, est, library, samples, args.configs, bias_correction);
@@ -133,7 +134,14 @@ void setup_validate(CLI::App& root) {
                 "Measure with each substituted layer's per-channel mean error subtracted (on by default when "
                 "est.json was made with 'fames estimate --bias-correction')");
   cmd->add_flag("--json", args->json, "Print one JSON object");
-  cmd->callback([args] { run_validate(*args); });
+  cmd->callback([args] {
+    try {
+      run_validate(*args);
+    } catch (const nlohmann::json::exception& e) {  // a field of --est or --reuse of the wrong type
+      fail("{}{}{}: a field is missing or of the wrong type: {}", args->est,
+           args->reuse.empty() ? "" : " or ", args->reuse, e.what());
+    }
+  });
 }
 
 }  // namespace

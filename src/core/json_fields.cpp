@@ -7,9 +7,15 @@
 namespace fames::detail {
 
 nlohmann::json parse_json_file_text(const std::string& text, const std::string& file) {
+  // Copying, comparing and printing a json value recurse into it: refuse deep nesting up front.
+  const auto depth_limit = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > kMaxJsonDepth)
+      fail("{}: JSON nested more than {} levels deep (the reader's limit)", file, kMaxJsonDepth);
+    return true;
+  };
   try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+    return nlohmann::json::parse(text, depth_limit);
+  } catch (const nlohmann::json::exception& e) {  // syntax errors, and numbers out of range
     fail("{}: not valid JSON ({})", file, e.what());
   }
 }

@@ -1,6 +1,7 @@
-// Internal to src/select: typed access to JSON fields with errors that name the file and the
-// key's path, e.g. "est.json: layers[3].candidates[0]: missing key \"dl\"". Every accessor throws
-// fames::Error on a missing key or a value of the wrong type.
+// Reading JSON files: parsing with a depth limit, and typed access to fields with errors that name
+// the file and the key's path, e.g. "est.json: layers[3].candidates[0]: missing key \"dl\"".
+// Every accessor throws fames::Error on a missing key or a value of the wrong type; no nlohmann
+// exception escapes.
 #pragma once
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -8,7 +9,11 @@
 
 namespace fames::detail {
 
-// Parses `text` read from `file`; a syntax error names the file and nlohmann's position.
+// Arrays and objects nest at most this deep in a file fames reads.
+constexpr int kMaxJsonDepth = 64;
+
+// Parses `text` read from `file`. A syntax error, a number out of range or nesting deeper than
+// kMaxJsonDepth throws fames::Error naming the file (and nlohmann's position).
 nlohmann::json parse_json_file_text(const std::string& text, const std::string& file);
 
 // A JSON object being read, plus where it is (file, and a path such as "layers[3]").

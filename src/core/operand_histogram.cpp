@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/json_fields.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -72,13 +73,12 @@ void check_pair_weights(const Signature& sig, const std::vector<double>& weights
 }
 
 OperandHistograms OperandHistograms::load(const std::string& path) {
-  const nlohmann::json doc = nlohmann::json::parse(read_file(path), nullptr, false);
-  if (doc.is_discarded()) fail("operand histogram {} is not valid JSON", path);
-  return from_json(doc, "operand histogram " + path);
+  return from_json(detail::parse_json_file_text(read_file(path), "operand histogram " + path),
+                   "operand histogram " + path);
 }
 
 OperandHistograms OperandHistograms::from_json(const nlohmann::json& doc, const std::string& origin) {
-  if (!doc.is_object() || doc.value("format", std::string()) != kFormat)
+  if (!doc.is_object() || !doc.contains("format") || doc["format"] != kFormat)
     fail("{} is not a fames operand histogram (\"format\": \"{}\" missing)", origin, kFormat);
   if (!doc.contains("version") || doc["version"] != kVersion)
     fail("{} has an unsupported version (expected {})", origin, kVersion);

@@ -110,8 +110,12 @@ void decode_png_hwc(const std::string& bytes, const std::string& path, int chann
 }  // namespace
 
 ImageInfo read_image_info(const std::string& bytes, const std::string& path) {
-  return detect_format(bytes, path) == Format::kJpeg ? jpeg_info(bytes, path)
-                                                     : png_info(bytes, path);
+  const ImageInfo info = detect_format(bytes, path) == Format::kJpeg ? jpeg_info(bytes, path)
+                                                                     : png_info(bytes, path);
+  if (int64_t{info.width} * info.height > kMaxImagePixels)
+    fail("{} is {}x{} pixels, more than the reader's limit of {} per image", path, info.width,
+         info.height, kMaxImagePixels);
+  return info;
 }
 
 void decode_image_chw(const std::string& bytes, const std::string& path, int channels, int width,

@@ -10,12 +10,16 @@
 
 namespace fames {
 
+// Larger images are refused before any pixel memory is allocated (2^26 pixels: 192 MiB as RGB).
+constexpr int64_t kMaxImagePixels = int64_t{1} << 26;
+
 struct ImageInfo {
   int width = 0, height = 0;
   int channels = 0;  // the file's own colour: 1 (grayscale) or 3 (colour); alpha is not counted
 };
 
-// Reads only the header of the image in `bytes`.
+// Reads only the header of the image in `bytes`. Throws fames::Error for an image of more than
+// kMaxImagePixels pixels.
 ImageInfo read_image_info(const std::string& bytes, const std::string& path);
 
 // Decodes the image in `bytes` into `chw` (channels * height * width bytes, planes R,G,B or one

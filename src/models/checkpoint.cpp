@@ -1,5 +1,10 @@
 #include "models/checkpoint.h"
 
+#include <algorithm>
+#include <map>
+
+#include "models/checkpoint_meta.h"
+
 #include "quant/multipliers.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
@@ -8,12 +13,11 @@
 namespace fames::models {
 namespace {
 constexpr const char* kMetaKey = "fames_meta";
-constexpr int kFormatVersion = 1;
 }  // namespace
 
 void save_model(const std::string& path, torch::nn::Module& model, const ModelSpec& spec, nlohmann::json meta) {
-  meta["format"] = "fames-model";
-  meta["format_version"] = kFormatVersion;
+  meta["format"] = kCheckpointFormat;
+  meta["format_version"] = kCheckpointFormatVersion;
   meta["arch"] = spec.arch;
   meta["num_classes"] = spec.num_classes;
   meta["in_channels"] = spec.in_channels;
@@ -39,6 +43,60 @@ void save_model(const std::string& path, torch::nn::Module& model, const ModelSp
   commit_temp_file(temp, path);
 }
 
+namespace {
+
+struct TensorShape {
+  std::vector<int64_t> sizes;
+  torch::ScalarType dtype;
+};
+
+// Every parameter and buffer of `model` by name, with its shape and type.
+std::map<std::string, TensorShape> tensor_shapes(torch::nn::Module& model) {
+  std::map<std::string, TensorShape> shapes;
+  for (const auto& item : model.named_parameters())
+    shapes[item.key()] = {item.value().sizes().vec(), item.value().scalar_type()};
+  for (const auto& item : model.named_buffers())
+    shapes[item.key()] = {item.value().sizes().vec(), item.value().scalar_type()};
+  return shapes;
+}
+
+// LibTorch's load replaces each tensor with the archive's (set_), whatever its shape: compare
+// every tensor with the freshly built network, and check that its storage holds all its elements.
+void check_tensors(torch::nn::Module& model, const std::map<std::string, TensorShape>& built,
+                   const std::string& path, const std::string& arch) {
+  const auto loaded = tensor_shapes(model);
+  for (const auto& [name, want] : built) {
+    const TensorShape& got = loaded.at(name);
+    if (got.sizes != want.sizes || got.dtype != want.dtype)
+      fail("model '{}': tensor {} is {} [{}], but {} needs {} [{}]", path, name,
+           c10::toString(got.dtype), fmt::join(got.sizes, ", "), arch, c10::toString(want.dtype),
+           fmt::join(want.sizes, ", "));
+  }
+  const auto check_storage = [&](const std::string& name, const torch::Tensor& t) {
+    if (t.numel() == 0) return;
+    int64_t last = t.storage_offset();
+    for (int64_t d = 0; d < t.dim(); ++d) last += (t.size(d) - 1) * t.stride(d);
+    const int64_t needed = (last + 1) * static_cast<int64_t>(t.element_size());
+    if (t.storage_offset() < 0 || static_cast<int64_t>(t.storage().nbytes()) < needed)
+      fail("model '{}': the storage of tensor {} holds {} bytes, its shape needs {}", path, name,
+           t.storage().nbytes(), needed);
+  };
+  for (const auto& item : model.named_parameters()) check_storage(item.key(), item.value());
+  for (const auto& item : model.named_buffers()) check_storage(item.key(), item.value());
+}
+
+// Bit widths of every quantized layer within 2..8.
+void check_bits(torch::nn::Module& model, const std::string& path) {
+  for (auto& [name, layer] : quant::quant_layers(model)) {
+    const int bw = layer->weight_bits(), ba = layer->act_bits();
+    if (bw < 2 || bw > 8 || ba < 2 || ba > 8)
+      fail("model '{}': layer {} has {}-bit weights and {}-bit activations; both must be 2..8",
+           path, name, bw, ba);
+  }
+}
+
+}  // namespace
+
 LoadedModel load_model(const std::string& path, const std::string& expected_arch) {
   if (!file_exists(path)) fail("model '{}' does not exist", path);
   torch::serialize::InputArchive archive;
@@ -50,37 +108,75 @@ LoadedModel load_model(const std::string& path, const std::string& expected_arch
   c10::IValue meta_value;
   if (!archive.try_read(kMetaKey, meta_value) || !meta_value.isString())
     fail("model '{}' has no fames metadata: not a fames checkpoint", path);
+  CheckpointMeta meta = parse_checkpoint_meta(meta_value.toStringRef(), path);
   LoadedModel loaded;
-  try {
-    loaded.meta = nlohmann::json::parse(meta_value.toStringRef());
-    loaded.spec.arch = loaded.meta.at("arch").get<std::string>();
-    loaded.spec.num_classes = loaded.meta.at("num_classes").get<int64_t>();
-    loaded.spec.in_channels = loaded.meta.at("in_channels").get<int64_t>();
-    loaded.spec.image_size = loaded.meta.at("image_size").get<int64_t>();
-    loaded.spec.width = loaded.meta.at("width").get<double>();
-  } catch (const nlohmann::json::exception& e) {
-    fail("model '{}' has corrupt metadata: {}", path, e.what());
-  }
+  loaded.spec.arch = meta.arch;
+  loaded.spec.num_classes = meta.num_classes;
+  loaded.spec.in_channels = meta.in_channels;
+  loaded.spec.image_size = meta.image_size;
+  loaded.spec.width = meta.width;
+  loaded.classes = std::move(meta.classes);
+  loaded.meta = std::move(meta.record);
   if (!expected_arch.empty() && expected_arch != loaded.spec.arch)
     fail("model '{}' is a {} checkpoint, not {}", path, loaded.spec.arch, expected_arch);
   loaded.module = build_model(loaded.spec);
+  const auto built = tensor_shapes(*loaded.module);
   try {
     loaded.module->load(archive);
   } catch (const c10::Error& e) {
     fail("model '{}' does not match architecture {}: {}", path, loaded.spec.arch,
          std::string(e.what_without_backtrace()).substr(0, 200));
   }
-  const bool quantized = loaded.meta.value("quantized", true);
-  for (auto& [name, layer] : quant::quant_layers(*loaded.module)) layer->set_quantized(quantized);
+  check_tensors(*loaded.module, built, path, loaded.spec.arch);
+  check_bits(*loaded.module, path);
+  for (auto& [name, layer] : quant::quant_layers(*loaded.module)) layer->set_quantized(meta.quantized);
   try {
     if (loaded.meta.contains("output_corrections"))
       quant::set_output_corrections(*loaded.module, loaded.meta["output_corrections"]);
   } catch (const nlohmann::json::exception& e) {
     fail("model '{}' has corrupt output corrections: {}", path, e.what());
+  } catch (const c10::Error& e) {
+    fail("model '{}' has corrupt output corrections: {}", path,
+         std::string(e.what_without_backtrace()).substr(0, 200));
   } catch (const Error& e) {
     fail("model '{}': {}", path, e.what());
   }
   return loaded;
+}
+
+void check_dataset_fits(const Dataset& data, const LoadedModel& model, const std::string& data_flag) {
+  const ModelSpec& spec = model.spec;
+  if (data.channels != spec.in_channels || data.height != spec.image_size ||
+      data.width != spec.image_size)
+    fail("{} {} has {}x{}x{} images but the model takes {}x{}x{}", data_flag, data.name,
+         data.channels, data.height, data.width, spec.in_channels, spec.image_size,
+         spec.image_size);
+  const auto have = static_cast<int64_t>(data.classes.size());
+  if (have != model.spec.num_classes)
+    fail("{} {} has {} classes but the model has {}; pass --classes-by-name to match them by name",
+         data_flag, data.name, have, model.spec.num_classes);
+}
+
+void match_dataset_classes(Dataset& data, const LoadedModel& model, const std::string& data_flag,
+                           bool by_name) {
+  if (!by_name || static_cast<int64_t>(data.classes.size()) == model.spec.num_classes)
+    return check_dataset_fits(data, model, data_flag);
+  std::vector<std::string> names = model.classes;
+  if (names.empty() && model.meta.contains("dataset") && model.meta["dataset"].is_string())
+    names = load_dataset(model.meta["dataset"].get<std::string>(), Split::kTest).classes;
+  if (static_cast<int64_t>(names.size()) != model.spec.num_classes)
+    fail("--classes-by-name: the model records no names for its {} classes", model.spec.num_classes);
+  std::vector<int32_t> label_of(data.classes.size());
+  for (size_t c = 0; c < data.classes.size(); ++c) {
+    const auto it = std::find(names.begin(), names.end(), data.classes[c]);
+    if (it == names.end())
+      fail("{} {}: class '{}' is not one of the model's classes ({})", data_flag, data.name,
+           data.classes[c], fmt::join(names, ", "));
+    label_of[c] = static_cast<int32_t>(it - names.begin());
+  }
+  for (int32_t& label : data.labels) label = label_of[label];
+  data.classes = std::move(names);
+  check_dataset_fits(data, model, data_flag);
 }
 
 nlohmann::json layer_table(torch::nn::Module& model) {

@@ -130,6 +130,7 @@ report::RunReport run(const RunOptions& options) {
                                : loaded.meta.value("dataset", std::string(kDefaultDatasetSpec));
   const Dataset train = load_dataset(spec, Split::kTrain);
   const Dataset test = load_dataset(spec, Split::kTest);
+  models::check_dataset_fits(train, loaded, "--data");
   auto [rest, held] = holdout_images(train, options.holdout, options.seed);
   const Dataset samples = subset(rest, options.estimate_samples, options.seed);
   const Dataset calibration = subset(rest, options.calibration_samples, options.seed + 1);

@@ -35,7 +35,7 @@ void apply_bits(torch::nn::Module& model, const BitMap& bits) {
 
 void apply_bits(torch::nn::Module& model, const std::string& spec) {
   if (!spec.empty() && std::all_of(spec.begin(), spec.end(), ::isdigit)) {
-    const int b = std::stoi(spec);
+    const int b = spec.size() <= 2 ? std::stoi(spec) : 0;  // longer digit strings are out of range
     if (b < 2 || b > 8) fail("--bits {} is out of range 2..8", spec);
     for (auto& [name, layer] : quant_layers(model)) layer->set_bits(b, b);
     return;

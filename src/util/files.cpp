@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -27,8 +29,9 @@ void commit_temp_file(const std::string& temp_path, const std::string& path) {
   std::error_code ec;
   fs::rename(temp_path, path, ec);
   if (ec) {
+    const std::string why = ec.message();
     fs::remove(temp_path, ec);
-    fail("cannot write '{}': rename failed", path);
+    fail("cannot write '{}': renaming the finished temporary file onto it failed: {}", path, why);
   }
 }
 
@@ -37,7 +40,9 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
   try {
     {
       std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-      if (!out) fail("cannot write '{}': cannot open a temporary file beside it", path);
+      if (!out)
+        fail("cannot write '{}': cannot open a temporary file beside it: {}", path,
+             std::strerror(errno));
       write(out);
       out.flush();
       if (!out) fail("cannot write '{}': write failed (disk full?)", path);
@@ -55,10 +60,13 @@ void write_file_atomic(const std::string& path, const std::string& contents) {
 }
 
 std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) fail("cannot read '{}': it is a directory", path);
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read '{}': {}", path, file_exists(path) ? "permission denied" : "no such file");
+  if (!in) fail("cannot read '{}': {}", path, std::strerror(errno));
   std::ostringstream buffer;
   buffer << in.rdbuf();
+  if (in.bad()) fail("cannot read '{}': {}", path, std::strerror(errno));
   return buffer.str();
 }
 

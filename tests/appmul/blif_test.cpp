@@ -92,7 +92,7 @@ TEST(Blif, ReadsRealYosysOutput) {
 
 std::string error_of(const std::string& text, BlifReadOptions opt = {}) {
   try {
-    parse_blif(text, "bad.blif", opt);
+    parse_blif(text + ".end\n", "bad.blif", opt);
   } catch (const Error& e) {
     return e.what();
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <sstream>
@@ -95,7 +96,9 @@ PortBit split_port_bit(const std::string& name) {
   const size_t open = name.rfind('[');
   if (open != std::string::npos && open > 0 && name.back() == ']') {
     const std::string digits = name.substr(open + 1, name.size() - open - 2);
-    if (!digits.empty() && std::all_of(digits.begin(), digits.end(), ::isdigit))
+    // At most 9 digits: an index that fits an int (a longer one makes the whole name a port).
+    if (!digits.empty() && digits.size() <= 9 &&
+        std::all_of(digits.begin(), digits.end(), ::isdigit))
       return {name.substr(0, open), std::stoi(digits)};
   }
   return {name, 0};
@@ -108,6 +111,8 @@ class BlifReader {
 
   Netlist read(const std::string& text) {
     parse(text);
+    if (!ended_)
+      fail("{}: the model has no .end: the file is truncated (or not BLIF)", file_);
     return build();
   }
 
@@ -121,8 +126,8 @@ class BlifReader {
     std::string raw;
     int line_no = 0;
     Cover* cover = nullptr;
-    bool in_model = false, ended = false;
-    while (std::getline(in, raw) && !ended) {
+    bool in_model = false;
+    while (!ended_ && std::getline(in, raw)) {
       ++line_no;
       const int line = line_no;
       while (!raw.empty() && raw.back() == '\\') {  // continuation
@@ -153,7 +158,7 @@ class BlifReader {
       cover = nullptr;
       const std::string& d = t[0];
       if (d == ".model") {
-        if (in_model) break;  // only the first model
+        if (in_model) error(line, "a second .model starts before the first one's .end");
         in_model = true;
         model_ = t.size() > 1 ? t[1] : "";
       } else if (d == ".inputs") {
@@ -172,7 +177,7 @@ class BlifReader {
         c.inputs = {t[1]};
         c.rows = {{"1", '1'}};
       } else if (d == ".end") {
-        ended = true;
+        ended_ = true;
       } else {
         error(line,
               fmt::format(
@@ -218,12 +223,12 @@ class BlifReader {
   static std::vector<std::pair<std::string, std::vector<std::string>>> ports(
       const std::vector<std::string>& bits) {
     std::vector<std::pair<std::string, std::vector<std::pair<int, std::string>>>> grouped;
+    std::map<std::string, size_t> group_of;  // port name -> index into grouped
     for (const std::string& b : bits) {
       const PortBit pb = split_port_bit(b);
-      auto it = std::find_if(grouped.begin(), grouped.end(),
-                             [&](const auto& g) { return g.first == pb.port; });
-      if (it == grouped.end()) it = grouped.insert(grouped.end(), {pb.port, {}});
-      it->second.push_back({pb.index, b});
+      auto [it, fresh] = group_of.emplace(pb.port, grouped.size());
+      if (fresh) grouped.push_back({pb.port, {}});
+      grouped[it->second].second.push_back({pb.index, b});
     }
     std::vector<std::pair<std::string, std::vector<std::string>>> out;
     for (auto& [name, members] : grouped) {
@@ -260,7 +265,12 @@ class BlifReader {
     if (!sig.valid())
       fail("{}: operand widths {} (B) x {} (A) are outside 1..8", file_, sig.bw, sig.ba);
     if (!signature_key_.empty()) {
-      const Signature tagged = Signature::parse(signature_key_);
+      Signature tagged;
+      try {
+        tagged = Signature::parse(signature_key_);
+      } catch (const Error& e) {
+        error(signature_line_, e.what());
+      }
       if (tagged.bw != sig.bw || tagged.ba != sig.ba)
         error(signature_line_, fmt::format("signature {} does not match the port widths {}x{}",
                                            signature_key_, sig.bw, sig.ba));
@@ -282,26 +292,56 @@ class BlifReader {
     return std::move(net_);
   }
 
-  int32_t resolve(const std::string& name, int use_line) {
+  // The node of a net that needs no cover built (done before, an operand bit or a constant), or
+  // nullopt when its cover is still to be converted. Throws for a net nothing drives.
+  std::optional<int32_t> known_node(const std::string& name, int use_line) {
     auto known = node_.find(name);
     if (known != node_.end()) return known->second;
-    auto it = covers_.find(name);
-    if (it == covers_.end()) {
-      if (name == "$true") return node_[name] = net_.const1();
-      if (name == "$false" || name == "$undef") return node_[name] = net_.const0();
-      if (input_line_.count(name))
-        error(use_line,
-              fmt::format("the product depends on input '{}', which is not an operand", name));
-      error(use_line, fmt::format("net '{}' is used but never driven", name));
+    if (covers_.count(name)) return std::nullopt;
+    if (name == "$true") return node_[name] = net_.const1();
+    if (name == "$false" || name == "$undef") return node_[name] = net_.const0();
+    if (input_line_.count(name))
+      error(use_line,
+            fmt::format("the product depends on input '{}', which is not an operand", name));
+    error(use_line, fmt::format("net '{}' is used but never driven", name));
+  }
+
+  // Converts the cover of `root` and, first, every cover it depends on: a depth-first walk with an
+  // explicit stack, so a chain of any length cannot overflow the call stack. A net met again while
+  // its own cover is open closes a combinational cycle.
+  int32_t resolve(const std::string& root, int use_line) {
+    if (const auto id = known_node(root, use_line)) return *id;
+    struct Frame {
+      const std::string* name;
+      const Cover* cover;
+      std::vector<int32_t> fanins;
+    };
+    std::vector<Frame> stack;
+    const auto open = [&](const std::string& name) {
+      const Cover& c = covers_.at(name);
+      if (!in_progress_.insert(name).second)
+        error(c.line, fmt::format("combinational cycle through net '{}'", name));
+      stack.push_back({&name, &c, {}});
+    };
+    open(root);
+    for (;;) {
+      Frame& f = stack.back();
+      if (f.fanins.size() < f.cover->inputs.size()) {
+        const std::string& in = f.cover->inputs[f.fanins.size()];
+        if (const auto id = known_node(in, f.cover->line)) {
+          f.fanins.push_back(*id);
+        } else {
+          open(in);  // invalidates f
+        }
+        continue;
+      }
+      const int32_t id = convert(*f.cover, f.fanins);
+      in_progress_.erase(*f.name);
+      node_[*f.name] = id;
+      stack.pop_back();
+      if (stack.empty()) return id;
+      stack.back().fanins.push_back(id);
     }
-    const Cover& c = it->second;
-    if (!in_progress_.insert(name).second)
-      error(c.line, fmt::format("combinational cycle through net '{}'", name));
-    std::vector<int32_t> fanins;
-    for (const std::string& in : c.inputs) fanins.push_back(resolve(in, c.line));
-    const int32_t id = convert(c, fanins);
-    in_progress_.erase(name);
-    return node_[name] = id;
   }
 
   int32_t convert(const Cover& c, const std::vector<int32_t>& f) {
@@ -398,6 +438,7 @@ class BlifReader {
   std::map<std::string, int32_t> node_;
   std::set<std::string> in_progress_;
   Netlist net_;
+  bool ended_ = false;
 };
 
 }  // namespace

@@ -9,12 +9,15 @@
 // don't-cares (on-set rows ending in 1 or off-set rows ending in 0), and constant nets such as
 // yosys' $true/$false/$undef ($undef reads as 0). Covers of up to 2 inputs become one gate (or an
 // alias, or a constant); larger covers become sums of products of 2-input gates. Only the first
-// .model is read. Ports: input bits named P[i] (or a scalar P) are grouped by P; A is the first
-// input port (or `a_port`), B the second (or `b_port`); the product is the only output port (or
-// `out_port`) and must have ba + bw bits. Only logic the outputs depend on is built.
+// .model is read (what follows its .end is ignored). Ports: input bits named P[i] (or a scalar P)
+// are grouped by P; A is the first input port (or `a_port`), B the second (or `b_port`); the
+// product is the only output port (or `out_port`) and must have ba + bw bits. Only logic the
+// outputs depend on is built. The model must end with .end: a file cut short is rejected rather than read as a smaller circuit.
+// Nets are resolved with an explicit stack, so chains of any length are read; memory and time are
+// linear in the file's size.
 // Errors (fames::Error, "FILE:LINE: sentence"): unknown constructs (.latch, .subckt, ...),
 // malformed covers, a net driven twice, an undriven net or output, a combinational cycle, width
-// mismatches.
+// mismatches, a missing .end (truncation), a second .model before the first one's .end.
 #pragma once
 #include <iosfwd>
 #include <string>

@@ -1,16 +1,19 @@
 // A small Liberty (.lib) reader: a generic group/attribute parser plus the extraction of the few
 // figures the cost model needs (cell_library.h).
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <sstream>
 
-#include "appmul/netlist/cell_library.h"
+#include "appmul/io/liberty.h"
 #include "util/error.h"
 #include "util/files.h"
 
 namespace fames {
 namespace {
+
+constexpr int kMaxGroupNesting = 64;  // library { cell { pin { internal_power { ... } } } } is 4
 
 struct Token {
   enum Kind { kWord, kString, kPunct, kEnd } kind = kEnd;
@@ -106,7 +109,7 @@ class Parser {
 
   std::unique_ptr<Group> parse_file() {
     auto root = std::make_unique<Group>();
-    parse_body(*root, /*top=*/true);
+    parse_body(*root, /*top=*/true, 0);
     return root;
   }
 
@@ -118,7 +121,10 @@ class Parser {
          tok_.kind == Token::kEnd ? "end of file" : tok_.text);
   }
 
-  void parse_body(Group& group, bool top) {
+  void parse_body(Group& group, bool top, int depth) {
+    if (depth > kMaxGroupNesting)
+      fail("{}:{}: groups nested more than {} deep (the reader's limit)", path_, group.line,
+           kMaxGroupNesting);
     while (true) {
       if (tok_.kind == Token::kEnd) {
         if (!top)
@@ -170,7 +176,7 @@ class Parser {
           child->name = name;
           child->args = std::move(args);
           child->line = line;
-          parse_body(*child, false);
+          parse_body(*child, false, depth + 1);
           group.children.push_back(std::move(child));
         } else {
           group.attrs.push_back({name, std::move(args), line});
@@ -187,14 +193,29 @@ class Parser {
   Token tok_;
 };
 
+// A finite number (stod would also accept "nan" and "inf").
 double number(const std::string& text, const std::string& path, int line) {
   try {
     size_t used = 0;
     const double v = std::stod(text, &used);
-    if (used == text.size()) return v;
+    if (used == text.size() && std::isfinite(v)) return v;
   } catch (const std::exception&) {
   }
-  fail("{}:{}: '{}' is not a number", path, line, text);
+  fail("{}:{}: '{}' is not a finite number", path, line, text);
+}
+
+// The attribute's first value as a number >= 0 (areas, capacitances, power, units).
+double non_negative(const Attribute& a, const std::string& path) {
+  if (a.values.empty()) fail("{}:{}: {} has no value", path, a.line, a.name);
+  const double v = number(a.values[0], path, a.line);
+  if (v < 0) fail("{}:{}: {} is {}; it must be >= 0", path, a.line, a.name, v);
+  return v;
+}
+
+// The attribute's first value as text.
+const std::string& text_value(const Attribute& a, const std::string& path) {
+  if (a.values.empty()) fail("{}:{}: {} has no value", path, a.line, a.name);
+  return a.values[0];
 }
 
 // Scale from the unit string "1nW" / "1pW" ... to nW.
@@ -228,19 +249,19 @@ CellFigures read_cell(const Group& cell, double cap_scale, double leak_scale,
                       const std::string& path) {
   CellFigures f;
   f.name = cell.args.empty() ? "" : cell.args[0];
-  if (const Attribute* a = cell.attr("area")) f.area_um2 = number(a->values[0], path, a->line);
+  if (const Attribute* a = cell.attr("area")) f.area_um2 = non_negative(*a, path);
   if (const Attribute* a = cell.attr("cell_leakage_power"))
-    f.leakage_nw = number(a->values[0], path, a->line) * leak_scale;
+    f.leakage_nw = non_negative(*a, path) * leak_scale;
   double sum = 0;
   int count = 0;
   for (const auto& pin : cell.children) {
     if (pin->name != "pin") continue;
     const Attribute* dir = pin->attr("direction");
     if (!dir) fail("{}:{}: pin of cell {} has no direction", path, pin->line, f.name);
-    if (dir->values[0] == "input") {
+    if (text_value(*dir, path) == "input") {
       const Attribute* cap = pin->attr("capacitance");
       if (!cap) fail("{}:{}: input pin of cell {} has no capacitance", path, pin->line, f.name);
-      f.input_cap_ff.push_back(number(cap->values[0], path, cap->line) * cap_scale);
+      f.input_cap_ff.push_back(non_negative(*cap, path) * cap_scale);
     } else {
       for (const auto& ip : pin->children)
         if (ip->name == "internal_power") collect_table_values(*ip, path, sum, count);
@@ -249,13 +270,17 @@ CellFigures read_cell(const Group& cell, double cap_scale, double leak_scale,
   if (count == 0)
     fail("{}:{}: cell {} has no internal_power table on its output", path, cell.line, f.name);
   f.internal_fj = sum / count;
+  bool finite = std::isfinite(f.internal_fj) && std::isfinite(f.leakage_nw);
+  for (double cap : f.input_cap_ff) finite = finite && std::isfinite(cap);
+  if (!finite) fail("{}:{}: the figures of cell {} overflow once scaled", path, cell.line, f.name);
   return f;
 }
 
 }  // namespace
 
-CellLibrary read_liberty(const std::string& path) {
-  const std::string text = read_file(path);
+CellLibrary read_liberty(const std::string& path) { return parse_liberty(read_file(path), path); }
+
+CellLibrary parse_liberty(const std::string& text, const std::string& path) {
   const auto root = Parser(text, path).parse_file();
   const Group* lib = nullptr;
   for (const auto& g : root->children)
@@ -268,7 +293,7 @@ CellLibrary read_liberty(const std::string& path) {
   if (const Attribute* a = lib->attr("capacitive_load_unit")) {
     if (a->values.size() != 2)
       fail("{}:{}: capacitive_load_unit needs (value, unit)", path, a->line);
-    const double v = number(a->values[0], path, a->line);
+    const double v = non_negative(*a, path);
     if (a->values[1] == "ff")
       cap_scale = v;
     else if (a->values[1] == "pf")
@@ -277,9 +302,8 @@ CellLibrary read_liberty(const std::string& path) {
       fail("{}:{}: unknown capacitive_load_unit '{}'", path, a->line, a->values[1]);
   }
   if (const Attribute* a = lib->attr("leakage_power_unit"))
-    leak_scale = power_unit_to_nw(a->values[0], path, a->line);
-  if (const Attribute* a = lib->attr("nom_voltage"))
-    out.voltage = number(a->values[0], path, a->line);
+    leak_scale = power_unit_to_nw(text_value(*a, path), path, a->line);
+  if (const Attribute* a = lib->attr("nom_voltage")) out.voltage = non_negative(*a, path);
 
   for (GateType type : {GateType::kBuf, GateType::kNot, GateType::kAnd, GateType::kOr,
                         GateType::kXor, GateType::kNand, GateType::kNor, GateType::kXnor}) {

@@ -29,7 +29,10 @@ void write_table_file(const ProductTable& table, const std::string& path) {
 }
 
 ProductTable read_table_file(const std::string& path) {
-  const std::vector<unsigned char> bytes = read_file_bytes(path);
+  return parse_table_file(read_file_bytes(path), path);
+}
+
+ProductTable parse_table_file(const std::vector<unsigned char>& bytes, const std::string& path) {
   TableFileHeader h{};
   if (bytes.size() < sizeof h)
     fail("product table {} is truncated: {} bytes, the header alone is {}", path, bytes.size(),
@@ -52,6 +55,11 @@ ProductTable read_table_file(const std::string& path) {
          bytes.size() < expected ? "truncated" : "trailing data");
   std::vector<int32_t> data(h.entries);
   std::memcpy(data.data(), bytes.data() + sizeof h, sizeof(int32_t) * h.entries);
+  // A value the circuit's (ba+bw)-bit output cannot produce means a corrupt or foreign file.
+  for (size_t i = 0; i < data.size(); ++i)
+    if (data[i] < product_min(sig) || data[i] > product_max(sig))
+      fail("product table {}: value {} at entry {} is outside the {} product range [{}, {}]", path,
+           data[i], i, sig.key(), product_min(sig), product_max(sig));
   return ProductTable(sig, std::move(data));
 }
 

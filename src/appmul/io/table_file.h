@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/product_table.h"
 
@@ -27,10 +28,23 @@ static_assert(sizeof(TableFileHeader) == 24, "the table file header is 24 bytes 
 constexpr char kTableFileMagic[8] = {'F', 'A', 'M', 'E', 'S', 'T', 'B', 'L'};
 constexpr uint32_t kTableFileVersion = 1;
 
+// The range of a (ba+bw)-bit product output, signed when either operand is: every value of a
+// product table read from a file must lie in [product_min(sig), product_max(sig)].
+inline int64_t product_min(const Signature& sig) {
+  return sig.signed_w || sig.signed_a ? -(int64_t{1} << (sig.bw + sig.ba - 1)) : 0;
+}
+inline int64_t product_max(const Signature& sig) {
+  return (sig.signed_w || sig.signed_a ? int64_t{1} << (sig.bw + sig.ba - 1)
+                                       : int64_t{1} << (sig.bw + sig.ba)) - 1;
+}
+
 // Atomic write. Throws fames::Error if the file cannot be written.
 void write_table_file(const ProductTable& table, const std::string& path);
-// Throws fames::Error naming the file on a bad magic/version/signature, or a size that does not
-// match the header (e.g. a truncated file).
+// Throws fames::Error naming the file on a bad magic/version/signature, a size that does not
+// match the header (e.g. a truncated file), or a value outside the signature's product range
+// (product_min/max below).
 ProductTable read_table_file(const std::string& path);
+// The same for a file's bytes; `path` is used in error messages only.
+ProductTable parse_table_file(const std::vector<unsigned char>& bytes, const std::string& path);
 
 }  // namespace fames

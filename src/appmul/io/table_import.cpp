@@ -35,8 +35,7 @@ ProductTable make_table(const std::vector<int64_t>& stored, const Signature& sig
   ProductTable table(sig);
   const int out_bits = sig.ba + sig.bw;
   const bool is_signed = sig.signed_w || sig.signed_a;
-  const int64_t lo = is_signed ? -(int64_t{1} << (out_bits - 1)) : 0;
-  const int64_t hi = is_signed ? (int64_t{1} << (out_bits - 1)) - 1 : (int64_t{1} << out_bits) - 1;
+  const int64_t lo = product_min(sig), hi = product_max(sig);
   for (uint32_t w = 0; w < sig.weight_levels(); ++w)
     for (uint32_t a = 0; a < sig.act_levels(); ++a) {
       const size_t index = o.layout == TableLayout::kWeightRows ? (size_t{w} << sig.ba) | a
@@ -272,6 +271,8 @@ ProductTable parse_raw_table(const std::vector<unsigned char>& bytes, bool int16
   const int64_t entries = static_cast<int64_t>(bytes.size() / 2);
   int rows_bits = 8, cols_bits = 8;
   if (o.bw || o.ba) {
+    if (o.bw < 1 || o.bw > 8 || o.ba < 1 || o.ba > 8)
+      fail("{}: --bits {}x{} is outside 1..8 x 1..8", name, o.bw, o.ba);
     rows_bits = o.layout == TableLayout::kWeightRows ? o.bw : o.ba;
     cols_bits = o.layout == TableLayout::kWeightRows ? o.ba : o.bw;
   }

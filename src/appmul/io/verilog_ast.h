@@ -2,6 +2,10 @@
 // parse_verilog_source() builds it (verilog_parser.cpp); elaborate_verilog() flattens the top
 // module into a Netlist (verilog_elaborate.cpp). Every node keeps its source line for error
 // messages.
+//
+// The reader's limits (docs/formats.md, "Verilog"): each one is checked before the memory or the
+// recursion it bounds is spent, and hitting one is a fames::Error naming the file, the line and
+// the limit. Real AppMul netlists stay orders of magnitude below them.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -15,6 +19,18 @@ struct VerilogReadOptions;
 }
 
 namespace fames::verilog {
+
+constexpr int kMaxNesting = 256;           // parentheses, unary operators, ?:, {} inside each other
+constexpr int kMaxExprDepth = 1024;        // operators on the longest path of an expression tree
+constexpr int64_t kMaxConstant = int64_t{1} << 31;  // |value| of a range/select/count constant
+constexpr int kMaxLiteralWidth = 4096;     // bits of a sized literal (N'b...)
+constexpr int64_t kMaxReplication = 4096;  // N of {N{...}}
+constexpr int64_t kMaxNetWidth = int64_t{1} << 16;   // bits of one declared net
+constexpr int64_t kMaxExprWidth = int64_t{1} << 16;  // bits an expression evaluates to
+constexpr int64_t kMaxNodes = int64_t{1} << 22;      // wire bits + gates of the flattened design
+constexpr int64_t kMaxSteps = int64_t{1} << 24;      // statements and expression nodes visited,
+                                                      // summed over every module instance
+constexpr int kMaxModuleNesting = 64;      // deeper means a module instantiates itself
 
 // Throws fames::Error "FILE:LINE: message".
 template <typename... Args>
@@ -42,6 +58,7 @@ struct Expr {
   std::vector<bool> bits;  // kNumber: value, LSB first; its size is the literal's width
   bool unsized = false;    // kNumber written without a width: may be truncated silently
   int64_t count = 0;       // kRepeat
+  int depth = 1;           // operators on the longest path down from here (<= kMaxExprDepth)
   std::vector<Expr> args;
 };
 

@@ -1,204 +1,17 @@
-// Lexer and recursive-descent parser for the structural Verilog subset of verilog.h.
-// Anything outside the subset (always blocks, parameters, arithmetic) is a syntax error that names
-// the line, rather than being skipped: a silently ignored statement would change the product table.
-#include <cctype>
-#include <cstdlib>
+// Recursive-descent parser for the structural Verilog subset of verilog.h (tokens from
+// verilog_lexer.h). Anything outside the subset (always blocks, parameters, arithmetic) is a syntax
+// error that names the line, rather than being skipped: a silently ignored statement would change
+// the product table. Recursion is bounded by kMaxNesting and expression trees by kMaxExprDepth
+// (verilog_ast.h), so no input can overflow the stack here or in the elaborator.
+#include <algorithm>
 #include <set>
 
 #include "appmul/io/verilog.h"
 #include "appmul/io/verilog_ast.h"
+#include "appmul/io/verilog_lexer.h"
 
 namespace fames::verilog {
 namespace {
-
-struct Token {
-  enum class Kind { kIdent, kNumber, kSymbol, kEnd };
-  Kind kind = Kind::kEnd;
-  std::string text;
-  int line = 0;
-  bool escaped = false;  // \escaped identifier: never a keyword
-};
-
-bool is_ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool is_ident_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$';
-}
-
-class Lexer {
- public:
-  Lexer(const std::string& text, const std::string& file) : s_(text), file_(file) {}
-
-  std::vector<Token> run() {
-    std::vector<Token> tokens;
-    for (;;) {
-      skip_space_and_comments();
-      if (pos_ >= s_.size()) break;
-      tokens.push_back(next());
-    }
-    tokens.push_back({Token::Kind::kEnd, "end of file", line_});
-    return tokens;
-  }
-
- private:
-  char peek(size_t ahead = 0) const { return pos_ + ahead < s_.size() ? s_[pos_ + ahead] : '\0'; }
-
-  void skip_space_and_comments() {
-    while (pos_ < s_.size()) {
-      const char c = s_[pos_];
-      if (c == '\n') {
-        ++line_;
-        ++pos_;
-      } else if (std::isspace(static_cast<unsigned char>(c))) {
-        ++pos_;
-      } else if (c == '/' && peek(1) == '/') {
-        while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
-      } else if (c == '/' && peek(1) == '*') {
-        skip_block("*/", "comment");
-      } else if (c == '(' && peek(1) == '*' && peek(2) != ')') {
-        skip_block("*)", "attribute");  // (* keep *) and yosys' (* src = ... *)
-      } else if (c == '`') {
-        // Compiler directives (`timescale, `default_nettype, ...) do not change a netlist's logic.
-        while (pos_ < s_.size() && s_[pos_] != '\n') ++pos_;
-      } else {
-        return;
-      }
-    }
-  }
-
-  void skip_block(const char* close, const char* what) {
-    const int start_line = line_;
-    pos_ += 2;
-    while (pos_ < s_.size() && !(s_[pos_] == close[0] && peek(1) == close[1])) {
-      if (s_[pos_] == '\n') ++line_;
-      ++pos_;
-    }
-    if (pos_ >= s_.size()) fail_at(file_, start_line, "unterminated {}", what);
-    pos_ += 2;
-  }
-
-  Token next() {
-    Token t;
-    t.line = line_;
-    const char c = s_[pos_];
-    if (is_ident_start(c)) {
-      t.kind = Token::Kind::kIdent;
-      while (pos_ < s_.size() && is_ident_char(s_[pos_])) t.text += s_[pos_++];
-    } else if (c == '\\') {
-      t.kind = Token::Kind::kIdent;
-      t.escaped = true;
-      ++pos_;
-      while (pos_ < s_.size() && !std::isspace(static_cast<unsigned char>(s_[pos_])))
-        t.text += s_[pos_++];
-    } else if (std::isdigit(static_cast<unsigned char>(c)) || c == '\'') {
-      t.kind = Token::Kind::kNumber;
-      t.text = number_text();
-    } else {
-      t.kind = Token::Kind::kSymbol;
-      static const char* const two_char[] = {"~&", "~|", "~^", "^~", "&&",
-                                             "||", "+:", "-:", "==", "!="};
-      for (const char* op : two_char)
-        if (c == op[0] && peek(1) == op[1]) t.text = op;
-      if (t.text.empty()) {
-        if (std::string("()[]{},;:.=#~&|^!?+-*@<>/%").find(c) == std::string::npos)
-          fail_at(file_, line_, "unexpected character '{}'", c);
-        t.text = std::string(1, c);
-      }
-      pos_ += t.text.size();
-    }
-    return t;
-  }
-
-  // Decimal digits, optionally followed by 'base digits ("8'hFF", "1'b0", "'b101", "4 'd 9").
-  std::string number_text() {
-    std::string text;
-    while (std::isdigit(static_cast<unsigned char>(peek())) || peek() == '_') text += s_[pos_++];
-    size_t look = pos_;
-    while (look < s_.size() && (s_[look] == ' ' || s_[look] == '\t')) ++look;
-    if (look < s_.size() && s_[look] == '\'') {
-      pos_ = look + 1;
-      text += '\'';
-      if (peek() == 's' || peek() == 'S') text += s_[pos_++];
-      if (std::string("bBoOdDhH").find(peek()) == std::string::npos || peek() == '\0')
-        fail_at(file_, line_, "malformed number '{}': expected a base b, o, d or h after the quote",
-                text);
-      text += s_[pos_++];
-      while (peek() == ' ' || peek() == '\t') ++pos_;
-      while (std::isxdigit(static_cast<unsigned char>(peek())) ||
-             std::string("_xXzZ?").find(peek()) != std::string::npos) {
-        if (peek() == '\0') break;
-        text += s_[pos_++];
-      }
-    }
-    return text;
-  }
-
-  const std::string& s_;
-  const std::string& file_;
-  size_t pos_ = 0;
-  int line_ = 1;
-};
-
-// Converts a number token to its bits (LSB first). Sized literals keep their width; plain decimals
-// get the fewest bits that hold them (at least one) and are marked unsized.
-Expr number_expr(const Token& t, const std::string& file) {
-  Expr e;
-  e.kind = Expr::Kind::kNumber;
-  e.line = t.line;
-  std::string text;
-  for (char c : t.text)
-    if (c != '_') text += c;
-  const size_t quote = text.find('\'');
-  if (quote == std::string::npos) {
-    if (text.size() > 18) fail_at(file, t.line, "number '{}' is too large", t.text);
-    uint64_t v = std::stoull(text);
-    e.unsized = true;
-    do {
-      e.bits.push_back(v & 1);
-      v >>= 1;
-    } while (v);
-    return e;
-  }
-  int width = 32;
-  if (quote == 0) {
-    e.unsized = true;
-  } else {
-    width = quote > 4 ? 0 : std::atoi(text.substr(0, quote).c_str());
-    if (width < 1 || width > 4096)
-      fail_at(file, t.line, "number '{}' has an unsupported width", t.text);
-  }
-  size_t p = quote + 1;
-  if (text[p] == 's' || text[p] == 'S') ++p;
-  const char base = static_cast<char>(std::tolower(static_cast<unsigned char>(text[p++])));
-  const std::string digits = text.substr(p);
-  if (digits.empty()) fail_at(file, t.line, "number '{}' has no digits", t.text);
-  std::vector<bool> bits;  // LSB first
-  if (base == 'd') {
-    if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos)
-      fail_at(file, t.line, "number '{}' is not a supported decimal constant", t.text);
-    for (uint64_t v = std::stoull(digits); v; v >>= 1) bits.push_back(v & 1);
-  } else {
-    const int bits_per_digit = base == 'b' ? 1 : base == 'o' ? 3 : 4;
-    for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-      const char d = static_cast<char>(std::tolower(static_cast<unsigned char>(*it)));
-      if (d == 'x' || d == 'z' || d == '?')
-        fail_at(file, t.line, "number '{}' has x/z bits; only 0/1 constants are supported", t.text);
-      const int v = std::isdigit(static_cast<unsigned char>(d)) ? d - '0' : d - 'a' + 10;
-      if (v >= (1 << bits_per_digit))
-        fail_at(file, t.line, "bad digit '{}' in number '{}'", *it, t.text);
-      for (int b = 0; b < bits_per_digit; ++b) bits.push_back((v >> b) & 1);
-    }
-  }
-  if (e.unsized) {
-    while (bits.size() > 1 && !bits.back()) bits.pop_back();
-    if (bits.empty()) bits.push_back(false);
-  } else {
-    for (size_t i = width; i < bits.size(); ++i)
-      if (bits[i]) fail_at(file, t.line, "number '{}' does not fit in {} bits", t.text, width);
-    bits.resize(width, false);
-  }
-  e.bits = std::move(bits);
-  return e;
-}
 
 const std::set<std::string>& primitive_names() {
   static const std::set<std::string> names = {"and", "or",   "xor", "nand",
@@ -446,18 +259,18 @@ class Parser {
   int64_t constant() {
     int64_t v = constant_term();
     while (is_symbol("+") || is_symbol("-")) {
-      const bool plus = t_[i_++].text == "+";
-      const int64_t r = constant_term();
-      v = plus ? v + r : v - r;
+      const char op = t_[i_++].text[0];
+      v = checked(v, op, constant_term());
     }
     return v;
   }
   int64_t constant_term() {
     int64_t v = constant_factor();
-    while (accept("*")) v *= constant_factor();
+    while (accept("*")) v = checked(v, '*', constant_factor());
     return v;
   }
   int64_t constant_factor() {
+    const Nesting nesting(*this);
     if (accept("(")) {
       const int64_t v = constant();
       expect(")");
@@ -470,14 +283,24 @@ class Parser {
       fail_here("expected a constant, found '{}'", cur().text);
     }
     const Expr e = number_expr(t_[i_++], file_);
-    if (e.bits.size() > 40) fail_at(file_, e.line, "constant too large");
+    return constant_value(e);
+  }
+
+  // The value of a number literal used as a constant, within +-kMaxConstant.
+  int64_t constant_value(const Expr& e) const {
     int64_t v = 0;
-    for (size_t b = 0; b < e.bits.size(); ++b) v |= int64_t{e.bits[b]} << b;
+    for (size_t b = 0; b < e.bits.size(); ++b) {
+      if (!e.bits[b]) continue;
+      if (b >= 32 || (v | int64_t{1} << b) > kMaxConstant)
+        fail_at(file_, e.line, "constant exceeds {} (the reader's limit)", kMaxConstant);
+      v |= int64_t{1} << b;
+    }
     return v;
   }
 
   // Precedence, loosest first: ?:  ||  &&  |  ^ ~^  &  unary.
   Expr expression() {
+    const Nesting nesting(*this);
     Expr cond = binary(0);
     if (!is_symbol("?")) return cond;
     Expr e;
@@ -488,7 +311,7 @@ class Parser {
     e.args.push_back(expression());
     expect(":");
     e.args.push_back(expression());
-    return e;
+    return with_depth(std::move(e));
   }
 
   Expr binary(int level) {
@@ -510,7 +333,7 @@ class Parser {
       ++i_;
       e.args.push_back(std::move(left));
       e.args.push_back(binary(level + 1));
-      left = std::move(e);
+      left = with_depth(std::move(e));
     }
     if (is_symbol("+") || is_symbol("-") || is_symbol("*") || is_symbol("<") || is_symbol(">") ||
         is_symbol("==") || is_symbol("!=") || is_symbol("/") || is_symbol("%"))
@@ -520,6 +343,7 @@ class Parser {
   }
 
   Expr unary() {
+    const Nesting nesting(*this);
     static const char* const ops[] = {"~&", "~|", "~^", "^~", "~", "!", "&", "|", "^"};
     for (const char* op : ops) {
       if (!is_symbol(op)) continue;
@@ -529,7 +353,7 @@ class Parser {
       e.op = std::string(op) == "^~" ? "~^" : op;
       ++i_;
       e.args.push_back(unary());
-      return e;
+      return with_depth(std::move(e));
     }
     return primary();
   }
@@ -578,29 +402,68 @@ class Parser {
     if (is_symbol("{")) {  // replication {n{...}}
       if (first.kind != Expr::Kind::kNumber) fail_here("a replication count must be a constant");
       e.kind = Expr::Kind::kRepeat;
-      for (size_t b = 0; b < first.bits.size() && b < 40; ++b)
-        e.count |= int64_t{first.bits[b]} << b;
-      if (e.count < 1 || e.count > 4096) fail_here("replication count {} out of range", e.count);
+      e.count = constant_value(first);
+      if (e.count < 1 || e.count > kMaxReplication)
+        fail_here("replication count {} is outside 1..{}", e.count, kMaxReplication);
       Expr inner = concatenation();
       e.args = std::move(inner.args);
       expect("}");
-      return e;
+      return with_depth(std::move(e));
     }
     e.args.push_back(std::move(first));
     while (accept(",")) e.args.push_back(expression());
     expect("}");
+    return with_depth(std::move(e));
+  }
+
+  // One level of recursion into a nested construct; the limit turns a stack overflow into an error.
+  class Nesting {
+   public:
+    explicit Nesting(Parser& parser) : parser_(parser) {
+      if (++parser_.nesting_ > kMaxNesting)
+        parser_.fail_here("expression nested more than {} levels deep (the reader's limit)",
+                          kMaxNesting);
+    }
+    ~Nesting() { --parser_.nesting_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+
+   private:
+    Parser& parser_;
+  };
+
+  // Sets e.depth from its operands and enforces kMaxExprDepth.
+  Expr with_depth(Expr e) const {
+    int deepest = 0;
+    for (const Expr& a : e.args) deepest = std::max(deepest, a.depth);
+    e.depth = deepest + 1;
+    if (e.depth > kMaxExprDepth)
+      fail_at(file_, e.line, "expression is more than {} operators deep (the reader's limit)",
+              kMaxExprDepth);
     return e;
+  }
+
+  // a op b for range/select constants, refusing results beyond +-kMaxConstant (so no overflow).
+  int64_t checked(int64_t a, char op, int64_t b) const {
+    int64_t r = 0;
+    const bool overflow = op == '+'   ? __builtin_add_overflow(a, b, &r)
+                          : op == '-' ? __builtin_sub_overflow(a, b, &r)
+                                      : __builtin_mul_overflow(a, b, &r);
+    if (overflow || r > kMaxConstant || r < -kMaxConstant)
+      fail_here("constant expression exceeds +-{} (the reader's limit)", kMaxConstant);
+    return r;
   }
 
   std::vector<Token> t_;
   const std::string& file_;
   size_t i_ = 0;
+  int nesting_ = 0;
 };
 
 }  // namespace
 
 std::vector<Module> parse_verilog_source(const std::string& text, const std::string& file) {
-  return Parser(Lexer(text, file).run(), file).run();
+  return Parser(lex_verilog(text, file), file).run();
 }
 
 }  // namespace fames::verilog
