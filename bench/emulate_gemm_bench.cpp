@@ -12,7 +12,7 @@
 namespace {
 
 using namespace fames;
-using namespace fames::emulate_detail;
+using namespace fames::detail;
 
 void BM_TableGemm(benchmark::State& state) {
   const int bw = static_cast<int>(state.range(0)), ba = static_cast<int>(state.range(1));

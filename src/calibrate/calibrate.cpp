@@ -138,6 +138,93 @@ double tune_clips_epoch(torch::nn::Module& model, const Dataset& train,
   return loss_sum / std::max<int64_t>(1, seen);
 }
 
+// The held-out side of one calibration: measures the model, keeps the best loss so far and
+// records every step in the report. A step is kept only if the held-out loss improves, so
+// calibration never makes it worse.
+class HeldOut {
+ public:
+  HeldOut(torch::nn::Module& model, const Dataset& holdout, CalibrateReport& report)
+      : model_(model), holdout_(holdout), report_(report) {
+    const models::EvalResult before = measure("held-out (before)");
+    report_.holdout_top1_before = before.top1;
+    report_.holdout_loss_before = before.loss;
+    best_loss_ = before.loss;
+    best_top1_ = before.top1;
+  }
+
+  models::EvalResult measure(const std::string& label) { return models::evaluate(model_, holdout_, 256, label); }
+
+  // Measures after `step` (epoch > 0: a training epoch with its loss) and records it; whether the
+  // step improved the held-out loss (the caller undoes it otherwise).
+  bool judge(const std::string& step, const std::string& label, int epoch = 0, double train_loss = 0) {
+    const models::EvalResult r = measure(label);
+    const bool kept = r.loss < best_loss_;
+    if (kept) best_loss_ = r.loss, best_top1_ = r.top1;
+    nlohmann::json entry{{"step", step}, {"holdout_loss", r.loss}, {"holdout_top1", r.top1}, {"kept", kept}};
+    if (epoch > 0) entry["epoch"] = epoch, entry["train_loss"] = train_loss;
+    report_.history.push_back(std::move(entry));
+    return kept;
+  }
+
+  void finish() {
+    report_.holdout_loss_after = best_loss_;
+    report_.holdout_top1_after = best_top1_;
+  }
+
+ private:
+  torch::nn::Module& model_;
+  const Dataset& holdout_;
+  CalibrateReport& report_;
+  double best_loss_ = 0, best_top1_ = 0;
+};
+
+// Adam over `tuned`, each tensor with lr times its own mean magnitude. Adam moves every parameter
+// by about lr per step whatever its gradient's scale, so weight clips (~0.1) and activation clips
+// (~3) then move by the same fraction. One absolute lr moved ResNet-20's weight clips by tens of
+// percent in an epoch and cost 1.6 points of held-out top-1.
+torch::optim::Adam scaled_adam(std::vector<torch::Tensor>& tuned, double lr) {
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  for (auto& t : tuned) {
+    const double scale = std::max(1e-6, t.detach().abs().mean().item<double>());
+    groups.emplace_back(std::vector<torch::Tensor>{t}, std::make_unique<torch::optim::AdamOptions>(lr * scale));
+  }
+  return torch::optim::Adam(std::move(groups), torch::optim::AdamOptions(lr));
+}
+
+// Tunes the clips (and with options.weights every other parameter) epoch by epoch, keeps the best
+// epoch on the held-out set, stops after options.patience epochs without improvement.
+void tune_clips(torch::nn::Module& model, const Layers& layers, const Dataset& train,
+                const CalibrateOptions& options, HeldOut& held_out, CalibrateReport& report) {
+  std::vector<torch::Tensor> clips = clip_parameters(layers);
+  std::vector<torch::Tensor> tuned = tuned_parameters(model, layers, options.weights);
+  // Only the tuned tensors need gradients; the rest is frozen for the duration (and restored after).
+  std::vector<std::pair<torch::Tensor, bool>> frozen;
+  for (auto& p : model.parameters()) {
+    frozen.emplace_back(p, p.requires_grad());
+    p.set_requires_grad(false);
+  }
+  for (auto& t : tuned) t.set_requires_grad(true);
+  torch::optim::Adam optimizer = scaled_adam(tuned, options.lr);
+  std::vector<torch::Tensor> best_tuned = clone_all(tuned);
+  std::mt19937_64 rng(options.seed);
+  int since_best = 0;
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    const double train_loss = tune_clips_epoch(model, train, optimizer, clips, options, rng,
+                                               fmt::format("clip tuning {}/{}", epoch, options.epochs));
+    report.epochs_run = epoch;
+    if (held_out.judge(options.weights ? "clip+weights" : "clip", fmt::format("held-out (epoch {})", epoch),
+                       epoch, train_loss)) {
+      best_tuned = clone_all(tuned);
+      report.best_epoch = epoch;
+      since_best = 0;
+    } else if (++since_best >= options.patience) {
+      break;
+    }
+  }
+  copy_all(best_tuned, tuned);
+  for (auto& [p, requires_grad] : frozen) p.set_requires_grad(requires_grad);
+}
+
 }  // namespace
 
 nlohmann::json CalibrateReport::to_json() const {
@@ -168,102 +255,30 @@ CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const 
   models::use_channels_last(model);
   auto layers = quant::quant_layers(model);
   CalibrateReport report;
-  auto measure = [&](const std::string& label) {
-    return models::evaluate(model, holdout, 256, label);
-  };
-  const auto before = measure("held-out (before)");
-  report.holdout_top1_before = before.top1;
-  report.holdout_loss_before = before.loss;
-  double best_loss = before.loss, best_top1 = before.top1;
-  auto record = [&](const std::string& step, int epoch, double train_loss,
-                    const models::EvalResult& r, bool kept) {
-    nlohmann::json entry{
-        {"step", step}, {"holdout_loss", r.loss}, {"holdout_top1", r.top1}, {"kept", kept}};
-    if (epoch > 0) entry["epoch"] = epoch, entry["train_loss"] = train_loss;
-    report.history.push_back(std::move(entry));
-  };
-  // Each step is kept only if the held-out loss improves: calibration never makes it worse.
-  auto accept = [&](const models::EvalResult& r) {
-    if (r.loss >= best_loss) return false;
-    best_loss = r.loss;
-    best_top1 = r.top1;
-    return true;
-  };
-
+  HeldOut held_out(model, holdout, report);
   if (options.bias_correction) {
     apply_bias_correction(model, train);
-    const auto r = measure("held-out (bias correction)");
-    const bool kept = accept(r);
-    if (!kept) quant::clear_output_corrections(model);
-    record("bias_correction", 0, 0, r, kept);
+    if (!held_out.judge("bias_correction", "held-out (bias correction)")) quant::clear_output_corrections(model);
   }
   if (options.bn && !batch_norms(model).empty()) {
     const auto bns = batch_norms(model);
     const BnState saved = BnState::take(bns);
     reestimate_batch_norm(model, train, 128);
-    const auto r = measure("held-out (BN)");
-    const bool kept = accept(r);
-    if (!kept) saved.restore(bns);
-    record("bn", 0, 0, r, kept);
+    if (!held_out.judge("bn", "held-out (BN)")) saved.restore(bns);
   }
   if (options.clip && options.epochs > 0) {
-    std::vector<torch::Tensor> clips = clip_parameters(layers);
-    std::vector<torch::Tensor> tuned = tuned_parameters(model, layers, options.weights);
-    // Only the tuned tensors need gradients; the rest is frozen for the duration (and restored
-    // after).
-    std::vector<std::pair<torch::Tensor, bool>> frozen;
-    for (auto& p : model.parameters()) {
-      frozen.emplace_back(p, p.requires_grad());
-      p.set_requires_grad(false);
-    }
-    for (auto& t : tuned) t.set_requires_grad(true);
-    // Adam moves every parameter by about lr per step whatever its gradient's scale, so each
-    // tensor gets lr times its own mean magnitude: weight clips (~0.1) and activation clips (~3)
-    // then move by the same fraction. One absolute lr moved ResNet-20's weight clips by tens of
-    // percent in an epoch and cost 1.6 points of held-out top-1.
-    std::vector<torch::optim::OptimizerParamGroup> groups;
-    for (auto& t : tuned) {
-      const double scale = std::max(1e-6, t.detach().abs().mean().item<double>());
-      groups.emplace_back(std::vector<torch::Tensor>{t},
-                          std::make_unique<torch::optim::AdamOptions>(options.lr * scale));
-    }
-    torch::optim::Adam optimizer(std::move(groups), torch::optim::AdamOptions(options.lr));
-    std::vector<torch::Tensor> best_tuned = clone_all(tuned);
-    std::mt19937_64 rng(options.seed);
-    int since_best = 0;
-    for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-      const double train_loss =
-          tune_clips_epoch(model, train, optimizer, clips, options, rng,
-                           fmt::format("clip tuning {}/{}", epoch, options.epochs));
-      const auto r = measure(fmt::format("held-out (epoch {})", epoch));
-      report.epochs_run = epoch;
-      const bool kept = accept(r);
-      record(options.weights ? "clip+weights" : "clip", epoch, train_loss, r, kept);
-      if (kept) {
-        best_tuned = clone_all(tuned);
-        report.best_epoch = epoch;
-        since_best = 0;
-      } else if (++since_best >= options.patience) {
-        break;
-      }
-    }
-    copy_all(best_tuned, tuned);
-    for (auto& [p, requires_grad] : frozen) p.set_requires_grad(requires_grad);
+    tune_clips(model, layers, train, options, held_out, report);
     // Clips moved: the AppMuls' mean errors moved with them.
     if (options.bias_correction && report.best_epoch > 0) {
       const nlohmann::json previous = quant::output_corrections(model);
       apply_bias_correction(model, train);
-      const auto r = measure("held-out (bias correction again)");
-      const bool kept = accept(r);
-      if (!kept) {
+      if (!held_out.judge("bias_correction", "held-out (bias correction again)")) {
         quant::clear_output_corrections(model);
         quant::set_output_corrections(model, previous);
       }
-      record("bias_correction", 0, 0, r, kept);
     }
   }
-  report.holdout_loss_after = best_loss;
-  report.holdout_top1_after = best_top1;
+  held_out.finish();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

@@ -64,7 +64,7 @@ SimdLevel active_simd_level() {
 
 KernelReport last_kernel_report() { return t_last_report; }
 
-namespace emulate_detail {
+namespace detail {
 
 void record_kernel(SimdLevel level, const std::string& kernel) {
   t_last_report.level = level;
@@ -218,5 +218,5 @@ void table_gemm_generic(const GemmArgs& g) {
   }
 }
 
-}  // namespace emulate_detail
+}  // namespace detail
 }  // namespace fames

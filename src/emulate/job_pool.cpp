@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-namespace fames::emulate_detail {
+namespace fames::detail {
 namespace {
 
 class JobPool {
@@ -106,4 +106,4 @@ void run_jobs(int64_t jobs, int threads, const std::function<void(int64_t)>& fn)
   for (int64_t job = 0; job < jobs; ++job) fn(job);
 }
 
-}  // namespace fames::emulate_detail
+}  // namespace fames::detail

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <functional>
 
-namespace fames::emulate_detail {
+namespace fames::detail {
 
 // Calls fn(job) once for every job in [0, jobs), on at most `threads` threads (the caller counts
 // as one), and returns when all calls have returned. fn must not throw. Safe to call from several
@@ -20,4 +20,4 @@ void run_jobs(int64_t jobs, int threads, const std::function<void(int64_t)>& fn)
 // Default thread count: omp_get_max_threads(), or 1 inside an OpenMP parallel region.
 int default_job_threads();
 
-}  // namespace fames::emulate_detail
+}  // namespace fames::detail

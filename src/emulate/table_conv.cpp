@@ -12,10 +12,10 @@
 namespace fames {
 namespace {
 
-using emulate_detail::GemmArgs;
-using emulate_detail::PreparedTable;
-using emulate_detail::default_job_threads;
-using emulate_detail::run_jobs;
+using detail::GemmArgs;
+using detail::PreparedTable;
+using detail::default_job_threads;
+using detail::run_jobs;
 
 constexpr int64_t kLanes = 32;  // every kernel handles positions in groups of 32
 
@@ -71,7 +71,7 @@ void run_chunks(const PreparedTable& table, int64_t taps, int64_t out_per_group,
     int32_t* target = direct(g, begin, end, &ldo);
     const GemmArgs args{&table, weights + g * out_per_group * taps, taps, idx.data(), koff.data(),
                         taps, end - begin, out_per_group, target ? target : tmp.data(), ldo};
-    emulate_detail::run_table_gemm(args);
+    detail::run_table_gemm(args);
     if (!target) scatter(g, begin, end, tmp.data(), ldp);
   });
 }
@@ -176,11 +176,11 @@ void table_conv2d(const ConvShape& s, const uint8_t* act, const uint8_t* weight,
   s.validate();
   const SimdLevel level = active_simd_level();
   if (level == SimdLevel::ref) {
-    emulate_detail::record_kernel(level, "ref");
+    detail::record_kernel(level, "ref");
     return table_conv2d_ref(s, act, weight, table, out);
   }
-  const PreparedTable prepared = emulate_detail::prepare_table(table, level);
-  emulate_detail::record_kernel(level, prepared.name());
+  const PreparedTable prepared = detail::prepare_table(table, level);
+  detail::record_kernel(level, prepared.name());
   const int64_t hw = s.out_h() * s.out_w(), og = s.o / s.groups;
   auto pack = [&](int g, int64_t begin, int64_t end, uint16_t* idx, int64_t ldp,
                   std::vector<uint16_t>& scratch) {
@@ -209,11 +209,11 @@ void table_linear(int64_t batch, int64_t in, int64_t out_features, const uint8_t
                   const uint8_t* weight, const ProductTable& table, int32_t* out) {
   const SimdLevel level = active_simd_level();
   if (level == SimdLevel::ref) {
-    emulate_detail::record_kernel(level, "ref");
+    detail::record_kernel(level, "ref");
     return table_linear_ref(batch, in, out_features, act, weight, table, out);
   }
-  const PreparedTable prepared = emulate_detail::prepare_table(table, level);
-  emulate_detail::record_kernel(level, prepared.name());
+  const PreparedTable prepared = detail::prepare_table(table, level);
+  detail::record_kernel(level, prepared.name());
   if (in <= 0) {  // an empty sum
     std::fill(out, out + std::max<int64_t>(batch, 0) * out_features, 0);
     return;

@@ -19,7 +19,7 @@
 #include "core/product_table.h"
 #include "emulate/simd_level.h"
 
-namespace fames::emulate_detail {
+namespace fames::detail {
 
 enum class LookupKind {
   generic32,  // portable: int32 table, one scalar lookup per product; serves any table
@@ -112,4 +112,4 @@ void im2col_avx512(const uint16_t* planes, const Im2colSpec& s, uint16_t* dst, i
 void store_channels_last_avx512(const int32_t* tmp, int64_t ldt, int64_t og, int64_t col,
                                 int64_t len, const EpilogueSpec& e, float* dst, int64_t o_total);
 
-}  // namespace fames::emulate_detail
+}  // namespace fames::detail

@@ -20,8 +20,8 @@
 namespace fames {
 namespace {
 
-using emulate_detail::GemmArgs;
-using emulate_detail::PreparedTable;
+using detail::GemmArgs;
+using detail::PreparedTable;
 
 constexpr int64_t kLanes = 32;
 // Positions per job in im2col mode (several small images are packed together), and the largest
@@ -85,6 +85,170 @@ void linear_forward(const TableLayerParams& p, const ProductTable& table, const 
   for (int64_t i = 0; i < n * o; ++i) y[i] = finish(sums[i], i % o, p);
 }
 
+// The geometry of one convolution call and how it is cut into jobs: job = (image block, row block,
+// group), group fastest. Output rows per job: whole images (im2col may pack several), or a block
+// of rows of one image.
+struct ConvPlan {
+  ConvShape s;
+  int64_t oh, ow, hw, cg, og, taps;
+  int64_t wp;      // padded input width
+  int64_t span_h;  // extra padded rows a row block needs
+  bool implicit;   // taps read in place (else im2col)
+  bool vec;        // AVX-512 quantize / im2col / store
+  int64_t rows, images, row_blocks, jobs;
+  int threads;
+};
+
+// `shape` is validated and holds the call's n, h, w.
+ConvPlan plan_conv(const ConvShape& shape, bool implicit, bool vec) {
+  ConvPlan c;
+  c.s = shape;
+  const ConvShape& s = c.s;
+  const int64_t n = s.n, w = s.w;
+  c.oh = s.out_h(), c.ow = s.out_w(), c.hw = c.oh * c.ow;
+  c.cg = s.c / s.groups, c.og = s.o / s.groups, c.taps = s.taps();
+  c.wp = w + 2 * s.pad_w;
+  c.span_h = (s.kh - 1) * s.dilation_h;
+  c.implicit = implicit;
+  c.vec = vec;
+  const int64_t row_len = implicit ? c.wp : c.ow;  // positions per output row in the GEMM
+  const int64_t bytes_per_row = 2 * row_len * (implicit ? c.cg * s.stride_h : c.taps);
+  c.rows = std::clamp<int64_t>(kMaxBlockBytes / std::max<int64_t>(bytes_per_row, 1), 1, c.oh);
+  const int threads = c.threads = detail::default_job_threads();
+  c.images = 1;
+  if (!implicit && c.rows == c.oh) {
+    c.images = std::max<int64_t>(1, std::min({ceil_div(kTargetPositions, c.hw),
+                                              kMaxBlockBytes / std::max<int64_t>(bytes_per_row * c.oh, 1),
+                                              ceil_div(n, 4 * threads)}));
+  }
+  c.row_blocks = ceil_div(c.oh, c.rows);
+  c.jobs = ceil_div(n, c.images) * c.row_blocks * s.groups;
+  return c;
+}
+
+// What one job covers: images [n0, n1), output rows [y0, y1) of group g, fed by the padded input
+// rows [r0, r0 + window); `positions` GEMM columns, padded to ldt.
+struct JobWindow {
+  int g;
+  int64_t n0, n1, y0, y1, r0, window, plane, positions, ldt;
+};
+
+JobWindow job_window(const ConvPlan& c, int64_t job) {
+  const ConvShape& s = c.s;
+  JobWindow j;
+  j.g = static_cast<int>(job % s.groups);
+  const int64_t rb = job / s.groups % c.row_blocks, ib = job / s.groups / c.row_blocks;
+  j.n0 = ib * c.images, j.n1 = std::min(s.n, j.n0 + c.images);
+  j.y0 = rb * c.rows, j.y1 = std::min(c.oh, j.y0 + c.rows);
+  j.r0 = j.y0 * s.stride_h, j.window = (j.y1 - 1 - j.y0) * s.stride_h + c.span_h + 1;
+  j.plane = j.window * c.wp;
+  j.positions = c.implicit ? (j.y1 - j.y0) * c.wp : (j.n1 - j.n0) * (j.y1 - j.y0) * c.ow;
+  j.ldt = round_up(j.positions, kLanes);
+  return j;
+}
+
+// Where each tap's row starts (GemmArgs::koff): in the planes (implicit) or in the im2col matrix.
+// Returns the size the planes buffer needs.
+int64_t tap_offsets(const ConvPlan& c, const JobWindow& j, std::vector<int64_t>& koff) {
+  koff.resize(static_cast<size_t>(c.taps));
+  for (int64_t ci = 0, k = 0; ci < c.cg; ++ci)
+    for (int64_t ky = 0; ky < c.s.kh; ++ky)
+      for (int64_t kx = 0; kx < c.s.kw; ++kx, ++k)
+        koff[k] = c.implicit ? ci * j.plane + ky * c.s.dilation_h * c.wp + kx * c.s.dilation_w : k * j.ldt;
+  // Implicit reads run up to ldt positions past a tap's start (GemmArgs::idx): keep them inside
+  // the buffer; im2col's last tap needs the one extra element too.
+  return c.implicit ? std::max(c.cg * j.plane, koff[c.taps - 1] + j.ldt + 1) : c.cg * j.plane;
+}
+
+// How step 1 encodes activations: the scalar quantizer and encoding table, the AVX-512 spec.
+struct Encoding {
+  const Quantizer& q;
+  const uint16_t* enc;
+  const detail::QuantSpec& qs;
+};
+
+// Step 1 for image xi (channels of the job's group): quantize its window into planes[cg][window][wp]
+// (planes already hold the encoded zero everywhere).
+void quantize_window(const ConvPlan& c, const JobWindow& j, const float* xi, const int64_t strides[4],
+                     const Encoding& e, uint16_t* planes) {
+  const ConvShape& s = c.s;
+  const int64_t w = s.w, wp = c.wp, plane = j.plane;
+  const int64_t iy0 = std::max<int64_t>(0, j.r0 - s.pad_h);
+  const int64_t iy1 = std::min<int64_t>(s.h, j.r0 + j.window - s.pad_h);
+  if (c.vec && strides[1] == 1) {  // channels-last: channels innermost in memory
+    for (int64_t iy = iy0; iy < iy1; ++iy)
+      detail::quantize_pixels_avx512(xi + iy * strides[2], w, strides[3], c.cg, e.qs,
+                                             planes + (iy + s.pad_h - j.r0) * wp + s.pad_w, plane);
+  } else if (c.vec && strides[3] == 1) {
+    for (int64_t ci = 0; ci < c.cg; ++ci)
+      for (int64_t iy = iy0; iy < iy1; ++iy)
+        detail::quantize_row_avx512(xi + ci * strides[1] + iy * strides[2], w, e.qs,
+                                            planes + ci * plane + (iy + s.pad_h - j.r0) * wp + s.pad_w);
+  } else if (strides[1] == 1) {
+    for (int64_t iy = iy0; iy < iy1; ++iy)
+      for (int64_t ix = 0; ix < w; ++ix) {
+        const float* src = xi + iy * strides[2] + ix * strides[3];
+        uint16_t* dst = planes + (iy + s.pad_h - j.r0) * wp + ix + s.pad_w;
+        for (int64_t ci = 0; ci < c.cg; ++ci) dst[ci * plane] = e.enc[e.q.raw(src[ci])];
+      }
+  } else {
+    for (int64_t ci = 0; ci < c.cg; ++ci)
+      for (int64_t iy = iy0; iy < iy1; ++iy) {
+        const float* src = xi + ci * strides[1] + iy * strides[2];
+        uint16_t* dst = planes + ci * plane + (iy + s.pad_h - j.r0) * wp + s.pad_w;
+        for (int64_t ix = 0; ix < w; ++ix) dst[ix] = e.enc[e.q.raw(src[ix * strides[3]])];
+      }
+  }
+}
+
+// Step 2 (im2col) for one image's rows: tap k of output (y, x) reads
+// planes[ci][(y - y0) * sh + ky * dh][x * sw + kx * dw] into cols[k * ldt + base + ...].
+void im2col_rows(const ConvPlan& c, const JobWindow& j, const uint16_t* planes, uint16_t* cols, int64_t base) {
+  const ConvShape& s = c.s;
+  if (c.vec) {
+    const detail::Im2colSpec spec{c.cg, s.kh, s.kw, s.stride_h, s.stride_w,
+                                          s.dilation_h, s.dilation_w, j.plane, c.wp, j.y1 - j.y0, c.ow};
+    detail::im2col_avx512(planes, spec, cols + base, j.ldt);
+    return;
+  }
+  for (int64_t ci = 0, k = 0; ci < c.cg; ++ci)
+    for (int64_t ky = 0; ky < s.kh; ++ky)
+      for (int64_t kx = 0; kx < s.kw; ++kx, ++k) {
+        uint16_t* dst = cols + k * j.ldt + base;
+        for (int64_t yy = j.y0; yy < j.y1; ++yy, dst += c.ow) {
+          const uint16_t* src =
+              planes + ci * j.plane + ((yy - j.y0) * s.stride_h + ky * s.dilation_h) * c.wp + kx * s.dilation_w;
+          if (s.stride_w == 1) {
+            std::memcpy(dst, src, static_cast<size_t>(c.ow) * sizeof(uint16_t));
+          } else {
+            for (int64_t xx = 0; xx < c.ow; ++xx) dst[xx] = src[xx * s.stride_w];
+          }
+        }
+      }
+}
+
+// Step 3: scale the job's sums tmp[og][ldt] and store them channels-last; implicit mode drops the
+// pad columns x >= ow.
+void store_outputs(const ConvPlan& c, const JobWindow& j, const int32_t* tmp, const TableLayerParams& p,
+                   const detail::EpilogueSpec& es, float* y) {
+  const int64_t o_total = c.s.o, o_first = j.g * c.og, og = c.og, ldt = j.ldt;
+  auto store_run = [&](int64_t col, int64_t pos, int64_t len) {
+    float* dst = y + pos * o_total + o_first;
+    if (c.vec) {
+      const detail::EpilogueSpec eg{es.scale + o_first, es.bias ? es.bias + o_first : nullptr,
+                                            es.correction ? es.correction + o_first : nullptr};
+      return detail::store_channels_last_avx512(tmp, ldt, og, col, len, eg, dst, o_total);
+    }
+    for (int64_t i = 0; i < len; ++i, dst += o_total)
+      for (int64_t oc = 0; oc < og; ++oc) dst[oc] = finish(tmp[oc * ldt + col + i], o_first + oc, p);
+  };
+  if (c.implicit) {
+    for (int64_t yy = j.y0; yy < j.y1; ++yy) store_run((yy - j.y0) * c.wp, (j.n0 * c.oh + yy) * c.ow, c.ow);
+  } else {
+    store_run(0, j.n0 * c.hw + j.y0 * c.ow, j.positions);  // whole images, or rows of one image
+  }
+}
+
 }  // namespace
 
 struct TableLayer::Impl {
@@ -121,7 +285,7 @@ TableLayer::TableLayer(TableLayerParams params, std::shared_ptr<const ProductTab
     if (w >> sig.bw) fail("table layer: weight code {} has bits above bw={}", w, sig.bw);
   impl_->level = active_simd_level();
   if (impl_->level != SimdLevel::ref) {
-    impl_->prepared = emulate_detail::prepare_table(*table_, impl_->level);
+    impl_->prepared = detail::prepare_table(*table_, impl_->level);
     for (int r = 0; r < 256; ++r) impl_->enc[r] = impl_->prepared.encode(static_cast<uint8_t>(r));
   }
 }
@@ -132,7 +296,7 @@ std::string TableLayer::kernel(int64_t h, int64_t w) const {
   const SimdLevel level = active_simd_level();
   if (level == SimdLevel::ref || impl_->level == SimdLevel::ref) return "ref";
   std::string name = level == impl_->level ? impl_->prepared.name()
-                                           : emulate_detail::prepare_table(*table_, level).name();
+                                           : detail::prepare_table(*table_, level).name();
   if (h > 0 && w > 0 && !params_.linear) name += reads_implicit(h, w) ? " implicit" : " im2col";
   return name;
 }
@@ -176,7 +340,7 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
                          float* y) const {
   const SimdLevel level = active_simd_level();
   if (level == SimdLevel::ref || impl_->level == SimdLevel::ref) {
-    emulate_detail::record_kernel(SimdLevel::ref, "ref");
+    detail::record_kernel(SimdLevel::ref, "ref");
     return forward_ref(x, n, h, w, strides, y);
   }
   if (n <= 0) return;
@@ -184,10 +348,10 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
   PreparedTable other;
   const PreparedTable* table = &impl_->prepared;
   if (level != impl_->level) {
-    other = emulate_detail::prepare_table(*table_, level);
+    other = detail::prepare_table(*table_, level);
     table = &other;
   }
-  emulate_detail::record_kernel(level, table->name());
+  detail::record_kernel(level, table->name());
   const TableLayerParams& p = params_;
   const Signature sig = table_->signature();
   const Quantizer q(p.act_step, sig.ba, sig.signed_a);
@@ -203,9 +367,9 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
 #else
   const bool vec = false;
 #endif
-  const emulate_detail::QuantSpec qs{q.step, 1.0f / q.step, q.lo, q.hi, static_cast<int32_t>(q.mask),
+  const detail::QuantSpec qs{q.step, 1.0f / q.step, q.lo, q.hi, static_cast<int32_t>(q.mask),
                                      table->idx_mul, table->idx_add};
-  const emulate_detail::EpilogueSpec es{p.scale.data(), p.bias.empty() ? nullptr : p.bias.data(),
+  const detail::EpilogueSpec es{p.scale.data(), p.bias.empty() ? nullptr : p.bias.data(),
                                         p.correction.empty() ? nullptr : p.correction.data()};
 
   if (p.linear) {  // small in every zoo model: plain quantization, then table_linear
@@ -216,138 +380,33 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
     return linear_forward(p, *table_, act.data(), n, y, true);
   }
 
-  ConvShape s = p.shape;
-  s.n = n, s.h = h, s.w = w;
-  s.validate();
-  const int64_t oh = s.out_h(), ow = s.out_w(), hw = oh * ow;
-  const int64_t cg = s.c / s.groups, og = s.o / s.groups, taps = s.taps();
-  const int64_t wp = w + 2 * s.pad_w;
-  const int64_t span_h = (s.kh - 1) * s.dilation_h;  // extra padded rows a row block needs
-  const bool implicit = reads_implicit(h, w);
-  // Output rows per job: whole images (im2col may pack several), or a block of rows of one image.
-  const int64_t row_len = implicit ? wp : ow;  // positions per output row in the GEMM
-  const int64_t bytes_per_row = 2 * row_len * (implicit ? cg * s.stride_h : taps);
-  const int64_t rows = std::clamp<int64_t>(kMaxBlockBytes / std::max<int64_t>(bytes_per_row, 1), 1, oh);
-  const int threads = emulate_detail::default_job_threads();
-  int64_t images = 1;
-  if (!implicit && rows == oh) {
-    images = std::max<int64_t>(1, std::min({ceil_div(kTargetPositions, hw),
-                                            kMaxBlockBytes / std::max<int64_t>(bytes_per_row * oh, 1),
-                                            ceil_div(n, 4 * threads)}));
-  }
-  const int64_t row_blocks = ceil_div(oh, rows), image_blocks = ceil_div(n, images);
-  const int64_t jobs = image_blocks * row_blocks * s.groups;
-
-  emulate_detail::run_jobs(jobs, threads, [&](int64_t job) {
+  ConvShape shape = p.shape;
+  shape.n = n, shape.h = h, shape.w = w;
+  shape.validate();
+  const ConvPlan c = plan_conv(shape, reads_implicit(h, w), vec);
+  const Encoding encoding{q, enc, qs};
+  detail::run_jobs(c.jobs, c.threads, [&](int64_t job) {
     thread_local std::vector<uint16_t> planes_storage, cols_storage;
     thread_local std::vector<int32_t> tmp_storage;
     thread_local std::vector<int64_t> koff;
-    const int g = static_cast<int>(job % s.groups);
-    const int64_t rb = job / s.groups % row_blocks, ib = job / s.groups / row_blocks;
-    const int64_t n0 = ib * images, n1 = std::min(n, n0 + images);
-    const int64_t y0 = rb * rows, y1 = std::min(oh, y0 + rows);
-    // Padded input rows [r0, r0 + window) feed output rows [y0, y1).
-    const int64_t r0 = y0 * s.stride_h, window = (y1 - 1 - y0) * s.stride_h + span_h + 1;
-    const int64_t plane = window * wp;
-    const int64_t positions = implicit ? (y1 - y0) * wp : (n1 - n0) * (y1 - y0) * ow;
-    const int64_t ldt = round_up(positions, kLanes);
-    koff.resize(static_cast<size_t>(taps));
-    for (int64_t ci = 0, k = 0; ci < cg; ++ci)
-      for (int64_t ky = 0; ky < s.kh; ++ky)
-        for (int64_t kx = 0; kx < s.kw; ++kx, ++k)
-          koff[k] = implicit ? ci * plane + ky * s.dilation_h * wp + kx * s.dilation_w : k * ldt;
-    // Implicit reads run up to ldt positions past a tap's start (GemmArgs::idx): keep them inside
-    // the buffer; im2col's last tap needs the one extra element too.
-    const int64_t planes_size = implicit ? std::max(cg * plane, koff[taps - 1] + ldt + 1) : cg * plane;
+    const JobWindow j = job_window(c, job);
+    const int64_t taps = c.taps;
+    const int64_t planes_size = tap_offsets(c, j, koff);
     uint16_t* const planes = aligned_scratch(planes_storage, planes_size);
-    uint16_t* const cols = implicit ? nullptr : aligned_scratch(cols_storage, taps * ldt + 1);
-    int32_t* const tmp = aligned_scratch(tmp_storage, og * ldt);
-
-    for (int64_t i = n0; i < n1; ++i) {
-      // 1. Quantize the window of image i (channels of group g) into planes.
-      const float* xi = x + i * strides[0] + g * cg * strides[1];
+    uint16_t* const cols = c.implicit ? nullptr : aligned_scratch(cols_storage, taps * j.ldt + 1);
+    int32_t* const tmp = aligned_scratch(tmp_storage, c.og * j.ldt);
+    for (int64_t i = j.n0; i < j.n1; ++i) {
       std::fill(planes, planes + planes_size, zero);
-      const int64_t iy0 = std::max<int64_t>(0, r0 - s.pad_h);
-      const int64_t iy1 = std::min<int64_t>(h, r0 + window - s.pad_h);
-      if (vec && strides[1] == 1) {  // channels-last: channels innermost in memory
-        for (int64_t iy = iy0; iy < iy1; ++iy)
-          emulate_detail::quantize_pixels_avx512(
-              xi + iy * strides[2], w, strides[3], cg, qs,
-              planes + (iy + s.pad_h - r0) * wp + s.pad_w, plane);
-      } else if (vec && strides[3] == 1) {
-        for (int64_t ci = 0; ci < cg; ++ci)
-          for (int64_t iy = iy0; iy < iy1; ++iy)
-            emulate_detail::quantize_row_avx512(
-                xi + ci * strides[1] + iy * strides[2], w, qs,
-                planes + ci * plane + (iy + s.pad_h - r0) * wp + s.pad_w);
-      } else if (strides[1] == 1) {
-        for (int64_t iy = iy0; iy < iy1; ++iy)
-          for (int64_t ix = 0; ix < w; ++ix) {
-            const float* src = xi + iy * strides[2] + ix * strides[3];
-            uint16_t* dst = planes + (iy + s.pad_h - r0) * wp + ix + s.pad_w;
-            for (int64_t ci = 0; ci < cg; ++ci) dst[ci * plane] = enc[q.raw(src[ci])];
-          }
-      } else {
-        for (int64_t ci = 0; ci < cg; ++ci)
-          for (int64_t iy = iy0; iy < iy1; ++iy) {
-            const float* src = xi + ci * strides[1] + iy * strides[2];
-            uint16_t* dst = planes + ci * plane + (iy + s.pad_h - r0) * wp + s.pad_w;
-            for (int64_t ix = 0; ix < w; ++ix) dst[ix] = enc[q.raw(src[ix * strides[3]])];
-          }
-      }
-      if (implicit) break;  // one image per job
-      // 2. im2col: tap k of output (y, x) reads planes[ci][(y - y0) * sh + ky * dh][x * sw + kx * dw].
-      const int64_t base = (i - n0) * (y1 - y0) * ow;
-      if (vec) {
-        const emulate_detail::Im2colSpec spec{cg, s.kh, s.kw, s.stride_h, s.stride_w,
-                                              s.dilation_h, s.dilation_w, plane, wp, y1 - y0, ow};
-        emulate_detail::im2col_avx512(planes, spec, cols + base, ldt);
-        continue;
-      }
-      for (int64_t ci = 0, k = 0; ci < cg; ++ci)
-        for (int64_t ky = 0; ky < s.kh; ++ky)
-          for (int64_t kx = 0; kx < s.kw; ++kx, ++k) {
-            uint16_t* dst = cols + k * ldt + base;
-            for (int64_t yy = y0; yy < y1; ++yy, dst += ow) {
-              const uint16_t* src = planes + ci * plane +
-                                    ((yy - y0) * s.stride_h + ky * s.dilation_h) * wp +
-                                    kx * s.dilation_w;
-              if (s.stride_w == 1) {
-                std::memcpy(dst, src, static_cast<size_t>(ow) * sizeof(uint16_t));
-              } else {
-                for (int64_t xx = 0; xx < ow; ++xx) dst[xx] = src[xx * s.stride_w];
-              }
-            }
-          }
+      quantize_window(c, j, x + i * strides[0] + j.g * c.cg * strides[1], strides, encoding, planes);
+      if (c.implicit) break;  // one image per job
+      im2col_rows(c, j, planes, cols, (i - j.n0) * (j.y1 - j.y0) * c.ow);
     }
-    if (!implicit)
-      for (int64_t k = 0; k < taps; ++k)
-        std::fill(cols + k * ldt + positions, cols + (k + 1) * ldt, zero);
-
-    const GemmArgs args{table, p.weight_raw.data() + g * og * taps, taps,
-                        implicit ? planes : cols, koff.data(), taps, positions, og,
-                        tmp, ldt};
-    emulate_detail::run_table_gemm(args);
-
-    // 3. Scale and store channels-last; implicit mode drops the pad columns x >= ow.
-    const int64_t o_total = s.o, o_first = g * og;
-    auto store_run = [&](int64_t col, int64_t pos, int64_t len) {
-      float* dst = y + pos * o_total + o_first;
-      if (vec) {
-        const emulate_detail::EpilogueSpec eg{
-            es.scale + o_first, es.bias ? es.bias + o_first : nullptr,
-            es.correction ? es.correction + o_first : nullptr};
-        return emulate_detail::store_channels_last_avx512(tmp, ldt, og, col, len, eg, dst,
-                                                          o_total);
-      }
-      for (int64_t j = 0; j < len; ++j, dst += o_total)
-        for (int64_t oc = 0; oc < og; ++oc) dst[oc] = finish(tmp[oc * ldt + col + j], o_first + oc, p);
-    };
-    if (implicit) {
-      for (int64_t yy = y0; yy < y1; ++yy) store_run((yy - y0) * wp, (n0 * oh + yy) * ow, ow);
-    } else {
-      store_run(0, n0 * hw + y0 * ow, positions);  // whole images, or rows of one image
-    }
+    if (!c.implicit)
+      for (int64_t k = 0; k < taps; ++k) std::fill(cols + k * j.ldt + j.positions, cols + (k + 1) * j.ldt, zero);
+    const GemmArgs args{table, p.weight_raw.data() + j.g * c.og * taps, taps, c.implicit ? planes : cols,
+                        koff.data(), taps, j.positions, c.og, tmp, j.ldt};
+    detail::run_table_gemm(args);
+    store_outputs(c, j, tmp, p, es, y);
   });
 }
 

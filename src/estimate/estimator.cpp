@@ -4,6 +4,7 @@
 #include <map>
 #include <random>
 
+#include "appmul/synth/loss_change.h"
 #include "measure/counting.h"
 #include "models/batches.h"
 #include "models/zoo.h"
@@ -177,36 +178,137 @@ std::string hessian_name(const EstimateOptions& options) {
 
 std::vector<double> LayerTerms::predict(const std::vector<const ProductTable*>& tables) const {
   if (tables.empty()) return {};
-  const int64_t m = static_cast<int64_t>(tables.size());
-  const double s = static_cast<double>(std::max<int64_t>(1, samples));
-  // The projected curvature term needs no error vectors; g is zero without the first-order term.
-  const bool need_e = g.count_nonzero().item<int64_t>() > 0 || (h.defined() && projected.empty());
-  const torch::Tensor e = need_e ? error_columns(tables, g.size(0), name) : torch::Tensor();  // [T, m]
-  torch::Tensor dl = need_e ? torch::matmul(g.unsqueeze(0), e).squeeze(0) : torch::zeros({m}, torch::kDouble);
-  if (h.defined()) {
-    torch::Tensor quad;
-    if (h_dense) {
-      quad = (torch::matmul(h, e) * e).sum(0);
-    } else if (!projected.empty()) {
-      std::vector<int64_t> columns;
-      for (const ProductTable* table : tables) {
-        const auto at = std::find(projected.begin(), projected.end(), table);
-        if (at == projected.end())
-          fail("predict: layer {}'s terms were projected onto the library's {} multipliers, not onto this table", name, table->signature().key());
-        columns.push_back(at - projected.begin());
-      }
-      quad = h.index_select(1, torch::tensor(columns, torch::kInt64)).to(torch::kDouble).pow(2).sum(0);
-    } else {
-      const torch::Tensor es = e.index_select(0, support).to(torch::kFloat);
-      quad = torch::matmul(h, es).to(torch::kDouble).pow(2).sum(0);
-    }
-    dl += 0.5 * quad;
+  auto check = [&](const torch::Tensor& x, torch::ScalarType type, const char* what) {
+    if (x.defined() && (x.scalar_type() != type || !x.is_contiguous()))
+      fail("predict: layer {}'s {} is not a contiguous {} tensor", name, what, c10::toString(type));
+  };
+  check(g, torch::kDouble, "g");
+  TermsView v;
+  v.name = name;
+  v.signature = signature;
+  v.samples = samples;
+  v.g = g.defined() ? g.data_ptr<double>() : nullptr;
+  if (!h.defined()) return predict_loss_change(v, tables);
+  if (h_dense) {
+    check(h, torch::kDouble, "H");
+    v.form = TermsForm::kDense;
+    v.h = h.data_ptr<double>();
+    return predict_loss_change(v, tables);
   }
-  dl /= s;
-  return std::vector<double>(dl.data_ptr<double>(), dl.data_ptr<double>() + m);
+  check(h, torch::kFloat, "factor");
+  // The full factor is first projected onto these tables' error vectors (P = F E, one matrix
+  // product, as compute_terms does batch by batch with a library), then predicted in that form.
+  torch::Tensor p = h;
+  const std::vector<const ProductTable*>* columns = &projected;
+  if (projected.empty()) {
+    const torch::Tensor e = error_columns(tables, signature.table_size(), name);  // [T, m]
+    p = torch::matmul(h, e.index_select(0, support).to(torch::kFloat)).contiguous();
+    columns = &tables;
+  }
+  v.form = TermsForm::kProjected;
+  v.rows = p.size(0);
+  v.columns = p.size(1);
+  v.factor = p.data_ptr<float>();
+  v.projected = columns;
+  return predict_loss_change(v, tables);
 }
 
 double LayerTerms::predict(const ProductTable& table) const { return predict(std::vector<const ProductTable*>{&table}).front(); }
+
+namespace {
+
+// Sets up a layer's terms and accumulators before the samples stream by; with `project_onto`, a
+// layer that would keep a factor gets the error matrix of its candidates (one per signature).
+void start_layer(const std::string& name, quant::QuantLayer& layer, const EstimateOptions& options,
+                 const Library* project_onto, std::map<std::string, torch::Tensor>& error_matrices,
+                 LayerTerms& terms, Accumulator& acc) {
+  const bool bc = options.bias_correction, second_order = options.hessian != Hessian::kNone;
+  terms.name = name;
+  terms.signature = layer.signature();
+  terms.macs = layer.macs_per_image();
+  const int64_t t = terms.signature.table_size(), o = layer.out_channels();
+  terms.g = torch::zeros({t}, torch::kDouble);
+  terms.h_dense = t <= kDenseLimit;
+  if (second_order && terms.h_dense) acc.h = torch::zeros({t, t}, torch::kDouble);
+  if (second_order && !terms.h_dense && project_onto) {
+    for (const AppMul* m : project_onto->of_signature(terms.signature)) terms.projected.push_back(&m->table);
+    if (!terms.projected.empty()) {
+      torch::Tensor& e = error_matrices[terms.signature.key()];
+      if (!e.defined()) e = error_columns(terms.projected, t, terms.name).to(torch::kFloat);
+      acc.e = e;
+    }
+  }
+  if (bc) {
+    acc.usum = torch::zeros({o}, torch::kDouble);
+    if (second_order && terms.h_dense) {
+      acc.ug = torch::zeros({o, t}, torch::kDouble);
+      acc.uu = torch::zeros({o, o}, torch::kDouble);
+    }
+  }
+  layer.set_capture(true);
+}
+
+// Which rows of a batch's per-vector tensors ([V, N, X]) make the first-order term and the Hessian
+// factor.
+struct BatchRows {
+  const Vectors& vectors;
+  torch::Tensor labels, sample_index;
+  torch::Tensor root_weight;  // [Vh, N, 1]; undefined when every weight is 1 (no scaling needed)
+
+  BatchRows(const Vectors& v, const torch::Tensor& batch_labels, int64_t count)
+      : vectors(v), labels(batch_labels), sample_index(torch::arange(count)) {
+    const int64_t hb = v.hessian_begin, v_count = static_cast<int64_t>(v.v.size());
+    if (hb < v_count && !v.unit_weights)
+      root_weight = torch::stack(std::vector<torch::Tensor>(v.weight.begin() + hb, v.weight.end())).sqrt().unsqueeze(2);
+  }
+  // Per sample, the row of its first-order vector ([V, N, X] -> [N, X]).
+  torch::Tensor first(const torch::Tensor& x) const {
+    return vectors.first >= 0 ? x[vectors.first] : x.index({labels, sample_index});
+  }
+  // The Hessian factor rows of x ([V, N, X] -> [Vh * N, X]), each scaled by sqrt(weight).
+  torch::Tensor hessian(const torch::Tensor& x) const {
+    const int64_t hb = vectors.hessian_begin;
+    return (root_weight.defined() ? x.slice(0, hb) * root_weight : x.slice(0, hb)).reshape({-1, x.size(2)});
+  }
+};
+
+// Adds one batch to one layer's terms: `grads` are the output gradients of every vector.
+void accumulate(const quant::QuantLayer& layer, const std::vector<torch::Tensor>& grads, const BatchRows& rows,
+                const EstimateOptions& options, LayerTerms& terms, Accumulator& acc) {
+  const bool bc = options.bias_correction;
+  torch::Tensor hist;  // bias correction: the tap histogram, counted by the walk
+  const torch::Tensor g = measure::weighted_counting(layer, layer.captured_input, grads, measure::CountingMethod::kAuto,
+                                                     bc ? &hist : nullptr);  // [V, N, T]
+  terms.g += rows.first(g).sum(0).to(torch::kDouble);
+  torch::Tensor u;  // bias correction: U, the output gradient summed over positions [V, N, O]
+  if (bc) {
+    u = torch::stack(grads).detach().to(torch::kDouble);
+    if (u.dim() > 3) u = u.sum({3, 4});
+    acc.hist = acc.hist.defined() ? acc.hist + hist : hist;
+    acc.usum += rows.first(u).sum(0);
+  }
+  if (options.hessian == Hessian::kNone) return;
+  const torch::Tensor h_rows = rows.hessian(g);
+  const torch::Tensor u_rows = bc ? rows.hessian(u) : torch::Tensor();
+  if (acc.e.defined()) {
+    acc.rows.push_back(torch::matmul(h_rows, acc.e));
+    if (bc) acc.urows.push_back(u_rows.to(torch::kFloat));
+  } else if (terms.h_dense) {
+    const torch::Tensor r = h_rows.to(torch::kDouble);
+    acc.h.addmm_(r.t(), r);
+    if (bc) {
+      acc.ug.addmm_(u_rows.t(), r);
+      acc.uu.addmm_(u_rows.t(), u_rows);
+    }
+  } else {
+    const torch::Tensor cols = nonzero_columns(h_rows);
+    acc.cols.push_back(cols);
+    acc.rows.push_back(h_rows.index_select(1, cols));
+    if (bc) acc.urows.push_back(u_rows.to(torch::kFloat));
+  }
+}
+
+}  // namespace
 
 std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& samples, const EstimateOptions& options,
                                       const Library* project_onto) {
@@ -218,36 +320,12 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
     model.eval();
     models::run_model(model, models::make_batch(samples, 0, std::min<int64_t>(2, samples.size())).images);
   }
-  const bool bc = options.bias_correction, second_order = options.hessian != Hessian::kNone;
-  if (!second_order && !options.first_order)
+  const bool bc = options.bias_correction;
+  if (options.hessian == Hessian::kNone && !options.first_order)
     fail("--hessian first without the first-order term predicts nothing; keep one of the two terms");
   std::map<std::string, torch::Tensor> error_matrices;  // projected form: [T, m] float by signature
-  for (size_t k = 0; k < layers.size(); ++k) {
-    auto& layer = *layers[k].second;
-    terms[k].name = layers[k].first;
-    terms[k].signature = layer.signature();
-    terms[k].macs = layer.macs_per_image();
-    const int64_t t = terms[k].signature.table_size(), o = layer.out_channels();
-    terms[k].g = torch::zeros({t}, torch::kDouble);
-    terms[k].h_dense = t <= kDenseLimit;
-    if (second_order && terms[k].h_dense) acc[k].h = torch::zeros({t, t}, torch::kDouble);
-    if (second_order && !terms[k].h_dense && project_onto) {
-      for (const AppMul* m : project_onto->of_signature(terms[k].signature)) terms[k].projected.push_back(&m->table);
-      if (!terms[k].projected.empty()) {
-        torch::Tensor& e = error_matrices[terms[k].signature.key()];
-        if (!e.defined()) e = error_columns(terms[k].projected, t, terms[k].name).to(torch::kFloat);
-        acc[k].e = e;
-      }
-    }
-    if (bc) {
-      acc[k].usum = torch::zeros({o}, torch::kDouble);
-      if (second_order && terms[k].h_dense) {
-        acc[k].ug = torch::zeros({o, t}, torch::kDouble);
-        acc[k].uu = torch::zeros({o, o}, torch::kDouble);
-      }
-    }
-    layer.set_capture(true);
-  }
+  for (size_t k = 0; k < layers.size(); ++k)
+    start_layer(layers[k].first, *layers[k].second, options, project_onto, error_matrices, terms[k], acc[k]);
   std::mt19937_64 rng(options.seed);
   Progress bar(fmt::format("estimate ({}{})", hessian_name(options), bc ? ", bias-corrected" : ""), samples.size(),
                "img");
@@ -260,62 +338,13 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
     std::vector<torch::Tensor> outputs;
     for (auto& [name, layer] : layers) outputs.push_back(layer->captured_output);
     const Vectors vectors = make_vectors(options, p, batch.labels, rng);
-    const int64_t v_count = static_cast<int64_t>(vectors.v.size());
     std::vector<std::vector<torch::Tensor>> grads(layers.size());  // [layer][vector]
-    for (int64_t vi = 0; vi < v_count; ++vi) {
-      const auto g = torch::autograd::grad({logits}, outputs, {vectors.v[vi]}, true, false, true);
+    for (const torch::Tensor& v : vectors.v) {
+      const auto g = torch::autograd::grad({logits}, outputs, {v}, true, false, true);
       for (size_t k = 0; k < layers.size(); ++k) grads[k].push_back(g[k]);
     }
-    const torch::Tensor sample_index = torch::arange(count);
-    // Per sample, the row of its first-order vector ([V, N, X] -> [N, X]).
-    auto first_rows = [&](const torch::Tensor& x) {
-      return vectors.first >= 0 ? x[vectors.first] : x.index({batch.labels, sample_index});
-    };
-    const int64_t hb = vectors.hessian_begin;
-    // [Vh, N, 1]; undefined when every weight is 1 and the rows need no scaling.
-    const torch::Tensor root_weight =
-        hb < v_count && !vectors.unit_weights
-            ? torch::stack(std::vector<torch::Tensor>(vectors.weight.begin() + hb, vectors.weight.end()))
-                  .sqrt()
-                  .unsqueeze(2)
-            : torch::Tensor();
-    // The Hessian factor rows of x ([V, N, X] -> [Vh * N, X]), each scaled by sqrt(weight).
-    auto hessian_rows = [&](const torch::Tensor& x) {
-      return (root_weight.defined() ? x.slice(0, hb) * root_weight : x.slice(0, hb)).reshape({-1, x.size(2)});
-    };
-    for (size_t k = 0; k < layers.size(); ++k) {
-      const quant::QuantLayer& layer = *layers[k].second;
-      torch::Tensor hist;  // bias correction: the tap histogram, counted by the walk
-      const torch::Tensor g = measure::weighted_counting(layer, layer.captured_input, grads[k], measure::CountingMethod::kAuto,
-                                                bc ? &hist : nullptr);  // [V, N, T]
-      terms[k].g += first_rows(g).sum(0).to(torch::kDouble);
-      torch::Tensor u;  // bias correction: U, the output gradient summed over positions [V, N, O]
-      if (bc) {
-        u = torch::stack(grads[k]).detach().to(torch::kDouble);
-        if (u.dim() > 3) u = u.sum({3, 4});
-        acc[k].hist = acc[k].hist.defined() ? acc[k].hist + hist : hist;
-        acc[k].usum += first_rows(u).sum(0);
-      }
-      if (!second_order) continue;
-      const torch::Tensor rows = hessian_rows(g);
-      const torch::Tensor urows = bc ? hessian_rows(u) : torch::Tensor();
-      if (acc[k].e.defined()) {
-        acc[k].rows.push_back(torch::matmul(rows, acc[k].e));
-        if (bc) acc[k].urows.push_back(urows.to(torch::kFloat));
-      } else if (terms[k].h_dense) {
-        const torch::Tensor r = rows.to(torch::kDouble);
-        acc[k].h.addmm_(r.t(), r);
-        if (bc) {
-          acc[k].ug.addmm_(urows.t(), r);
-          acc[k].uu.addmm_(urows.t(), urows);
-        }
-      } else {
-        const torch::Tensor cols = nonzero_columns(rows);
-        acc[k].cols.push_back(cols);
-        acc[k].rows.push_back(rows.index_select(1, cols));
-        if (bc) acc[k].urows.push_back(urows.to(torch::kFloat));
-      }
-    }
+    const BatchRows rows(vectors, batch.labels, count);
+    for (size_t k = 0; k < layers.size(); ++k) accumulate(*layers[k].second, grads[k], rows, options, terms[k], acc[k]);
     for (auto& t : terms) t.samples += count;
     bar.advance(count);
   }

@@ -70,10 +70,11 @@ struct LayerTerms {
   std::vector<const ProductTable*> projected;  // projected form: the tables of h's columns
   int64_t samples = 0;
 
-  // Predicted loss change for this layer with `table` (same signature). REQUIRES: terms computed;
-  // in projected form, `table` is one of `projected` (fames::Error otherwise).
+  // Predicted loss change for this layer with `table` (same signature), by the one predictor
+  // (appmul/synth/loss_change.h). REQUIRES: terms computed; in projected form, `table` is one of
+  // `projected` (fames::Error otherwise).
   double predict(const ProductTable& table) const;
-  // The same for several tables at once (one matrix product per term).
+  // The same for several tables at once (a full factor is projected onto them first).
   std::vector<double> predict(const std::vector<const ProductTable*>& tables) const;
 };
 

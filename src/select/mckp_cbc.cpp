@@ -38,8 +38,10 @@ struct CbcResult {
   bool proven_optimal = false;
 };
 
-CbcResult run_cbc(const std::vector<std::vector<Option>>& groups, Objective objective, double rhs,
-                  const std::vector<int>& incumbent, double time_limit_s) {
+// Loads the scaled problem into `lp`: one binary column per option, a "choose exactly one" row per
+// group and the knapsack row. Returns the columns' (scaled) objective coefficients.
+std::vector<double> load_problem(OsiClpSolverInterface& lp, const std::vector<std::vector<Option>>& groups,
+                                 Objective objective, double rhs) {
   const Objective row_kind = objective == Objective::kCost ? Objective::kWeight : Objective::kCost;
   const double obj_scale = largest_magnitude(groups, objective, 0);
   const double row_scale = largest_magnitude(groups, row_kind, rhs);
@@ -68,13 +70,21 @@ CbcResult run_cbc(const std::vector<std::vector<Option>>& groups, Objective obje
   row_lb[num_groups] = -COIN_DBL_MAX;
   row_ub[num_groups] = rhs / row_scale;
 
-  OsiClpSolverInterface lp;
   lp.messageHandler()->setLogLevel(0);
   lp.getModelPtr()->messageHandler()->setLogLevel(0);
   lp.setHintParam(OsiDoReducePrint, true, OsiHintTry);
   lp.loadProblem(num_cols, num_groups + 1, start.data(), row_index.data(), coefficient.data(),
                  col_lb.data(), col_ub.data(), obj.data(), row_lb.data(), row_ub.data());
   for (int c = 0; c < num_cols; ++c) lp.setInteger(c);
+  return obj;
+}
+
+CbcResult run_cbc(const std::vector<std::vector<Option>>& groups, Objective objective, double rhs,
+                  const std::vector<int>& incumbent, double time_limit_s) {
+  OsiClpSolverInterface lp;
+  const std::vector<double> obj = load_problem(lp, groups, objective, rhs);
+  const int num_groups = static_cast<int>(groups.size());
+  const int num_cols = static_cast<int>(obj.size());
 
   CbcModel model(lp);
   model.setLogLevel(0);

@@ -1,5 +1,6 @@
-// Layer terms: file round trip (dense, factor, first-order), dL as LayerTerms::predict defines it,
-// the ALS objective's incremental values, rejected files, and tailoring to a layer.
+// Layer terms: file round trip (dense, factor, first-order), dL as the one predictor (loss_change.h)
+// defines it, its projected form, the ALS objective's incremental values, rejected files, and
+// tailoring to a layer.
 #include "appmul/synth/layer_terms.h"
 
 #include <gtest/gtest.h>
@@ -125,6 +126,44 @@ TEST(LayerTerms, RoundTripAndPredict) {
   EXPECT_EQ(back.find("fc/factor")->rows, 4);
   EXPECT_EQ(back.find("nope"), nullptr);
   EXPECT_EQ(back.layers[0].predict(ProductTable::exact(sig)), 0);
+}
+
+// A factor projected onto tables by hand (P = F E) predicts what the factor predicts for those
+// tables, refuses any other table, and a projected layer cannot be saved.
+TEST(LayerTerms, ProjectedViewPredictsLikeTheFactor) {
+  const Signature sig{4, 3, true, true};
+  TermsLayer l = factor_layer(sig, 4);
+  const std::vector<ProductTable> tables = {perturbed(sig, 1), perturbed(sig, 2), perturbed(sig, 3)};
+  const std::vector<const ProductTable*> onto = {&tables[0], &tables[1], &tables[2]};
+  const size_t n = l.support.size(), m = onto.size();
+  std::vector<float> p(static_cast<size_t>(l.rows) * m, 0.0f);
+  for (size_t j = 0; j < m; ++j) {
+    const std::vector<int32_t> e = onto[j]->errors();
+    for (int64_t r = 0; r < l.rows; ++r) {
+      double fe = 0;
+      for (size_t c = 0; c < n; ++c) fe += double(l.factor[r * n + c]) * e[l.support[c]];
+      p[r * m + j] = static_cast<float>(fe);
+    }
+  }
+  TermsView v = l.view();
+  v.form = TermsForm::kProjected;
+  v.columns = static_cast<int64_t>(m);
+  v.factor = p.data();
+  v.projected = &onto;
+  const std::vector<const ProductTable*> reversed = {onto[2], onto[1], onto[0]};
+  const std::vector<double> got = predict_loss_change(v, reversed);
+  for (size_t j = 0; j < m; ++j) {
+    const double want = l.predict(*reversed[j]);
+    EXPECT_GT(std::abs(want), 1e-3);
+    EXPECT_NEAR(got[j], want, 1e-5 * std::abs(want));
+  }
+  const ProductTable stranger = perturbed(sig, 9);
+  EXPECT_THROW(predict_loss_change(v, {&stranger}), Error);
+  EXPECT_THROW(predict_loss_change(v, stranger.errors()), Error);
+  l.form = TermsForm::kProjected;
+  TermsFile file;
+  file.layers = {l};
+  EXPECT_THROW(file.save(temp_file("terms_projected.terms")), Error);
 }
 
 TEST(LayerTerms, ObjectiveCandidatesMatchPredict) {

@@ -52,7 +52,7 @@ TEST(Netlist, CycleIsRejected) {
   Netlist net(Signature{2, 2, false, false}, "loop");
   const int32_t g1 = net.add_gate(GateType::kAnd, net.inputs_a()[0], net.inputs_b()[0]);
   const int32_t g2 = net.add_gate(GateType::kOr, g1, net.inputs_a()[1]);
-  net.mutable_nodes()[g1].in1 = g2;  // g1 = AND(a0, g2), g2 = OR(g1, a1)
+  net.set_fanin(g1, 1, g2);  // g1 = AND(a0, g2), g2 = OR(g1, a1)
   net.set_outputs({g2, g2, g2, g2});
   try {
     net.topological_order();
@@ -60,6 +60,29 @@ TEST(Netlist, CycleIsRejected) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cycle"), std::string::npos) << e.what();
   }
+}
+
+TEST(Netlist, EditsAreChecked) {
+  Netlist net(Signature{2, 2, false, false}, "edit");
+  const int32_t a0 = net.inputs_a()[0], a1 = net.inputs_a()[1], b0 = net.inputs_b()[0];
+  const int32_t g1 = net.add_gate(GateType::kAnd, a0, b0);
+  const int32_t g2 = net.add_gate(GateType::kNot, g1);
+  const int32_t g3 = net.add_gate(GateType::kOr, g1, g2);
+  net.set_outputs({g3, g1, g2, a0});
+  EXPECT_THROW(net.set_fanin(g2, 1, a0), Error);   // NOT has one fanin
+  EXPECT_THROW(net.set_fanin(g2, 0, 99), Error);   // no node 99
+  EXPECT_THROW(net.set_fanin(a0, 0, b0), Error);   // inputs have no fanin
+  EXPECT_THROW(net.replace_uses(g1, g2), Error);   // g2 reads g1: a cycle
+  EXPECT_THROW(net.replace_uses(g1, g1), Error);
+  EXPECT_THROW(net.replace_uses(-1, a1), Error);
+  net.replace_uses(g1, a1);  // every reader of g1 (g2, g3, output 1) now reads a1
+  EXPECT_EQ(net.nodes()[g2].in0, a1);
+  EXPECT_EQ(net.nodes()[g3].in0, a1);
+  EXPECT_EQ(net.nodes()[g3].in1, g2);
+  EXPECT_EQ(net.outputs(), (std::vector<int32_t>{g3, a1, g2, a0}));
+  for (uint32_t w = 0; w < 4; ++w)
+    for (uint32_t a = 0; a < 4; ++a)  // P1 = a1, P0 = a1 | !a1 = 1, P2 = !a1, P3 = a0
+      EXPECT_EQ(evaluate_ref(net, w, a), int32_t(1 | ((a >> 1) & 1) << 1 | (1 - ((a >> 1) & 1)) << 2 | (a & 1) << 3));
 }
 
 TEST(Netlist, DepthCountsLogicLevels) {

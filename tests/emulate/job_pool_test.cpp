@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-namespace fames::emulate_detail {
+namespace fames::detail {
 namespace {
 
 TEST(JobPool, EveryJobRunsExactlyOnce) {
@@ -31,4 +31,4 @@ TEST(JobPool, ConcurrentCallersEachFinishTheirOwnJobs) {
 }
 
 }  // namespace
-}  // namespace fames::emulate_detail
+}  // namespace fames::detail

@@ -86,6 +86,40 @@ void Netlist::set_outputs(std::vector<int32_t> outputs) {
   outputs_ = std::move(outputs);
 }
 
+void Netlist::set_fanin(int32_t gate, int pin, int32_t source) {
+  const auto size = static_cast<int32_t>(nodes_.size());
+  if (gate < 0 || gate >= size || source < 0 || source >= size)
+    fail("netlist '{}': set_fanin refers to a missing node ({} reading {})", name_, gate, source);
+  Gate& g = nodes_[gate];
+  if (pin < 0 || pin >= fanin_count(g.type))
+    fail("netlist '{}': gate {} ({}) has no fanin {}", name_, gate, gate_name(g.type), pin);
+  (pin == 0 ? g.in0 : g.in1) = source;
+}
+
+void Netlist::replace_uses(int32_t from, int32_t to) {
+  const auto size = static_cast<int32_t>(nodes_.size());
+  if (from < 0 || from >= size || to < 0 || to >= size || from == to)
+    fail("netlist '{}': cannot replace node {} by node {}", name_, from, to);
+  // `to` must not read `from`, directly or through other gates: search its fanin cone.
+  std::vector<uint8_t> seen(nodes_.size(), 0);
+  std::vector<int32_t> stack{to};
+  seen[to] = 1;
+  while (!stack.empty()) {
+    const Gate& g = nodes_[stack.back()];
+    stack.pop_back();
+    for (int32_t in : {g.in0, g.in1}) {
+      if (in == from) fail("netlist '{}': replacing node {} by node {} would form a cycle", name_, from, to);
+      if (in >= 0 && !seen[in]) seen[in] = 1, stack.push_back(in);
+    }
+  }
+  for (Gate& g : nodes_) {
+    if (g.in0 == from) g.in0 = to;
+    if (g.in1 == from) g.in1 = to;
+  }
+  for (int32_t& out : outputs_)
+    if (out == from) out = to;
+}
+
 int64_t Netlist::gate_count() const {
   int64_t count = 0;
   for (const Gate& g : nodes_) count += fanin_count(g.type) > 0 ? 1 : 0;

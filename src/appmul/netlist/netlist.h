@@ -41,12 +41,18 @@ class Netlist {
   int32_t const1();
 
   const std::vector<Gate>& nodes() const { return nodes_; }
-  std::vector<Gate>& mutable_nodes() { return nodes_; }
   const std::vector<int32_t>& inputs_a() const { return inputs_a_; }  // ba ids, LSB first
   const std::vector<int32_t>& inputs_b() const { return inputs_b_; }  // bw ids, LSB first
   const std::vector<int32_t>& outputs() const { return outputs_; }    // ba+bw ids, LSB first
   void set_outputs(std::vector<int32_t> outputs);                     // REQUIRES: size ba+bw
-  std::vector<int32_t>& mutable_outputs() { return outputs_; }
+
+  // Editing, checked: each throws fames::Error naming the netlist on a missing node id.
+  // Fanin `pin` (0 or 1, below fanin_count of the gate's type) of `gate` reads `source` instead.
+  // May form a cycle (topological_order() reports it).
+  void set_fanin(int32_t gate, int pin, int32_t source);
+  // Every fanin and output that reads `from` reads `to` instead. Throws if `to` depends on `from`
+  // (the edit would form a cycle) or from == to.
+  void replace_uses(int32_t from, int32_t to);
 
   // Number of logic gates (excluding inputs, constants).
   int64_t gate_count() const;

@@ -1,78 +1,20 @@
 #include "appmul/netlist/simulate.h"
 
+#include "appmul/netlist/gate_eval.h"
 #include "util/error.h"
 
 namespace fames {
 namespace {
 
-uint64_t eval_word(GateType type, uint64_t x, uint64_t y) {
-  switch (type) {
-    case GateType::kBuf:
-      return x;
-    case GateType::kNot:
-      return ~x;
-    case GateType::kAnd:
-      return x & y;
-    case GateType::kOr:
-      return x | y;
-    case GateType::kXor:
-      return x ^ y;
-    case GateType::kNand:
-      return ~(x & y);
-    case GateType::kNor:
-      return ~(x | y);
-    case GateType::kXnor:
-      return ~(x ^ y);
-    case GateType::kConst1:
-      return ~uint64_t{0};
-    default:
-      return 0;
-  }
-}
-
 // Fills every non-input node given the input nodes' words; clears bits past the last pattern.
 void propagate(const Netlist& net, NodeValues& v) {
   const auto& nodes = net.nodes();
-  const int64_t words = v.words;
-  const int tail = static_cast<int>(v.patterns % 64);
-  const uint64_t last_mask = tail == 0 ? ~uint64_t{0} : (uint64_t{1} << tail) - 1;
+  const uint64_t last_mask = last_word_mask(v.patterns);
   for (int32_t id : net.topological_order(false)) {
     const Gate& g = nodes[id];
     if (g.type == GateType::kInput) continue;
-    uint64_t* out = v.values.data() + id * words;
-    const uint64_t* x = g.in0 >= 0 ? v.node(g.in0) : nullptr;
-    const uint64_t* y = g.in1 >= 0 ? v.node(g.in1) : nullptr;
-    // One loop per gate type, so the compiler vectorises each.
-    switch (g.type) {
-      case GateType::kBuf:
-        for (int64_t k = 0; k < words; ++k) out[k] = x[k];
-        break;
-      case GateType::kNot:
-        for (int64_t k = 0; k < words; ++k) out[k] = ~x[k];
-        break;
-      case GateType::kAnd:
-        for (int64_t k = 0; k < words; ++k) out[k] = x[k] & y[k];
-        break;
-      case GateType::kOr:
-        for (int64_t k = 0; k < words; ++k) out[k] = x[k] | y[k];
-        break;
-      case GateType::kXor:
-        for (int64_t k = 0; k < words; ++k) out[k] = x[k] ^ y[k];
-        break;
-      case GateType::kNand:
-        for (int64_t k = 0; k < words; ++k) out[k] = ~(x[k] & y[k]);
-        break;
-      case GateType::kNor:
-        for (int64_t k = 0; k < words; ++k) out[k] = ~(x[k] | y[k]);
-        break;
-      case GateType::kXnor:
-        for (int64_t k = 0; k < words; ++k) out[k] = ~(x[k] ^ y[k]);
-        break;
-      default:
-        for (int64_t k = 0; k < words; ++k) out[k] = eval_word(g.type, 0, 0);
-        break;
-    }
-    if (words > 0) out[words - 1] &= last_mask;
+    eval_gate_words(g.type, g.in0 >= 0 ? v.node(g.in0) : nullptr, g.in1 >= 0 ? v.node(g.in1) : nullptr,
+                    v.values.data() + id * v.words, v.words, last_mask);
   }
 }
 
@@ -128,26 +70,25 @@ NodeValues simulate_exhaustive(const Netlist& net) {
   return v;
 }
 
+std::vector<uint32_t> output_patterns(const Netlist& net, const NodeValues& v) {
+  std::vector<uint32_t> raw(static_cast<size_t>(v.patterns), 0);
+  const auto& outs = net.outputs();
+  for (size_t j = 0; j < outs.size(); ++j) {
+    const uint64_t* words = v.node(outs[j]);
+    for (int64_t p = 0; p < v.patterns; ++p) raw[p] |= uint32_t((words[p >> 6] >> (p & 63)) & 1) << j;
+  }
+  return raw;
+}
+
 ProductTable simulate_table(const Netlist& net) {
   const Signature& sig = net.signature();
   const int n = sig.ba + sig.bw;
   if (static_cast<int>(net.outputs().size()) != n)
     fail("simulate '{}': the netlist has {} outputs, the signature {} needs {}", net.name(),
          net.outputs().size(), sig.key(), n);
-  const NodeValues v = simulate_exhaustive(net);
-  std::vector<uint32_t> raw(static_cast<size_t>(sig.table_size()), 0);
-  for (int j = 0; j < n; ++j) {
-    const uint64_t* words = v.node(net.outputs()[j]);
-    for (int64_t p = 0; p < v.patterns; ++p)
-      raw[p] |= uint32_t((words[p >> 6] >> (p & 63)) & 1) << j;
-  }
-  const bool is_signed = sig.signed_w || sig.signed_a;
+  const std::vector<uint32_t> raw = output_patterns(net, simulate_exhaustive(net));
   std::vector<int32_t> data(raw.size());
-  for (size_t p = 0; p < raw.size(); ++p) {
-    int32_t value = static_cast<int32_t>(raw[p]);
-    if (is_signed && (raw[p] >> (n - 1)) & 1) value -= int32_t{1} << n;
-    data[p] = value;
-  }
+  for (size_t p = 0; p < raw.size(); ++p) data[p] = output_value(sig, raw[p]);
   return ProductTable(sig, std::move(data));
 }
 
@@ -160,13 +101,13 @@ int32_t evaluate_ref(const Netlist& net, uint32_t w_raw, uint32_t a_raw) {
     const Gate& g = net.nodes()[id];
     if (g.type == GateType::kInput) continue;
     const uint64_t x = g.in0 >= 0 ? value[g.in0] : 0, y = g.in1 >= 0 ? value[g.in1] : 0;
-    value[id] = eval_word(g.type, x, y) & 1;
+    uint64_t out = 0;
+    eval_gate_words(g.type, &x, &y, &out, 1, /*last_mask=*/1);
+    value[id] = static_cast<uint8_t>(out);
   }
-  const int n = sig.ba + sig.bw;
-  int64_t result = 0;
-  for (int j = 0; j < n; ++j) result |= int64_t{value[net.outputs()[j]]} << j;
-  if ((sig.signed_w || sig.signed_a) && (result >> (n - 1)) & 1) result -= int64_t{1} << n;
-  return static_cast<int32_t>(result);
+  uint32_t raw = 0;
+  for (size_t j = 0; j < net.outputs().size(); ++j) raw |= uint32_t{value[net.outputs()[j]]} << j;
+  return output_value(sig, raw);
 }
 
 }  // namespace fames

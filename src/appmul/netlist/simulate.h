@@ -21,6 +21,19 @@ struct NodeValues {
   const uint64_t* node(int32_t id) const { return values.data() + id * words; }
 };
 
+// The product that the raw output pattern `raw` (bit j = output P[j]) stands for: two's complement
+// of width ba+bw when either operand is signed, unsigned otherwise.
+inline int32_t output_value(const Signature& sig, uint32_t raw) {
+  const int n = sig.ba + sig.bw;
+  int32_t v = static_cast<int32_t>(raw);
+  if ((sig.signed_w || sig.signed_a) && ((raw >> (n - 1)) & 1)) v -= int32_t{1} << n;
+  return v;
+}
+
+// The raw output pattern of every simulated operand pair, in order (bit j = output P[j]).
+// REQUIRES: `v` simulates `net`, whose outputs are set.
+std::vector<uint32_t> output_patterns(const Netlist& net, const NodeValues& v);
+
 // Simulates the operand pairs (w_raw[i], a_raw[i]) in order. REQUIRES equal sizes; raw values are
 // masked to the operand widths.
 NodeValues simulate_pairs(const Netlist& net, const std::vector<uint32_t>& w_raw,

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cassert>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -10,7 +9,9 @@
 #include <tuple>
 
 #include "core/operand_histogram.h"
+#include "appmul/netlist/gate_eval.h"
 #include "appmul/netlist/simulate.h"
+#include "appmul/synth/als_tracker.h"
 #include "util/error.h"
 
 namespace fames {
@@ -29,25 +30,6 @@ struct Move {
 
 bool is_logic(GateType type) {
   return type != GateType::kInput && type != GateType::kConst0 && type != GateType::kConst1;
-}
-
-// out[k] = type(x[k], y[k]) for k < words.
-void eval_gate_words(GateType type, const uint64_t* x, const uint64_t* y, uint64_t* out,
-                     int64_t words) {
-  auto apply = [&](auto op) {
-    for (int64_t k = 0; k < words; ++k) out[k] = op(x[k], y ? y[k] : 0);
-  };
-  switch (type) {
-    case GateType::kBuf: apply([](uint64_t a, uint64_t) { return a; }); break;
-    case GateType::kNot: apply([](uint64_t a, uint64_t) { return ~a; }); break;
-    case GateType::kAnd: apply([](uint64_t a, uint64_t b) { return a & b; }); break;
-    case GateType::kOr: apply([](uint64_t a, uint64_t b) { return a | b; }); break;
-    case GateType::kXor: apply([](uint64_t a, uint64_t b) { return a ^ b; }); break;
-    case GateType::kNand: apply([](uint64_t a, uint64_t b) { return ~(a & b); }); break;
-    case GateType::kNor: apply([](uint64_t a, uint64_t b) { return ~(a | b); }); break;
-    case GateType::kXnor: apply([](uint64_t a, uint64_t b) { return ~(a ^ b); }); break;
-    default: assert(false); break;
-  }
 }
 
 // Sum of popcount(a[k] ^ b[k]) (b may be null: popcount(a[k])). Uses the POPCNT instruction when
@@ -71,174 +53,19 @@ int64_t popcount_words(const uint64_t* a, const uint64_t* b, int64_t words) {
   return n;
 }
 
-// The error metrics of metrics.h under options.pair_weights as running sums over the product
-// table, so that a move that changes a few pairs is scored in time proportional to those pairs.
-// Uniform is every weight 1: each sum then takes the very values of plain counting, so uniform runs
-// do not change with the weights' introduction (tests/appmul/als_histogram_test.cpp).
-class ErrorTracker {
- public:
-  ErrorTracker(const Signature& sig, const AlsOptions& options) : sig_(sig), options_(options) {
-    const int64_t n = sig.table_size();
-    exact_.resize(n);
-    weight_ = options.pair_weights.empty() ? std::vector<double>(n, 1.0) : options.pair_weights;
-    rel_weight_.assign(n, 0);
-    for (uint32_t w = 0; w < sig.weight_levels(); ++w)
-      for (uint32_t a = 0; a < sig.act_levels(); ++a) {
-        const int64_t p = (int64_t{w} << sig.ba) | a;
-        exact_[p] = sig.w_value(w) * sig.a_value(a);
-        max_exact_ = std::max(max_exact_, std::abs(double(exact_[p])));  // NMED: all pairs
-        total_weight_ += weight_[p];
-        if (exact_[p] != 0) {
-          rel_weight_[p] = weight_[p] / std::abs(double(exact_[p]));
-          nonzero_weight_ += weight_[p];
-        }
-      }
-    pending_.assign(n, 0);
-  }
-
-  // Raw output patterns (table order) -> signed product, as netlist.h reads the outputs.
-  int32_t value(uint32_t raw) const {
-    const int n = sig_.ba + sig_.bw;
-    int32_t v = static_cast<int32_t>(raw);
-    if ((sig_.signed_w || sig_.signed_a) && ((raw >> (n - 1)) & 1)) v -= int32_t{1} << n;
-    return v;
-  }
-
-  // Recomputes the sums for the table `raw`; returns the metric (infinity if the zero guard fails).
-  double reset(std::vector<uint32_t> raw) {
-    raw_ = std::move(raw);
-    base_ = Sums{};
-    wce_pairs_ = 0;
-    bool guard_ok = true;
-    for (size_t p = 0; p < raw_.size(); ++p) {
-      const int64_t e = value(raw_[p]) - exact_[p];
-      add(base_, p, e, +1);
-      if (weight_[p] > 0) base_.wce = std::max(base_.wce, std::abs(double(e)));
-      guard_ok = guard_ok && zero_guard_ok(p, e);
-    }
-    for (size_t p = 0; p < raw_.size(); ++p)
-      if (weight_[p] > 0 && std::abs(double(value(raw_[p]) - exact_[p])) == base_.wce) ++wce_pairs_;
-    if (options_.objective) {
-      std::vector<int32_t> errors(raw_.size());
-      for (size_t p = 0; p < raw_.size(); ++p) errors[p] = value(raw_[p]) - exact_[p];
-      objective_ = options_.objective->start(errors);
-    }
-    return guard_ok ? metric(base_) : std::numeric_limits<double>::infinity();
-  }
-
-  // The objective's value at the last reset (0 without an objective).
-  double objective() const { return objective_ ? objective_->value() : 0; }
-
-  // Records that output bit `bit` of pair p flips in the candidate.
-  void flip(int64_t p, int bit) {
-    if (pending_[p] == 0) touched_.push_back(p);
-    pending_[p] ^= uint32_t{1} << bit;
-  }
-
-  // Metric of the table with the recorded flips applied; clears the flips. With an objective and
-  // `objective` non-null, also its value (exact or estimated) after the flips.
-  double candidate_metric(double* objective = nullptr, bool exact_objective = false) {
-    if (objective && objective_) {
-      pairs_.clear();
-      new_errors_.clear();
-      for (int64_t p : touched_) {
-        pairs_.push_back(p);
-        new_errors_.push_back(value(raw_[p] ^ pending_[p]) - exact_[p]);
-      }
-      *objective = objective_->candidate(pairs_, new_errors_, exact_objective);
-    }
-    Sums s = base_;
-    bool guard_ok = true;
-    double changed_max = 0;
-    int64_t wce_lost = 0;
-    for (int64_t p : touched_) {
-      const int64_t e_old = value(raw_[p]) - exact_[p];
-      const int64_t e_new = value(raw_[p] ^ pending_[p]) - exact_[p];
-      add(s, p, e_old, -1);
-      add(s, p, e_new, +1);
-      if (weight_[p] > 0) {
-        changed_max = std::max(changed_max, std::abs(double(e_new)));
-        if (std::abs(double(e_old)) == base_.wce) ++wce_lost;
-      }
-      guard_ok = guard_ok && zero_guard_ok(p, e_new);
-    }
-    if (options_.metric == AlsMetric::kWce) {
-      s.wce = std::max(wce_lost < wce_pairs_ ? base_.wce : 0.0, changed_max);
-      if (wce_lost == wce_pairs_) s.wce = std::max(s.wce, max_untouched_error());
-    }
-    for (int64_t p : touched_) pending_[p] = 0;
-    touched_.clear();
-    return guard_ok ? metric(s) : std::numeric_limits<double>::infinity();
-  }
-
- private:
-  struct Sums {
-    double errors = 0, abs = 0, rel = 0, sq = 0, wce = 0;
-  };
-
-  void add(Sums& s, size_t p, int64_t e, int sign) const {
-    const double ae = std::abs(double(e));
-    const double w = sign * weight_[p];
-    s.errors += w * (e != 0);
-    s.abs += w * ae;
-    s.rel += sign * ae * rel_weight_[p];
-    s.sq += w * ae * ae;
-  }
-
-  bool zero_guard_ok(size_t p, int64_t e) const {
-    return options_.max_zero_product_error < 0 || exact_[p] != 0 ||
-           std::abs(e) <= options_.max_zero_product_error;
-  }
-
-  double max_untouched_error() const {
-    double m = 0;
-    for (size_t p = 0; p < raw_.size(); ++p)
-      if (pending_[p] == 0 && weight_[p] > 0)
-        m = std::max(m, std::abs(double(value(raw_[p]) - exact_[p])));
-    return m;
-  }
-
-  double metric(const Sums& s) const {
-    const double n = total_weight_;
-    switch (options_.metric) {
-      case AlsMetric::kMred: return nonzero_weight_ > 0 ? s.rel / nonzero_weight_ : 0;
-      case AlsMetric::kNmed: return max_exact_ > 0 ? s.abs / n / max_exact_ : 0;
-      case AlsMetric::kEr: return s.errors / n;
-      case AlsMetric::kWce: return s.wce;
-      case AlsMetric::kMse: return s.sq / n;
-    }
-    return 0;
-  }
-
-  Signature sig_;
-  const AlsOptions& options_;
-  std::vector<int32_t> exact_;
-  std::vector<double> weight_;      // pair weights (1 each when uniform)
-  std::vector<double> rel_weight_;  // weight / |exact product|, 0 where the product is 0
-  double max_exact_ = 0, total_weight_ = 0, nonzero_weight_ = 0;
-  std::vector<uint32_t> raw_, pending_;  // current outputs; candidate flips (XOR masks)
-  std::vector<int64_t> touched_;
-  Sums base_;
-  int64_t wce_pairs_ = 0;  // weighted pairs whose |error| equals base_.wce
-  std::unique_ptr<AlsObjectiveEval> objective_;
-  std::vector<int64_t> pairs_;
-  std::vector<int32_t> new_errors_;
-};
-
 // The search state of one step: the current netlist, its exhaustive node values, fanouts,
 // reference counts, energy proxy per node and output words, all rebuilt after each accepted move.
 class AlsStep {
  public:
-  AlsStep(Netlist& net, const AlsOptions& options, ErrorTracker& tracker)
+  AlsStep(Netlist& net, const AlsOptions& options, detail::AlsErrorTracker& tracker)
       : net_(net), options_(options), tracker_(tracker) {
     const0_ = net_.const0();
     const1_ = net_.const1();
     values_ = simulate_exhaustive(net_);
     words_ = values_.words;
-    const int tail = static_cast<int>(values_.patterns % 64);
-    last_mask_ = tail == 0 ? ~uint64_t{0} : (uint64_t{1} << tail) - 1;
+    last_mask_ = last_word_mask(values_.patterns);
     build_structure();
-    current_error_ = tracker_.reset(output_raw());
+    current_error_ = tracker_.reset(output_patterns(net_, values_));
     current_objective_ = tracker_.objective();
   }
 
@@ -277,14 +104,7 @@ class AlsStep {
   void apply(const Move& move) {
     int32_t source = move.substitute;
     if (move.invert) source = net_.add_gate(GateType::kNot, source);
-    auto& nodes = net_.mutable_nodes();
-    for (size_t id = 0; id < nodes.size(); ++id) {
-      if (static_cast<int32_t>(id) == source) continue;
-      if (nodes[id].in0 == move.target) nodes[id].in0 = source;
-      if (nodes[id].in1 == move.target) nodes[id].in1 = source;
-    }
-    for (int32_t& out : net_.mutable_outputs())
-      if (out == move.target) out = source;
+    net_.replace_uses(move.target, source);
   }
 
  private:
@@ -344,17 +164,6 @@ class AlsStep {
     const int64_t ones = popcount_words(values_.node(id), nullptr, words_);
     const double p = double(ones) / double(values_.patterns);
     return 2 * p * (1 - p);  // consecutive uniform operand pairs are independent
-  }
-
-  // Raw output bit patterns of the current netlist, one per operand pair (table order).
-  std::vector<uint32_t> output_raw() const {
-    std::vector<uint32_t> raw(static_cast<size_t>(values_.patterns), 0);
-    const auto& outs = net_.outputs();
-    for (size_t j = 0; j < outs.size(); ++j) {
-      const uint64_t* w = values_.node(outs[j]);
-      for (int64_t p = 0; p < values_.patterns; ++p) raw[p] |= uint32_t((w[p >> 6] >> (p & 63)) & 1) << j;
-    }
-    return raw;
   }
 
   // Transitive fanout of `root` (root included), in topological order.
@@ -466,8 +275,8 @@ class AlsStep {
     for (size_t i = 1; i < tfo.size(); ++i) {
       const Gate& g = net_.nodes()[tfo[i]];
       uint64_t* out = scratch_.data() + i * words_;
-      eval_gate_words(g.type, word_of(g.in0), g.in1 >= 0 ? word_of(g.in1) : nullptr, out, words_);
-      out[words_ - 1] &= last_mask_;
+      eval_gate_words(g.type, word_of(g.in0), g.in1 >= 0 ? word_of(g.in1) : nullptr, out, words_,
+                      last_mask_);
     }
     const auto& outs = net_.outputs();
     for (size_t j = 0; j < outs.size(); ++j) {
@@ -488,7 +297,7 @@ class AlsStep {
 
   Netlist& net_;
   const AlsOptions& options_;
-  ErrorTracker& tracker_;
+  detail::AlsErrorTracker& tracker_;
   int32_t const0_ = -1, const1_ = -1;
   NodeValues values_;
   int64_t words_ = 0;
@@ -568,7 +377,7 @@ std::vector<AppMul> run_als(const Netlist& exact, const AlsOptions& options) {
   const std::string source = "als:" + metric + (options.pair_weights.empty() ? "" : ":histogram");
   std::mt19937_64 rng(options.seed);
   Netlist net = exact.strash();
-  ErrorTracker tracker(exact.signature(), options);
+  detail::AlsErrorTracker tracker(exact.signature(), options);
   std::vector<AppMul> steps;
   for (int step = 1; step <= options.max_steps; ++step) {
     AlsStep state(net, options, tracker);

@@ -105,32 +105,39 @@ std::vector<std::vector<AppMul>> run_seeded_als(
 
 namespace {
 
-std::vector<std::vector<AppMul>> run_starts(
-    const std::vector<Signature>& signatures, const AlsLibraryOptions& options, bool thin,
-    const std::function<void(const Signature&, size_t)>& on_done) {
+// One ALS run of the library build: signature index and seed (-1: the exact netlist).
+struct Job {
+  int64_t sig;
+  int seed;
+};
+
+// The seed members of every signature (none when options.seed_steps is 0), in parallel.
+std::vector<std::vector<AppMul>> seeds_of(const std::vector<Signature>& signatures,
+                                          const AlsLibraryOptions& options) {
   const int64_t n = static_cast<int64_t>(signatures.size());
   std::vector<std::vector<AppMul>> seeds(n);
+  if (options.seed_steps <= 0) return seeds;
   std::exception_ptr failure;  // exceptions must not leave an OpenMP region
-  if (options.seed_steps > 0) {
 #pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t i = 0; i < n; ++i) {
-      try {
-        seeds[i] = als_seed_members(signatures[i], options);
-      } catch (...) {
-#pragma omp critical(fames_als_failure)
-        if (!failure) failure = std::current_exception();
-      }
-    }
-    if (failure) std::rethrow_exception(failure);
-  }
-  // One job per (signature, start): priority signatures first, then the largest (so that the
-  // parallel loop ends evenly), the exact run (seed -1) before the seeded ones.
-  struct Job {
-    int64_t sig;
-    int seed;
-  };
-  std::vector<Job> jobs;
   for (int64_t i = 0; i < n; ++i) {
+    try {
+      seeds[i] = als_seed_members(signatures[i], options);
+    } catch (...) {
+#pragma omp critical(fames_als_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
+  return seeds;
+}
+
+// One job per (signature, start): priority signatures first, then the largest (so that the
+// parallel loop ends evenly), the exact run (seed -1) before the seeded ones.
+std::vector<Job> ordered_jobs(const std::vector<Signature>& signatures,
+                              const std::vector<std::vector<AppMul>>& seeds,
+                              const AlsLibraryOptions& options) {
+  std::vector<Job> jobs;
+  for (int64_t i = 0; i < static_cast<int64_t>(signatures.size()); ++i) {
     jobs.push_back({i, -1});
     for (size_t s = 0; s < seeds[i].size(); ++s) jobs.push_back({i, static_cast<int>(s)});
   }
@@ -141,6 +148,33 @@ std::vector<std::vector<AppMul>> run_starts(
     if (ta != tb) return ta > tb;
     return (a.seed < 0) > (b.seed < 0);
   });
+  return jobs;
+}
+
+// The ALS steps of one job: from the exact netlist, or from a seed with the seed limits.
+std::vector<AppMul> run_job(const Job& job, const Signature& sig, const std::vector<AppMul>& seeds,
+                            const AlsLibraryOptions& options) {
+  AlsOptions als = als_options_for(sig, options);
+  if (job.seed < 0) {
+    GeneratorSpec exact;
+    exact.family = Family::kExactDadda;
+    return run_als(generate_multiplier(sig, exact), als);
+  }
+  const AppMul& seed = seeds[job.seed];
+  als.tag = seed_tag(seed);
+  als.max_steps = std::min(als.max_steps, options.seed_steps);
+  if (options.seed_candidates > 0) als.candidates_per_step = options.seed_candidates;
+  // The next seed (cheaper, with more error) starts its own run: go no further than it.
+  if (job.seed > 0) als.max_error = std::min(als.max_error, als_error(seeds[job.seed - 1], als));
+  return run_als(*seed.netlist, als);
+}
+
+std::vector<std::vector<AppMul>> run_starts(
+    const std::vector<Signature>& signatures, const AlsLibraryOptions& options, bool thin,
+    const std::function<void(const Signature&, size_t)>& on_done) {
+  const int64_t n = static_cast<int64_t>(signatures.size());
+  const std::vector<std::vector<AppMul>> seeds = seeds_of(signatures, options);
+  const std::vector<Job> jobs = ordered_jobs(signatures, seeds, options);
   std::vector<std::vector<std::vector<AppMul>>> steps(n);
   std::vector<int> pending(n, 0);
   for (int64_t i = 0; i < n; ++i) {
@@ -148,41 +182,26 @@ std::vector<std::vector<AppMul>> run_starts(
     pending[i] = static_cast<int>(seeds[i].size()) + 1;
   }
   std::vector<std::vector<AppMul>> results(n);
+  std::exception_ptr failure;  // exceptions must not leave an OpenMP region
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t j = 0; j < static_cast<int64_t>(jobs.size()); ++j) {
     const Job job = jobs[j];
     try {
-      const AlsOptions signature_als = als_options_for(signatures[job.sig], options);
-      AlsOptions als = signature_als;
-      Netlist start;
-      if (job.seed < 0) {
-        GeneratorSpec exact;
-        exact.family = Family::kExactDadda;
-        start = generate_multiplier(signatures[job.sig], exact);
-      } else {
-        const AppMul& seed = seeds[job.sig][job.seed];
-        start = *seed.netlist;
-        als.tag = seed_tag(seed);
-        als.max_steps = std::min(als.max_steps, options.seed_steps);
-        if (options.seed_candidates > 0) als.candidates_per_step = options.seed_candidates;
-        // The next seed (cheaper, with more error) starts its own run: go no further than it.
-        if (job.seed > 0)
-          als.max_error = std::min(als.max_error, als_error(seeds[job.sig][job.seed - 1], als));
-      }
-      auto run = run_als(start, als);
+      auto run = run_job(job, signatures[job.sig], seeds[job.sig], options);
       bool last = false;
 #pragma omp critical(fames_als_steps)
       {
         steps[job.sig][job.seed + 1] = std::move(run);
         last = --pending[job.sig] == 0;
       }
-      if (last) {
+      if (last) {  // every start of this signature has run: merge them
         std::vector<AppMul> all;
         for (auto& r : steps[job.sig])
           for (auto& m : r) all.push_back(std::move(m));
         steps[job.sig].clear();
-        results[job.sig] = thin ? thin_covering(pareto_front(all, signature_als), seeds[job.sig],
-                                                signature_als, options.max_per_signature)
+        const AlsOptions als = als_options_for(signatures[job.sig], options);
+        results[job.sig] = thin ? thin_covering(pareto_front(all, als), seeds[job.sig], als,
+                                                options.max_per_signature)
                                 : std::move(all);
 #pragma omp critical(fames_als_progress)
         if (on_done) on_done(signatures[job.sig], results[job.sig].size());

@@ -18,6 +18,7 @@ const char* form_name(TermsLayer::Form f) {
     case TermsLayer::Form::kNone: return "none";
     case TermsLayer::Form::kDense: return "dense";
     case TermsLayer::Form::kFactor: return "factor";
+    case TermsLayer::Form::kProjected: return "projected";
   }
   return "?";
 }
@@ -41,45 +42,33 @@ std::vector<T> take(const std::vector<unsigned char>& bytes, size_t begin, size_
   return v;
 }
 
-// The quadratic model positioned at an error vector e: value and lin = g + He.
+// The quadratic model positioned at an error vector e: its value (predict_loss_change) and
+// lin = g + He, the gradient that prices a change of a few entries.
 class DlEval : public AlsObjectiveEval {
  public:
-  DlEval(const TermsLayer& layer, const std::vector<double>& diag,
+  DlEval(const TermsLayer& layer, const TermsView& view, const std::vector<double>& diag,
          const std::vector<int32_t>& column_of, const std::vector<int32_t>& errors)
       : l_(layer), diag_(diag), column_of_(column_of), e_(errors.begin(), errors.end()) {
-    const size_t t = l_.g.size();
     s_ = static_cast<double>(std::max<int64_t>(1, l_.samples));
+    value_ = predict_loss_change(view, errors);
     lin_ = l_.g;
-    double value = 0;
-    for (size_t p = 0; p < t; ++p) value += l_.g[p] * e_[p];
+    const size_t t = l_.g.size();
     if (l_.form == TermsLayer::Form::kDense) {
-      double q = 0;
       for (size_t p = 0; p < t; ++p) {
         if (e_[p] == 0) continue;
         const double* row = l_.h.data() + p * t;  // H symmetric: column p = row p
         for (size_t r = 0; r < t; ++r) lin_[r] += row[r] * e_[p];
       }
-      for (size_t p = 0; p < t; ++p) q += (lin_[p] - l_.g[p]) * e_[p];
-      value += 0.5 * q;
     } else if (l_.form == TermsLayer::Form::kFactor) {
       const size_t n = l_.support.size();
-      fe_.assign(static_cast<size_t>(l_.rows), 0);
       for (int64_t r = 0; r < l_.rows; ++r) {
         const float* row = l_.factor.data() + r * n;
-        double acc = 0;
-        for (size_t c = 0; c < n; ++c) acc += double(row[c]) * e_[l_.support[c]];
-        fe_[r] = acc;
-      }
-      double q = 0;
-      for (double v : fe_) q += v * v;
-      value += 0.5 * q;
-      for (int64_t r = 0; r < l_.rows; ++r) {
-        const float* row = l_.factor.data() + r * n;
-        if (fe_[r] == 0) continue;
-        for (size_t c = 0; c < n; ++c) lin_[l_.support[c]] += double(row[c]) * fe_[r];
+        double fe = 0;
+        for (size_t c = 0; c < n; ++c) fe += double(row[c]) * e_[l_.support[c]];
+        if (fe == 0) continue;
+        for (size_t c = 0; c < n; ++c) lin_[l_.support[c]] += double(row[c]) * fe;
       }
     }
-    value_ = value / s_;
   }
 
   double value() const override { return value_; }
@@ -117,13 +106,13 @@ class DlEval : public AlsObjectiveEval {
   const TermsLayer& l_;
   const std::vector<double>& diag_;
   const std::vector<int32_t>& column_of_;
-  std::vector<double> e_, lin_, fe_, fd_;
+  std::vector<double> e_, lin_, fd_;
   double s_ = 1, value_ = 0;
 };
 
 class DlObjective : public AlsObjective {
  public:
-  explicit DlObjective(const TermsLayer& layer) : l_(layer) {
+  explicit DlObjective(const TermsLayer& layer) : l_(layer), view_(layer.view()) {
     const size_t t = l_.g.size();
     diag_.assign(t, 0);
     column_of_.assign(t, -1);
@@ -144,11 +133,12 @@ class DlObjective : public AlsObjective {
     if (errors.size() != l_.g.size())
       fail("layer {}: error vector of {} entries, the terms have {}", l_.name, errors.size(),
            l_.g.size());
-    return std::make_unique<DlEval>(l_, diag_, column_of_, errors);
+    return std::make_unique<DlEval>(l_, view_, diag_, column_of_, errors);
   }
 
  private:
   const TermsLayer& l_;
+  TermsView view_;
   std::vector<double> diag_;       // H_pp
   std::vector<int32_t> column_of_;  // table index -> factor column, -1 outside the support
 };
@@ -161,6 +151,8 @@ void TermsLayer::validate(const std::string& source) const {
   if (static_cast<int64_t>(g.size()) != t)
     fail("{}: layer '{}': g has {} entries, the table {}", source, name, g.size(), t);
   if (samples < 0 || macs < 0) fail("{}: layer '{}': negative samples or macs", source, name);
+  if (form == Form::kProjected)
+    fail("{}: layer '{}': projected terms predict only the tables they were projected onto", source, name);
   if (form == Form::kDense && static_cast<int64_t>(h.size()) != t * t)
     fail("{}: layer '{}': dense H has {} entries, expected {}", source, name, h.size(), t * t);
   if (form == Form::kFactor) {
@@ -173,12 +165,23 @@ void TermsLayer::validate(const std::string& source) const {
   }
 }
 
+TermsView TermsLayer::view() const {
+  TermsView v;
+  v.name = name;
+  v.signature = signature;
+  v.samples = samples;
+  v.g = g.data();
+  v.form = form;
+  v.h = h.data();
+  v.rows = rows;
+  v.columns = static_cast<int64_t>(support.size());
+  v.support = support.data();
+  v.factor = factor.data();
+  return v;
+}
+
 double TermsLayer::predict(const ProductTable& table) const {
-  if (table.signature() != signature)
-    fail("layer {}: table of {} does not fit the layer's {}", name, table.signature().key(),
-         signature.key());
-  const std::vector<int32_t> e = table.errors();
-  return DlObjective(*this).start(e)->value();
+  return predict_loss_change(view(), {&table}).front();
 }
 
 void TermsFile::save(const std::string& path) const {

@@ -1,13 +1,8 @@
 // Layer terms: the FAMES estimator's per-layer Taylor terms (estimate/estimator.h LayerTerms) in a
 // torch-free form, their file (written by `fames estimate --terms-out`, read by `fames lib tailor`)
-// and the predicted loss change they define, as an ALS objective (als.h).
-//
-// With e = vec(T_M - T*) (ProductTable layout, T = table size) and S = samples:
-//     dL(e) = ( g'e + 1/2 q(e) ) / S,   q(e) = e'He      (dense H, [T, T])
-//                                        q(e) = ||F e_U||^2 (factor F, [R, |U|], U = support)
-//                                        q(e) = 0          (first-order terms, no H)
-// exactly as LayerTerms::predict computes it. The support U lists the table indices that F's
-// columns stand for, increasing; all other entries of H are zero.
+// and the predicted loss change they define (loss_change.h, the one predictor estimate uses too),
+// also as an ALS objective (als.h). Forms: kDense (H [T, T]), kFactor (F over a support), kNone
+// (first-order terms only); a terms file never holds kProjected.
 //
 // File format (docs/appmul-library.md, "Layer terms file"), all little-endian:
 //     8 bytes "FAMESTRM" | uint32 version (1) | uint64 header length L | L bytes JSON header |
@@ -22,12 +17,13 @@
 #include <vector>
 
 #include "appmul/synth/als.h"
+#include "appmul/synth/loss_change.h"
 #include "core/product_table.h"
 
 namespace fames {
 
 struct TermsLayer {
-  enum class Form { kNone, kDense, kFactor };
+  using Form = TermsForm;
 
   std::string name;
   Signature signature;
@@ -40,7 +36,9 @@ struct TermsLayer {
   std::vector<int64_t> support;  // kFactor: [n], increasing table indices
   std::vector<float> factor;     // kFactor: [R * n], row-major
 
-  // dL for `table` (same signature). Throws fames::Error on a signature mismatch.
+  // The terms as the predictor reads them (valid while this layer lives and is unchanged).
+  TermsView view() const;
+  // dL for `table` (same signature): predict_loss_change. Throws fames::Error on a signature mismatch.
   double predict(const ProductTable& table) const;
   // Throws fames::Error (naming `source`) unless sizes and the support are consistent.
   void validate(const std::string& source) const;

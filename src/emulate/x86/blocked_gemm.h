@@ -21,7 +21,7 @@
 
 #include "emulate/table_kernels.h"
 
-namespace fames::emulate_detail {
+namespace fames::detail {
 
 template <class L, int OB, int PB>
 void gemm_block(const GemmArgs& g, int64_t o0, int64_t p0) {
@@ -148,4 +148,4 @@ void gemm_blocked(const GemmArgs& g) {
   gemm_blocks<L, false, L::kMaxPB>(g);
 }
 
-}  // namespace fames::emulate_detail
+}  // namespace fames::detail

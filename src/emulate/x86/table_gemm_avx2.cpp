@@ -11,7 +11,7 @@
 
 #include "emulate/x86/blocked_gemm.h"
 
-namespace fames::emulate_detail {
+namespace fames::detail {
 namespace {
 
 struct Avx2Base {
@@ -106,4 +106,4 @@ void table_gemm_avx2(const GemmArgs& g) {
   }
 }
 
-}  // namespace fames::emulate_detail
+}  // namespace fames::detail

@@ -15,7 +15,7 @@
 
 #include "emulate/x86/blocked_gemm.h"
 
-namespace fames::emulate_detail {
+namespace fames::detail {
 namespace {
 
 struct Avx512Base {
@@ -230,4 +230,4 @@ void table_gemm_avx512(const GemmArgs& g) {
   }
 }
 
-}  // namespace fames::emulate_detail
+}  // namespace fames::detail

@@ -12,7 +12,7 @@
 
 #include "emulate/table_kernels.h"
 
-namespace fames::emulate_detail {
+namespace fames::detail {
 namespace {
 
 // r[j] becomes column j of the 16 x 16 int32 matrix whose row i was r[i].
@@ -167,4 +167,4 @@ void store_channels_last_avx512(const int32_t* tmp, int64_t ldt, int64_t og, int
   }
 }
 
-}  // namespace fames::emulate_detail
+}  // namespace fames::detail
