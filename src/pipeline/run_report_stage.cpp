@@ -32,8 +32,8 @@ void read_main_parts(RunContext& run, report::RunReport& r) {
 
 // The per-layer table and the baselines.
 void read_measure_parts(RunContext& run, report::RunReport& r) {
-  for (const nlohmann::json& row : read_part(run, "layer_measure").at("layers"))
-    r.layers.push_back(report::layer_from_json(row));
+  const nlohmann::json measured = read_part(run, "layer_measure");  // a local: .at() refers into it
+  for (const nlohmann::json& row : measured.at("layers")) r.layers.push_back(report::layer_from_json(row));
   if (run.options.ga_seconds > 0) {
     const nlohmann::json ga = read_part(run, "ga");
     r.ga_curve = report::curve_from_json(ga.at("curve"));
