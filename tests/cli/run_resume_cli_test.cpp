@@ -132,5 +132,34 @@ TEST_F(RunResumeCli, ARunKilledDuringCalibrationResumesThereAndEndsAsACleanRun) 
   EXPECT_EQ(read_json_file(killed + "/assign.json")["layers"], read_json_file(clean + "/assign.json")["layers"]);
 }
 
+// The library `fames run` builds when --lib is not given is exactly what `fames lib build --bits
+// 2..8 --signed-a --no-als` writes, under the same library-cache entry (one entry for both).
+TEST(RunDefaultLibrary, IsWhatLibBuildWritesUnderTheSameCacheEntry) {
+  if (!std::getenv("FAMES_BIN")) GTEST_SKIP() << "needs FAMES_BIN";
+  const std::string dir = ::testing::TempDir() + "/fames_run_default_library";
+  fs::remove_all(dir);
+  const char* previous = std::getenv("XDG_CACHE_HOME");
+  const std::string saved = previous ? previous : "";
+  setenv("XDG_CACHE_HOME", (dir + "/cache").c_str(), 1);
+  CommandResult built = run_fames("--quiet lib build --bits 2..8 --signed-a --no-als --out " + dir + "/lib");
+  // The run builds its library before it reads the model, so a missing model ends it right after.
+  CommandResult run = run_fames("--quiet run --model " + dir + "/no-model.pt --out " + dir + "/report");
+  previous ? setenv("XDG_CACHE_HOME", saved.c_str(), 1) : unsetenv("XDG_CACHE_HOME");
+  ASSERT_EQ(built.status, 0) << built.output;
+  EXPECT_EQ(run.status, 1) << run.output;
+  EXPECT_TRUE(says(run.output, "no-model.pt")) << run.output;
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/cache/fames/lib")) entries += e.is_directory();
+  EXPECT_EQ(entries, 1);  // the run restored lib build's entry instead of adding its own
+  const std::string families = dir + "/cache/fames/library-families";
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/lib")) {
+    ++files;
+    EXPECT_EQ(slurp(e.path().string()), slurp(families + "/" + e.path().filename().string()))
+        << e.path().filename();
+  }
+  EXPECT_GT(files, 100);
+}
+
 }  // namespace
 }  // namespace fames::testing_cli
