@@ -1,13 +1,14 @@
 // fames run: the whole FAMES flow (estimate -> select -> calibrate -> evaluate) with a report
-// folder. Every flag has a default: the Fashion-MNIST zoo model and the built-in AppMul library,
-// which is built on first use into the user's cache folder and reused afterwards.
-#include <unistd.h>
-
+// folder, as resumable stages (pipeline/run.h). Every flag has a default: the Fashion-MNIST zoo
+// model and the built-in AppMul library, which is built on first use into the user's cache folder
+// and reused afterwards.
 #include <cstdlib>
 #include <filesystem>
 
+#include "appmul/synth/library_build.h"
 #include "cli/command.h"
 #include "cli/common.h"
+#include "fames_version.h"
 #include "pipeline/run.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -42,9 +43,9 @@ std::string default_model() {
        beside.string());
 }
 
-// $XDG_CACHE_HOME/fames/library-families (or ~/.cache/...): built once with `fames lib build`.
-// Exact and family multipliers only, so that a first run takes seconds; pass --lib for a library
-// with ALS members (`fames lib build` runs ALS by default).
+// $XDG_CACHE_HOME/fames/library-families (or ~/.cache/...): built once, as `fames lib build --bits
+// 2..8 --signed-a --no-als` would. Exact and family multipliers only, so that a first run takes
+// seconds; pass --lib for a library with ALS members (`fames lib build` runs ALS by default).
 std::string default_library() {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   const char* home = std::getenv("HOME");
@@ -53,11 +54,7 @@ std::string default_library() {
   const fs::path dir = cache / "fames" / "library-families";
   if (file_exists((dir / "index.json").string())) return dir.string();
   fmt::print(stderr, "building the default AppMul library into {} (once)\n", dir.string());
-  const std::string command =
-      fmt::format("'{}' lib build --bits 2..8 --signed-a --no-als --out '{}' >&2",
-                  executable().string(), dir.string());
-  if (std::system(command.c_str()) != 0)
-    fail("building the default AppMul library into {} failed", dir.string());
+  build_default_library(dir.string());
   return dir.string();
 }
 
@@ -69,6 +66,8 @@ void run_run(RunArgs args) {
   o.calibrate = !args.no_calibrate;
   o.bias_correction = !args.no_bias_correction;
   o.uniform_baseline = !args.no_uniform;
+  o.fames_version = FAMES_VERSION;
+  o.command_line = command_line();
   const report::RunReport report = pipeline::run(o);
   if (args.json) {
     print_json(report.to_json());
@@ -97,6 +96,16 @@ void setup_run(CLI::App& root) {
       "(training split) stays within --max-accuracy-loss points of the exact model's. The test "
       "split is used\n"
       "only for the exact and final top-1.\n"
+      "Stages, each writing its files into the --out folder R: load, exact_eval, estimate "
+      "(R/est.json),\n"
+      "select (R/sweep.json), assign (R/assign.json), calibrate (R/model-calibrated.pt), "
+      "final_eval,\n"
+      "layer_measure, ga, uniform (R/parts/*.json), report. R/manifest.json records what each "
+      "finished stage\n"
+      "was computed from: running again with the same --out keeps every stage whose options and "
+      "input files\n"
+      "are unchanged (an interrupted run resumes; a changed flag redoes only the stages it "
+      "affects).\n"
       "Example: fames run   (the Fashion-MNIST zoo model and the built-in library)\n"
       "         fames run --model models/resnet20-cifar10-mp.pt --data cifar10:/tmp/cifar10 --out "
       "r20-report");
@@ -145,6 +154,8 @@ void setup_run(CLI::App& root) {
                 "Calibration also fine-tunes weights, biases and BN affine with the AppMuls in the "
                 "loop (approximation-aware training, beyond METHOD.md §4)");
   cmd->add_flag("--no-uniform", args->no_uniform, "Skip the uniform single-family baseline");
+  cmd->add_flag("--force", o.force,
+                "Recompute every stage, even those whose results in --out are up to date");
   cmd->add_flag("--json", args->json, "Print report.json on stdout");
   cmd->callback([args] { run_run(*args); });
 }

@@ -2,6 +2,25 @@
 // plus the measurements a report needs (the measured FAMES sweep, the GA and uniform single-family
 // baselines, per-layer measured loss changes).
 //
+// Stages. The run is a sequence of named stages; each reads the files of the stages before it and
+// writes its own into the report folder R (out_dir), atomically:
+//   load           model, library, data (always runs; writes nothing)
+//   exact_eval     R/parts/exact_eval.json     test top-1 with exact multipliers
+//   estimate       R/est.json                  FAMES stage 1
+//   select         R/sweep.json                the measured sweep (fames-pareto format)
+//   assign         R/assign.json               the selection for energy_reduction (that mode only)
+//   calibrate      R/model-calibrated.pt, R/parts/calibrate.json, and in max-accuracy-loss mode
+//                  R/assign.json (there the choice is made by calibrating)
+//   final_eval     R/parts/final_eval.json     test top-1, calibrated and not
+//   layer_measure  R/parts/layer_measure.json  per-layer predicted and measured loss changes
+//   ga, uniform    R/parts/ga.json, R/parts/uniform.json (when asked for)
+//   report         R/report.json, report.md, pareto.*, layers.* (always runs)
+// R/manifest.json records, per finished stage, its options, the hashes of its input files and of
+// its outputs (pipeline/run_manifest.h). A rerun with the same out_dir keeps every stage whose
+// record still matches (same options, inputs and outputs as recorded) and recomputes the others;
+// `force` recomputes all. Each stage reads its inputs from the files even when the stage before ran
+// in the same process, so a resumed run computes exactly what an uninterrupted one does.
+//
 // Data discipline: estimation, selection, calibration and every choice the run makes use the
 // TRAINING split (estimation samples, calibration images and a held-out part, all disjoint); the
 // test split is read only for the exact and final top-1 figures.
@@ -15,8 +34,6 @@
 //                             to fall with energy), then one bisection step between the last
 //                             success and the first failure.
 #pragma once
-#include <torch/torch.h>
-
 #include <optional>
 #include <string>
 
@@ -42,12 +59,16 @@ struct RunOptions {
   bool uniform_baseline = true;
   bool measure_layers = true;
   uint64_t seed = 1;
-  std::string
-      out_dir;  // report folder; also receives est.json, assign.json and the calibrated model
+  std::string out_dir;  // the report folder R: every stage's files and the manifest
+  bool force = false;   // recompute every stage, whatever the manifest says
+  // Recorded in report.json (and, with the hash of the running executable, in every stage's
+  // options: results of another build are not kept). The caller knows them; pipeline/ does not.
+  std::string fames_version, command_line;
 };
 
-// Runs everything and writes the report folder. Throws fames::Error on bad input or an impossible
-// target (naming the flag and the largest feasible value).
+// Runs (or keeps) every stage and writes the report folder; prints one line per stage on stderr.
+// Throws fames::Error on bad input or an impossible target (naming the flag and the largest
+// feasible value).
 report::RunReport run(const RunOptions& options);
 
 }  // namespace fames::pipeline

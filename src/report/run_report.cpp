@@ -11,13 +11,6 @@
 namespace fames::report {
 namespace {
 
-nlohmann::json curve_json(const std::vector<CurvePoint>& curve) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& p : curve)
-    out.push_back({{"energy_reduction", p.energy_reduction}, {"top1", p.top1}, {"label", p.label}});
-  return out;
-}
-
 double total_energy(const std::vector<RunLayer>& layers) {
   double sum = 0;
   for (const auto& l : layers) sum += l.energy_fj_per_image;
@@ -35,6 +28,46 @@ Series curve_series(const std::string& name, const std::vector<CurvePoint>& curv
 }
 
 }  // namespace
+
+nlohmann::json curve_to_json(const std::vector<CurvePoint>& curve) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : curve)
+    out.push_back({{"energy_reduction", p.energy_reduction}, {"top1", p.top1}, {"label", p.label}});
+  return out;
+}
+
+std::vector<CurvePoint> curve_from_json(const nlohmann::json& j) {
+  std::vector<CurvePoint> curve;
+  for (const auto& p : j)
+    curve.push_back({p.at("energy_reduction").get<double>(), p.at("top1").get<double>(),
+                     p.at("label").get<std::string>()});
+  return curve;
+}
+
+nlohmann::json layer_to_json(const RunLayer& l) {
+  nlohmann::json j{{"name", l.name},
+                   {"signature", l.signature},
+                   {"appmul", l.appmul},
+                   {"macs", l.macs},
+                   {"energy_fj_per_image", l.energy_fj_per_image},
+                   {"exact_energy_fj_per_image", l.exact_energy_fj_per_image},
+                   {"predicted_dl", l.predicted_dl}};
+  if (l.measured_dl) j["measured_dl"] = *l.measured_dl;
+  return j;
+}
+
+RunLayer layer_from_json(const nlohmann::json& j) {
+  RunLayer l;
+  l.name = j.at("name").get<std::string>();
+  l.signature = j.at("signature").get<std::string>();
+  l.appmul = j.at("appmul").get<std::string>();
+  l.macs = j.at("macs").get<int64_t>();
+  l.energy_fj_per_image = j.at("energy_fj_per_image").get<double>();
+  l.exact_energy_fj_per_image = j.at("exact_energy_fj_per_image").get<double>();
+  l.predicted_dl = j.at("predicted_dl").get<double>();
+  if (j.contains("measured_dl")) l.measured_dl = j["measured_dl"].get<double>();
+  return l;
+}
 
 std::vector<CurvePoint> upper_front(std::vector<CurvePoint> points) {
   // By decreasing energy reduction; a point survives if it is more accurate than all that save
@@ -54,15 +87,8 @@ nlohmann::json RunReport::to_json() const {
   nlohmann::json layer_list = nlohmann::json::array();
   const double total = total_energy(layers);
   for (const auto& l : layers) {
-    nlohmann::json j{{"name", l.name},
-                     {"signature", l.signature},
-                     {"appmul", l.appmul},
-                     {"macs", l.macs},
-                     {"energy_fj_per_image", l.energy_fj_per_image},
-                     {"exact_energy_fj_per_image", l.exact_energy_fj_per_image},
-                     {"energy_share", total > 0 ? l.energy_fj_per_image / total : 0.0},
-                     {"predicted_dl", l.predicted_dl}};
-    if (l.measured_dl) j["measured_dl"] = *l.measured_dl;
+    nlohmann::json j = layer_to_json(l);
+    j["energy_share"] = total > 0 ? l.energy_fj_per_image / total : 0.0;
     layer_list.push_back(std::move(j));
   }
   nlohmann::json stages = nlohmann::json::object();
@@ -95,9 +121,9 @@ nlohmann::json RunReport::to_json() const {
                      {"stage_seconds", stages},
                      {"total_seconds", total_seconds},
                      {"curves",
-                      {{"fames", curve_json(fames_curve)},
-                       {"ga", curve_json(ga_curve)},
-                       {"uniform", curve_json(uniform_curve)}}}};
+                      {{"fames", curve_to_json(fames_curve)},
+                       {"ga", curve_to_json(ga_curve)},
+                       {"uniform", curve_to_json(uniform_curve)}}}};
   for (const auto& [key, value] : extra.items()) out[key] = value;
   return out;
 }

@@ -45,6 +45,14 @@ struct RunReport {
   std::string to_markdown() const;
 };
 
+// A layer row and a curve as report.json holds them (a row without its "energy_share", which needs
+// every row), and back: the report parts of `fames run` store them so. The readers throw
+// nlohmann::json::exception on a missing or mistyped key.
+nlohmann::json layer_to_json(const RunLayer& layer);
+RunLayer layer_from_json(const nlohmann::json& j);
+nlohmann::json curve_to_json(const std::vector<CurvePoint>& curve);
+std::vector<CurvePoint> curve_from_json(const nlohmann::json& j);
+
 // Writes DIR/report.json, report.md, pareto.{png,svg} and layers.{png,svg} (each file atomically).
 // Throws fames::Error naming the file or gnuplot's failure.
 void write_run_report(const RunReport& report, const std::string& dir);

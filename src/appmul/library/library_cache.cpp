@@ -4,28 +4,18 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <system_error>
 #include <unistd.h>
-#include <vector>
 
+#include "util/error.h"
 #include "util/files.h"
+#include "util/hash.h"
 #include "fames_version.h"
 
 namespace fames {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr uint64_t kFnvOffset = 1469598103934665603ull, kFnvPrime = 1099511628211ull;
-
-uint64_t fnv1a(const char* data, size_t n, uint64_t h = kFnvOffset) {
-  for (size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(data[i]);
-    h *= kFnvPrime;
-  }
-  return h;
-}
 
 }  // namespace
 
@@ -38,15 +28,11 @@ std::string cache_root() {
 
 uint64_t executable_hash() {
   static const uint64_t hash = [] {
-    std::ifstream in("/proc/self/exe", std::ios::binary);
-    if (!in) return uint64_t{0};
-    std::vector<char> buf(1 << 20);
-    uint64_t h = kFnvOffset;
-    while (in) {
-      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      h = fnv1a(buf.data(), static_cast<size_t>(in.gcount()), h);
+    try {
+      return hash_path("/proc/self/exe");
+    } catch (const Error&) {
+      return uint64_t{0};
     }
-    return h;
   }();
   return hash;
 }
@@ -54,7 +40,7 @@ uint64_t executable_hash() {
 std::string library_cache_key(const std::string& settings) {
   const std::string text =
       fmt::format("{}\n{}\n{:016x}", settings, FAMES_VERSION, executable_hash());
-  return fmt::format("{:016x}", fnv1a(text.data(), text.size()));
+  return fmt::format("{:016x}", fnv1a64(text.data(), text.size()));
 }
 
 bool restore_cached_library(const std::string& key, const std::string& out) {

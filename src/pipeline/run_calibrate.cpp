@@ -1,0 +1,148 @@
+// The calibrate stage: calibrates the chosen configuration (energy-reduction mode) or searches the
+// largest reduction whose calibrated held-out top-1 stays within the bound (max-accuracy-loss
+// mode, run.h), and writes the calibrated model.
+#include <algorithm>
+#include <optional>
+
+#include "calibrate/calibrate.h"
+#include "pipeline/measured_search.h"
+#include "pipeline/run_stages.h"
+#include "quant/multipliers.h"
+#include "select/selection.h"
+#include "util/error.h"
+
+namespace fames::pipeline {
+namespace {
+
+// A calibrated configuration: its assignment, held-out top-1 and the model it reached.
+struct Probe {
+  Assignment assignment;
+  double uncalibrated_top1 = 0, top1 = 0;
+  models::LoadedModel model;  // with the assignment's multipliers
+};
+
+// Calibrates configurations, each from a fresh copy of the loaded model, and keeps a record of each.
+class Prober {
+ public:
+  explicit Prober(RunContext& run) : run_(run) {
+    options_.bias_correction = run.options.bias_correction;
+    options_.epochs = run.options.calibration_epochs;
+    options_.weights = run.options.finetune_weights;
+    options_.seed = run.options.seed;
+  }
+
+  // `measured`: the configuration's uncalibrated held-out top-1 if the sweep already has it.
+  // Calibration measures it itself, so it is only needed (and measured here) without calibration.
+  Probe operator()(const Assignment& assignment, std::optional<double> measured) {
+    Probe p{assignment, 0, 0, run_.fresh_model()};
+    torch::nn::Module& model = *p.model.module;
+    quant::apply_assignment(model, assignment, run_.library);
+    if (run_.options.calibrate) {
+      const auto r = calibrate::calibrate(model, run_.calibration, run_.held, options_);
+      p.top1 = r.holdout_top1_after;
+      p.uncalibrated_top1 = r.holdout_top1_before;
+    } else if (measured) {
+      p.uncalibrated_top1 = p.top1 = *measured;
+    } else {
+      measure::EmulatedEvaluator& evaluator = run_.evaluator();
+      p.uncalibrated_top1 = p.top1 = evaluator.top1(evaluator.choice_of(assignment));
+      // The model then carries the corrections the evaluator measured with (as it always has).
+      quant::set_output_corrections(model, quant::output_corrections(run_.evaluator_model()));
+    }
+    records_.push_back({{"energy_reduction", assignment.summary->energy_reduction},
+                        {"holdout_top1_uncalibrated", p.uncalibrated_top1},
+                        {"holdout_top1", p.top1}});
+    fmt::print(stderr, "probe: {:.1f}% energy saved, held-out top-1 {:.2f}% -> {:.2f}%\n",
+               100 * assignment.summary->energy_reduction, 100 * p.uncalibrated_top1, 100 * p.top1);
+    return p;
+  }
+  const nlohmann::json& records() const { return records_; }
+
+ private:
+  RunContext& run_;
+  calibrate::CalibrateOptions options_;
+  nlohmann::json records_ = nlohmann::json::array();
+};
+
+// R/sweep.json's points by energy reduction, each configuration once, and its exact top-1.
+std::pair<std::vector<MeasuredPoint>, double> read_sweep(const RunContext& run) {
+  auto [points, exact_top1] = read_sweep_file(run);
+  // Sorted by energy reduction (read_sweep_file checked every summary is there); with the key
+  // beside each point, std::sort makes the same comparisons and so the same order as on the points.
+  std::vector<std::pair<double, MeasuredPoint>> keyed;
+  for (MeasuredPoint& m : points) keyed.emplace_back(m.point.assignment.summary->energy_reduction, std::move(m));
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<MeasuredPoint> sweep;
+  for (auto& entry : keyed) sweep.push_back(std::move(entry.second));
+  // Neighbouring targets often pick the same configuration: calibrate each one once.
+  sweep.erase(std::unique(sweep.begin(), sweep.end(),
+                          [](const MeasuredPoint& a, const MeasuredPoint& b) {
+                            return a.point.assignment.layers == b.point.assignment.layers;
+                          }),
+              sweep.end());
+  return {std::move(sweep), exact_top1};
+}
+
+// Max-accuracy-loss mode: the largest uncalibrated feasible sweep point, then the points above it
+// in increasing order until one fails calibrated, then one bisection step.
+Probe search_largest_feasible(RunContext& run, Prober& probe) {
+  const Estimate est = Estimate::load(run.path(files::kEstimate));
+  const auto [sweep, exact_top1] = read_sweep(run);
+  const double target = exact_top1 - run.options.max_accuracy_loss / 100;
+  size_t feasible = 0;  // sweep[0] is r = 0: every layer exact
+  for (size_t i = 0; i < sweep.size(); ++i)
+    if (sweep[i].top1 >= target) feasible = i;
+  Probe chosen = probe(sweep[feasible].point.assignment, sweep[feasible].top1);
+  std::optional<size_t> failed;
+  constexpr int kMaxProbes = 6;
+  int probes_left = run.options.calibrate ? kMaxProbes : 0;
+  for (size_t i = feasible + 1; i < sweep.size() && probes_left > 0; ++i, --probes_left) {
+    Probe p = probe(sweep[i].point.assignment, sweep[i].top1);
+    if (p.top1 < target) {
+      failed = i;
+      break;
+    }
+    chosen = std::move(p);
+  }
+  if (failed && probes_left > 1) {
+    const double mid = 0.5 * (chosen.assignment.summary->energy_reduction +
+                              sweep[*failed].point.assignment.summary->energy_reduction);
+    Probe p = probe(select_for_energy_reduction(est, mid), std::nullopt);
+    if (p.top1 >= target) chosen = std::move(p);
+  }
+  // Nothing selected stays within the bound (the estimate can be wrong near r = 0): exact
+  // multipliers.
+  if (chosen.top1 < target) {
+    measure::EmulatedEvaluator& evaluator = run.evaluator();
+    chosen = probe(make_assignment(est, evaluator.exact_choice(), "exact", 0), exact_top1);
+  }
+  return chosen;
+}
+
+}  // namespace
+
+void calibrate_stage(RunContext& run) {
+  const RunOptions& o = run.options;
+  Prober probe(run);
+  std::optional<Probe> chosen;
+  nlohmann::json part;
+  if (o.energy_reduction) {
+    part = {{"mode", "energy-reduction"}, {"target", *o.energy_reduction}};
+    chosen = probe(Assignment::load(run.path(files::kAssignment)), std::nullopt);
+  } else {
+    part = {{"mode", "max-accuracy-loss"}, {"target", o.max_accuracy_loss}};
+    chosen = search_largest_feasible(run, probe);
+    Assignment saved = chosen->assignment;
+    saved.library = o.library;
+    saved.save(run.path(files::kAssignment));
+  }
+  part["holdout_top1_final"] = chosen->top1;
+  part["holdout_top1_uncalibrated"] = chosen->uncalibrated_top1;
+  part["probes"] = probe.records();
+  nlohmann::json meta = chosen->model.meta;
+  meta["calibration"] = {{"assignment", run.path(files::kAssignment)}, {"by", "fames run"}};
+  models::save_model(run.path(files::kCalibratedModel), *chosen->model.module, chosen->model.spec, meta);
+  write_part(run, "calibrate", part);
+}
+
+}  // namespace fames::pipeline

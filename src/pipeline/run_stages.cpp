@@ -1,0 +1,158 @@
+#include "pipeline/run_stages.h"
+
+#include <filesystem>
+
+#include "estimate/estimator.h"
+#include "models/trainer.h"
+#include "models/zoo.h"
+#include "pipeline/measured_search.h"
+#include "quant/multipliers.h"
+#include "select/selection.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace fames::pipeline {
+namespace {
+
+// sweep.json: the measured sweep in the format of `fames pareto`'s pareto.json (docs/formats.md).
+void write_sweep(const RunContext& run, const std::vector<MeasuredPoint>& sweep, double exact_top1) {
+  nlohmann::json points = nlohmann::json::array();
+  for (const MeasuredPoint& m : sweep) {
+    nlohmann::json j = m.point.assignment.to_json();
+    j["requested_reduction"] = m.point.requested_reduction;
+    j["top1"] = m.top1;
+    j["top1_drop"] = exact_top1 - m.top1;
+    points.push_back(std::move(j));
+  }
+  const RunOptions& o = run.options;
+  const nlohmann::json doc = {{"format", "fames-pareto"}, {"version", 1},
+                              {"model", o.model},         {"estimate", run.path(files::kEstimate)},
+                              {"library", o.library},     {"data", run.data_spec},
+                              {"holdout", o.holdout},     {"seed", o.seed},
+                              {"solver", "cbc"},          {"command", o.command_line},
+                              {"exact_top1", exact_top1}, {"points", points}};
+  write_file_atomic(run.path(files::kSweep), doc.dump(1) + "\n");
+}
+
+}  // namespace
+
+RunContext::RunContext(const RunOptions& run_options) : options(run_options) {
+  if (options.out_dir.empty()) fail("--out: a report folder is required");
+  if (options.max_accuracy_loss < 0)
+    fail("--max-accuracy-loss must be >= 0, got {}", options.max_accuracy_loss);
+  const models::LoadedModel loaded = models::load_model(options.model);
+  library = Library::load(options.library);
+  data_spec = !options.data.empty() ? options.data
+                                    : loaded.meta.value("dataset", std::string(kDefaultDatasetSpec));
+  const Dataset train = load_dataset(data_spec, Split::kTrain);
+  test = load_dataset(data_spec, Split::kTest);
+  models::check_dataset_fits(train, loaded, "--data");
+  auto [rest, held_out] = holdout_images(train, options.holdout, options.seed);
+  held = std::move(held_out);
+  samples = subset(rest, options.estimate_samples, options.seed);
+  calibration = subset(rest, options.calibration_samples, options.seed + 1);
+  std::filesystem::create_directories(options.out_dir + "/parts");
+}
+
+models::LoadedModel RunContext::fresh_model() const {
+  models::LoadedModel loaded = models::load_model(options.model);
+  models::use_channels_last(*loaded.module);
+  return loaded;
+}
+
+measure::EmulatedEvaluator& RunContext::evaluator() {
+  if (!evaluator_) {
+    evaluator_model_ = fresh_model();
+    evaluator_ = std::make_unique<measure::EmulatedEvaluator>(
+        *evaluator_model_.module, Estimate::load(path(files::kEstimate)), library, held);
+    if (options.bias_correction) evaluator_->enable_bias_correction(samples);
+  }
+  return *evaluator_;
+}
+
+torch::nn::Module& RunContext::evaluator_model() {
+  evaluator();
+  return *evaluator_model_.module;
+}
+
+void write_part(const RunContext& run, const std::string& name, const nlohmann::json& part) {
+  write_file_atomic(run.path(files::part(name)), part.dump(1) + "\n");
+}
+
+std::pair<std::vector<MeasuredPoint>, double> read_sweep_file(const RunContext& run) {
+  const std::string path = run.path(files::kSweep);
+  const nlohmann::json doc = nlohmann::json::parse(read_file(path), nullptr, false);
+  if (doc.is_discarded() || !doc.contains("points") || !doc.contains("exact_top1"))
+    fail("{} is not a sweep file (fames-pareto); rerun with --force", path);
+  std::vector<MeasuredPoint> sweep;
+  for (const nlohmann::json& j : doc["points"]) {
+    MeasuredPoint m{{j.value("requested_reduction", 0.0), Assignment::from_json(j, path)}, j.value("top1", -1.0)};
+    if (!m.point.assignment.summary || m.top1 < 0)
+      fail("{}: a point without its summary or top-1; rerun with --force", path);
+    sweep.push_back(std::move(m));
+  }
+  return {std::move(sweep), doc["exact_top1"].get<double>()};
+}
+
+nlohmann::json read_part(const RunContext& run, const std::string& name) {
+  const std::string path = run.path(files::part(name));
+  const nlohmann::json j = nlohmann::json::parse(read_file(path), nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    fail("{} is not a report part (JSON object); rerun with --force", path);
+  return j;
+}
+
+void exact_eval_stage(RunContext& run) {
+  models::LoadedModel model = run.fresh_model();
+  const double top1 = models::evaluate(*model.module, run.test, 256, "exact (test)").top1;
+  write_part(run, "exact_eval", {{"top1_exact", top1}});
+}
+
+void estimate_stage(RunContext& run) {
+  const RunOptions& o = run.options;
+  estimate::EstimateOptions estimate_options;
+  estimate::parse_hessian(o.hessian, estimate_options);
+  // With bias correction the estimate predicts the loss change after each layer subtracts its
+  // AppMul's mean error, and the sweep measures configurations corrected the same way: most of
+  // what a cheap AppMul costs is its mean error (ResNet-20: the median single-layer loss change
+  // falls from 0.089 to 0.020 with the correction), so selecting on uncorrected predictions would
+  // choose for an error the calibration removes anyway.
+  estimate_options.bias_correction = o.bias_correction;
+  estimate_options.first_order = o.first_order;
+  estimate_options.seed = o.seed;
+  models::LoadedModel model = run.fresh_model();
+  Estimate est = estimate::assemble_estimate(
+      estimate::compute_terms(*model.module, run.samples, estimate_options, &run.library),
+      run.library, estimate_options);
+  est.model = o.model;
+  est.library = o.library;
+  est.save(run.path(files::kEstimate));
+}
+
+// The sweep of optimal configurations, each measured on the held-out images.
+void select_stage(RunContext& run) {
+  measure::EmulatedEvaluator& evaluator = run.evaluator();
+  const double exact_top1 = evaluator.top1(evaluator.exact_choice());
+  write_sweep(run, measured_pareto(evaluator, run.options.sweep_steps), exact_top1);
+}
+
+void assign_stage(RunContext& run) {
+  const Estimate est = Estimate::load(run.path(files::kEstimate));
+  check_energy_reduction(est, *run.options.energy_reduction, "--energy-reduction");
+  Assignment assignment = select_for_energy_reduction(est, *run.options.energy_reduction);
+  assignment.library = run.options.library;
+  assignment.save(run.path(files::kAssignment));
+}
+
+void final_eval_stage(RunContext& run) {
+  const Assignment assignment = Assignment::load(run.path(files::kAssignment));
+  models::LoadedModel model = run.fresh_model();
+  quant::apply_assignment(*model.module, assignment, run.library);
+  const double uncalibrated = models::evaluate(*model.module, run.test, 256, "uncalibrated (test)").top1;
+  model = models::load_model(run.path(files::kCalibratedModel));
+  quant::apply_assignment(*model.module, assignment, run.library);
+  const double calibrated = models::evaluate(*model.module, run.test, 256, "final (test)").top1;
+  write_part(run, "final_eval", {{"top1_uncalibrated", uncalibrated}, {"top1_final", calibrated}});
+}
+
+}  // namespace fames::pipeline
