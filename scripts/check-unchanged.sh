@@ -61,7 +61,7 @@ for run in lenet5 resnet20-7bit; do
     fi
   fi
   figures='{top1_exact, top1_uncalibrated, top1_final, holdout_top1_exact, holdout_top1_uncalibrated,
-            holdout_top1_final, energy_reduction, predicted_dl: .extra.predicted_dl,
+            holdout_top1_final, energy_reduction, predicted_dl,
             layers: [.layers[] | {name, appmul, predicted_dl, measured_dl}], sweep: .curves.fames}'
   fa=$(jq -c "$figures" "$dir/$run.json") fb=$(jq -c "$figures" "$out/$run.json")
   if [[ $fa == "$fb" ]]; then
