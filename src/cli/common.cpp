@@ -6,8 +6,6 @@
 #include <functional>
 #include <thread>
 
-#include "pipeline/measured_search.h"
-
 namespace fames::cli {
 
 void add_data_options(CLI::App& cmd, DataOptions& options, const std::string& default_split) {

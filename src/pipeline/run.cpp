@@ -10,11 +10,13 @@
 #include "calibrate/calibrate.h"
 #include "data/dataset.h"
 #include "estimate/estimator.h"
-#include "estimate/validate.h"
 #include "models/checkpoint.h"
 #include "models/trainer.h"
-#include "quant/multipliers.h"
-#include "pipeline/measured_search.h"
+#include "measure/assigned_model.h"
+#include "measure/loss_change.h"
+#include "pipeline/ga_search.h"
+#include "pipeline/pareto_sweep.h"
+#include "quant/output_corrections.h"
 #include "select/selection.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -40,7 +42,7 @@ class ModelState {
     size_t i = 0;
     for (auto& t : model.parameters()) t.copy_(tensors_[i++]);
     for (auto& t : model.buffers()) t.copy_(tensors_[i++]);
-    quant::clear_multipliers(model);
+    measure::clear_multipliers(model);
     quant::set_output_corrections(model, corrections_);
   }
 
@@ -199,7 +201,7 @@ report::RunReport run(const RunOptions& options) {
   // Calibration measures it itself, so it is only needed (and measured here) without calibration.
   auto probe = [&](const Assignment& assignment, std::optional<double> measured) {
     original.restore(model);
-    quant::apply_assignment(model, assignment, library);
+    measure::apply_assignment(model, assignment, library);
     Probe p{assignment, 0, 0, std::nullopt};
     if (options.calibrate) {
       const auto r = calibrate::calibrate(model, calibration, held, calibrate_options);
@@ -264,10 +266,10 @@ report::RunReport run(const RunOptions& options) {
   report.holdout_top1_final = chosen->top1;
   report.holdout_top1_uncalibrated = chosen->uncalibrated_top1;
   original.restore(model);
-  quant::apply_assignment(model, assignment, library);
+  measure::apply_assignment(model, assignment, library);
   report.top1_uncalibrated = models::evaluate(model, test, 256, "uncalibrated (test)").top1;
   chosen->state->restore(model);
-  quant::apply_assignment(model, assignment, library);
+  measure::apply_assignment(model, assignment, library);
   report.top1_final = models::evaluate(model, test, 256, "final (test)").top1;
   Assignment saved = assignment;
   saved.library = options.library;
@@ -285,7 +287,7 @@ report::RunReport run(const RunOptions& options) {
   double base_loss = 0;
   if (options.measure_layers) {
     evaluator.apply(exact_choice);
-    base_loss = estimate::mean_loss(model, samples);
+    base_loss = measure::mean_loss(model, samples);
   }
   for (size_t k = 0; k < est.layers.size(); ++k) {
     const EstimateLayer& layer = est.layers[k];
@@ -303,13 +305,13 @@ report::RunReport run(const RunOptions& options) {
       std::vector<int> single = exact_choice;
       single[k] = chosen_choice[k];
       evaluator.apply(single);
-      row.measured_dl = estimate::mean_loss(model, samples) - base_loss;
+      row.measured_dl = measure::mean_loss(model, samples) - base_loss;
     } else if (options.measure_layers) {
       row.measured_dl = 0.0;
     }
     report.layers.push_back(std::move(row));
   }
-  quant::clear_multipliers(model);
+  measure::clear_multipliers(model);
   timer.done("layer_measure");
 
   // ---- baselines on the same evaluator: GA (NSGA-II) and uniform single-family substitution ----
