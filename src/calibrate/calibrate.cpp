@@ -9,7 +9,7 @@
 #include "models/batches.h"
 #include "models/trainer.h"
 #include "models/zoo.h"
-#include "quant/multipliers.h"
+#include "quant/output_corrections.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -241,9 +241,7 @@ nlohmann::json CalibrateReport::to_json() const {
 nlohmann::json apply_bias_correction(torch::nn::Module& model, const Dataset& images,
                                      int64_t max_images, int64_t batch_size) {
   const Dataset used = images.size() > max_images ? subset(images, max_images, 1) : images;
-  const auto layers = quant::quant_layers(model);
-  for (auto& [name, correction] : measure::bias_corrections(model, used, batch_size))
-    quant::find_quant_layer(layers, name, "bias correction names")->set_output_correction(correction);
+  measure::set_bias_corrections(model, used, batch_size);
   return quant::output_corrections(model);
 }
 

@@ -1,5 +1,5 @@
 // Calibration (METHOD.md §4): recovers accuracy after AppMul substitution without retraining the
-// weights. The model must already carry its multipliers (quant::apply_assignment). Three optional
+// weights. The model must already carry its multipliers (measure::apply_assignment). Three optional
 // steps, in this order:
 //   BN re-estimation   batch-norm running statistics recomputed with the AppMuls in the forward
 //   pass; clipping tuning    only the learnable clipping values (weights per channel, activations)
@@ -55,7 +55,7 @@ CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const 
 
 // Sets every approximate layer's output correction to its AppMul's mean per-channel error,
 // E[Y_table - Y_exact] over `images` (at most `max_images` of them, a seeded subset) and all output
-// positions, as estimate::bias_corrections defines it (one pass, no corrections in the inputs).
+// positions, as measure::bias_corrections defines it (one pass, no corrections in the inputs).
 // Layers without a multiplier get none. Returns the corrections as quant::output_corrections does.
 nlohmann::json apply_bias_correction(torch::nn::Module& model, const Dataset& images,
                                      int64_t max_images = 2048, int64_t batch_size = 128);

@@ -5,7 +5,8 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
-#include "pipeline/measured_search.h"
+#include "models/checkpoint.h"
+#include "pipeline/select_vs_ga.h"
 #include "util/error.h"
 
 namespace fames::cli {

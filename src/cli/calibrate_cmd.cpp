@@ -8,7 +8,7 @@
 #include "cli/command.h"
 #include "cli/common.h"
 #include "models/checkpoint.h"
-#include "quant/multipliers.h"
+#include "measure/assigned_model.h"
 #include "util/error.h"
 
 namespace fames::cli {
@@ -27,8 +27,9 @@ void run_calibrate(CalibrateArgs args) {
   auto loaded = models::load_model(args.model);
   auto& model = *loaded.module;
   const Assignment assignment = Assignment::load(args.assign);
-  quant::clear_multipliers(model);
-  quant::apply_assignment(model, assignment, Library::load(assignment.library));
+  // The calibrated model is saved with the assignment's AppMuls in it (their corrections included).
+  measure::AssignedModel assigned(model, assignment, Library::load(assignment.library),
+                                  measure::Corrections::kClear);
   const CalibrationData data =
       load_calibration_data(args.data, loaded.meta.value("dataset", std::string()), args.samples,
                             args.holdout, args.seed);

@@ -5,6 +5,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace fames::cli {
@@ -27,6 +28,12 @@ CLI::App& command_group(CLI::App& root, const std::string& name, const std::stri
 
 // The command line as typed, for reports.
 const std::string& command_line();
+
+// Every command and sub-command under `root`, walked from CLI11's tree (so whatever registered
+// itself is listed): [{"command": "lib build", "description": ..., "options": ["--out", ...]}],
+// groups before their members. `fames --list-commands` prints it (the option is
+// hidden from --help); the CLI test runs every listed command's --help.
+nlohmann::json list_commands(CLI::App& root);
 
 }  // namespace fames::cli
 

@@ -6,8 +6,6 @@
 #include <functional>
 #include <thread>
 
-#include "pipeline/measured_search.h"
-
 namespace fames::cli {
 
 void add_data_options(CLI::App& cmd, DataOptions& options, const std::string& default_split) {
@@ -79,6 +77,19 @@ CLI::Validator thread_count() {
   return number_check([cores](double v) { return v >= 0 && v <= kThreadsPerCore * cores; },
                       fmt::format("0 (all cores) .. {} ({} per core)", kThreadsPerCore * cores,
                                   kThreadsPerCore));
+}
+
+AlsLibraryOptions als_library_options(const std::string& metric, double max_error, uint64_t seed, int pairs,
+                                      int max_per_signature, int seed_steps) {
+  AlsLibraryOptions options;
+  options.als.metric = parse_als_metric(metric);
+  options.als.max_error = max_error;
+  options.als.seed = seed;
+  options.als.cost.pairs = pairs;
+  options.als.cost.seed = seed;
+  options.max_per_signature = max_per_signature;
+  options.seed_steps = seed_steps;
+  return options;
 }
 
 void print_json(const nlohmann::json& value) { fmt::print("{}\n", value.dump(2)); }

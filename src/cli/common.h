@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "appmul/synth/als_library.h"
 #include "data/dataset.h"
 
 namespace fames::cli {
@@ -43,6 +44,12 @@ CLI::Validator in_range(double min, double max);  // a finite number in [min, ma
 // hundred thousand threads hang the machine).
 constexpr int kThreadsPerCore = 4;
 CLI::Validator thread_count();
+
+// The ALS settings that `lib build`, `lib compare` and `lib tailor` share flags for: --metric (name;
+// fames::Error if unknown), --max-error, --seed (ALS sampling and the energy stream), --pairs
+// (energy estimate), the members kept per signature and --seed-steps.
+AlsLibraryOptions als_library_options(const std::string& metric, double max_error, uint64_t seed, int pairs,
+                                      int max_per_signature, int seed_steps);
 
 // Prints `value` as indented JSON on stdout.
 void print_json(const nlohmann::json& value);

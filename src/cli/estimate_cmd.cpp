@@ -3,10 +3,10 @@
 
 #include <chrono>
 
-#include "appmul/synth/layer_terms.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "estimate/estimator.h"
+#include "estimate/terms_file.h"
 #include "models/checkpoint.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -20,39 +20,6 @@ struct EstimateArgs {
   uint64_t seed = 1;
   bool json = false, bias_correction = false, no_first_order = false;
 };
-
-// The layers' g and H (torch tensors) as a torch-free terms file (appmul/synth/layer_terms.h), for
-// `fames lib tailor`.
-void write_terms_file(const std::string& path, const std::vector<estimate::LayerTerms>& terms,
-                      const std::string& model, const std::string& hessian) {
-  TermsFile file;
-  file.model = model;
-  file.hessian = hessian;
-  for (const auto& t : terms) {
-    TermsLayer l;
-    l.name = t.name;
-    l.signature = t.signature;
-    l.macs = t.macs;
-    l.samples = t.samples;
-    const torch::Tensor g = t.g.to(torch::kDouble).contiguous();
-    l.g.assign(g.data_ptr<double>(), g.data_ptr<double>() + g.numel());
-    if (t.h.defined() && t.h_dense) {
-      const torch::Tensor h = t.h.to(torch::kDouble).contiguous();
-      l.form = TermsLayer::Form::kDense;
-      l.h.assign(h.data_ptr<double>(), h.data_ptr<double>() + h.numel());
-    } else if (t.h.defined()) {
-      if (!t.projected.empty()) fail("layer {}: projected terms cannot be written to a terms file", t.name);
-      const torch::Tensor f = t.h.to(torch::kFloat).contiguous();
-      const torch::Tensor s = t.support.to(torch::kLong).contiguous();
-      l.form = TermsLayer::Form::kFactor;
-      l.rows = f.size(0);
-      l.support.assign(s.data_ptr<int64_t>(), s.data_ptr<int64_t>() + s.numel());
-      l.factor.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
-    }
-    file.layers.push_back(std::move(l));
-  }
-  file.save(path);
-}
 
 void run_estimate(const EstimateArgs& args) {
   const auto load_start = std::chrono::steady_clock::now();
@@ -86,7 +53,7 @@ void run_estimate(const EstimateArgs& args) {
   doc["estimate_seconds"] = seconds;
   doc["load_seconds"] = load_seconds;
   if (!args.terms_out.empty()) {
-    write_terms_file(args.terms_out, terms, args.model, est.hessian);
+    estimate::to_terms_file(terms, args.model, est.hessian).save(args.terms_out);
     doc["terms"] = args.terms_out;
   }
   est.validate(args.out);

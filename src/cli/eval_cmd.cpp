@@ -1,11 +1,13 @@
 // fames eval: top-1 and loss of a model on a dataset split, exact or with assigned AppMuls.
 #include <torch/torch.h>
 
+#include <optional>
+
 #include "cli/command.h"
 #include "cli/common.h"
 #include "models/checkpoint.h"
 #include "models/trainer.h"
-#include "quant/multipliers.h"
+#include "measure/assigned_model.h"
 #include "util/error.h"
 
 namespace fames::cli {
@@ -22,9 +24,10 @@ void run_eval(const EvalArgs& args) {
   auto loaded = models::load_model(args.model);
   Dataset data = load_data(args.data, loaded.meta.value("dataset", std::string()));
   models::match_dataset_classes(data, loaded, "--data", args.data.classes_by_name);
+  std::optional<measure::AssignedModel> assigned;
   if (!args.assign.empty()) {
     const Assignment assignment = Assignment::load(args.assign);
-    quant::apply_assignment(*loaded.module, assignment, Library::load(assignment.library));
+    assigned.emplace(*loaded.module, assignment, Library::load(assignment.library));
   }
   const auto result = models::evaluate(*loaded.module, data, args.batch);
   if (args.json) {

@@ -4,26 +4,14 @@
 // With --histogram, ALS measures its error of every signature the file covers under that operand
 // histogram (operand_histogram.h), the others' uniformly. A second build with the same settings
 // (histogram content included, and the same fames executable) restores the result from the cache
-// (library_cache.h) instead.
+// (library_cache.h) instead. The work is build_library() (appmul/synth/library_recipe.h).
 
 #include <fmt/core.h>
-#include <fmt/format.h>
 
-#include <algorithm>
-#include <chrono>
-#include <filesystem>
-#include <regex>
-#include <set>
-
-#include "appmul/synth/als_library.h"
-#include "appmul/synth/library_build.h"
-#include "appmul/library/library_cache.h"
-#include "models/checkpoint.h"
-#include "util/files.h"
+#include "appmul/synth/library_recipe.h"
 #include "cli/command.h"
 #include "cli/common.h"
-#include "util/error.h"
-#include "util/progress.h"
+#include "models/layer_signatures.h"
 
 namespace fames::cli {
 namespace {
@@ -40,179 +28,41 @@ struct LibBuildArgs {
   uint64_t seed = 1;
 };
 
-// "2..8", "4", "2,4,8" -> sorted widths in 1..8.
-std::vector<int> parse_bits(const std::string& text) {
-  std::set<int> widths;
-  std::smatch m;
-  static const std::regex range(R"(\s*([1-8])\s*\.\.\s*([1-8])\s*)");
-  if (std::regex_match(text, m, range)) {
-    for (int b = std::stoi(m[1]); b <= std::stoi(m[2]); ++b) widths.insert(b);
-  } else {
-    static const std::regex item(R"(\s*([1-8])\s*)");
-    size_t start = 0;
-    while (start <= text.size()) {
-      const size_t comma = text.find(',', start);
-      const std::string part =
-          text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!std::regex_match(part, m, item))
-        widths.clear(), start = text.size() + 1;
-      else
-        widths.insert(std::stoi(m[1]));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  if (widths.empty())
-    fail("--bits '{}': expected a range like 2..8 or a list like 2,4,8 (widths 1..8)", text);
-  return {widths.begin(), widths.end()};
-}
-
-// The layer signatures of a model: from its card (M.json, or the card beside M.pt), else from the
-// checkpoint itself.
-std::vector<Signature> model_signatures(const std::string& path) {
-  std::string card = path;
-  if (card.size() < 5 || card.compare(card.size() - 5, 5, ".json") != 0) {
-    const size_t dot = card.rfind('.');
-    card = (dot == std::string::npos ? card : card.substr(0, dot)) + ".json";
-  }
-  nlohmann::json layers;
-  if (file_exists(card)) {
-    const nlohmann::json j = nlohmann::json::parse(read_file(card), nullptr, false);
-    if (j.is_discarded() || !j.contains("layers") || !j["layers"].is_array())
-      fail("--model '{}': the card {} has no \"layers\" list", path, card);
-    layers = j["layers"];
-  } else {
-    auto loaded = models::load_model(path);
-    layers = models::layer_table(*loaded.module);
-  }
-  std::vector<Signature> sigs;
-  for (const auto& l : layers) {
-    Signature sig{l.at("bw").get<int>(), l.at("ba").get<int>(), true, l.value("signed_a", false)};
-    if (!sig.valid()) fail("--model '{}': layer with invalid widths {}x{}", path, sig.bw, sig.ba);
-    if (std::find(sigs.begin(), sigs.end(), sig) == sigs.end()) sigs.push_back(sig);
-  }
-  return sigs;
-}
-
-// Zoo cards in ./models (files with a "layers" list), for the default build order.
-std::vector<std::string> zoo_cards() {
-  std::vector<std::string> cards;
-  std::error_code ec;
-  for (const auto& f : std::filesystem::directory_iterator("models", ec)) {
-    const std::string p = f.path().string();
-    if (f.path().extension() != ".json" || p.find(".bits.") != std::string::npos) continue;
-    const nlohmann::json j = nlohmann::json::parse(read_file(p), nullptr, false);
-    if (!j.is_discarded() && j.contains("layers") && j["layers"].is_array()) cards.push_back(p);
-  }
-  std::sort(cards.begin(), cards.end());
-  return cards;
-}
-
-void report(const LibBuildArgs& args, size_t appmuls, size_t signatures,
-            std::chrono::steady_clock::time_point start, const std::string& how) {
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (args.json) {
-    print_json({{"out", args.out},
-                {"signatures", signatures},
-                {"appmuls", appmuls},
-                {"seconds", seconds},
-                {"how", how}});
-  } else {
-    fmt::print("{} AppMuls for {} signatures written to {} in {:.1f} s ({})\n", appmuls,
-               signatures, args.out, seconds, how);
-  }
+LibraryRecipe recipe_of(const LibBuildArgs& args) {
+  LibraryRecipe recipe;
+  recipe.widths = parse_bit_widths(args.bits);
+  recipe.signed_a = args.signed_a;
+  // The signatures the models use come first and are added if missing (e.g. a first conv's signed
+  // activations), so that the library serves them: --model's, else the zoo's.
+  for (const std::string& m : args.models.empty() ? models::zoo_cards() : args.models)
+    for (const Signature& sig : models::model_signatures(m)) recipe.model_signatures.push_back(sig);
+  recipe.families.max_mred = args.max_mred;
+  recipe.families.max_per_signature = args.per_signature;
+  recipe.families.cost.pairs = args.pairs;
+  recipe.families.cost.seed = args.seed;
+  recipe.liberty = args.liberty;
+  recipe.als = !args.no_als;
+  recipe.metric = args.metric;
+  recipe.max_error = args.max_error;
+  recipe.als_per_signature = args.als_per_signature;
+  recipe.seed_steps = args.seed_steps;
+  recipe.histogram = args.histogram;
+  recipe.use_cache = !args.no_cache;
+  return recipe;
 }
 
 void run_lib_build(const LibBuildArgs& args) {
-  const auto start = std::chrono::steady_clock::now();
-  const std::vector<int> widths = parse_bits(args.bits);
-  std::vector<Signature> sigs;
-  for (int bw : widths)
-    for (int ba : widths) {
-      sigs.push_back(Signature{bw, ba, true, false});
-      // Signed activations for 8x8 always (layers whose inputs are not post-ReLU), else on request.
-      if (args.signed_a || (bw == 8 && ba == 8)) sigs.push_back(Signature{bw, ba, true, true});
-    }
-  // The signatures the models use come first and are added if missing (e.g. a first conv's signed
-  // activations), so that the library serves them: --model's, else the zoo's.
-  std::vector<Signature> first;
-  for (const std::string& m : args.models.empty() ? zoo_cards() : args.models)
-    for (const Signature& sig : model_signatures(m)) {
-      if (std::find(first.begin(), first.end(), sig) == first.end()) first.push_back(sig);
-      if (std::find(sigs.begin(), sigs.end(), sig) == sigs.end()) sigs.push_back(sig);
-    }
-  std::stable_partition(sigs.begin(), sigs.end(), [&](const Signature& s) {
-    return std::find(first.begin(), first.end(), s) != first.end();
-  });
-  std::stable_sort(sigs.begin(), sigs.begin() + first.size(), [&](const Signature& a, const Signature& b) {
-    return std::find(first.begin(), first.end(), a) < std::find(first.begin(), first.end(), b);
-  });
-
-  OperandHistograms histograms;
-  if (!args.histogram.empty() && !args.no_als) histograms = OperandHistograms::load(args.histogram);
-  // Cache key: everything that decides the contents (the order does not).
-  std::vector<std::string> keys;
-  nlohmann::json weights_used = nlohmann::json::object();
-  for (const Signature& s : sigs) {
-    keys.push_back(s.key());
-    if (const std::vector<double>* w = histograms.find(s)) weights_used[s.key()] = *w;
+  const LibraryBuildReport r = build_library(recipe_of(args), args.out);
+  if (args.json) {
+    print_json({{"out", args.out},
+                {"signatures", r.signatures},
+                {"appmuls", r.appmuls},
+                {"seconds", r.seconds},
+                {"how", r.how}});
+  } else {
+    fmt::print("{} AppMuls for {} signatures written to {} in {:.1f} s ({})\n", r.appmuls,
+               r.signatures, args.out, r.seconds, r.how);
   }
-  std::sort(keys.begin(), keys.end());
-  nlohmann::json settings = {
-      {"signatures", keys},          {"als", !args.no_als},
-      {"per_signature", args.per_signature}, {"max_mred", args.max_mred},
-      {"pairs", args.pairs},         {"seed", args.seed},
-      {"metric", args.metric},       {"max_error", args.max_error},
-      {"als_per_signature", args.als_per_signature}, {"seed_steps", args.seed_steps},
-      {"liberty", args.liberty.empty() ? std::string() : read_file(args.liberty)}};
-  // Only when given, so that uniform builds keep their cache keys.
-  if (!weights_used.empty()) settings["histogram"] = weights_used;
-  if (!histograms.empty()) {
-    std::vector<std::string> weighted;
-    for (const auto& entry : weights_used.items()) weighted.push_back(entry.key());
-    fmt::print(stderr, "--histogram {}: ALS of {} of {} signatures under its pair frequencies ({})\n",
-               args.histogram, weighted.size(), sigs.size(), fmt::join(weighted, ", "));
-  }
-  const std::string cache_key = library_cache_key(settings.dump());
-  if (!args.no_cache && restore_cached_library(cache_key, args.out)) {
-    const Library lib = Library::load(args.out);
-    report(args, lib.size(), sigs.size(), start, "cache " + cache_key);
-    return;
-  }
-  FamilyBuildOptions options;
-  options.max_mred = args.max_mred;
-  options.max_per_signature = args.per_signature;
-  options.cost.pairs = args.pairs;
-  options.cost.seed = args.seed;
-  if (!args.liberty.empty()) options.cells = read_liberty(args.liberty);
-
-  Progress progress("lib build", static_cast<int64_t>(sigs.size()), "signatures");
-  Library lib =
-      build_family_library(sigs, options, [&](const Signature& sig, size_t members) {
-        progress.advance(1, fmt::format("{} ({} AppMuls)", sig.key(), members));
-      });
-  progress.finish();
-  if (!args.no_als) {
-    AlsLibraryOptions als;
-    als.als.metric = parse_als_metric(args.metric);
-    als.als.max_error = args.max_error;
-    als.als.seed = args.seed;
-    als.als.cells = options.cells;
-    als.als.cost = options.cost;
-    als.max_per_signature = args.als_per_signature;
-    als.seed_steps = args.seed_steps;
-    als.priority_count = static_cast<int>(first.size());
-    als.histograms = std::move(histograms);
-    Progress als_progress("als", static_cast<int64_t>(sigs.size()), "signatures");
-    add_als_members(lib, sigs, als, [&](const Signature& sig, size_t added) {
-      als_progress.advance(1, fmt::format("{} (+{} ALS)", sig.key(), added));
-    });
-    als_progress.finish();
-  }
-  lib.save(args.out);
-  const bool cached = !args.no_cache && store_cached_library(cache_key, args.out);
-  report(args, lib.size(), sigs.size(), start, cached ? "built, cached as " + cache_key : "built");
 }
 
 void setup_lib_build(CLI::App& root) {

@@ -5,17 +5,12 @@
 // settings of `fames lib build` (same flags, same defaults). With --histogram every error (ALS and
 // family members alike) is measured under that operand histogram, and ALS built here uses it too;
 // --lib with --histogram shows how a library built without it fares under it. With --check, a
-// member that is not dominated is an error (exit status 1).
+// member that is not dominated is an error (exit status 1). The comparison itself is
+// compare_with_families() (appmul/synth/family_comparison.h).
 
 #include <fmt/core.h>
 
-#include <chrono>
-#include <set>
-#include <sstream>
-
-#include "appmul/synth/als_library.h"
-#include "appmul/synth/dominance.h"
-#include "appmul/synth/generators.h"
+#include "appmul/synth/family_comparison.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "util/error.h"
@@ -31,135 +26,62 @@ struct LibCompareArgs {
   bool check = false, json = false, front = false;
 };
 
-std::set<std::string> parse_families(const std::string& text) {
-  std::set<std::string> names;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (item == "all") {
-      for (Family f : {Family::kTrunc, Family::kTruncCorrected, Family::kBrokenArray,
-                       Family::kPerforation, Family::kLowerOr, Family::kApproxFullAdder,
-                       Family::kDrum, Family::kMitchell})
-        names.insert(family_name(f));
+FamilyComparisonOptions comparison_options(const LibCompareArgs& args) {
+  FamilyComparisonOptions options;
+  options.signature = Signature::parse(args.sig);
+  options.families = parse_family_names(args.families);
+  options.library = args.lib;
+  options.als = als_library_options(args.metric, args.max_error, args.seed, args.pairs, args.als_per_signature,
+                                    args.seed_steps);
+  options.histogram = args.histogram;
+  if (!args.histogram.empty()) options.als.histograms = OperandHistograms::load(args.histogram);
+  options.min_error = args.min_error;
+  options.max_error = args.max_error;
+  return options;
+}
+
+void print_comparison(const FamilyComparison& c, const LibCompareArgs& args) {
+  const std::string& metric = c.metric;
+  const std::string key = c.signature.key();
+  fmt::print("{}: exact (dadda) {:.1f} fJ; {} ALS members ({} on the front){}{}\n", key,
+             c.exact.energy_fj, c.als.size(), c.front.size(),
+             c.library.empty() ? fmt::format(", built in {:.1f} s", c.als_seconds) : " from " + c.library,
+             c.weighted ? "; errors under the operand histogram " + c.histogram : "");
+  fmt::print("{:<22} {:>8} {:>9}   {:<34} {:>8} {:>9} {:>7}\n", "family member", metric,
+             "fJ", "cheapest ALS at <= " + metric, metric, "fJ", "saving");
+  for (const DominanceRow& r : c.report.rows) {
+    const std::string rival = r.rival.substr(0, r.rival.size() - key.size() - 1);
+    if (r.best.empty()) {
+      fmt::print("{:<22} {:>7.3f}% {:>9.1f}   {:<34} {:>8} {:>9} {:>7}\n", rival,
+                 100 * r.rival_error, r.rival_energy_fj, "(none)", "", "", "NO");
       continue;
     }
-    bool known = false;
-    for (Family f : {Family::kTrunc, Family::kTruncCorrected, Family::kBrokenArray,
-                     Family::kPerforation, Family::kLowerOr, Family::kApproxFullAdder,
-                     Family::kDrum, Family::kMitchell})
-      known = known || item == family_name(f);
-    if (!known)
-      fail("--families '{}': unknown family '{}' (trunc, truncc, bam, perf, loa, afa, drum, "
-           "mitchell or all)",
-           text, item);
-    names.insert(item);
+    const std::string best = r.best.substr(0, r.best.size() - key.size() - 1);
+    fmt::print("{:<22} {:>7.3f}% {:>9.1f}   {:<34} {:>7.3f}% {:>9.1f} {:>6.1f}%{}\n", rival,
+               100 * r.rival_error, r.rival_energy_fj, best, 100 * r.best_error,
+               r.best_energy_fj, 100 * (1 - r.best_energy_fj / r.rival_energy_fj),
+               r.dominated ? "" : "  NO");
   }
-  if (names.empty()) fail("--families is empty");
-  return names;
+  if (args.front) {
+    fmt::print("ALS front:\n");
+    const AlsMetric m = parse_als_metric(metric);
+    for (const AppMul& a : c.front)
+      fmt::print("  {:<40} {:>7.3f}% {:>9.1f} fJ\n", a.name, 100 * metric_value(a.metrics, m), a.energy_fj);
+  }
+  fmt::print("dominated: {} of {} family members with {} in [{}%, {}%]\n",
+             c.report.dominated_count(), c.report.rows.size(), metric, 100 * args.min_error,
+             100 * args.max_error);
 }
 
 void run_lib_compare(const LibCompareArgs& args) {
-  const Signature sig = Signature::parse(args.sig);
-  const std::set<std::string> families = parse_families(args.families);
-  AlsLibraryOptions options;
-  options.als.metric = parse_als_metric(args.metric);
-  options.als.max_error = args.max_error;
-  options.als.seed = args.seed;
-  options.als.cost.pairs = args.pairs;
-  options.als.cost.seed = args.seed;
-  options.max_per_signature = args.als_per_signature;
-  options.seed_steps = args.seed_steps;
-  const std::vector<double>* weights = nullptr;
-  if (!args.histogram.empty()) {
-    options.histograms = OperandHistograms::load(args.histogram);
-    weights = options.histograms.find(sig);
-    if (!weights) fail("--histogram {} has no entry for {}", args.histogram, sig.key());
-  }
-
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<AppMul> als;
-  if (!args.lib.empty()) {
-    const Library lib = Library::load(args.lib);
-    for (const AppMul* m : lib.of_signature(sig))
-      if (m->source.rfind("als:", 0) == 0) als.push_back(*m);
-    if (als.empty()) fail("--lib '{}' has no ALS members of {}", args.lib, sig.key());
-  } else {
-    als = build_als_members({sig}, options).front();
-  }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::vector<AppMul> rivals;
-  const AppMul exact = characterize(generate_multiplier(sig, {Family::kExactDadda}), "exact:dadda",
-                                    options.als.cells, options.als.cost);
-  for (const GeneratorSpec& spec : default_family_specs(sig))
-    if (families.count(family_name(spec.family)))
-      rivals.push_back(characterize(generate_multiplier(sig, spec), generator_source(spec),
-                                    options.als.cells, options.als.cost));
-  if (weights)  // every comparison below is then under the histogram
-    for (std::vector<AppMul>* members : {&als, &rivals})
-      for (AppMul& m : *members) m.metrics = error_metrics(m.table, *weights);
-  const std::vector<AppMul> front = pareto_front(als, options.als.metric);
-  const DominanceReport report =
-      check_dominance(front, rivals, options.als.metric, args.min_error, args.max_error);
-
-  const std::string metric = als_metric_name(options.als.metric);
-  if (args.json) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const DominanceRow& r : report.rows)
-      rows.push_back({{"rival", r.rival},
-                      {"rival_source", r.rival_source},
-                      {"rival_error", r.rival_error},
-                      {"rival_energy_fj", r.rival_energy_fj},
-                      {"best", r.best},
-                      {"best_error", r.best_error},
-                      {"best_energy_fj", r.best_energy_fj},
-                      {"dominated", r.dominated}});
-    nlohmann::json fr = nlohmann::json::array();
-    for (const AppMul& m : front) fr.push_back(appmul_json(m));
-    print_json({{"signature", sig.key()},
-                {"metric", metric},
-                {"histogram", args.histogram},
-                {"exact_energy_fj", exact.energy_fj},
-                {"als_members", als.size()},
-                {"als_seconds", seconds},
-                {"rows", rows},
-                {"front", fr},
-                {"dominated", report.dominated_count()},
-                {"all_dominated", report.all_dominated()}});
-  } else {
-    fmt::print("{}: exact (dadda) {:.1f} fJ; {} ALS members ({} on the front){}{}\n", sig.key(),
-               exact.energy_fj, als.size(), front.size(),
-               args.lib.empty() ? fmt::format(", built in {:.1f} s", seconds)
-                                : " from " + args.lib,
-               weights ? "; errors under the operand histogram " + args.histogram : "");
-    fmt::print("{:<22} {:>8} {:>9}   {:<34} {:>8} {:>9} {:>7}\n", "family member", metric,
-               "fJ", "cheapest ALS at <= " + metric, metric, "fJ", "saving");
-    for (const DominanceRow& r : report.rows) {
-      const std::string rival = r.rival.substr(0, r.rival.size() - sig.key().size() - 1);
-      if (r.best.empty()) {
-        fmt::print("{:<22} {:>7.3f}% {:>9.1f}   {:<34} {:>8} {:>9} {:>7}\n", rival,
-                   100 * r.rival_error, r.rival_energy_fj, "(none)", "", "", "NO");
-        continue;
-      }
-      const std::string best = r.best.substr(0, r.best.size() - sig.key().size() - 1);
-      fmt::print("{:<22} {:>7.3f}% {:>9.1f}   {:<34} {:>7.3f}% {:>9.1f} {:>6.1f}%{}\n", rival,
-                 100 * r.rival_error, r.rival_energy_fj, best, 100 * r.best_error,
-                 r.best_energy_fj, 100 * (1 - r.best_energy_fj / r.rival_energy_fj),
-                 r.dominated ? "" : "  NO");
-    }
-    if (args.front) {
-      fmt::print("ALS front:\n");
-      for (const AppMul& m : front)
-        fmt::print("  {:<40} {:>7.3f}% {:>9.1f} fJ\n", m.name, 100 * metric_value(m.metrics, options.als.metric),
-                   m.energy_fj);
-    }
-    fmt::print("dominated: {} of {} family members with {} in [{}%, {}%]\n",
-               report.dominated_count(), report.rows.size(), metric, 100 * args.min_error,
-               100 * args.max_error);
-  }
-  if (args.check && !report.all_dominated())
+  const FamilyComparison c = compare_with_families(comparison_options(args));
+  if (args.json)
+    print_json(c.to_json());
+  else
+    print_comparison(c, args);
+  if (args.check && !c.report.all_dominated())
     fail("--check: {} of {} family members of {} are not dominated by the ALS front",
-         report.rows.size() - report.dominated_count(), report.rows.size(), sig.key());
+         c.report.rows.size() - c.report.dominated_count(), c.report.rows.size(), c.signature.key());
 }
 
 void setup_lib_compare(CLI::App& root) {

@@ -44,6 +44,25 @@ CLI::App& command_group(CLI::App& root, const std::string& name, const std::stri
   return *group;
 }
 
+namespace {
+void list_commands_under(CLI::App& app, const std::string& path, nlohmann::json& out) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    const std::string name = path.empty() ? sub->get_name() : path + " " + sub->get_name();
+    nlohmann::json options = nlohmann::json::array();
+    for (const CLI::Option* option : sub->get_options())
+      if (!option->get_name().empty()) options.push_back(option->get_name());
+    out.push_back({{"command", name}, {"description", sub->get_description()}, {"options", options}});
+    list_commands_under(*sub, name, out);
+  }
+}
+}  // namespace
+
+nlohmann::json list_commands(CLI::App& root) {
+  nlohmann::json out = nlohmann::json::array();
+  list_commands_under(root, "", out);
+  return out;
+}
+
 }  // namespace fames::cli
 
 int main(int argc, char** argv) {
@@ -65,6 +84,15 @@ int main(int argc, char** argv) {
   app.add_option("--threads", cli::g_options.threads, "Threads to use (default: all cores)")
       ->check(cli::thread_count());
   app.add_flag("--quiet,-q", cli::g_options.quiet, "No progress bars");
+  // For the CLI test: every registered command and its options, as JSON (cli/command.h).
+  app.add_flag_callback(
+         "--list-commands",
+         [&app] {
+           std::printf("%s\n", cli::list_commands(app).dump(1).c_str());
+           throw CLI::Success();
+         },
+         "List every command and its options as JSON")
+      ->group("");
   app.require_subcommand(1);
   app.fallthrough();
   for (auto& [name, setup] : cli::registry()) setup(app);

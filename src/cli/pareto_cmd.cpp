@@ -4,7 +4,8 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
-#include "pipeline/measured_search.h"
+#include "pipeline/pareto_sweep.h"
+#include "pipeline/search_inputs.h"
 #include "util/error.h"
 #include "util/files.h"
 

@@ -5,7 +5,8 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
-#include "pipeline/measured_search.h"
+#include "pipeline/ga_search.h"
+#include "pipeline/search_inputs.h"
 #include "util/files.h"
 
 namespace fames::cli {

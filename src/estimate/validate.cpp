@@ -1,55 +1,20 @@
 #include "estimate/validate.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <random>
 
-#include "measure/bias_correction.h"
 #include "estimate/rank_correlation.h"
-#include "models/batches.h"
-#include "models/zoo.h"
-#include "quant/multipliers.h"
-#include "quant/quant_layer.h"
+#include "measure/loss_change.h"
 #include "util/error.h"
-#include "util/progress.h"
 
 namespace fames::estimate {
-
-double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size) {
-  torch::NoGradGuard no_grad;
-  model.eval();
-  double sum = 0;
-  for (int64_t begin = 0; begin < samples.size(); begin += batch_size) {
-    const int64_t count = std::min(batch_size, samples.size() - begin);
-    models::Batch batch = models::make_batch(samples, begin, count);
-    sum += torch::cross_entropy_loss(models::run_model(model, batch.images), batch.labels, {}, at::Reduction::Sum)
-               .item<double>();
-  }
-  return samples.size() ? sum / samples.size() : 0.0;
-}
-
-namespace {
-
-// The reference every measurement subtracts: each layer of the estimate on its exact multiplier's
-// table. Measuring against the fake-quant float path instead would add the float-rounding
-// difference between the two paths (which flips a few downstream activation codes, worth up to
-// ~0.004 loss on ResNet-20) to every pair.
-void apply_exact_tables(torch::nn::Module& model, const Estimate& est, const Library& library) {
-  quant::clear_multipliers(model);
-  Assignment exact;
-  for (const auto& layer : est.layers) exact.layers[layer.name] = layer.exact;
-  quant::apply_assignment(model, exact, library);
-}
-
-}  // namespace
 
 ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
                                        const Dataset& samples, int64_t max_pairs, uint64_t seed,
                                        bool bias_correction) {
   const auto start = std::chrono::steady_clock::now();
-  ValidationResult result;
-  apply_exact_tables(model, est, library);
-  result.base_loss = mean_loss(model, samples);
   std::vector<std::pair<const EstimateLayer*, const EstimateCandidate*>> todo;
   for (const auto& layer : est.layers)
     for (const auto& c : layer.candidates)
@@ -59,25 +24,14 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
     std::shuffle(todo.begin(), todo.end(), rng);
     todo.resize(static_cast<size_t>(max_pairs));
   }
-  std::map<std::string, torch::Tensor> hist;  // bias correction: input statistics, exact upstream
-  if (bias_correction) hist = measure::input_histograms(model, samples);
-  auto layers = quant::quant_layers(model);
-  Progress bar("measure", static_cast<int64_t>(todo.size()), "pair");
-  for (const auto& [layer, candidate] : todo) {
-    quant::QuantLayer& quant_layer = *quant::find_quant_layer(layers, layer->name, "the estimate names");
-    const std::shared_ptr<const ProductTable> exact_table = quant_layer.multiplier();
-    Assignment one;
-    one.layers[layer->name] = candidate->appmul;
-    quant::apply_assignment(model, one, library);
-    if (bias_correction)
-      quant_layer.set_output_correction(measure::output_correction(quant_layer, hist.at(layer->name), *quant_layer.multiplier()));
-    result.pairs.push_back({layer->name, candidate->appmul, candidate->dl, mean_loss(model, samples) - result.base_loss});
-    quant_layer.set_multiplier(exact_table);
-    quant_layer.set_output_correction(torch::Tensor());
-    bar.advance();
-  }
-  quant::clear_multipliers(model);
-  bar.finish();
+  std::vector<measure::Substitution> substitutions;
+  for (const auto& [layer, candidate] : todo) substitutions.push_back({layer->name, candidate->appmul});
+  const measure::SingleLayerLosses measured =
+      measure::single_layer_loss_changes(model, est, library, samples, substitutions, bias_correction);
+  ValidationResult result;
+  result.base_loss = measured.base_loss;
+  for (size_t i = 0; i < todo.size(); ++i)
+    result.pairs.push_back({todo[i].first->name, todo[i].second->appmul, todo[i].second->dl, measured.changes[i]});
   score_pairs(est, result);
   result.measure_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
@@ -117,24 +71,15 @@ double predicted_loss_change(const Estimate& est, const Assignment& assignment, 
 std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estimate& est, const Library& library,
                                            const Dataset& samples, const std::vector<std::string>& assignment_files,
                                            bool bias_correction) {
-  apply_exact_tables(model, est, library);
-  const double base = mean_loss(model, samples);
+  std::vector<Assignment> assignments;
   std::vector<ConfigResult> results;
   for (const auto& file : assignment_files) {
-    const Assignment assignment = Assignment::load(file);
-    const double predicted = predicted_loss_change(est, assignment, file);
-    apply_exact_tables(model, est, library);
-    quant::apply_assignment(model, assignment, library);
-    if (bias_correction) {
-      const auto corrections = measure::bias_corrections(model, samples);
-      auto layers = quant::quant_layers(model);
-      for (const auto& [name, correction] : corrections)
-        for (auto& [layer_name, layer] : layers)
-          if (layer_name == name) layer->set_output_correction(correction);
-    }
-    results.push_back({file, predicted, mean_loss(model, samples) - base});
+    assignments.push_back(Assignment::load(file));
+    results.push_back({file, predicted_loss_change(est, assignments.back(), file), 0.0});
   }
-  quant::clear_multipliers(model);
+  const std::vector<double> measured =
+      measure::assignment_loss_changes(model, est, library, samples, assignments, bias_correction);
+  for (size_t i = 0; i < results.size(); ++i) results[i].measured = measured[i];
   return results;
 }
 

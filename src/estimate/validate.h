@@ -1,6 +1,7 @@
-// Validation of the estimator against measurement (METHOD.md §2, assumptions a and b): the true
-// loss change of single-layer substitutions, and of multi-layer configurations, measured with the
-// bit-exact emulator on the same training samples the estimate used.
+// Validation of the estimator against measurement (METHOD.md §2, assumptions a and b): predicted
+// loss changes against the true ones of single-layer substitutions and of multi-layer
+// configurations, measured (measure/loss_change.h) on the same training samples the estimate used,
+// and the rank correlations between the two.
 #pragma once
 #include <torch/torch.h>
 
@@ -33,13 +34,11 @@ struct ValidationResult {
   double measure_seconds = 0;
 };
 
-// Mean cross-entropy of the model (in its current multiplier state) on `samples`.
-double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size = 256);
-
 // Measures every non-exact (layer, AppMul) pair of `est` (or `max_pairs` of them, drawn with `seed`;
 // max_pairs <= 0 means all): loss with only that layer substituted minus the exact loss. With
 // `bias_correction`, the substituted layer also subtracts its per-channel mean error over `samples`
-// (bias_correction.h; its input statistics come from one extra pass, included in the time).
+// (its input statistics come from one extra pass, included in the time). The model's multipliers
+// and corrections are as before afterwards.
 ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
                                        const Dataset& samples, int64_t max_pairs, uint64_t seed,
                                        bool bias_correction = false);
@@ -57,7 +56,8 @@ struct ConfigResult {
 double predicted_loss_change(const Estimate& est, const Assignment& assignment, const std::string& source);
 
 // Additivity: for each assignment, the sum of its layers' predicted dL against the measured loss
-// change. With `bias_correction`, the layers are corrected as bias_corrections() defines it.
+// change. With `bias_correction`, the layers are corrected as measure/bias_correction.h defines it.
+// Throws fames::Error naming the file of an assignment that is unreadable or not in the estimate.
 std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estimate& est, const Library& library,
                                            const Dataset& samples, const std::vector<std::string>& assignment_files,
                                            bool bias_correction = false);

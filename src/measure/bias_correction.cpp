@@ -70,4 +70,10 @@ std::vector<std::pair<std::string, torch::Tensor>> bias_corrections(torch::nn::M
   return out;
 }
 
+void set_bias_corrections(torch::nn::Module& model, const Dataset& images, int64_t batch_size) {
+  const auto layers = quant::quant_layers(model);
+  for (auto& [name, correction] : bias_corrections(model, images, batch_size))
+    quant::find_quant_layer(layers, name, "bias correction names")->set_output_correction(correction);
+}
+
 }  // namespace fames::measure

@@ -42,4 +42,7 @@ torch::Tensor output_correction(const quant::QuantLayer& layer, const torch::Ten
 std::vector<std::pair<std::string, torch::Tensor>> bias_corrections(torch::nn::Module& model, const Dataset& images,
                                                                     int64_t batch_size = 128);
 
+// bias_corrections(), set on their layers for good (calibration; a view: AssignedModel::correct_bias).
+void set_bias_corrections(torch::nn::Module& model, const Dataset& images, int64_t batch_size = 128);
+
 }  // namespace fames::measure

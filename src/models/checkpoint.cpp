@@ -5,7 +5,7 @@
 
 #include "models/checkpoint_meta.h"
 
-#include "quant/multipliers.h"
+#include "quant/output_corrections.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
 #include "util/files.h"

@@ -2,8 +2,9 @@
 // single-family baselines, all on the run's one evaluator (the same images, the same emulation).
 #include <map>
 
-#include "estimate/validate.h"
-#include "pipeline/measured_search.h"
+#include "measure/loss_change.h"
+#include "pipeline/ga_search.h"
+#include "pipeline/pareto_sweep.h"
 #include "pipeline/run_stages.h"
 #include "util/progress.h"
 
@@ -78,14 +79,14 @@ void layer_measure_stage(RunContext& run) {
     const std::vector<int> exact_choice = evaluator.exact_choice();
     const std::vector<int> chosen_choice = evaluator.choice_of(assignment);
     evaluator.apply(exact_choice);
-    const double base_loss = estimate::mean_loss(run.evaluator_model(), run.samples);
+    const double base_loss = measure::mean_loss(run.evaluator_model(), run.samples);
     for (size_t k = 0; k < rows.size(); ++k) {
       rows[k].measured_dl = 0.0;
       if (chosen_choice[k] == exact_choice[k]) continue;
       std::vector<int> single = exact_choice;
       single[k] = chosen_choice[k];
       evaluator.apply(single);
-      rows[k].measured_dl = estimate::mean_loss(run.evaluator_model(), run.samples) - base_loss;
+      rows[k].measured_dl = measure::mean_loss(run.evaluator_model(), run.samples) - base_loss;
     }
   }
   nlohmann::json layers = nlohmann::json::array();

@@ -5,9 +5,11 @@
 #include <optional>
 
 #include "calibrate/calibrate.h"
-#include "pipeline/measured_search.h"
+#include "pipeline/ga_search.h"
+#include "pipeline/pareto_sweep.h"
 #include "pipeline/run_stages.h"
-#include "quant/multipliers.h"
+#include "measure/assigned_model.h"
+#include "quant/output_corrections.h"
 #include "select/selection.h"
 #include "util/error.h"
 
@@ -36,7 +38,7 @@ class Prober {
   Probe operator()(const Assignment& assignment, std::optional<double> measured) {
     Probe p{assignment, 0, 0, run_.fresh_model()};
     torch::nn::Module& model = *p.model.module;
-    quant::apply_assignment(model, assignment, run_.library);
+    measure::apply_assignment(model, assignment, run_.library);
     if (run_.options.calibrate) {
       const auto r = calibrate::calibrate(model, run_.calibration, run_.held, options_);
       p.top1 = r.holdout_top1_after;

@@ -5,8 +5,9 @@
 #include "estimate/estimator.h"
 #include "models/trainer.h"
 #include "models/zoo.h"
-#include "pipeline/measured_search.h"
-#include "quant/multipliers.h"
+#include "pipeline/ga_search.h"
+#include "pipeline/pareto_sweep.h"
+#include "measure/assigned_model.h"
 #include "select/selection.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -147,10 +148,10 @@ void assign_stage(RunContext& run) {
 void final_eval_stage(RunContext& run) {
   const Assignment assignment = Assignment::load(run.path(files::kAssignment));
   models::LoadedModel model = run.fresh_model();
-  quant::apply_assignment(*model.module, assignment, run.library);
+  measure::apply_assignment(*model.module, assignment, run.library);
   const double uncalibrated = models::evaluate(*model.module, run.test, 256, "uncalibrated (test)").top1;
   model = models::load_model(run.path(files::kCalibratedModel));
-  quant::apply_assignment(*model.module, assignment, run.library);
+  measure::apply_assignment(*model.module, assignment, run.library);
   const double calibrated = models::evaluate(*model.module, run.test, 256, "final (test)").top1;
   write_part(run, "final_eval", {{"top1_uncalibrated", uncalibrated}, {"top1_final", calibrated}});
 }

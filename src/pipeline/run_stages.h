@@ -15,9 +15,10 @@
 
 #include "appmul/library/library.h"
 #include "data/dataset.h"
-#include "measure/emulated_fitness.h"
+#include "measure/evaluator.h"
 #include "models/checkpoint.h"
-#include "pipeline/measured_search.h"
+#include "pipeline/ga_search.h"
+#include "pipeline/pareto_sweep.h"
 #include "pipeline/run.h"
 #include "report/run_report.h"
 

@@ -11,7 +11,7 @@
 #include "models/checkpoint.h"
 #include "models/trainer.h"
 #include "models/zoo.h"
-#include "quant/multipliers.h"
+#include "quant/output_corrections.h"
 #include "quant/quant_layer.h"
 
 namespace fames::calibrate {
@@ -157,7 +157,7 @@ TEST(Calibrate, OutputCorrectionsSurviveACheckpoint) {
   const nlohmann::json saved = quant::output_corrections(*loaded.module);
   ASSERT_EQ(saved, quant::output_corrections(*f.model));
   EXPECT_DOUBLE_EQ(saved.begin()->at(3).get<double>(), 0.75);
-  quant::clear_multipliers(*loaded.module);
+  quant::clear_output_corrections(*loaded.module);
   EXPECT_TRUE(quant::output_corrections(*loaded.module).empty());
 }
 

@@ -8,7 +8,8 @@
 
 #include "estimate/estimator.h"
 #include "estimate_fixtures.h"
-#include "quant/multipliers.h"
+#include "measure/assigned_model.h"
+#include "measure/loss_change.h"
 #include "quant/quant_layer.h"
 
 namespace fames::estimate {
@@ -46,8 +47,8 @@ TEST(Validate, MeasuresAgainstExactTables) {
 
   Assignment exact;
   for (const auto& layer : est.layers) exact.layers[layer.name] = layer.exact;
-  quant::apply_assignment(*model, exact, library);
-  EXPECT_DOUBLE_EQ(result.base_loss, mean_loss(*model, data));
+  measure::apply_assignment(*model, exact, library);
+  EXPECT_DOUBLE_EQ(result.base_loss, measure::mean_loss(*model, data));
   for (const auto& pair : result.pairs) {
     if (pair.appmul.rfind("twin_", 0) == 0) {
       EXPECT_EQ(pair.measured, 0.0) << pair.layer;
@@ -55,10 +56,10 @@ TEST(Validate, MeasuresAgainstExactTables) {
     }
     Assignment one = exact;
     one.layers[pair.layer] = pair.appmul;
-    quant::apply_assignment(*model, one, library);
-    EXPECT_NEAR(pair.measured, mean_loss(*model, data) - result.base_loss, 1e-6) << pair.layer;
+    measure::apply_assignment(*model, one, library);
+    EXPECT_NEAR(pair.measured, measure::mean_loss(*model, data) - result.base_loss, 1e-6) << pair.layer;
     EXPECT_NE(pair.measured, 0.0) << pair.layer;
-    quant::apply_assignment(*model, exact, library);
+    measure::apply_assignment(*model, exact, library);
   }
 }
 

@@ -5,7 +5,9 @@
 //
 // A choice vector has one entry per estimate layer: an index into that layer's `candidates`.
 // Every layer gets its candidate's product table, the exact one included (as `fames eval --assign`
-// does with a selected assignment). LibTorch code (fames_nn). Not thread-safe.
+// does with a selected assignment). The evaluator is a view of the model (assigned_model.h): while
+// it lives the model carries the last configuration it applied; when it ends every layer's
+// multiplier and output correction are as before. LibTorch code (fames_nn). Not thread-safe.
 #pragma once
 #include <torch/torch.h>
 
@@ -14,11 +16,12 @@
 #include <vector>
 
 #include "appmul/library/library.h"
-#include "data/dataset.h"
-#include "models/batches.h"
-#include "quant/quant_layer.h"
 #include "core/assignment.h"
 #include "core/estimate_file.h"
+#include "data/dataset.h"
+#include "measure/assigned_model.h"
+#include "models/batches.h"
+#include "quant/quant_layer.h"
 
 namespace fames::measure {
 
@@ -46,7 +49,8 @@ class EmulatedEvaluator {
 
   // Sets layer k to candidates[choice[k]] (and its correction, when enabled).
   void apply(const std::vector<int>& choice);
-  // Holdout top-1 (0..1) with apply(choice). Leaves those multipliers set.
+  // Holdout top-1 (0..1) with apply(choice). Leaves those multipliers set (until the next apply or
+  // the evaluator's end).
   double top1(const std::vector<int>& choice);
   // Multiplication energy per image (fJ) of `choice`, from the estimate.
   double energy_fj(const std::vector<int>& choice) const;
@@ -65,7 +69,7 @@ class EmulatedEvaluator {
   double eval_seconds() const { return eval_seconds_; }  // total time spent in top1()
 
  private:
-  torch::nn::Module& model_;
+  AssignedModel view_;  // restores the model's multipliers and corrections at the end
   Estimate estimate_;
   std::vector<std::shared_ptr<quant::QuantLayer>> layers_;  // in estimate order
   std::vector<std::vector<std::shared_ptr<const ProductTable>>> tables_;  // [layer][candidate]

@@ -1,8 +1,9 @@
 // EmulatedEvaluator with bias correction on a tiny LeNet-5: a table that adds a constant to every
 // product shifts every output of a channel by the same amount, which the per-channel correction
 // removes (up to float rounding of the subtraction), so the corrected configuration computes almost
-// what the exact one computes while the uncorrected one does not.
-#include "measure/emulated_fitness.h"
+// what the exact one computes while the uncorrected one does not. And the evaluator is a view: when it
+// ends, the model's layers have the multipliers and corrections they had before.
+#include "measure/evaluator.h"
 
 #include <gtest/gtest.h>
 
@@ -14,15 +15,10 @@
 namespace fames {
 namespace {
 
-TEST(EmulatedEvaluator, BiasCorrectionRemovesAConstantProductOffset) {
-  torch::manual_seed(5);
-  auto model = estimate::testing::tiny_lenet();
-  for (auto& [name, layer] : quant::quant_layers(*model)) layer->set_bits(4, 4);
-  const Dataset images = estimate::testing::random_images(64, 9);
-  const Dataset holdout = estimate::testing::random_images(96, 10);
-
+// Per signature of the tiny LeNet-5: its exact table and one that adds 40 to every product.
+Library offset_library(torch::nn::Module& model) {
   Library library;
-  for (auto& [name, layer] : quant::quant_layers(*model)) {
+  for (auto& [name, layer] : quant::quant_layers(model)) {
     const Signature sig = layer->signature();
     if (library.exact(sig)) continue;
     ProductTable offset = ProductTable::exact(sig);
@@ -30,6 +26,17 @@ TEST(EmulatedEvaluator, BiasCorrectionRemovesAConstantProductOffset) {
     library.add(estimate::testing::table_appmul("exact_" + sig.key(), ProductTable::exact(sig), true));
     library.add(estimate::testing::table_appmul("offset_" + sig.key(), std::move(offset), false));
   }
+  return library;
+}
+
+TEST(EmulatedEvaluator, BiasCorrectionRemovesAConstantProductOffset) {
+  torch::manual_seed(5);
+  auto model = estimate::testing::tiny_lenet();
+  for (auto& [name, layer] : quant::quant_layers(*model)) layer->set_bits(4, 4);
+  const Dataset images = estimate::testing::random_images(64, 9);
+  const Dataset holdout = estimate::testing::random_images(96, 10);
+
+  const Library library = offset_library(*model);
   const Estimate candidates = measure::candidates_from_library(*model, library, holdout, "test-lib");
   measure::EmulatedEvaluator evaluator(*model, candidates, library, holdout);
   const std::vector<int> exact = evaluator.exact_choice();
@@ -56,6 +63,29 @@ TEST(EmulatedEvaluator, BiasCorrectionRemovesAConstantProductOffset) {
   // Switching back to exact removes every correction.
   evaluator.apply(exact);
   for (auto& [name, layer] : quant::quant_layers(*model)) EXPECT_FALSE(layer->output_correction().defined()) << name;
+}
+
+TEST(EmulatedEvaluator, GivesTheModelBackAsItWas) {
+  torch::manual_seed(6);
+  auto model = estimate::testing::tiny_lenet();
+  for (auto& [name, layer] : quant::quant_layers(*model)) layer->set_bits(4, 4);
+  const Dataset holdout = estimate::testing::random_images(16, 11);
+  const Library library = offset_library(*model);
+  const auto layers = quant::quant_layers(*model);
+  const torch::Tensor correction = torch::ones({layers.back().second->out_channels()});
+  layers.back().second->set_output_correction(correction);
+  {
+    measure::EmulatedEvaluator evaluator(*model, measure::candidates_from_library(*model, library, holdout, "lib"),
+                                         library, holdout);
+    evaluator.enable_bias_correction(holdout);
+    std::vector<int> offset_everywhere = evaluator.exact_choice();
+    for (int& c : offset_everywhere) c = 1 - c;
+    evaluator.top1(offset_everywhere);
+    EXPECT_NE(layers.front().second->multiplier(), nullptr);
+  }
+  for (const auto& [name, layer] : layers) EXPECT_EQ(layer->multiplier(), nullptr) << name;
+  EXPECT_TRUE(layers.back().second->output_correction().is_same(correction));
+  EXPECT_FALSE(layers.front().second->output_correction().defined());
 }
 
 }  // namespace

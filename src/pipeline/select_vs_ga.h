@@ -1,78 +1,24 @@
-// The measured side of selection (issue 6): the NSGA-II baseline with emulated fitness
-// (`fames search-ga`), the FAMES Pareto sweep with each point's accuracy measured
-// (`fames pareto`), and the two side by side (`fames bench select-vs-ga`). The CLI files only
-// parse flags and print; everything they compute and write is here. Formats: docs/formats.md.
-//
-// Accuracy is always top-1 on held-out TRAINING images (holdout_images) by bit-exact emulation
-// (measure::EmulatedEvaluator), so FAMES and the GA are judged by the same emulator on the same images; the
-// bench also judges on further images that neither side saw (SelectVsGaOptions::judge).
-// Energies are fJ per image from the estimate's candidates; reductions are relative to every layer
-// on its exact AppMul. Times are wall-clock seconds. Errors throw fames::Error.
+// `fames bench select-vs-ga`: FAMES (estimate + select) against the NSGA-II search it replaces
+// (ga_search.h), on the same model, candidates and emulator (measure/evaluator.h). Accuracy is
+// top-1 on held-out TRAINING images (holdout_images), so both sides are judged by the same emulator
+// on the same images; the bench also judges on further images that neither side saw
+// (SelectVsGaOptions::judge). Energies are fJ per image from the estimate's candidates; reductions
+// are relative to every layer on its exact AppMul. Times are wall-clock seconds. Errors throw
+// fames::Error.
 #pragma once
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "appmul/library/library.h"
+#include "core/assignment.h"
 #include "data/dataset.h"
 #include "estimate/estimator.h"
-#include "models/checkpoint.h"
-#include "measure/emulated_fitness.h"
 #include "select/nsga2.h"
-#include "select/selection.h"
 
 namespace fames::pipeline {
 
-// What search-ga and pareto start from: the model, the library (`library_dir`, else the
-// estimate's), the candidates (`est_path`, else every fitting library AppMul), the training split
-// of `data_spec` (else the model's dataset) and an evaluator on its held-out part.
-struct SearchInputs {
-  models::LoadedModel model;
-  Library library;
-  std::string library_dir, data_spec;
-  std::unique_ptr<measure::EmulatedEvaluator> evaluator;  // refers to model.module
-};
-SearchInputs load_search_inputs(const std::string& model_path, const std::string& est_path,
-                                const std::string& library_dir, const std::string& data_spec,
-                                int64_t holdout, uint64_t seed);
-
-// ---- fames search-ga ----
-struct GaRun {
-  Nsga2Result search;
-  double exact_top1 = 0;  // the all-exact genome, always evaluated first
-};
-
-// NSGA-II over the evaluator's candidates, the all-exact genome seeded into the first population.
-// Shows a progress bar. `stop` may end the search early (see nsga2.h).
-GaRun run_ga(measure::EmulatedEvaluator& evaluator, const Nsga2Options& options,
-             const EvaluationCallback& stop = {});
-
-// ga.json: the settings, the front (each point an assignment plus "top1", "seconds",
-// "evaluation") and every evaluation's (seconds, top1, energy_reduction).
-nlohmann::json ga_to_json(const measure::EmulatedEvaluator& evaluator, const GaRun& run,
-                          const Nsga2Options& options);
-
-// ---- fames pareto ----
-struct MeasuredPoint {
-  ParetoPoint point;
-  double top1 = 0;
-};
-
-// pareto_sweep() of the evaluator's estimate, each point measured. Shows a progress bar.
-std::vector<MeasuredPoint> measured_pareto(measure::EmulatedEvaluator& evaluator, int steps,
-                                           const SelectOptions& options = {});
-
-// Writes DIR/pareto.json, pareto.csv, pareto.png and pareto.svg (gnuplot, report/plot.h).
-// `info` is copied into pareto.json (model, data, ...). `ga_front` (optional, from ga.json's
-// "front") is drawn beside the FAMES points.
-void write_pareto_report(const std::string& dir, const std::vector<MeasuredPoint>& points,
-                         double exact_top1, const nlohmann::json& info,
-                         const nlohmann::json& ga_front = nullptr);
-
-// ---- fames bench select-vs-ga ----
 struct SelectVsGaOptions {
   double energy_reduction = 0.3;  // FAMES target
   int64_t samples = estimate::kDefaultEstimateSamples;  // estimation samples (training split, disjoint from holdout)
@@ -80,7 +26,7 @@ struct SelectVsGaOptions {
   uint64_t seed = 1;
   std::string hessian = "fisher";
   // FAMES estimates the loss change after per-channel bias correction, and the evaluator that
-  // judges both sides corrects every configuration it measures (measure::EmulatedEvaluator).
+  // judges both sides corrects every configuration it measures (measure/evaluator.h).
   bool bias_correction = true;
   // As in `fames run`: FAMES selects on the curvature term alone (docs/estimator.md, "First-order term").
   bool first_order = false;

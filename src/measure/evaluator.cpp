@@ -1,11 +1,10 @@
-#include "measure/emulated_fitness.h"
+#include "measure/evaluator.h"
 
 #include <algorithm>
 #include <chrono>
 
 #include "measure/bias_correction.h"
 #include "models/zoo.h"
-#include "quant/multipliers.h"
 #include "util/error.h"
 
 namespace fames::measure {
@@ -53,25 +52,18 @@ Estimate candidates_from_library(torch::nn::Module& model, const Library& librar
 EmulatedEvaluator::EmulatedEvaluator(torch::nn::Module& model, Estimate estimate,
                                      const Library& library, const Dataset& holdout,
                                      int64_t batch_size)
-    : model_(model), estimate_(std::move(estimate)), holdout_size_(holdout.size()) {
-  models::use_channels_last(model_);
-  warm_up(model_, holdout);
-  auto named = quant::quant_layers(model_);
+    : view_(model), estimate_(std::move(estimate)), holdout_size_(holdout.size()) {
+  models::use_channels_last(model);
+  warm_up(model, holdout);
   for (const EstimateLayer& layer : estimate_.layers) {
-    const auto& quant_layer = quant::find_quant_layer(named, layer.name, "the estimate names");
+    const auto& quant_layer = quant::find_quant_layer(view_.layers(), layer.name, "the estimate names");
     if (quant_layer->signature() != layer.signature)
       fail("layer '{}' is {} in the model but {} in the estimate", layer.name,
            quant_layer->signature().key(), layer.signature.key());
     layers_.push_back(quant_layer);
     std::vector<std::shared_ptr<const ProductTable>> tables;
-    for (const EstimateCandidate& c : layer.candidates) {
-      const AppMul* m = library.find(c.appmul);
-      if (!m) fail("AppMul '{}' (layer '{}') is not in the library", c.appmul, layer.name);
-      if (m->signature() != layer.signature)
-        fail("AppMul '{}' is {} but layer '{}' is {}", c.appmul, m->signature().key(), layer.name,
-             layer.signature.key());
-      tables.push_back(std::make_shared<const ProductTable>(m->table));
-    }
+    for (const EstimateCandidate& c : layer.candidates)
+      tables.push_back(appmul_table(library, c.appmul, *quant_layer, layer.name, estimate_.library));
     tables_.push_back(std::move(tables));
   }
   exact_index_ = exact_choice();
@@ -80,8 +72,8 @@ EmulatedEvaluator::EmulatedEvaluator(torch::nn::Module& model, Estimate estimate
 }
 
 void EmulatedEvaluator::enable_bias_correction(const Dataset& images) {
-  quant::clear_multipliers(model_);
-  const auto by_name = input_histograms(model_, images);
+  clear_multipliers(view_.model());
+  const auto by_name = input_histograms(view_.model(), images);
   histograms_.clear();
   for (const EstimateLayer& layer : estimate_.layers) histograms_.push_back(by_name.at(layer.name));
   corrections_.assign(layers_.size(), {});
@@ -110,11 +102,12 @@ void EmulatedEvaluator::apply(const std::vector<int>& choice) {
 double EmulatedEvaluator::top1(const std::vector<int>& choice) {
   const auto start = std::chrono::steady_clock::now();
   torch::NoGradGuard no_grad;
-  model_.eval();
+  torch::nn::Module& model = view_.model();
+  model.eval();
   apply(choice);
   int64_t correct = 0;
   for (const models::Batch& batch : batches_)
-    correct += models::run_model(model_, batch.images).argmax(1).eq(batch.labels).sum().item<int64_t>();
+    correct += models::run_model(model, batch.images).argmax(1).eq(batch.labels).sum().item<int64_t>();
   ++evaluations_;
   eval_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return holdout_size_ ? static_cast<double>(correct) / static_cast<double>(holdout_size_) : 0.0;

@@ -1,33 +1,12 @@
-#include "quant/multipliers.h"
+#include "quant/output_corrections.h"
 
 #include "quant/quant_layer.h"
 #include "util/error.h"
 
 namespace fames::quant {
 
-void apply_assignment(torch::nn::Module& model, const Assignment& assignment,
-                      const Library& library) {
-  auto layers = quant_layers(model);
-  for (const auto& [layer_name, appmul_name] : assignment.layers) {
-    QuantLayer& layer = *find_quant_layer(layers, layer_name, "assignment names");
-    const AppMul* m = library.find(appmul_name);
-    if (!m)
-      fail("assignment uses AppMul '{}', which library '{}' does not have", appmul_name,
-           assignment.library);
-    if (m->signature() != layer.signature())
-      fail("AppMul '{}' is {} but layer '{}' is {}", appmul_name, m->signature().key(), layer_name,
-           layer.signature().key());
-    layer.set_multiplier(std::make_shared<const ProductTable>(m->table));
-  }
-}
-
 void clear_output_corrections(torch::nn::Module& model) {
   for (auto& [name, layer] : quant_layers(model)) layer->set_output_correction(torch::Tensor());
-}
-
-void clear_multipliers(torch::nn::Module& model) {
-  for (auto& [name, layer] : quant_layers(model)) layer->set_multiplier(nullptr);
-  clear_output_corrections(model);
 }
 
 nlohmann::json output_corrections(torch::nn::Module& model) {

@@ -1,0 +1,52 @@
+// Measured loss changes: what an AppMul substitution really does to a model's mean cross-entropy,
+// by bit-exact emulation, the quantity the estimator predicts (estimate/validate.h compares the
+// two). Every measurement is against the model with every layer of the estimate on its exact
+// AppMul's table: measuring against the fake-quant float path instead would add the float-rounding
+// difference between the two paths (a few flipped downstream activation codes, up to ~0.004 loss on
+// ResNet-20) to every substitution. The model is viewed (assigned_model.h): its multipliers and
+// output corrections are as before when a function returns or throws. LibTorch code (fames_nn).
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "appmul/library/library.h"
+#include "core/assignment.h"
+#include "core/estimate_file.h"
+#include "data/dataset.h"
+
+namespace fames::measure {
+
+// Mean cross-entropy (nats per image) of the model, in its current multiplier state, on `samples`;
+// 0 for no samples.
+double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size = 256);
+
+// One layer of the estimate on one AppMul.
+struct Substitution {
+  std::string layer, appmul;
+};
+
+struct SingleLayerLosses {
+  double base_loss = 0;         // every estimate layer on its exact table
+  std::vector<double> changes;  // [substitution]: its loss minus base_loss
+};
+
+// The loss change of each substitution alone, every other estimate layer on its exact table. With
+// `bias_correction` the substituted layer also subtracts its per-channel mean error over `samples`,
+// from input statistics taken in one extra pass with every layer on its exact table. Shows a
+// progress bar. Throws fames::Error naming a layer or AppMul that the model or library lacks.
+SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Estimate& est,
+                                            const Library& library, const Dataset& samples,
+                                            const std::vector<Substitution>& substitutions,
+                                            bool bias_correction = false);
+
+// The loss change of each assignment (layers it does not name: exact tables) against every layer
+// exact. With `bias_correction` every layer subtracts its mean error as AssignedModel::correct_bias
+// computes it.
+std::vector<double> assignment_loss_changes(torch::nn::Module& model, const Estimate& est,
+                                            const Library& library, const Dataset& samples,
+                                            const std::vector<Assignment>& assignments,
+                                            bool bias_correction = false);
+
+}  // namespace fames::measure
