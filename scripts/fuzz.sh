@@ -19,7 +19,9 @@ build=${FAMES_FUZZ_BUILD_DIR:-build-fuzz}
 work=${FAMES_FUZZ_WORK:-$build/work}
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+# -O1 with line tables: symbolized reports, asserts kept, and half the compile time of -O2 -g.
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" \
+  -DCMAKE_C_FLAGS_DEBUG="-O1 -gline-tables-only" -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DFAMES_SANITIZE=address,undefined -DFAMES_FUZZ=ON \
   "${launcher[@]}" >/dev/null
 targets=()

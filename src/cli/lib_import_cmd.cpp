@@ -163,7 +163,7 @@ void setup_lib_import(CLI::App& root) {
                   "Tables: wa = rows are weights (default), aw = rows are activations")
       ->check(CLI::IsMember({"wa", "aw"}));
   cmd->add_option("--energy-fj", flags->energy_fj, "Tables: energy per multiplication in fJ")
-      ->check(at_least(0));
+      ->check(fames::cli::at_least(0));
   cmd->add_option("--a-port", flags->import.a_port,
                   "Verilog/BLIF: the activation operand's port (default: first input)");
   cmd->add_option("--b-port", flags->import.b_port,

@@ -75,17 +75,17 @@ void setup_select(CLI::App& root) {
       "--energy-reduction", flags->energy_reduction,
       "Target multiplication-energy reduction vs exact multipliers, in [0, 1): minimize the "
       "predicted loss change subject to it")
-      ->check(in_range(0, 1));
+      ->check(fames::cli::in_range(0, 1));
   auto* by_loss =
       cmd->add_option("--max-loss-increase", flags->max_loss_increase,
                       "Bound on the predicted loss change (>= 0): minimize energy subject to it")
-      ->check(at_least(0));
+      ->check(fames::cli::at_least(0));
   auto* sweep =
       cmd->add_option(
              "--sweep", flags->sweep,
              "Instead of one target, solve N reductions from 0 to the largest feasible one (Pareto "
              "front); --out then receives a JSON array")
-          ->check(in_range(1, 10000));
+          ->check(fames::cli::in_range(1, 10000));
   by_energy->excludes(by_loss)->excludes(sweep);
   by_loss->excludes(sweep);
   cmd->add_option("--out", flags->out_path, "Assignment file to write (assign.json)");
@@ -93,11 +93,11 @@ void setup_select(CLI::App& root) {
       ->check(CLI::IsMember({"cbc", "dp"}))
       ->capture_default_str();
   cmd->add_option("--time-limit", flags->solver.time_limit_s, "CBC time limit in seconds")
-      ->check(positive())
+      ->check(fames::cli::positive())
       ->capture_default_str();
   cmd->add_option("--dp-resolution", flags->solver.dp_resolution,
                   "DP only: energy steps across the budget (energies round up to a step)")
-      ->check(in_range(1, 100000000))
+      ->check(fames::cli::in_range(1, 100000000))
       ->capture_default_str();
   cmd->add_flag("--json", flags->json, "Print the result as one JSON value on stdout");
   cmd->callback([flags, by_energy, by_loss, sweep] {

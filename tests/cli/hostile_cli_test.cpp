@@ -47,7 +47,7 @@ TEST(HostileCli, NumericFlagsAreBounded) {
   expect_one_clear_error(run_capped("eval --model m.pt --batch -5"), "--batch");
   expect_one_clear_error(run_capped("run --samples 0"), "--samples");
   expect_one_clear_error(run_capped("run --samples -5"), "--samples");
-  expect_one_clear_error(run_capped("select --est x.json --energy-reduction nan"),
+  expect_one_clear_error(run_capped("select --est /dev/null --energy-reduction nan"),
                          "--energy-reduction");
   expect_one_clear_error(run_capped("lib import t.npy --into lib --energy-fj nan"), "--energy-fj");
   expect_one_clear_error(run_capped("lib import t.npy --into lib --energy-fj inf"), "--energy-fj");
