@@ -7,10 +7,10 @@
 #
 # FAMES defaults to build/fames. The runs: LeNet-5 on Fashion-MNIST (the default model and data)
 # and the 7-bit ResNet-20 on CIFAR-10 (CIFAR10=cifar10:/tmp/c10/cifar10 by default), each with a
-# fixed seed at 30% energy reduction, no GA, no uniform baseline. The comparison: assign.json (but
-# for the solver's run time) and
-# every top-1 in report.json identical, est.json's numbers equal within REL (default 1e-6)
-# relative. Prints one verdict line per file and exits non-zero when anything differs.
+# fixed seed at 30% energy reduction, no GA, no uniform baseline. The comparison: the same AppMul
+# for every layer, every top-1 and the energy reduction in report.json identical; every number of
+# est.json, assign.json and the report's per-layer table and sweep equal within REL (default 1e-6)
+# relative (timings aside). Prints one verdict line per file; exits non-zero when anything differs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:?record or compare}
@@ -37,37 +37,45 @@ if [[ $mode != verdict ]]; then
 fi
 
 status=0
-# Every number of an est.json, as "path<TAB>value", in a fixed order.
-numbers() { jq -r '[paths(numbers) as $p | [($p | map(tostring) | join(".")), getpath($p)]] | .[] | @tsv' "$1"; }
+# Every leaf of a JSON document but timings, as "path<TAB>value", in a fixed order.
+leaves() { jq -r 'del(.. | .seconds?) | [paths(scalars) as $p | [($p | map(tostring) | join(".")), getpath($p)]] | .[] | @tsv' "$1"; }
+# Compares two JSON documents: the same paths, strings and booleans identical, numbers within REL
+# relative. Prints "bit-identical", "equal within REL (largest relative difference D)" or why not.
+compare_json() {
+  if cmp -s <(leaves "$1") <(leaves "$2"); then echo "bit-identical (but for timings)"; return 0; fi
+  local verdict
+  verdict=$(paste <(leaves "$1") <(leaves "$2") | awk -F'\t' -v rel="$rel" '
+    $1 != $3 { print "DIFFERS: paths " $1 " vs " $3; bad = 1; exit }
+    $2 == $4 { next }
+    $2 !~ /^-?[0-9.eE+-]+$/ || $4 !~ /^-?[0-9.eE+-]+$/ { print "DIFFERS at " $1 ": " $2 " vs " $4; bad = 1; exit }
+    { d = $2 - $4; if (d < 0) d = -d; m = $2 < 0 ? -$2 : $2; r = m > 0 ? d / m : d; if (r > w) w = r }
+    END { if (!bad) { if (w > rel) printf "DIFFERS: largest relative difference %.3g\n", w;
+                      else printf "equal within %s (largest relative difference %.3g)\n", rel, w } }')
+  echo "$verdict"
+  [[ $verdict != DIFFERS* ]]
+}
 for run in lenet5 resnet20-7bit; do
   a=$dir/$run b=$out/$run
-  # The solver's own run time is the one field that may differ.
-  if cmp -s <(jq -S 'del(.. | .seconds?)' "$a/assign.json") <(jq -S 'del(.. | .seconds?)' "$b/assign.json"); then
-    echo "$run assign.json: identical (but for the solver's seconds)"
+  v=$(compare_json "$a/assign.json" "$b/assign.json") || status=1
+  echo "$run assign.json: $v"
+  choices='[.layers | to_entries[] | [.key, .value] | tostring]'
+  if [[ $(jq -c "$choices" "$a/assign.json") == "$(jq -c "$choices" "$b/assign.json")" ]]; then
+    echo "$run assign.json: the same AppMul for every layer"
   else
-    echo "$run assign.json: DIFFERS"; status=1
+    echo "$run assign.json: other AppMuls"; status=1
   fi
-  if cmp -s "$a/est.json" "$b/est.json"; then
-    echo "$run est.json: bit-identical"
-  else
-    worst=$(paste <(numbers "$a/est.json") <(numbers "$b/est.json") | awk -F'\t' -v rel="$rel" '
-      $1 != $3 { print "paths differ: " $1 " vs " $3; bad = 1; exit }
-      { d = $2 - $4; if (d < 0) d = -d; m = $2 < 0 ? -$2 : $2; r = m > 0 ? d / m : d; if (r > w) w = r }
-      END { if (!bad) printf "%.3g\n", w + 0 }')
-    if [[ $worst == paths* ]] || awk -v w="$worst" -v rel="$rel" 'BEGIN { exit !(w > rel) }'; then
-      echo "$run est.json: DIFFERS (largest relative difference $worst)"; status=1
-    else
-      echo "$run est.json: equal within $rel (largest relative difference $worst)"
-    fi
-  fi
-  figures='{top1_exact, top1_uncalibrated, top1_final, holdout_top1_exact, holdout_top1_uncalibrated,
-            holdout_top1_final, energy_reduction, predicted_dl,
-            layers: [.layers[] | {name, appmul, predicted_dl, measured_dl}], sweep: .curves.fames}'
-  fa=$(jq -c "$figures" "$dir/$run.json") fb=$(jq -c "$figures" "$out/$run.json")
+  v=$(compare_json "$a/est.json" "$b/est.json") || status=1
+  echo "$run est.json: $v"
+  headline='{top1_exact, top1_uncalibrated, top1_final, holdout_top1_exact, holdout_top1_uncalibrated,
+             holdout_top1_final, energy_reduction}'
+  fa=$(jq -c "$headline" "$dir/$run.json") fb=$(jq -c "$headline" "$out/$run.json")
   if [[ $fa == "$fb" ]]; then
-    echo "$run report figures: identical $(jq -c '{top1_exact, top1_final, energy_reduction}' <<<"$fa")"
+    echo "$run report top-1s and energy: identical $fa"
   else
-    echo "$run report figures: DIFFER"; echo "  before $fa"; echo "  after  $fb"; status=1
+    echo "$run report top-1s and energy: DIFFER"; echo "  before $fa"; echo "  after  $fb"; status=1
   fi
+  figures='{predicted_dl, layers: [.layers[] | {name, appmul, predicted_dl, measured_dl}], sweep: .curves.fames}'
+  v=$(compare_json <(jq "$figures" "$dir/$run.json") <(jq "$figures" "$out/$run.json")) || status=1
+  echo "$run report layers and sweep: $v"
 done
 exit $status
