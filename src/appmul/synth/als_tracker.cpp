@@ -81,20 +81,6 @@ double AlsErrorTracker::candidate_metric(double* objective, bool exact_objective
   return guard_ok ? metric(s) : std::numeric_limits<double>::infinity();
 }
 
-void AlsErrorTracker::add(Sums& s, size_t p, int64_t e, int sign) const {
-  const double ae = std::abs(double(e));
-  const double w = sign * weight_[p];
-  s.errors += w * (e != 0);
-  s.abs += w * ae;
-  s.rel += sign * ae * rel_weight_[p];
-  s.sq += w * ae * ae;
-}
-
-bool AlsErrorTracker::zero_guard_ok(size_t p, int64_t e) const {
-  return options_.max_zero_product_error < 0 || exact_[p] != 0 ||
-         std::abs(e) <= options_.max_zero_product_error;
-}
-
 double AlsErrorTracker::max_untouched_error() const {
   double m = 0;
   for (size_t p = 0; p < raw_.size(); ++p)
