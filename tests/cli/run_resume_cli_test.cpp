@@ -58,7 +58,8 @@ class RunResumeCli : public ::testing::Test {
   void SetUp() override {
     if (!std::getenv("FAMES_BIN") || !fs::exists(kModel) || !fs::exists("/usr/share/datasets/fashion-mnist"))
       GTEST_SKIP() << "needs FAMES_BIN, " << kModel << " and Fashion-MNIST";
-    dir = ::testing::TempDir() + "/fames_run_resume";
+    // One folder per test: ctest -j runs the tests of this suite at the same time.
+    dir = ::testing::TempDir() + "/fames_run_resume_" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::remove_all(dir);
     const CommandResult r = run_fames("--quiet lib build --bits 2..8 --no-als --signed-a --out " + dir + "/lib");
     ASSERT_EQ(r.status, 0) << r.output;
