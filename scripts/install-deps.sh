@@ -14,6 +14,9 @@ packages=(
   # The sanitizer tests and fuzz harnesses (scripts/sanitize.sh, scripts/fuzz.sh): clang with its
   # sanitizer and libFuzzer runtimes, and the OpenMP runtime clang links.
   clang libclang-rt-dev libomp-dev
+  # ONNX import (protobuf classes) and ONNX's backend test data for the conformance test. The
+  # fixture script scripts/onnx_fixtures.py also needs python3-onnx and python3-torchvision (not CI).
+  libonnx-dev libonnx-testdata libprotobuf-dev
 )
 missing=()
 for p in "${packages[@]}"; do

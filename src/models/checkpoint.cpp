@@ -4,6 +4,7 @@
 #include <map>
 
 #include "models/checkpoint_meta.h"
+#include "models/onnx/graph_model.h"
 
 #include "quant/output_corrections.h"
 #include "quant/quant_layer.h"
@@ -26,6 +27,9 @@ void save_model(const std::string& path, torch::nn::Module& model, const ModelSp
   bool quantized = true;
   for (auto& [name, layer] : quant::quant_layers(model)) quantized = quantized && layer->quantized();
   meta["quantized"] = quantized;
+  // An imported graph travels in the record; its tensors are buffers and layers of the archive.
+  if (auto* graph = dynamic_cast<onnx::GraphModel*>(&model)) meta["graph"] = graph->graph().to_json();
+  else meta.erase("graph");
   // Bias corrections live in the layers, not in the archive; they pair with an assignment.
   const nlohmann::json corrections = quant::output_corrections(model);
   if (corrections.empty()) meta.erase("output_corrections");
@@ -119,7 +123,13 @@ LoadedModel load_model(const std::string& path, const std::string& expected_arch
   loaded.meta = std::move(meta.record);
   if (!expected_arch.empty() && expected_arch != loaded.spec.arch)
     fail("model '{}' is a {} checkpoint, not {}", path, loaded.spec.arch, expected_arch);
-  loaded.module = build_model(loaded.spec);
+  if (loaded.spec.arch == onnx::kArch) {
+    if (!loaded.meta.contains("graph")) fail("model '{}' is an imported ONNX model without its graph record", path);
+    loaded.module = std::make_shared<onnx::GraphModel>(onnx::Graph::from_json(loaded.meta["graph"], "model '" + path + "'"),
+                                                      "model '" + path + "'");
+  } else {
+    loaded.module = build_model(loaded.spec);
+  }
   const auto built = tensor_shapes(*loaded.module);
   try {
     loaded.module->load(archive);

@@ -21,11 +21,6 @@ int64_t scaled(int64_t channels, double width) {
   return std::max<int64_t>(4, static_cast<int64_t>(std::lround(channels * width)));
 }
 
-// Base for all zoo networks: a virtual forward so run_model can call any of them.
-struct Network : torch::nn::Module {
-  virtual torch::Tensor forward(torch::Tensor x) = 0;
-};
-
 // Basic residual block (two 3x3 convs). Shortcut: option A (strided identity, zero channel padding,
 // no multiplications) for the CIFAR ResNet-20, option B (1x1 conv + BN) for ResNet-18.
 struct BasicBlock : torch::nn::Module {
@@ -204,6 +199,7 @@ std::shared_ptr<torch::nn::Module> build_model(const ModelSpec& spec) {
   if (spec.arch == "vgg19") return std::make_shared<Vgg19>(spec);
   if (spec.arch == "squeezenet") return std::make_shared<SqueezeNet>(spec);
   if (spec.arch == "lenet5") return std::make_shared<LeNet5>(spec);
+  if (spec.arch == "onnx") fail("architecture 'onnx' comes from `fames import`, not from the zoo");
   fail("unknown architecture '{}' (known: resnet20, resnet18, vgg19, squeezenet, lenet5)", spec.arch);
 }
 
@@ -215,7 +211,7 @@ void use_channels_last(torch::nn::Module& model) {
 
 torch::Tensor run_model(torch::nn::Module& model, const torch::Tensor& images) {
   auto* network = dynamic_cast<Network*>(&model);
-  if (!network) fail("model is not a fames zoo network");
+  if (!network) fail("model is not a fames network");
   return network->forward(images);
 }
 

@@ -12,8 +12,14 @@
 
 namespace fames::models {
 
+// Base of every fames network (the zoo's and imported ONNX graphs): a virtual forward so that
+// run_model can call any of them.
+struct Network : torch::nn::Module {
+  virtual torch::Tensor forward(torch::Tensor x) = 0;
+};
+
 struct ModelSpec {
-  std::string arch = "resnet20";  // resnet20 | resnet18 | vgg19 | squeezenet | lenet5
+  std::string arch = "resnet20";  // resnet20 | resnet18 | vgg19 | squeezenet | lenet5 | onnx (imported)
   int64_t num_classes = 10;
   int64_t in_channels = 3;
   int64_t image_size = 32;        // square inputs
@@ -30,7 +36,7 @@ std::shared_ptr<torch::nn::Module> build_model(const ModelSpec& spec);
 // faster that way on CPU than in NCHW (measured on ResNet-20 shapes). Call after loading.
 void use_channels_last(torch::nn::Module& model);
 
-// Runs the model. All zoo models are Sequential-like modules with forward(Tensor) -> logits.
+// Runs the model: any Network (zoo or imported), forward(images) -> logits.
 torch::Tensor run_model(torch::nn::Module& model, const torch::Tensor& images);
 
 }  // namespace fames::models
