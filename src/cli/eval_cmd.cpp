@@ -21,6 +21,7 @@ struct EvalArgs {
 void run_eval(const EvalArgs& args) {
   auto loaded = models::load_model(args.model);
   Dataset data = load_data(args.data, loaded.meta.value("dataset", std::string()));
+  if (parse_split(args.data.split) == Split::kVal && args.data.limit == 0) note_if_validation_seen(loaded.meta, data, args.model);
   if (!args.assign.empty()) {
     const Assignment assignment = Assignment::load(args.assign);
     quant::apply_assignment(*loaded.module, assignment, Library::load(assignment.library));
