@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "data/dataset.h"
+
 namespace fames::cli {
 
 using CommandSetup = std::function<void(CLI::App& root)>;
@@ -19,6 +21,7 @@ bool register_command(const char* name, CommandSetup setup);
 struct GlobalOptions {
   int threads = 0;     // 0 = all cores
   bool quiet = false;  // no progress bars
+  int64_t validation_images = kValidationTenth;  // data/dataset.h set_validation_images()
 };
 const GlobalOptions& global_options();
 

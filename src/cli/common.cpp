@@ -6,12 +6,16 @@
 #include <functional>
 #include <thread>
 
+#include "util/error.h"
+
 namespace fames::cli {
 
 void add_data_options(CLI::App& cmd, DataOptions& options, const std::string& default_split) {
   options.split = default_split;
   cmd.add_option("--data", options.spec, "Dataset: " + dataset_spec_help());
-  cmd.add_option("--split", options.split, "train or test")->capture_default_str();
+  cmd.add_option("--split", options.split,
+                 "train (the training files without the validation split), val or test")
+      ->capture_default_str();
   cmd.add_option("--limit", options.limit, "Use a deterministic random subset of N images (0 = all)")
       ->check(at_least(0));
   cmd.add_option("--seed", options.seed, "Seed for --limit subsets and shuffling")->capture_default_str();
@@ -90,6 +94,26 @@ AlsLibraryOptions als_library_options(const std::string& metric, double max_erro
   options.max_per_signature = max_per_signature;
   options.seed_steps = seed_steps;
   return options;
+}
+
+Dataset load_training_data(const DataOptions& options, const std::string& command, const std::string& fallback_spec) {
+  if (parse_split(options.split) != Split::kTrain)
+    fail("--split {}: fames {} trains on the training split only, so that validation and test images stay unseen",
+         options.split, command);
+  return load_data(options, fallback_spec);
+}
+
+nlohmann::json validation_record(const Dataset& train) {
+  return {{"images", train.validation_excluded}, {"setting", validation_images()}};
+}
+
+void note_if_validation_seen(const nlohmann::json& meta, const Dataset& val, const std::string& model) {
+  const int64_t unseen = meta.value("validation", nlohmann::json::object()).value("images", int64_t{0});
+  if (unseen != val.size())
+    fmt::print(stderr,
+               "note: {} was trained on the training files without {} validation images, not on these {}: its "
+               "validation figures may be optimistic (retrain it, or set --validation-images)\n",
+               model, unseen, val.size());
 }
 
 void print_json(const nlohmann::json& value) { fmt::print("{}\n", value.dump(2)); }

@@ -52,6 +52,18 @@ AlsLibraryOptions als_library_options(const std::string& metric, double max_erro
                                       int max_per_signature, int seed_steps);
 
 // Prints `value` as indented JSON on stdout.
+// load_data() for a command that trains (`command`: "train", "quantize"): refuses any split but
+// train, naming --split, so that no model is trained on validation or test images.
+Dataset load_training_data(const DataOptions& options, const std::string& command,
+                           const std::string& fallback_spec = "");
+
+// What a checkpoint records of the validation split its training set excluded (meta "validation").
+nlohmann::json validation_record(const Dataset& train);
+
+// One line on stderr when the model's checkpoint does not say it never trained on `val` (the
+// validation split as loaded now): figures judged on it would then be optimistic.
+void note_if_validation_seen(const nlohmann::json& meta, const Dataset& val, const std::string& model);
+
 void print_json(const nlohmann::json& value);
 
 }  // namespace fames::cli

@@ -25,6 +25,7 @@ void run_eval(const EvalArgs& args) {
   Dataset data = load_data(args.data, loaded.meta.value("dataset", std::string()));
   models::match_dataset_classes(data, loaded, "--data", args.data.classes_by_name);
   std::optional<measure::AssignedModel> assigned;
+  if (parse_split(args.data.split) == Split::kVal && args.data.limit == 0) note_if_validation_seen(loaded.meta, data, args.model);
   if (!args.assign.empty()) {
     const Assignment assignment = Assignment::load(args.assign);
     assigned.emplace(*loaded.module, assignment, Library::load(assignment.library));

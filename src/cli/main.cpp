@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
          },
          "List every command and its options as JSON")
       ->group("");
+  app.add_option("--validation-images", cli::g_options.validation_images,
+                 "Training images held out as the validation split (--split val), the same ones in every "
+                 "command; default a tenth, class-balanced; 0: none");
   app.require_subcommand(1);
   app.fallthrough();
   for (auto& [name, setup] : cli::registry()) setup(app);
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
     torch::set_num_threads(threads);
     omp_set_num_threads(threads);
     if (cli::g_options.quiet) Progress::set_enabled(false);
+    set_validation_images(cli::g_options.validation_images);
   });
 
   try {

@@ -24,7 +24,7 @@ struct QuantizeArgs {
 
 void run_quantize(QuantizeArgs args) {
   auto loaded = models::load_model(args.model);
-  Dataset data = load_data(args.data, loaded.meta.value("dataset", std::string()));
+  Dataset data = load_training_data(args.data, "quantize", loaded.meta.value("dataset", std::string()));
   models::match_dataset_classes(data, loaded, "--data", args.data.classes_by_name);
   auto& model = *loaded.module;
   nlohmann::json meta = loaded.meta;
@@ -67,6 +67,9 @@ void run_quantize(QuantizeArgs args) {
   meta["quantize"] = {{"from", args.model}, {"allocation", allocation_json},
                       {"qat", {{"epochs", args.train.epochs}, {"lr", args.train.lr}, {"batch", args.train.batch_size}}}};
   meta["avg_bits"] = models::weighted_average_bits(model);
+  // The validation images are unseen only if the parent never trained on them either.
+  meta["validation"] = validation_record(data);
+  if (loaded.meta.value("validation", nlohmann::json()) != meta["validation"]) meta["validation"]["images"] = 0;
   models::save_model(args.out, model, loaded.spec, meta);
   std::remove(resume.c_str());
   if (args.json) print_json({{"out", args.out}, {"avg_bits", meta["avg_bits"]}, {"layers", models::layer_table(model)}});

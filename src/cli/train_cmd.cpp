@@ -22,7 +22,7 @@ struct TrainArgs {
 };
 
 void run_train(const TrainArgs& args) {
-  Dataset data = load_data(args.data);
+  Dataset data = load_training_data(args.data, "train");
   models::ModelSpec spec = args.spec;
   std::shared_ptr<torch::nn::Module> model;
   nlohmann::json meta;
@@ -50,6 +50,7 @@ void run_train(const TrainArgs& args) {
   models::train(*model, data, options, [&](int epoch, double loss, double acc) {
     meta["train"] = {{"epochs_done", epoch}, {"loss", loss}, {"train_top1", acc}};
   });
+  meta["validation"] = validation_record(data);
   meta["dataset"] = args.data.spec.empty() ? std::string(kDefaultDatasetSpec) : args.data.spec;
   meta["train_options"] = {{"epochs", options.epochs}, {"batch", options.batch_size}, {"lr", options.lr},
                            {"weight_decay", options.weight_decay}, {"seed", options.seed}};

@@ -47,6 +47,18 @@ std::vector<int64_t> choose_sorted(int64_t n, int64_t count, uint64_t seed) {
   return order;
 }
 
+// 0..n-1 without the ascending indices `sorted`.
+std::vector<int64_t> all_but(int64_t n, const std::vector<int64_t>& sorted) {
+  std::vector<int64_t> rest;
+  rest.reserve(n - static_cast<int64_t>(sorted.size()));
+  size_t next = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (next < sorted.size() && sorted[next] == i) ++next;
+    else rest.push_back(i);
+  }
+  return rest;
+}
+
 Dataset load_cifar10(const std::string& dir, Split split) {
   if (!fs::is_directory(dir)) fail("CIFAR-10 directory {} not found (--data cifar10:DIR)", dir);
   Dataset dataset;
@@ -79,23 +91,91 @@ std::string dataset_spec_help() {
 
 Split parse_split(const std::string& text) {
   if (text == "train") return Split::kTrain;
+  if (text == "val") return Split::kVal;
   if (text == "test") return Split::kTest;
-  fail("--split must be 'train' or 'test', not '{}'", text);
+  fail("--split must be 'train', 'val' or 'test', not '{}'", text);
 }
 
-const char* split_name(Split split) { return split == Split::kTrain ? "train" : "test"; }
+const char* split_name(Split split) {
+  return split == Split::kTrain ? "train" : split == Split::kVal ? "val" : "test";
+}
 
-Dataset load_dataset(const std::string& spec, Split split) {
+namespace {
+
+int64_t g_validation_images = kValidationTenth;
+
+// Which training files form the validation split: per class a share proportional to its size
+// (largest remainders first, ties to the lower label), each class's images drawn by a seeded
+// shuffle. Sorted ascending.
+std::vector<int64_t> validation_indices(const Dataset& train_files, int64_t count) {
+  const int64_t n = train_files.size();
+  const int64_t classes = static_cast<int64_t>(train_files.classes.size());
+  std::vector<std::vector<int64_t>> by_class(classes);
+  for (int64_t i = 0; i < n; ++i) by_class[train_files.labels[i]].push_back(i);
+  std::vector<int64_t> share(classes);
+  std::vector<std::pair<int64_t, int64_t>> remainders;  // (-remainder, class)
+  int64_t given = 0;
+  for (int64_t c = 0; c < classes; ++c) {
+    const int64_t size = static_cast<int64_t>(by_class[c].size());
+    share[c] = count * size / n;
+    given += share[c];
+    remainders.push_back({-(count * size % n), c});
+  }
+  std::sort(remainders.begin(), remainders.end());
+  for (int64_t k = 0; given < count; ++k, ++given) ++share[remainders[k].second];
+  // "val" in ASCII: the split never moves, whatever seed a command is given.
+  constexpr uint64_t kValidationSeed = 0x76616cull;
+  std::vector<int64_t> chosen;
+  chosen.reserve(count);
+  for (int64_t c = 0; c < classes; ++c) {
+    const auto& members = by_class[c];
+    for (int64_t k : choose_sorted(static_cast<int64_t>(members.size()), share[c], kValidationSeed + c))
+      chosen.push_back(members[k]);
+  }
+  std::sort(chosen.begin(), chosen.end());
+  return chosen;
+}
+
+Dataset load_files(const std::string& spec, Split files) {
   const size_t colon = spec.find(':');
   const std::string kind = spec.substr(0, colon);
   const std::string dir = colon == std::string::npos ? "" : spec.substr(colon + 1);
   if (kind == "fashion-mnist")
-    return load_fashion_mnist(dir.empty() ? kFashionMnistDir : dir, split);
+    return load_fashion_mnist(dir.empty() ? kFashionMnistDir : dir, files);
   if (kind != "cifar10" && kind != "imagefolder") {
     fail("--data '{}' is not a known dataset: expected {}", spec, dataset_spec_help());
   }
   if (dir.empty()) fail("--data {} needs a directory: {}:DIR", spec, kind);
-  return kind == "cifar10" ? load_cifar10(dir, split) : load_image_folder(dir, split);
+  return kind == "cifar10" ? load_cifar10(dir, files) : load_image_folder(dir, files);
+}
+
+}  // namespace
+
+void set_validation_images(int64_t count) {
+  if (count < 0 && count != kValidationTenth)
+    fail("--validation-images must be >= 0 (or left at its default, a tenth), got {}", count);
+  g_validation_images = count;
+}
+
+int64_t validation_images() { return g_validation_images; }
+
+int64_t validation_count(int64_t train_files) {
+  return g_validation_images == kValidationTenth ? train_files / 10 : std::min(g_validation_images, train_files);
+}
+
+Dataset load_dataset(const std::string& spec, Split split) {
+  if (split == Split::kTest) return load_files(spec, Split::kTest);
+  Dataset files = load_files(spec, Split::kTrain);
+  const int64_t count = validation_count(files.size());
+  if (split == Split::kVal && count == 0)
+    fail("--split val: the validation split of {} is empty (--validation-images is {}, {} training images)",
+         spec, g_validation_images, files.size());
+  if (count == 0) return files;
+  const std::vector<int64_t> val = validation_indices(files, count);
+  if (split == Split::kVal) return select_images(files, val);
+  Dataset train = select_images(files, all_but(files.size(), val));
+  train.validation_excluded = count;
+  return train;
 }
 
 Dataset select_images(const Dataset& dataset, const std::vector<int64_t>& indices) {
@@ -107,6 +187,7 @@ Dataset select_images(const Dataset& dataset, const std::vector<int64_t>& indice
   out.classes = dataset.classes;
   out.mean = dataset.mean;
   out.stddev = dataset.stddev;
+  out.validation_excluded = dataset.validation_excluded;
   const int64_t image_bytes = dataset.image_bytes();
   out.pixels.resize(indices.size() * image_bytes);
   out.labels.reserve(indices.size());
@@ -128,17 +209,7 @@ std::pair<Dataset, Dataset> split_holdout(const Dataset& dataset, int64_t holdou
          dataset.size(), dataset.name);
   }
   const std::vector<int64_t> held = choose_sorted(dataset.size(), holdout, seed);
-  std::vector<int64_t> kept;
-  kept.reserve(dataset.size() - holdout);
-  size_t next_held = 0;
-  for (int64_t i = 0; i < dataset.size(); ++i) {
-    if (next_held < held.size() && held[next_held] == i) {
-      ++next_held;
-    } else {
-      kept.push_back(i);
-    }
-  }
-  return {select_images(dataset, kept), select_images(dataset, held)};
+  return {select_images(dataset, all_but(dataset.size(), held)), select_images(dataset, held)};
 }
 
 std::pair<Dataset, Dataset> holdout_images(const Dataset& train, int64_t n, uint64_t seed) {

@@ -27,6 +27,9 @@ struct Dataset {
   std::vector<int32_t> labels;           // [n]
   std::array<float, 3> mean{0, 0, 0};    // per channel, 0..1 units
   std::array<float, 3> stddev{1, 1, 1};  // per channel, 0..1 units, > 0
+  // Training images that load_dataset() kept out of this set for the validation split (kTrain
+  // only; 0 otherwise), recorded by train and quantize so a model says which split it never saw.
+  int64_t validation_excluded = 0;
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
   int64_t image_bytes() const { return channels * height * width; }
@@ -34,11 +37,27 @@ struct Dataset {
   const uint8_t* image(int64_t i) const { return pixels.data() + i * image_bytes(); }
 };
 
-enum class Split { kTrain, kTest };
+// kTrain and kVal partition the dataset's training files: kVal is the validation split, a fixed,
+// seeded, class-balanced subset that training never sees and that every accuracy-judged choice
+// uses; kTrain is the rest. kTest is the test files, for final figures only.
+enum class Split { kTrain, kVal, kTest };
 
-// "train" -> kTrain, "test" -> kTest; anything else throws fames::Error naming --split.
+// "train", "val", "test"; anything else throws fames::Error naming --split.
 Split parse_split(const std::string& text);
 const char* split_name(Split split);
+
+// How many training files form the validation split, for every load_dataset() in this process:
+// kValidationTenth (the default) takes a tenth of them (5,000 of CIFAR-10's 50,000, 6,000 of
+// Fashion-MNIST's 60,000), 0 none (kTrain is then every training file and kVal is an error).
+// Each class gives its share in proportion to its size; which images is fixed by a constant seed,
+// so every command and every run sees the same split. Set once (the CLI's --validation-images)
+// before any dataset is loaded; throws fames::Error naming the flag for a negative count other
+// than kValidationTenth.
+constexpr int64_t kValidationTenth = -1;
+void set_validation_images(int64_t count);
+int64_t validation_images();
+// The validation image count for a training split of `train_files` images under the setting.
+int64_t validation_count(int64_t train_files);
 
 // Loads one split of the dataset named by `spec` (the --data flag):
 //   "fashion-mnist"          the gzipped IDX files in /usr/share/datasets/fashion-mnist
@@ -48,7 +67,9 @@ const char* split_name(Split split);
 //   "imagefolder:DIR"        DIR/<class>/*.jpg|*.jpeg|*.png, classes sorted by name give labels;
 //                            with DIR/train and DIR/test the split picks one, otherwise DIR is
 //                            used for both splits
-// Throws fames::Error for unknown specs (naming --data) and for any bad input file.
+// kTrain and kVal both read the training files and keep their own part (see Split).
+// Throws fames::Error for unknown specs (naming --data) and for any bad input file, and for kVal
+// when the validation split is empty (naming --validation-images).
 Dataset load_dataset(const std::string& spec, Split split);
 
 // The default spec ("fashion-mnist") and the names accepted before the colon, for help texts.

@@ -5,6 +5,8 @@
 #include <turbojpeg.h>
 #include <zlib.h>
 
+#include "data/dataset.h"
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,10 @@
 #include "util/error.h"
 
 namespace fames::testing_data {
+
+ValidationImages::ValidationImages(int64_t count) { set_validation_images(count); }
+ValidationImages::~ValidationImages() { set_validation_images(kValidationTenth); }
+
 namespace fs = std::filesystem;
 
 std::string fresh_dir(const std::string& name) {

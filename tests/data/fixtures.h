@@ -6,11 +6,19 @@
 #include <functional>
 #include <string>
 #include <vector>
+#include <cstdint>
 
 namespace fames::testing_data {
 
 // A fresh, empty folder under testing::TempDir() named after `name`.
 std::string fresh_dir(const std::string& name);
+
+// Sets the process-wide validation split size (data/dataset.h) for one scope, then restores the
+// default: tests that read every training file use ValidationImages none(0).
+struct ValidationImages {
+  explicit ValidationImages(int64_t count);
+  ~ValidationImages();
+};
 
 // Expects `action` to throw fames::Error whose message contains `text` (usually a file name).
 void expect_error_mentions(const std::function<void()>& action, const std::string& text);

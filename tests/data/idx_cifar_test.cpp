@@ -193,6 +193,7 @@ std::string write_cifar_batches(const std::string& name) {
 
 TEST(Cifar10Binary, ReadsBatchesInOrder) {
   const std::string dir = write_cifar_batches("cifar_ok");
+  const testing_data::ValidationImages none(0);  // every training file, in order
   for (const std::string& spec :
        {"cifar10:" + dir, "cifar10:" + fs::path(dir).parent_path().string()}) {
     const Dataset train = load_dataset(spec, Split::kTrain);
@@ -246,7 +247,8 @@ TEST(DatasetSpec, UnknownSpecsAndSplits) {
   expect_error_mentions([] { load_dataset("imagefolder:", Split::kTrain); }, "imagefolder:DIR");
   EXPECT_EQ(parse_split("train"), Split::kTrain);
   EXPECT_EQ(parse_split("test"), Split::kTest);
-  expect_error_mentions([] { parse_split("val"); }, "--split");
+  EXPECT_EQ(parse_split("val"), Split::kVal);
+  expect_error_mentions([] { parse_split("validation"); }, "--split");
   EXPECT_STREQ(split_name(Split::kTest), "test");
 }
 
