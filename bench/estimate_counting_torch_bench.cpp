@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   torch::manual_seed(1);
   std::printf("%-10s %3s %3s %12s %10s %10s %8s\n", "shape", "bw", "ba", "MACs/img", "scatter_s", "conv_s", "conv/sc");
   for (const Shape shape : {Shape{16, 32}, Shape{32, 16}, Shape{64, 8}}) {
-    for (const auto [bw, ba] : {std::pair{2, 4}, std::pair{3, 4}, std::pair{4, 4}, std::pair{6, 4}, std::pair{8, 4},
+    for (const auto& [bw, ba] : {std::pair{2, 4}, std::pair{3, 4}, std::pair{4, 4}, std::pair{6, 4}, std::pair{8, 4},
                                 std::pair{7, 7}, std::pair{8, 8}}) {
       fames::quant::QuantLayer layer(shape.c, shape.c, {3, 1, 1, 1}, false, false, false);
       layer.set_bits(bw, ba);

@@ -45,7 +45,9 @@ TEST_P(AlsSignatures, StepsAreConsistentBoundedAndCheaperThanExact) {
         ASSERT_EQ(m.table.raw(w, a), evaluate_ref(*m.netlist, w, a));
     EXPECT_LE(m.metrics.mred, opt.max_error + 1e-12);
     EXPECT_LT(m.energy_fj, exact_fj);
-    if (i > 0) EXPECT_LE(m.netlist->gate_count(), steps[i - 1].netlist->gate_count() + 1);
+    if (i > 0) {
+      EXPECT_LE(m.netlist->gate_count(), steps[i - 1].netlist->gate_count() + 1);
+    }
   }
   EXPECT_GT(steps.back().metrics.mred, 0);
 }
@@ -116,7 +118,9 @@ TEST(Als, ZeroProductsStayExactUnlessTheGuardIsOff) {
   const ProductTable exact = ProductTable::exact(sig);
   for (const AppMul& m : run_als(exact_dadda(sig), AlsOptions{}))
     for (size_t p = 0; p < exact.data().size(); ++p)
-      if (exact.data()[p] == 0) ASSERT_EQ(m.table.data()[p], 0) << m.name << " pair " << p;
+      if (exact.data()[p] == 0) {
+        ASSERT_EQ(m.table.data()[p], 0) << m.name << " pair " << p;
+      }
   AlsOptions loose;
   loose.max_zero_product_error = -1;
   const auto steps = run_als(exact_dadda(sig), loose);

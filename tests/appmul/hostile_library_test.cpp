@@ -92,7 +92,7 @@ TEST(HostileLibrary, IndexFieldsAreCheckedAgainstTheirRangesAndTables) {
 
 TEST(HostileLibrary, PathsCannotLeaveTheFolder) {
   const LibraryFixture f("hostile_library_paths");
-  for (const std::string& path : {"../outside.tbl", "/etc/passwd", "sub/x.tbl", ".hidden.tbl"}) {
+  for (const char* path : {"../outside.tbl", "/etc/passwd", "sub/x.tbl", ".hidden.tbl"}) {
     const std::string e = f.load_with("table", path);
     EXPECT_NE(e.find("it must name a file inside the library folder"), std::string::npos) << e;
   }

@@ -76,7 +76,9 @@ TEST(Library, SaveLoadRoundTrip) {
     EXPECT_EQ(b->source, m.source);
     EXPECT_EQ(b->exact, m.exact);
     EXPECT_EQ(b->netlist.has_value(), m.netlist.has_value());
-    if (m.netlist) EXPECT_EQ(b->netlist->gate_count(), m.netlist->gate_count());
+    if (m.netlist) {
+      EXPECT_EQ(b->netlist->gate_count(), m.netlist->gate_count());
+    }
   }
   EXPECT_EQ(appmul_json(*back.find("trunc_k3_w4s_a4u")),
             appmul_json(*lib.find("trunc_k3_w4s_a4u")));
@@ -91,7 +93,9 @@ TEST(Library, Lookups) {
   ASSERT_NE(exact, nullptr);
   EXPECT_TRUE(exact->exact);
   for (const AppMul* m : lib.of_signature(s44))
-    if (m->exact) EXPECT_LE(exact->energy_fj, m->energy_fj);
+    if (m->exact) {
+      EXPECT_LE(exact->energy_fj, m->energy_fj);
+    }
   EXPECT_EQ(lib.find("nope"), nullptr);
   EXPECT_EQ(lib.signatures().size(), 2u);
   Library copy = lib;

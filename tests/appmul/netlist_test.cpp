@@ -43,8 +43,12 @@ TEST(Netlist, TopologicalOrderPutsFaninsFirst) {
   for (size_t i = 0; i < order.size(); ++i) position[order[i]] = static_cast<int>(i);
   for (size_t id = 0; id < net.nodes().size(); ++id) {
     const Gate& g = net.nodes()[id];
-    if (g.in0 >= 0) EXPECT_LT(position[g.in0], position[id]);
-    if (g.in1 >= 0) EXPECT_LT(position[g.in1], position[id]);
+    if (g.in0 >= 0) {
+      EXPECT_LT(position[g.in0], position[id]);
+    }
+    if (g.in1 >= 0) {
+      EXPECT_LT(position[g.in1], position[id]);
+    }
   }
 }
 
@@ -160,9 +164,10 @@ TEST(Simulate, PairsMatchExhaustiveOnTailSizes) {
         ASSERT_EQ(((v.node(id)[i >> 6] >> (i & 63)) & 1) != 0, expect) << count << " node " << id;
       }
     // Bits past the last pattern are zero.
-    if (count % 64)
+    if (count % 64) {
       for (size_t id = 0; id < net.nodes().size(); ++id)
         EXPECT_EQ(v.node(id)[v.words - 1] >> (count % 64), 0u);
+    }
   }
 }
 

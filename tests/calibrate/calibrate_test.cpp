@@ -115,7 +115,9 @@ TEST(Calibrate, TunesOnlyClipsAndNeverWorsensTheHeldOutLoss) {
     ++i;
   }
   // Held-out improvement is what keeps an epoch; if one was kept, the clips moved.
-  if (report.best_epoch > 0) EXPECT_TRUE(clips_moved);
+  if (report.best_epoch > 0) {
+    EXPECT_TRUE(clips_moved);
+  }
   // A second evaluation reproduces the reported held-out loss (the kept state is the model's
   // state).
   const auto again = models::evaluate(*f.model, synthetic_images(64, 2));

@@ -65,7 +65,7 @@ TEST(HostileCli, ImportingABombWritesNothing) {
                                            "output [3:0] O;\nassign O = " +
                                                std::string(200000, '(') + "A" +
                                                std::string(200000, ')') + ";\nendmodule\n");
-  for (const std::string& bomb : {"bomb.v", "deep.v"}) {
+  for (const char* bomb : {"bomb.v", "deep.v"}) {
     const CommandResult r = run_capped("lib import " + dir + bomb + " --into " + dir + "lib");
     expect_one_clear_error(r, dir + bomb + ":4:");
     EXPECT_FALSE(std::filesystem::exists(dir + "lib")) << "no library may be written on failure";

@@ -183,9 +183,10 @@ TEST(Selection, ParetoSweepIsMonotone) {
   for (size_t i = 0; i < points.size(); ++i) {
     const AssignmentSummary& s = *points[i].assignment.summary;
     EXPECT_GE(s.energy_reduction, points[i].requested_reduction - 1e-9);
-    if (i > 0)  // a tighter budget can never give a better predicted loss
+    if (i > 0) {  // a tighter budget can never give a better predicted loss
       EXPECT_GE(floored_dl(e, points[i].assignment),
                 floored_dl(e, points[i - 1].assignment) - tie_break_slack(e));
+    }
   }
   EXPECT_GT(floored_dl(e, points.back().assignment), floored_dl(e, points.front().assignment));
 }
