@@ -6,6 +6,7 @@
 #include <functional>
 #include <thread>
 
+#include "models/trainer.h"
 #include "util/error.h"
 
 namespace fames::cli {
@@ -22,6 +23,16 @@ void add_data_options(CLI::App& cmd, DataOptions& options, const std::string& de
   cmd.add_flag("--classes-by-name", options.classes_by_name,
                "Allow a dataset with other classes than the model's: match its class folders to the "
                "model's classes by name (default: the class counts must agree)");
+}
+
+void add_training_options(CLI::App& cmd, models::TrainOptions& train, const std::string& what) {
+  const std::string prefix = what.empty() ? "" : what + " ";
+  cmd.add_option("--epochs", train.epochs, what.empty() ? "Epochs" : what + " epochs")->capture_default_str()->check(at_least(0));
+  cmd.add_option("--batch", train.batch_size, "Batch size")->capture_default_str()->check(positive());
+  cmd.add_option("--lr", train.lr, "Peak " + prefix + "learning rate (cosine schedule)")
+      ->capture_default_str()
+      ->check(at_least(0));
+  cmd.add_option("--wd", train.weight_decay, "Weight decay")->capture_default_str()->check(at_least(0));
 }
 
 Dataset load_data(const DataOptions& options, const std::string& fallback_spec) {

@@ -7,6 +7,10 @@
 #include "appmul/synth/als_library.h"
 #include "data/dataset.h"
 
+namespace fames::models {
+struct TrainOptions;
+}
+
 namespace fames::cli {
 
 struct DataOptions {
@@ -20,6 +24,10 @@ struct DataOptions {
 // Adds --data, --split, --limit, --seed, --classes-by-name to `cmd`. `default_split` is "train" or
 // "test".
 void add_data_options(CLI::App& cmd, DataOptions& options, const std::string& default_split);
+
+// --epochs, --batch, --lr and --wd of a training command (train, quantize), bounded; `what` names
+// the training in the help ("", "QAT").
+void add_training_options(CLI::App& cmd, models::TrainOptions& train, const std::string& what);
 
 // Loads the dataset the options name (fallback spec if --data was not given), applying --limit.
 Dataset load_data(const DataOptions& options, const std::string& fallback_spec = "");

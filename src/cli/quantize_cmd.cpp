@@ -94,14 +94,7 @@ void setup_quantize(CLI::App& root) {
   cmd->add_option("--bits", args->bits_file, "Take the bits from this JSON file instead of allocating");
   cmd->add_option("--probes", args->allocation.hutchinson_samples, "Hutchinson probes per batch")->capture_default_str()
       ->check(positive());
-  cmd->add_option("--epochs", args->train.epochs, "QAT epochs")->capture_default_str()
-      ->check(at_least(0));
-  cmd->add_option("--batch", args->train.batch_size, "Batch size")->capture_default_str()
-      ->check(positive());
-  cmd->add_option("--lr", args->train.lr, "Peak QAT learning rate")->capture_default_str()
-      ->check(at_least(0));
-  cmd->add_option("--wd", args->train.weight_decay, "Weight decay")->capture_default_str()
-      ->check(at_least(0));
+  add_training_options(*cmd, args->train, "QAT");
   cmd->add_flag("--json", args->json, "Print a JSON summary");
   add_data_options(*cmd, args->data, "train");
   cmd->callback([args] { run_quantize(*args); });

@@ -5,10 +5,11 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "appmul/synth/library_build.h"
+#include "appmul/synth/library_recipe.h"
 #include "cli/command.h"
 #include "cli/common.h"
 #include "fames_version.h"
+#include "models/layer_signatures.h"
 #include "pipeline/run.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -54,7 +55,14 @@ std::string default_library() {
   const fs::path dir = cache / "fames" / "library-families";
   if (file_exists((dir / "index.json").string())) return dir.string();
   fmt::print(stderr, "building the default AppMul library into {} (once)\n", dir.string());
-  build_default_library(dir.string());
+  // `fames lib build --bits 2..8 --signed-a --no-als` (the recipe's defaults are lib build's), so
+  // that both share one cache entry.
+  LibraryRecipe recipe;
+  recipe.signed_a = true;
+  recipe.als = false;
+  for (const std::string& card : models::zoo_cards())
+    for (const Signature& sig : models::model_signatures(card)) recipe.model_signatures.push_back(sig);
+  build_library(recipe, dir.string());
   return dir.string();
 }
 

@@ -72,14 +72,7 @@ void setup_train(CLI::App& root) {
   cmd->add_option("--init", args->init, "Start from this checkpoint instead of random weights");
   cmd->add_option("--bits", args->bits, "Bits: one number for every layer (e.g. 8), or a JSON file {layer: [bw, ba]}");
   cmd->add_flag("--float", args->float_mode, "Train in full precision (quantization off)");
-  cmd->add_option("--epochs", args->train.epochs, "Epochs")->capture_default_str()
-      ->check(at_least(0));
-  cmd->add_option("--batch", args->train.batch_size, "Batch size")->capture_default_str()
-      ->check(positive());
-  cmd->add_option("--lr", args->train.lr, "Peak learning rate (cosine schedule)")->capture_default_str()
-      ->check(at_least(0));
-  cmd->add_option("--wd", args->train.weight_decay, "Weight decay")->capture_default_str()
-      ->check(at_least(0));
+  add_training_options(*cmd, args->train, "");
   cmd->add_option("--warmup", args->train.warmup_epochs, "Warm-up epochs")->capture_default_str()
       ->check(at_least(0));
   cmd->add_option("--out", args->out, "Where to write the trained checkpoint")->required();

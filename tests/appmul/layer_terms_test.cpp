@@ -13,6 +13,7 @@
 #include "appmul/synth/als_library.h"
 #include "appmul/synth/generators.h"
 #include "appmul/synth/tailor.h"
+#include "terms_fixtures.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -217,19 +218,8 @@ TEST(LayerTerms, RejectsBadFiles) {
 // beats the uniform-MRED ALS members on that layer's dL at no more energy.
 TEST(Tailor, BeatsUniformAlsOnTheLayersObjective) {
   const Signature sig{4, 4, true, false};
-  TermsLayer l;
-  l.name = "layer1.0/conv";
-  l.signature = sig;
-  l.samples = 1;
-  l.g.assign(sig.table_size(), 0);
-  l.form = TermsLayer::Form::kDense;
-  const size_t t = sig.table_size();
-  l.h.assign(t * t, 0);
-  for (int w = sig.w_min(); w <= sig.w_max(); ++w)
-    for (uint32_t a = 0; a < sig.act_levels(); ++a) {
-      const size_t p = (size_t{sig.w_raw(w)} << sig.ba) | a;
-      l.h[p * t + p] = std::exp(-2.0 * std::abs(w));  // small weights are what the layer sees
-    }
+  // Small weights are what the layer sees.
+  const TermsLayer l = testing::small_weight_layer("layer1.0/conv", sig, 2.0);
   TailorOptions options;
   options.als.seed_steps = 0;
   options.als.als.max_error = 0.5;

@@ -10,6 +10,7 @@
 #include "appmul/synth/family_comparison.h"
 #include "appmul/synth/layer_tailoring.h"
 #include "appmul/synth/library_recipe.h"
+#include "terms_fixtures.h"
 #include "util/error.h"
 
 namespace fames {
@@ -99,24 +100,10 @@ TEST(FamilyComparison, ReportsTheFrontAgainstTheFamilies) {
 
 // A 2x2 layer whose loss change grows with the error on small weights.
 TermsFile two_bit_terms() {
-  const Signature sig{2, 2, true, false};
-  TermsLayer l;
-  l.name = "conv1";
-  l.signature = sig;
-  l.samples = 1;
-  l.g.assign(sig.table_size(), 0);
-  l.form = TermsLayer::Form::kDense;
-  const size_t t = sig.table_size();
-  l.h.assign(t * t, 0);
-  for (int w = sig.w_min(); w <= sig.w_max(); ++w)
-    for (uint32_t a = 0; a < sig.act_levels(); ++a) {
-      const size_t p = (size_t{sig.w_raw(w)} << sig.ba) | a;
-      l.h[p * t + p] = std::exp(-std::abs(w));
-    }
   TermsFile file;
   file.model = "m.pt";
   file.hessian = "gn";
-  file.layers.push_back(l);
+  file.layers.push_back(testing::small_weight_layer("conv1", Signature{2, 2, true, false}, 1.0));
   return file;
 }
 

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <string>
+#include <unistd.h>
 
 #include "cli_runner.h"
 
@@ -26,7 +28,8 @@ nlohmann::json last_json(const std::string& output) {
 
 TEST(ImportCli, ImportedModelGoesThroughQuantizeAndRun) {
   REQUIRE_INPUTS();
-  const std::string dir = ::testing::TempDir() + "/fames_import_cli";
+  // One folder per process: test suites of other checkouts may run at the same time.
+  const std::string dir = ::testing::TempDir() + "/fames_import_cli." + std::to_string(::getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
   CommandResult r = run_fames("--quiet import " + fixture("fmnist_cnn.onnx") + " --out " + dir + "/fp.pt --check-input " +

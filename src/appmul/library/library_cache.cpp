@@ -47,6 +47,14 @@ bool restore_cached_library(const std::string& key, const std::string& out) {
   const fs::path entry = fs::path(cache_root()) / key;
   std::error_code ec;
   if (!fs::exists(entry / "index.json", ec)) return false;
+  // Another process may store or replace the entry meanwhile: anything that cannot be read is a
+  // miss, never an error (the caller then builds the library itself).
+  std::string index;
+  try {
+    index = read_file((entry / "index.json").string());
+  } catch (const Error&) {
+    return false;
+  }
   fs::create_directories(out, ec);
   for (const auto& f : fs::directory_iterator(entry, ec)) {
     if (f.path().filename() == "index.json") continue;
@@ -55,7 +63,7 @@ bool restore_cached_library(const std::string& key, const std::string& out) {
     if (ec) return false;
   }
   if (ec) return false;
-  write_file_atomic((fs::path(out) / "index.json").string(), read_file((entry / "index.json").string()));
+  write_file_atomic((fs::path(out) / "index.json").string(), index);
   return true;
 }
 
@@ -64,15 +72,15 @@ bool store_cached_library(const std::string& key, const std::string& dir) {
   const fs::path root = cache_root();
   fs::create_directories(root, ec);
   if (ec) return false;
+  // An entry is never replaced: the key fixes its contents, and another process may be reading it.
+  if (fs::exists(root / key / "index.json", ec)) return true;
   const fs::path tmp = root / (key + ".tmp." + std::to_string(::getpid()));
   fs::remove_all(tmp, ec);
   fs::copy(dir, tmp, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
-  if (!ec) {
-    fs::remove_all(root / key, ec);
-    fs::rename(tmp, root / key, ec);
-  }
-  const bool ok = !ec;
-  if (!ok) fs::remove_all(tmp, ec);
+  // The rename fails if another process stored the entry first: the same library.
+  if (!ec) fs::rename(tmp, root / key, ec);
+  const bool ok = !ec || fs::exists(root / key / "index.json");
+  fs::remove_all(tmp, ec);
   return ok;
 }
 

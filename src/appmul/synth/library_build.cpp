@@ -1,18 +1,10 @@
 #include "appmul/synth/library_build.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <exception>
-#include <filesystem>
 #include <limits>
-#include <nlohmann/json.hpp>
 
-#include "appmul/library/library_cache.h"
 #include "appmul/synth/generators.h"
-#include "util/error.h"
-#include "util/files.h"
-#include "util/progress.h"
 
 namespace fames {
 namespace {
@@ -113,81 +105,6 @@ Library build_family_library(const std::vector<Signature>& signatures,
   for (auto& members : results)
     for (AppMul& m : members) lib.add(std::move(m));
   return lib;
-}
-
-namespace {
-
-// The layer signatures of the zoo cards in ./models (JSON files with a "layers" list), in card
-// order (sorted by path), each once.
-std::vector<Signature> zoo_card_signatures() {
-  std::vector<std::string> cards;
-  std::error_code ec;
-  for (const auto& f : std::filesystem::directory_iterator("models", ec)) {
-    const std::string p = f.path().string();
-    if (f.path().extension() == ".json" && p.find(".bits.") == std::string::npos) cards.push_back(p);
-  }
-  std::sort(cards.begin(), cards.end());
-  std::vector<Signature> sigs;
-  for (const std::string& card : cards) {
-    const nlohmann::json j = nlohmann::json::parse(read_file(card), nullptr, false);
-    if (j.is_discarded() || !j.contains("layers") || !j["layers"].is_array()) continue;
-    for (const auto& l : j["layers"]) {
-      if (!l.is_object() || !l.contains("bw") || !l.contains("ba"))
-        fail("zoo card '{}': a layer without \"bw\" and \"ba\"", card);
-      const Signature sig{l["bw"].get<int>(), l["ba"].get<int>(), true, l.value("signed_a", false)};
-      if (!sig.valid()) fail("zoo card '{}': a layer with invalid widths {}x{}", card, sig.bw, sig.ba);
-      if (std::find(sigs.begin(), sigs.end(), sig) == sigs.end()) sigs.push_back(sig);
-    }
-  }
-  return sigs;
-}
-
-// Every bw x ba in 2..8, both activation signednesses; the zoo's signatures first, in their order.
-std::vector<Signature> default_signatures() {
-  std::vector<Signature> sigs;
-  for (int bw = 2; bw <= 8; ++bw)
-    for (int ba = 2; ba <= 8; ++ba) {
-      sigs.push_back(Signature{bw, ba, true, false});
-      sigs.push_back(Signature{bw, ba, true, true});
-    }
-  const std::vector<Signature> first = zoo_card_signatures();
-  for (const Signature& sig : first)
-    if (std::find(sigs.begin(), sigs.end(), sig) == sigs.end()) sigs.push_back(sig);
-  const auto rank = [&](const Signature& s) { return std::find(first.begin(), first.end(), s); };
-  std::stable_partition(sigs.begin(), sigs.end(), [&](const Signature& s) { return rank(s) != first.end(); });
-  std::stable_sort(sigs.begin(), sigs.begin() + static_cast<std::ptrdiff_t>(first.size()),
-                   [&](const Signature& a, const Signature& b) { return rank(a) < rank(b); });
-  return sigs;
-}
-
-}  // namespace
-
-void build_default_library(const std::string& dir) {
-  const std::vector<Signature> sigs = default_signatures();
-  std::vector<std::string> keys;
-  for (const Signature& s : sigs) keys.push_back(s.key());
-  std::sort(keys.begin(), keys.end());
-  FamilyBuildOptions options;  // lib build's defaults: --max-mred 0.3 --per-signature 30 --pairs 4096 --seed 1
-  options.max_mred = 0.30;
-  options.max_per_signature = 30;
-  options.cost.pairs = 4096;
-  options.cost.seed = 1;
-  // The settings text of `fames lib build` with these flags (ALS off, its settings at their
-  // defaults), so that both share one cache entry.
-  const nlohmann::json settings = {
-      {"signatures", keys},   {"als", false},           {"per_signature", options.max_per_signature},
-      {"max_mred", options.max_mred}, {"pairs", options.cost.pairs}, {"seed", options.cost.seed},
-      {"metric", "mred"},     {"max_error", 0.2},       {"als_per_signature", 24},
-      {"seed_steps", 30},     {"liberty", std::string()}};
-  const std::string key = library_cache_key(settings.dump());
-  if (restore_cached_library(key, dir)) return;
-  Progress progress("lib build", static_cast<int64_t>(sigs.size()), "signatures");
-  const Library lib = build_family_library(sigs, options, [&](const Signature& sig, size_t members) {
-    progress.advance(1, fmt::format("{} ({} AppMuls)", sig.key(), members));
-  });
-  progress.finish();
-  lib.save(dir);
-  store_cached_library(key, dir);  // a failed store only costs the next build its time
 }
 
 }  // namespace fames

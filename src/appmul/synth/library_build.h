@@ -34,11 +34,4 @@ Library build_family_library(const std::vector<Signature>& signatures,
                              const FamilyBuildOptions& options,
                              const std::function<void(const Signature&, size_t)>& on_done = {});
 
-// The default library of `fames run`: exactly what `fames lib build --bits 2..8 --signed-a --no-als
-// --out DIR` writes (every bw x ba in 2..8 with signed and unsigned activations; the signatures of
-// the zoo cards in ./models first), from the library cache (library_cache.h, the same entry that
-// command uses) when it was built before, else built and stored there. Shows a progress bar.
-// Throws fames::Error if DIR cannot be written or a zoo card is unreadable.
-void build_default_library(const std::string& dir);
-
 }  // namespace fames
