@@ -43,7 +43,10 @@ fames::AppMul to_appmul(fames::ImportedMultiplier in, const std::string& path,
   using namespace fames;
   const std::string file = std::filesystem::path(path).filename().string();
   if (in.netlist) {
-    AppMul m = characterize(std::move(*in.netlist), fmt::format("import:{}", file));
+    const std::string source = in.synthesis.empty()
+                                   ? fmt::format("import:{}", file)
+                                   : fmt::format("import:{} (yosys: {})", file, in.synthesis);
+    AppMul m = characterize(std::move(*in.netlist), source);
     m.name = name;
     return m;
   }

@@ -276,7 +276,7 @@ TEST(VerilogRead, ErrorsNameTheLine) {
                   4, "expected ';'");
   expect_error_at(
       "module m(A, B, O);\ninput [1:0] A, B;\noutput [3:0] O;\nassign O = A + B;\nendmodule", 4,
-      "operator '+' is not supported");
+      "operator '+' is not gate-level");
   expect_error_at("module m(A, B, O);\n/* open\n\ninput", 2, "unterminated comment");
   // Driven twice, index out of range, x constants.
   expect_error_at(

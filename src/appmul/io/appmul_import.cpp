@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "appmul/io/blif.h"
+#include "appmul/io/rtl_synthesis.h"
 #include "appmul/netlist/simulate.h"
 #include "util/error.h"
 
@@ -46,7 +47,15 @@ ImportedMultiplier import_multiplier(const std::string& path, const MultiplierIm
     auto v = circuit_options<VerilogReadOptions>(o);
     v.top = o.top;
     m.format = "verilog";
-    m.netlist = read_verilog(path, v);
+    try {
+      m.netlist = read_verilog(path, v);
+    } catch (const BehaviouralVerilogError&) {
+      // Ports lose their `signed` in BLIF: the options say which operands are signed.
+      const RtlSynthesis rtl = synthesize_with_yosys(path, o.top);
+      m.netlist = parse_blif(rtl.blif, path + " (as synthesized by yosys)",
+                             circuit_options<BlifReadOptions>(o));
+      m.synthesis = rtl.script;
+    }
   } else if (ext == ".blif") {
     m.format = "blif";
     m.netlist = read_blif(path, circuit_options<BlifReadOptions>(o));

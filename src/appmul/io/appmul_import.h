@@ -1,6 +1,7 @@
 // One entry point for multipliers made elsewhere: reads a file in the format its extension names
 // and returns its circuit (when the format has one) and its product table.
-//   .v         structural Verilog (verilog.h), simulated to a table
+//   .v         structural Verilog (verilog.h), simulated to a table; a behavioural one (arithmetic
+//              operators) is first synthesized to gates with yosys (rtl_synthesis.h)
 //   .blif      BLIF (blif.h), simulated to a table
 //   .npy       NumPy table (table_import.h), no circuit
 //   .bin .tbl .u16 .i16   raw 16-bit table (table_import.h), no circuit
@@ -27,6 +28,7 @@ struct MultiplierImportOptions {
 struct ImportedMultiplier {
   std::string name;                // the file name without directory and extension
   std::string format;              // "verilog", "blif", "npy" or "raw"
+  std::string synthesis;           // the yosys script a behavioural .v went through, else empty
   std::optional<Netlist> netlist;  // empty for tables
   ProductTable table;
 };

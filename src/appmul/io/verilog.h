@@ -23,6 +23,7 @@
 #include <string>
 
 #include "appmul/netlist/netlist.h"
+#include "util/error.h"
 
 namespace fames {
 
@@ -33,6 +34,14 @@ struct VerilogReadOptions {
   std::string out_port;   // product port; empty = the only output port
   bool signed_w = false;  // weight operand B is two's complement
   bool signed_a = false;  // activation operand A is two's complement
+};
+
+// What parse_verilog() throws when the source uses arithmetic or comparison operators (+ - * / %
+// < > == !=): the module is behavioural, not gate-level. import_multiplier() then synthesizes it
+// with yosys (rtl_synthesis.h).
+class BehaviouralVerilogError : public Error {
+ public:
+  using Error::Error;
 };
 
 // Parses Verilog source `text`; `file_name` is only used in error messages. The netlist is named

@@ -337,8 +337,10 @@ class Parser {
     }
     if (is_symbol("+") || is_symbol("-") || is_symbol("*") || is_symbol("<") || is_symbol(">") ||
         is_symbol("==") || is_symbol("!=") || is_symbol("/") || is_symbol("%"))
-      fail_here("operator '{}' is not supported; only gate-level operators (~ & | ^ ?:) are",
-                cur().text);
+      throw BehaviouralVerilogError(fmt::format(
+          "{}:{}: operator '{}' is not gate-level; fames reads ~ & | ^ ?: itself and needs yosys "
+          "for arithmetic",
+          file_, cur().line, cur().text));
     return left;
   }
 
