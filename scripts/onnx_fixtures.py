@@ -124,6 +124,8 @@ NETWORKS = {
     "mobilenet_v3_small_w025": (lambda: M.mobilenet_v3_small(num_classes=10, width_mult=0.25), 32, 17, True),
     "shufflenet_v2_w": (lambda: M.ShuffleNetV2([4, 8, 4], [8, 16, 32, 64, 128], num_classes=10), 32, 13, True),
     "efficientnet_b0_w025": (lambda: efficientnet_b0(0.25, 0.34), 32, 17, True),
+    "densenet_g8": (lambda: M.DenseNet(growth_rate=8, block_config=(2, 2, 2, 2), num_init_features=16,
+                                       num_classes=10), 32, 13, True),
     "resnet18": (lambda: M.resnet18(num_classes=10), 32, 13, False),
     "squeezenet1_1": (lambda: M.squeezenet1_1(num_classes=10), 64, 13, False),
     "shufflenet_v2_x0_5": (lambda: M.shufflenet_v2_x0_5(num_classes=10), 32, 13, False),

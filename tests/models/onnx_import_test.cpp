@@ -45,7 +45,7 @@ TEST_P(Fixture, FloatForwardMatchesPyTorch) {
 INSTANTIATE_TEST_SUITE_P(OnnxFixtures, Fixture,
                          testing::Values("cifar_cnn", "fmnist_cnn", "resnet18_w16", "vgg11_w16", "squeezenet1_1_w4",
                                          "mobilenet_v2_w025", "mobilenet_v3_small_w025", "shufflenet_v2_w",
-                                         "efficientnet_b0_w025"));
+                                         "efficientnet_b0_w025", "densenet_g8"));
 
 TEST(OnnxImport, LayersAreNamedAfterWeightsAndKnowTheirSign) {
   Imported imported = import_onnx(fixture("cifar_cnn.onnx"));
