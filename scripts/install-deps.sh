@@ -7,6 +7,8 @@ packages=(
   # OpenBLAS (OpenMP build, matching LibTorch's threads) takes over that alternative when installed:
   # 2.2x faster estimation on ResNet-20.
   libtorch-dev libopenblas0-openmp coinor-libcbc-dev coinor-libcgl-dev coinor-libclp-dev coinor-libosi-dev coinor-libcoinutils-dev
+  # Gloo's headers, which LibTorch's c10d (src/dist) includes; the symbols are in libtorch_cpu.so.
+  libgloo-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libturbojpeg0-dev libpng-dev zlib1g-dev

@@ -5,6 +5,7 @@
 #include <numeric>
 #include <random>
 
+#include "dist/process_group.h"
 #include "measure/bias_correction.h"
 #include "models/batches.h"
 #include "models/trainer.h"
@@ -45,6 +46,40 @@ struct BnState {
   }
 };
 
+// Data-parallel BN re-estimation: each rank averaged the statistics of its own batches; the
+// average over all batches weighs each rank's average by its number of batches.
+void average_batch_norm_over_ranks(const std::vector<torch::nn::BatchNorm2dImpl*>& bns) {
+  if (!dist::active() || bns.empty()) return;
+  std::vector<torch::Tensor> weighted;
+  std::vector<int64_t> batches{bns.front()->num_batches_tracked.item<int64_t>()};
+  for (auto* bn : bns)
+    for (const torch::Tensor& t : {bn->running_mean, bn->running_var}) weighted.push_back(t.to(torch::kDouble) * batches[0]);
+  dist::sum(weighted);
+  dist::sum(batches);
+  torch::NoGradGuard no_grad;
+  size_t i = 0;
+  for (auto* bn : bns) {
+    for (torch::Tensor* t : {&bn->running_mean, &bn->running_var}) t->copy_(weighted[i++] / std::max<int64_t>(1, batches[0]));
+    bn->num_batches_tracked.fill_(batches[0]);
+  }
+}
+
+// Data-parallel clip tuning: every rank ran its rows of the batch, its loss summed over them and
+// divided by the whole batch's size. Adding up the ranks' gradients (and losses) gives what one
+// process computes on the whole batch, on every rank, before the optimizer steps. Returns the loss.
+double sum_gradients_over_ranks(torch::optim::Optimizer& optimizer, double loss) {
+  if (!dist::active()) return loss;
+  std::vector<torch::Tensor> sums;
+  for (auto& group : optimizer.param_groups())
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);  // a rank without rows
+      sums.push_back(p.grad());
+    }
+  sums.push_back(torch::full({1}, loss, sums.front().options()));
+  dist::sum(sums);
+  return sums.back().item<double>();
+}
+
 // Recomputes BN running statistics as plain averages over `images` with the AppMuls in the forward
 // pass (only the BN layers are in training mode).
 void reestimate_batch_norm(torch::nn::Module& model, const Dataset& images, int64_t batch_size) {
@@ -58,13 +93,15 @@ void reestimate_batch_norm(torch::nn::Module& model, const Dataset& images, int6
     bn->reset_running_stats();
     bn->train();
   }
-  Progress bar("BN re-estimation", images.size(), "img");
-  for (int64_t begin = 0; begin < images.size(); begin += batch_size) {
-    const int64_t count = std::min(batch_size, images.size() - begin);
+  const dist::Range mine = dist::shard(images.size(), batch_size);  // data-parallel: whole batches
+  Progress bar("BN re-estimation", mine.size(), "img");
+  for (int64_t begin = mine.begin; begin < mine.end; begin += batch_size) {
+    const int64_t count = std::min(batch_size, mine.end - begin);
     models::run_model(model, models::make_batch(images, begin, count).images);
     bar.advance(count);
   }
   bar.finish();
+  average_batch_norm_over_ranks(bns);
   for (size_t i = 0; i < bns.size(); ++i) {
     bns[i]->options.momentum(momenta[i]);
     bns[i]->eval();
@@ -120,17 +157,29 @@ double tune_clips_epoch(torch::nn::Module& model, const Dataset& train,
   for (int64_t begin = 0; begin < train.size(); begin += options.batch_size) {
     const int64_t end = std::min(train.size(), begin + options.batch_size);
     const std::vector<int64_t> idx(order.begin() + begin, order.begin() + end);
+    // Every rank draws the whole batch's augmentation (the same random stream) and runs its rows.
     models::Batch batch = models::make_batch(train, idx, /*augment=*/true, rng);
+    const dist::Range rows = dist::shard(end - begin);
     optimizer.zero_grad();
-    torch::Tensor loss =
-        torch::cross_entropy_loss(models::run_model(model, batch.images), batch.labels);
-    loss.backward();
+    double step_loss = 0;
+    if (!dist::active()) {
+      torch::Tensor loss = torch::cross_entropy_loss(models::run_model(model, batch.images), batch.labels);
+      loss.backward();
+      step_loss = loss.item<double>();
+    } else if (rows.size() > 0) {
+      torch::Tensor loss = torch::cross_entropy_loss(models::run_model(model, batch.images.slice(0, rows.begin, rows.end)),
+                                                     batch.labels.slice(0, rows.begin, rows.end), {},
+                                                     at::Reduction::Sum) / static_cast<double>(end - begin);
+      loss.backward();
+      step_loss = loss.item<double>();
+    }
+    step_loss = sum_gradients_over_ranks(optimizer, step_loss);
     optimizer.step();
     {
       torch::NoGradGuard no_grad;
       for (auto& c : clips) c.clamp_min_(1e-6);  // a clip must stay positive
     }
-    loss_sum += loss.item<double>() * (end - begin);
+    loss_sum += step_loss * (end - begin);
     seen += end - begin;
     bar.advance(end - begin, fmt::format("loss {:.4f}", loss_sum / seen));
   }

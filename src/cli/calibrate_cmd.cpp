@@ -7,6 +7,7 @@
 #include "calibrate/calibrate.h"
 #include "cli/command.h"
 #include "cli/common.h"
+#include "dist/process_group.h"
 #include "models/checkpoint.h"
 #include "measure/assigned_model.h"
 #include "util/error.h"
@@ -51,7 +52,7 @@ void run_calibrate(CalibrateArgs args) {
                                     {"lr", args.options.lr},
                                     {"samples", data.tune.size()},
                                     {"holdout", data.holdout.size()}};
-  models::save_model(args.out, model, loaded.spec, meta);
+  if (dist::is_root()) models::save_model(args.out, model, loaded.spec, meta);  // data-parallel: rank 0 writes
   if (args.json) {
     nlohmann::json out = report.to_json();
     out["out"] = args.out;

@@ -22,6 +22,7 @@ struct GlobalOptions {
   int threads = 0;     // 0 = all cores
   bool quiet = false;  // no progress bars
   int64_t validation_images = kValidationTenth;  // data/dataset.h set_validation_images()
+  int dist_timeout = 300;  // seconds a rank of a data-parallel run waits for the others
 };
 const GlobalOptions& global_options();
 

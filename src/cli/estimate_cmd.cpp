@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "dist/process_group.h"
 #include "estimate/estimator.h"
 #include "estimate/terms_file.h"
 #include "models/checkpoint.h"
@@ -53,11 +54,11 @@ void run_estimate(const EstimateArgs& args) {
   doc["estimate_seconds"] = seconds;
   doc["load_seconds"] = load_seconds;
   if (!args.terms_out.empty()) {
-    estimate::to_terms_file(terms, args.model, est.hessian).save(args.terms_out);
+    if (dist::is_root()) estimate::to_terms_file(terms, args.model, est.hessian).save(args.terms_out);
     doc["terms"] = args.terms_out;
   }
   est.validate(args.out);
-  write_file_atomic(args.out, doc.dump(1) + "\n");
+  if (dist::is_root()) write_file_atomic(args.out, doc.dump(1) + "\n");  // data-parallel: rank 0 writes
   size_t pairs = 0;
   for (const auto& l : est.layers) pairs += l.candidates.size();
   if (args.json) {

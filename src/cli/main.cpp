@@ -14,6 +14,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "dist/process_group.h"
 #include "fames_version.h"
 #include "util/error.h"
 #include "util/load_time_env.h"
@@ -27,6 +28,33 @@ std::map<std::string, CommandSetup>& registry() {
 }
 GlobalOptions g_options;
 std::string g_command_line;
+FILE* g_errors = stderr;  // where errors go; ranks other than 0 print nothing else
+
+// Joins the data-parallel group the environment describes, if any. Ranks other than 0 keep only
+// their errors: stdout and the rest of stderr (progress bars, stage timings) go to /dev/null.
+void join_ranks(const GlobalOptions& options) {
+  dist::init(std::chrono::seconds(options.dist_timeout));
+  if (dist::is_root()) return;
+  Progress::set_enabled(false);
+  const int errors_fd = dup(STDERR_FILENO);
+  if (errors_fd >= 0) g_errors = fdopen(errors_fd, "w");
+  if (!g_errors) g_errors = stderr;
+  std::fflush(stdout);
+  if (!std::freopen("/dev/null", "w", stdout)) return;
+  dup2(fileno(stdout), STDERR_FILENO);
+}
+
+int print_error(const char* message) {
+  std::fflush(stdout);
+  if (dist::active()) {
+    dist::report_failure(message);
+    std::fprintf(g_errors, "fames: error (rank %d of %d): %s\n", dist::rank(), dist::size(), message);
+  } else {
+    std::fprintf(g_errors, "fames: error: %s\n", message);
+  }
+  std::fflush(g_errors);
+  return 1;
+}
 }  // namespace
 
 bool register_command(const char* name, CommandSetup setup) {
@@ -96,13 +124,20 @@ int main(int argc, char** argv) {
   app.add_option("--validation-images", cli::g_options.validation_images,
                  "Training images held out as the validation split (--split val), the same ones in every "
                  "command; default a tenth, class-balanced; 0: none");
+  app.add_option("--dist-timeout", cli::g_options.dist_timeout,
+                 "Data-parallel runs (WORLD_SIZE > 1): seconds a rank waits for the others before it "
+                 "fails; see scripts/launch.sh")
+      ->capture_default_str()
+      ->check(cli::in_range(1, 86400));
   app.require_subcommand(1);
   app.fallthrough();
   for (auto& [name, setup] : cli::registry()) setup(app);
   app.parse_complete_callback([] {
+    cli::join_ranks(cli::g_options);
+    // Ranks on one machine share its cores.
     const int threads = cli::g_options.threads > 0
                             ? cli::g_options.threads
-                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / dist::local_size());
     torch::set_num_threads(threads);
     omp_set_num_threads(threads);
     if (cli::g_options.quiet) Progress::set_enabled(false);
@@ -114,24 +149,21 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const Error& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "fames: error: %s\n", e.what());
-    return 1;
+    return cli::print_error(e.what());
   } catch (const c10::Error& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "fames: error: %s\n", e.what_without_backtrace());
-    return 1;
+    return cli::print_error(e.what_without_backtrace());
   } catch (const std::bad_alloc&) {
     // Readers refuse inputs beyond their limits before allocating (docs/formats.md); this is a
     // dataset or model too large for the memory the process may use.
-    std::fflush(stdout);
-    std::fprintf(stderr, "fames: error: out of memory: the inputs need more memory than this "
-                         "process may use (std::bad_alloc)\n");
-    return 1;
+    return cli::print_error("out of memory: the inputs need more memory than this process may use (std::bad_alloc)");
   } catch (const std::exception& e) {
-    std::fflush(stdout);
-    std::fprintf(stderr, "fames: error: %s\n", e.what());
-    return 1;
+    return cli::print_error(e.what());
   }
+  if (dist::active() && dist::is_root() && !cli::g_options.quiet) {
+    const dist::Traffic traffic = dist::traffic();
+    std::fprintf(stderr, "fames: rank 0 of %d: %lld collectives, %.3f MB of payload\n", dist::size(),
+                 static_cast<long long>(traffic.collectives), traffic.payload_bytes / 1e6);
+  }
+  dist::shutdown();
   return 0;
 }

@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "dist/process_group.h"
 #include "pipeline/pareto_sweep.h"
 #include "pipeline/search_inputs.h"
 #include "util/error.h"
@@ -34,7 +35,7 @@ void run_pareto(const ParetoArgs& args) {
   const nlohmann::json info = {{"model", args.model}, {"estimate", args.est}, {"library", in.library_dir},
                                {"data", in.data_spec}, {"holdout", in.evaluator->holdout_size()},
                                {"seed", args.seed}, {"solver", args.solver.solver}, {"command", command_line()}};
-  pipeline::write_pareto_report(args.out, points, exact_top1, info, ga_front);
+  if (dist::is_root()) pipeline::write_pareto_report(args.out, points, exact_top1, info, ga_front);  // rank 0 writes
   if (args.json) {
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& m : points)

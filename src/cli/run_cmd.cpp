@@ -8,6 +8,7 @@
 #include "appmul/synth/library_recipe.h"
 #include "cli/command.h"
 #include "cli/common.h"
+#include "dist/process_group.h"
 #include "fames_version.h"
 #include "models/layer_signatures.h"
 #include "pipeline/run.h"
@@ -53,16 +54,24 @@ std::string default_library() {
   const fs::path cache =
       xdg && *xdg ? fs::path(xdg) : fs::path(home && *home ? home : "/tmp") / ".cache";
   const fs::path dir = cache / "fames" / "library-families";
-  if (file_exists((dir / "index.json").string())) return dir.string();
-  fmt::print(stderr, "building the default AppMul library into {} (once)\n", dir.string());
-  // `fames lib build --bits 2..8 --signed-a --no-als` (the recipe's defaults are lib build's), so
-  // that both share one cache entry.
-  LibraryRecipe recipe;
-  recipe.signed_a = true;
-  recipe.als = false;
-  for (const std::string& card : models::zoo_cards())
-    for (const Signature& sig : models::model_signatures(card)) recipe.model_signatures.push_back(sig);
-  build_library(recipe, dir.string());
+  const std::string index = (dir / "index.json").string();
+  // Data-parallel: rank 0 builds it; the others read the same cache folder once it is there.
+  if (!file_exists(index) && dist::is_root()) {
+    fmt::print(stderr, "building the default AppMul library into {} (once)\n", dir.string());
+    // `fames lib build --bits 2..8 --signed-a --no-als` (the recipe's defaults are lib build's), so
+    // that both share one cache entry.
+    LibraryRecipe recipe;
+    recipe.signed_a = true;
+    recipe.als = false;
+    for (const std::string& card : models::zoo_cards())
+      for (const Signature& sig : models::model_signatures(card)) recipe.model_signatures.push_back(sig);
+    build_library(recipe, dir.string());
+  }
+  dist::barrier();
+  if (!file_exists(index))
+    fail("rank {} does not see the default AppMul library that rank 0 built in {}; pass --lib with a "
+         "library every rank can read",
+         dist::rank(), dir.string());
   return dir.string();
 }
 

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "dist/process_group.h"
 #include "pipeline/ga_search.h"
 #include "pipeline/search_inputs.h"
 #include "util/files.h"
@@ -28,7 +29,7 @@ void run_search_ga(const SearchGaArgs& args) {
   doc["data"] = in.data_spec;
   doc["estimate"] = args.est;
   doc["command"] = command_line();
-  write_file_atomic(args.out, doc.dump(1) + "\n");
+  if (dist::is_root()) write_file_atomic(args.out, doc.dump(1) + "\n");  // data-parallel: rank 0 writes
   if (args.json) {
     doc.erase("history");
     doc["out"] = args.out;

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "dist/process_group.h"
 #include "estimate/validate.h"
 #include "models/checkpoint.h"
 #include "util/error.h"
@@ -101,7 +102,7 @@ void run_validate(const ValidateArgs& args) {
   if (!args.out.empty()) {
     nlohmann::json full = out;
     full["pair_results"] = pairs;
-    write_file_atomic(args.out, full.dump(1) + "\n");
+    if (dist::is_root()) write_file_atomic(args.out, full.dump(1) + "\n");  // data-parallel: rank 0 writes
   }
   if (args.json) {
     print_json(out);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "data/image_stream.h"
 #include "data/loaders.h"
 #include "util/error.h"
 
@@ -86,7 +87,7 @@ Dataset load_cifar10(const std::string& dir, Split split) {
 const char* const kDefaultDatasetSpec = "fashion-mnist";
 
 std::string dataset_spec_help() {
-  return "fashion-mnist (default), fashion-mnist:DIR, cifar10:DIR or imagefolder:DIR";
+  return "fashion-mnist (default), fashion-mnist:DIR, cifar10:DIR, imagefolder:DIR or stream[@CROP[/RESIZE]]:DIR";
 }
 
 Split parse_split(const std::string& text) {
@@ -142,6 +143,7 @@ Dataset load_files(const std::string& spec, Split files) {
   const std::string dir = colon == std::string::npos ? "" : spec.substr(colon + 1);
   if (kind == "fashion-mnist")
     return load_fashion_mnist(dir.empty() ? kFashionMnistDir : dir, files);
+  if (kind.rfind("stream", 0) == 0) return load_image_stream(spec, files);
   if (kind != "cifar10" && kind != "imagefolder") {
     fail("--data '{}' is not a known dataset: expected {}", spec, dataset_spec_help());
   }
@@ -188,9 +190,19 @@ Dataset select_images(const Dataset& dataset, const std::vector<int64_t>& indice
   out.mean = dataset.mean;
   out.stddev = dataset.stddev;
   out.validation_excluded = dataset.validation_excluded;
+  out.labels.reserve(indices.size());
+  if (dataset.stream) {
+    auto stream = std::make_shared<ImageStream>(*dataset.stream);
+    stream->paths.clear();
+    for (int64_t i : indices) {
+      stream->paths.push_back(dataset.stream->paths[i]);
+      out.labels.push_back(dataset.labels[i]);
+    }
+    out.stream = std::move(stream);
+    return out;
+  }
   const int64_t image_bytes = dataset.image_bytes();
   out.pixels.resize(indices.size() * image_bytes);
-  out.labels.reserve(indices.size());
   for (size_t k = 0; k < indices.size(); ++k) {
     std::copy_n(dataset.image(indices[k]), image_bytes, out.pixels.begin() + k * image_bytes);
     out.labels.push_back(dataset.labels[indices[k]]);

@@ -5,7 +5,9 @@
 //   rows, then columns), values 0..255. labels[i] is in [0, classes.size()).
 // - mean/stddev are the per-channel normalization constants in 0..1 units (pixel/255); the
 //   consumer computes (pixel/255 - mean[c]) / stddev[c]. Only the first `channels` entries matter.
-// - Every loader decodes everything once, up front; nothing is read lazily afterwards.
+// - Every loader decodes everything once, up front; nothing is read lazily afterwards. Except
+//   streaming datasets ("stream:DIR", data/image_stream.h): `stream` is set, `pixels` stays empty
+//   and image() must not be called; models::make_batch decodes their images when it needs them.
 // - Bad input (missing or truncated files, wrong magic numbers, undecodable images, empty class
 //   folders, unknown specs) throws fames::Error naming the file or flag. Nothing else is thrown.
 // - Functions are thread-safe (no shared state); loading uses OpenMP internally.
@@ -13,11 +15,14 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace fames {
+
+struct ImageStream;  // data/image_stream.h
 
 struct Dataset {
   std::string name;  // "fashion-mnist", "cifar10" or "imagefolder:<dir>"
@@ -30,10 +35,11 @@ struct Dataset {
   // Training images that load_dataset() kept out of this set for the validation split (kTrain
   // only; 0 otherwise), recorded by train and quantize so a model says which split it never saw.
   int64_t validation_excluded = 0;
+  std::shared_ptr<const ImageStream> stream;  // streaming datasets only: the files, decoded on demand
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
   int64_t image_bytes() const { return channels * height * width; }
-  // Start of image i (CHW). REQUIRES 0 <= i < size().
+  // Start of image i (CHW). REQUIRES 0 <= i < size() and an in-memory dataset (no stream).
   const uint8_t* image(int64_t i) const { return pixels.data() + i * image_bytes(); }
 };
 
@@ -67,6 +73,8 @@ int64_t validation_count(int64_t train_files);
 //   "imagefolder:DIR"        DIR/<class>/*.jpg|*.jpeg|*.png, classes sorted by name give labels;
 //                            with DIR/train and DIR/test the split picks one, otherwise DIR is
 //                            used for both splits
+//   "stream[@C[/R]]:DIR"     the same folder streamed: images of any size, decoded per batch,
+//                            resized and cropped to C x C (data/image_stream.h)
 // kTrain and kVal both read the training files and keep their own part (see Split).
 // Throws fames::Error for unknown specs (naming --data) and for any bad input file, and for kVal
 // when the validation split is empty (naming --validation-images).
@@ -91,7 +99,8 @@ std::pair<Dataset, Dataset> split_holdout(const Dataset& dataset, int64_t holdou
 // Returns (rest, held-out). REQUIRES 0 < n < train.size(), else throws fames::Error naming --holdout.
 std::pair<Dataset, Dataset> holdout_images(const Dataset& train, int64_t n, uint64_t seed);
 
-// A copy of `dataset` holding only the images at `indices` (in that order), same metadata.
+// A copy of `dataset` holding only the images at `indices` (in that order), same metadata (for a
+// streaming dataset: their files).
 // REQUIRES every index in [0, size()).
 Dataset select_images(const Dataset& dataset, const std::vector<int64_t>& indices);
 

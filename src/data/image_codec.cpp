@@ -3,6 +3,7 @@
 #include <png.h>
 #include <turbojpeg.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -144,6 +145,30 @@ void decode_image_chw(const std::string& bytes, const std::string& path, int cha
       chw[2 * plane + p] = hwc[3 * p + 2];
     }
   }
+}
+
+ImageInfo decode_image_hwc_at_least(const std::string& bytes, const std::string& path, int channels,
+                                    int min_short_side, std::vector<uint8_t>& hwc) {
+  ImageInfo info = read_image_info(bytes, path);
+  info.channels = channels;
+  if (detect_format(bytes, path) == Format::kPng) {
+    hwc.resize(static_cast<size_t>(info.width) * info.height * channels);
+    decode_png_hwc(bytes, path, channels, hwc.data());
+    return info;
+  }
+  int factors = 0;
+  const tjscalingfactor* scaling = tjGetScalingFactors(&factors);
+  int width = info.width, height = info.height;
+  for (int i = 0; scaling && i < factors; ++i) {  // the smallest scaled size that is still large enough
+    const int w = TJSCALED(info.width, scaling[i]), h = TJSCALED(info.height, scaling[i]);
+    if (std::min(w, h) >= min_short_side && static_cast<int64_t>(w) * h < static_cast<int64_t>(width) * height) {
+      width = w;
+      height = h;
+    }
+  }
+  hwc.resize(static_cast<size_t>(width) * height * channels);
+  decode_jpeg_hwc(bytes, path, channels, width, height, hwc.data());
+  return ImageInfo{width, height, channels};
 }
 
 }  // namespace fames

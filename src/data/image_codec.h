@@ -29,4 +29,11 @@ ImageInfo read_image_info(const std::string& bytes, const std::string& path);
 void decode_image_chw(const std::string& bytes, const std::string& path, int channels, int width,
                       int height, uint8_t* chw, std::vector<uint8_t>& scratch);
 
+// Decodes the image in `bytes` into interleaved pixels (HWC, `channels` = 1 or 3 samples per pixel)
+// at the smallest size libjpeg-turbo's DCT scaling offers (k/8, k = 1..8) whose shorter side is
+// still at least `min_short_side`, or full size if none is smaller (PNG files: always full size).
+// `hwc` is resized to hold the result; returns its size. Errors as decode_image_chw.
+ImageInfo decode_image_hwc_at_least(const std::string& bytes, const std::string& path, int channels,
+                                    int min_short_side, std::vector<uint8_t>& hwc);
+
 }  // namespace fames

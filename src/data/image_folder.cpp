@@ -26,11 +26,6 @@ constexpr int64_t kStatsSampleImages = 2000;
 // Refuse datasets whose decoded pixels would not sensibly fit in memory (instead of bad_alloc).
 constexpr uint64_t kMaxPixelBytes = uint64_t(32) << 30;
 
-struct FileList {
-  std::vector<std::string> classes;
-  std::vector<std::string> paths;
-  std::vector<int32_t> labels;
-};
 
 bool is_image_name(const fs::path& path) {
   std::string ext = path.extension().string();
@@ -43,6 +38,49 @@ bool is_hidden(const fs::path& path) {
   const std::string name = path.filename().string();
   return !name.empty() && name[0] == '.';
 }
+
+// Decodes `list` into a dataset (pixels, labels, classes, size, channels; no name or stats).
+Dataset decode_files(FileList list) {
+  const int64_t n = static_cast<int64_t>(list.paths.size());
+  std::vector<std::string> contents(n);
+  std::vector<ImageInfo> infos(n);
+  parallel_for_files(n, [&](int64_t i) {
+    contents[i] = read_file(list.paths[i]);
+    infos[i] = read_image_info(contents[i], list.paths[i]);
+  });
+
+  Dataset dataset;
+  dataset.width = infos[0].width;
+  dataset.height = infos[0].height;
+  dataset.channels = 1;
+  for (int64_t i = 0; i < n; ++i) {
+    if (infos[i].width != dataset.width || infos[i].height != dataset.height) {
+      fail("{} is {}x{} but {} is {}x{}; all images of a dataset must share one size",
+           list.paths[i], infos[i].width, infos[i].height, list.paths[0], dataset.width,
+           dataset.height);
+    }
+    dataset.channels = std::max<int64_t>(dataset.channels, infos[i].channels);
+  }
+  const uint64_t total = uint64_t(n) * dataset.image_bytes();
+  if (total > kMaxPixelBytes) {
+    fail("{} images of {}x{}x{} would need {} GiB of memory decoded; use a smaller folder", n,
+         dataset.channels, dataset.height, dataset.width, total >> 30);
+  }
+  dataset.pixels.resize(total);
+  const int64_t image_bytes = dataset.image_bytes();
+  parallel_for_files(n, [&](int64_t i) {
+    thread_local std::vector<uint8_t> scratch;
+    decode_image_chw(contents[i], list.paths[i], static_cast<int>(dataset.channels),
+                     static_cast<int>(dataset.width), static_cast<int>(dataset.height),
+                     dataset.pixels.data() + i * image_bytes, scratch);
+    std::string().swap(contents[i]);  // release compressed bytes early
+  });
+  dataset.classes = std::move(list.classes);
+  dataset.labels = std::move(list.labels);
+  return dataset;
+}
+
+}  // namespace
 
 // The folder holding the class folders for `split`: ROOT/train or ROOT/test when either exists,
 // otherwise ROOT itself (a single-split dataset used for both splits).
@@ -87,69 +125,6 @@ FileList list_image_files(const std::string& folder) {
   return list;
 }
 
-// Runs body(i) for i in [0, n) on all OpenMP threads. The first fames::Error (lowest index) is
-// rethrown on the calling thread once the loop has stopped; exceptions never cross OpenMP.
-template <typename Body>
-void parallel_for_files(int64_t n, const Body& body) {
-  std::vector<std::string> errors(n);
-  std::atomic<bool> failed{false};
-#pragma omp parallel for schedule(dynamic, 64)
-  for (int64_t i = 0; i < n; ++i) {
-    if (failed.load(std::memory_order_relaxed)) continue;
-    try {
-      body(i);
-    } catch (const std::exception& e) {
-      errors[i] = e.what();
-      failed = true;
-    }
-  }
-  if (!failed) return;
-  for (const std::string& error : errors) {
-    if (!error.empty()) throw Error(error);
-  }
-}
-
-// Decodes `list` into a dataset (pixels, labels, classes, size, channels; no name or stats).
-Dataset decode_files(FileList list) {
-  const int64_t n = static_cast<int64_t>(list.paths.size());
-  std::vector<std::string> contents(n);
-  std::vector<ImageInfo> infos(n);
-  parallel_for_files(n, [&](int64_t i) {
-    contents[i] = read_file(list.paths[i]);
-    infos[i] = read_image_info(contents[i], list.paths[i]);
-  });
-
-  Dataset dataset;
-  dataset.width = infos[0].width;
-  dataset.height = infos[0].height;
-  dataset.channels = 1;
-  for (int64_t i = 0; i < n; ++i) {
-    if (infos[i].width != dataset.width || infos[i].height != dataset.height) {
-      fail("{} is {}x{} but {} is {}x{}; all images of a dataset must share one size",
-           list.paths[i], infos[i].width, infos[i].height, list.paths[0], dataset.width,
-           dataset.height);
-    }
-    dataset.channels = std::max<int64_t>(dataset.channels, infos[i].channels);
-  }
-  const uint64_t total = uint64_t(n) * dataset.image_bytes();
-  if (total > kMaxPixelBytes) {
-    fail("{} images of {}x{}x{} would need {} GiB of memory decoded; use a smaller folder", n,
-         dataset.channels, dataset.height, dataset.width, total >> 30);
-  }
-  dataset.pixels.resize(total);
-  const int64_t image_bytes = dataset.image_bytes();
-  parallel_for_files(n, [&](int64_t i) {
-    thread_local std::vector<uint8_t> scratch;
-    decode_image_chw(contents[i], list.paths[i], static_cast<int>(dataset.channels),
-                     static_cast<int>(dataset.width), static_cast<int>(dataset.height),
-                     dataset.pixels.data() + i * image_bytes, scratch);
-    std::string().swap(contents[i]);  // release compressed bytes early
-  });
-  dataset.classes = std::move(list.classes);
-  dataset.labels = std::move(list.labels);
-  return dataset;
-}
-
 // Indices of the images that define the normalization statistics: evenly spread, deterministic.
 std::vector<int64_t> stats_sample(int64_t n) {
   const int64_t k = std::min(n, kStatsSampleImages);
@@ -158,33 +133,39 @@ std::vector<int64_t> stats_sample(int64_t n) {
   return indices;
 }
 
-}  // namespace
-
-void compute_channel_stats(const Dataset& dataset, const std::vector<int64_t>& indices,
-                           std::array<float, 3>& mean, std::array<float, 3>& stddev) {
-  const int64_t plane = dataset.height * dataset.width;
-  for (int64_t c = 0; c < dataset.channels && c < 3; ++c) {
-    // Integer sums are exact; a 32 GiB dataset of 255s stays far below 2^63.
-    uint64_t sum = 0, sum_squares = 0;
-    for (int64_t index : indices) {
-      const uint8_t* p = dataset.image(index) + c * plane;
-      for (int64_t k = 0; k < plane; ++k) {
-        sum += p[k];
-        sum_squares += uint64_t(p[k]) * p[k];
-      }
+void ChannelSums::add(const uint8_t* chw, int64_t channels, int64_t plane) {
+  for (int64_t c = 0; c < channels && c < 3; ++c) {
+    const uint8_t* p = chw + c * plane;
+    for (int64_t k = 0; k < plane; ++k) {
+      sum[c] += p[k];
+      squares[c] += uint64_t(p[k]) * p[k];
     }
-    const double count = double(plane) * indices.size();
-    const double m = count > 0 ? sum / count : 0.0;
-    const double variance = count > 0 ? std::max(0.0, sum_squares / count - m * m) : 0.0;
+  }
+  values += plane;
+}
+
+void ChannelSums::finish(int64_t channels, std::array<float, 3>& mean, std::array<float, 3>& stddev) const {
+  for (int64_t c = 0; c < channels && c < 3; ++c) {
+    const double count = double(values);
+    const double m = count > 0 ? sum[c] / count : 0.0;
+    const double variance = count > 0 ? std::max(0.0, squares[c] / count - m * m) : 0.0;
     mean[c] = static_cast<float>(m / 255.0);
     // A constant channel would divide by zero downstream; fall back to 1 (no scaling).
     const double sd = std::sqrt(variance) / 255.0;
     stddev[c] = sd > 1e-6 ? static_cast<float>(sd) : 1.0f;
   }
-  for (int64_t c = dataset.channels; c < 3; ++c) {
+  for (int64_t c = channels; c < 3; ++c) {
     mean[c] = mean[0];
     stddev[c] = stddev[0];
   }
+}
+
+void compute_channel_stats(const Dataset& dataset, const std::vector<int64_t>& indices,
+                           std::array<float, 3>& mean, std::array<float, 3>& stddev) {
+  // Integer sums are exact; a 32 GiB dataset of 255s stays far below 2^63.
+  ChannelSums sums;
+  for (int64_t index : indices) sums.add(dataset.image(index), dataset.channels, dataset.height * dataset.width);
+  sums.finish(dataset.channels, mean, stddev);
 }
 
 Dataset load_image_folder(const std::string& root, Split split) {

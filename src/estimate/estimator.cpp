@@ -5,6 +5,7 @@
 #include <random>
 
 #include "appmul/synth/loss_change.h"
+#include "dist/process_group.h"
 #include "measure/counting.h"
 #include "models/batches.h"
 #include "models/zoo.h"
@@ -100,6 +101,72 @@ torch::Tensor nonzero_columns(const torch::Tensor& rows) {
   return rows.ne(0).any(0).nonzero().reshape({-1});
 }
 
+// The factor rows of several batches, each over its own columns (cols[i]: sorted table indices of
+// rows[i]'s columns), as one [sum of rows, support] matrix over the union of their columns and of
+// `extra` (if defined). Returns (support, factor).
+std::pair<torch::Tensor, torch::Tensor> assemble_factor(const std::vector<torch::Tensor>& cols,
+                                                        const std::vector<torch::Tensor>& rows,
+                                                        const torch::Tensor& extra) {
+  std::vector<torch::Tensor> all_cols = cols;
+  if (extra.defined()) all_cols.push_back(extra);
+  const torch::Tensor support = all_cols.empty()
+                                    ? torch::empty({0}, torch::kInt64)
+                                    : std::get<0>(torch::_unique(torch::cat(all_cols), /*sorted=*/true));
+  int64_t r_count = 0;
+  for (const auto& r : rows) r_count += r.size(0);
+  torch::Tensor f = torch::zeros({r_count, support.size(0)});
+  int64_t at = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const torch::Tensor pos = torch::searchsorted(support, cols[i]);
+    f.slice(0, at, at + rows[i].size(0)).index_copy_(1, pos, rows[i]);
+    at += rows[i].size(0);
+  }
+  return {support, f};
+}
+
+// Data-parallel estimates: adds up what every rank accumulated on its shard, so that each rank
+// holds what one process would have after all samples (sums: g, dense H, bias-correction terms, tap
+// histograms; row lists, whose order does not change a sum of squares: every rank's rows, in rank
+// order).
+void sum_over_ranks(std::vector<Accumulator>& acc, std::vector<LayerTerms>& terms, bool second_order) {
+  if (!dist::active()) return;
+  for (size_t k = 0; k < acc.size(); ++k) {
+    Accumulator& a = acc[k];
+    std::vector<torch::Tensor> sums{terms[k].g};
+    for (const torch::Tensor& t : {a.h, a.ug, a.uu, a.usum})
+      if (t.defined()) sums.push_back(t);
+    dist::sum(sums);  // all double
+    if (a.usum.defined()) dist::sum_partial(a.hist);
+    std::vector<int64_t> samples{terms[k].samples};
+    dist::sum(samples);
+    terms[k].samples = samples[0];
+    auto gather_rows = [](std::vector<torch::Tensor>& parts, int64_t width, torch::Dtype dtype) {
+      torch::Tensor mine = parts.empty() ? torch::empty({0, width}, dtype) : torch::cat(parts, 0);
+      parts = {torch::cat(dist::all_gather(mine), 0)};
+    };
+    const int64_t outputs = a.usum.defined() ? a.usum.size(0) : 0;
+    if (a.e.defined()) {
+      gather_rows(a.rows, a.e.size(1), torch::kFloat);
+      if (a.usum.defined()) gather_rows(a.urows, outputs, torch::kFloat);
+    } else if (second_order && !terms[k].h_dense) {
+      // Each rank's rows over its own support; finish_layer merges the supports.
+      torch::Tensor support, f;
+      std::tie(support, f) = assemble_factor(a.cols, a.rows, torch::Tensor());
+      a.cols = dist::all_gather(support);
+      const size_t ranks = static_cast<size_t>(dist::size()), me = static_cast<size_t>(dist::rank());
+      std::vector<int64_t> heights(ranks, 0), widths(ranks, 0);
+      heights[me] = f.size(0);
+      widths[me] = f.size(1);
+      dist::sum(heights);
+      dist::sum(widths);
+      const std::vector<torch::Tensor> flat = dist::all_gather(f.reshape({-1}));
+      a.rows.clear();
+      for (size_t r = 0; r < ranks; ++r) a.rows.push_back(flat[r].reshape({heights[r], widths[r]}));
+      if (a.usum.defined()) gather_rows(a.urows, outputs, torch::kFloat);
+    }
+  }
+}
+
 // Finishes one layer: applies the bias correction and assembles the factor over the support.
 void finish_layer(const quant::QuantLayer& layer, Accumulator& acc, LayerTerms& terms, bool bias_correction) {
   torch::Tensor b;  // [O, T] double
@@ -125,18 +192,8 @@ void finish_layer(const quant::QuantLayer& layer, Accumulator& acc, LayerTerms& 
     terms.h = p;
     return;
   }
-  std::vector<torch::Tensor> all_cols = acc.cols;
-  if (bias_correction) all_cols.push_back(nonzero_columns(b));
-  const torch::Tensor support = std::get<0>(torch::_unique(torch::cat(all_cols), /*sorted=*/true));
-  int64_t r_count = 0;
-  for (const auto& r : acc.rows) r_count += r.size(0);
-  torch::Tensor f = torch::zeros({r_count, support.size(0)});
-  int64_t at = 0;
-  for (size_t i = 0; i < acc.rows.size(); ++i) {
-    const torch::Tensor pos = torch::searchsorted(support, acc.cols[i]);
-    f.slice(0, at, at + acc.rows[i].size(0)).index_copy_(1, pos, acc.rows[i]);
-    at += acc.rows[i].size(0);
-  }
+  torch::Tensor support, f;
+  std::tie(support, f) = assemble_factor(acc.cols, acc.rows, bias_correction ? nonzero_columns(b) : torch::Tensor());
   acc.rows.clear();
   if (bias_correction)
     f -= torch::matmul(torch::cat(acc.urows, 0), b.index_select(1, support).to(torch::kFloat));
@@ -327,11 +384,12 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
   for (size_t k = 0; k < layers.size(); ++k)
     start_layer(layers[k].first, *layers[k].second, options, project_onto, error_matrices, terms[k], acc[k]);
   std::mt19937_64 rng(options.seed);
-  Progress bar(fmt::format("estimate ({}{})", hessian_name(options), bc ? ", bias-corrected" : ""), samples.size(),
-               "img");
+  Progress bar(fmt::format("estimate ({}{})", hessian_name(options), bc ? ", bias-corrected" : ""),
+               dist::shard(samples.size(), options.batch_size).size(), "img");
   model.eval();
-  for (int64_t begin = 0; begin < samples.size(); begin += options.batch_size) {
-    const int64_t count = std::min(options.batch_size, samples.size() - begin);
+  const dist::Range mine = dist::shard(samples.size(), options.batch_size);  // whole batches per rank
+  for (int64_t begin = mine.begin; begin < mine.end; begin += options.batch_size) {
+    const int64_t count = std::min(options.batch_size, mine.end - begin);
     models::Batch batch = models::make_batch(samples, begin, count);
     const torch::Tensor logits = models::run_model(model, batch.images);
     const torch::Tensor p = torch::softmax(logits.detach(), 1).contiguous();
@@ -349,6 +407,7 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
     bar.advance(count);
   }
   bar.finish();
+  sum_over_ranks(acc, terms, options.hessian != Hessian::kNone);
   for (size_t k = 0; k < layers.size(); ++k) {
     layers[k].second->set_capture(false);
     finish_layer(*layers[k].second, acc[k], terms[k], bc);

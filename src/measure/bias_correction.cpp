@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dist/process_group.h"
 #include "measure/counting.h"
 #include "models/batches.h"
 #include "models/zoo.h"
@@ -22,9 +23,10 @@ std::map<std::string, torch::Tensor> input_histograms(torch::nn::Module& model, 
   std::map<std::string, torch::Tensor> hist;
   for (auto& [name, layer] : chosen) layer->set_capture(true);
   model.eval();
-  Progress bar("input statistics", images.size(), "img");
-  for (int64_t begin = 0; begin < images.size(); begin += batch_size) {
-    const int64_t count = std::min(batch_size, images.size() - begin);
+  const dist::Range mine = dist::shard(images.size(), batch_size);  // data-parallel: whole batches
+  Progress bar("input statistics", mine.size(), "img");
+  for (int64_t begin = mine.begin; begin < mine.end; begin += batch_size) {
+    const int64_t count = std::min(batch_size, mine.end - begin);
     models::run_model(model, models::make_batch(images, begin, count).images);
     for (auto& [name, layer] : chosen) {
       const torch::Tensor h = tap_histogram(*layer, layer->captured_input);
@@ -38,7 +40,10 @@ std::map<std::string, torch::Tensor> input_histograms(torch::nn::Module& model, 
     bar.advance(count);
   }
   bar.finish();
-  for (auto& [name, layer] : chosen) layer->set_capture(false);
+  for (auto& [name, layer] : chosen) {
+    layer->set_capture(false);
+    if (dist::active()) dist::sum_partial(hist[name]);  // counts: exact in any order
+  }
   return hist;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "dist/process_group.h"
 #include "measure/bias_correction.h"
 #include "models/zoo.h"
 #include "util/error.h"
@@ -67,8 +68,9 @@ EmulatedEvaluator::EmulatedEvaluator(torch::nn::Module& model, Estimate estimate
     tables_.push_back(std::move(tables));
   }
   exact_index_ = exact_choice();
-  for (int64_t begin = 0; begin < holdout.size(); begin += batch_size)
-    batches_.push_back(models::make_batch(holdout, begin, std::min(batch_size, holdout.size() - begin)));
+  const dist::Range mine = dist::shard(holdout.size(), batch_size);  // data-parallel: top1() sums the ranks
+  for (int64_t begin = mine.begin; begin < mine.end; begin += batch_size)
+    batches_.push_back(models::make_batch(holdout, begin, std::min(batch_size, mine.end - begin)));
 }
 
 void EmulatedEvaluator::enable_bias_correction(const Dataset& images) {
@@ -105,12 +107,17 @@ double EmulatedEvaluator::top1(const std::vector<int>& choice) {
   torch::nn::Module& model = view_.model();
   model.eval();
   apply(choice);
-  int64_t correct = 0;
+  // Data-parallel: each rank measures its batches of the same configuration (a selection that hit
+  // CBC's time limit could differ between ranks: that ends the run instead of mixing two).
+  dist::check_same_as_root(std::string(reinterpret_cast<const char*>(choice.data()), choice.size() * sizeof(int)),
+                           "the configuration to measure");
+  std::vector<int64_t> correct{0};
   for (const models::Batch& batch : batches_)
-    correct += models::run_model(model, batch.images).argmax(1).eq(batch.labels).sum().item<int64_t>();
+    correct[0] += models::run_model(model, batch.images).argmax(1).eq(batch.labels).sum().item<int64_t>();
+  dist::sum(correct);
   ++evaluations_;
   eval_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return holdout_size_ ? static_cast<double>(correct) / static_cast<double>(holdout_size_) : 0.0;
+  return holdout_size_ ? static_cast<double>(correct[0]) / static_cast<double>(holdout_size_) : 0.0;
 }
 
 double EmulatedEvaluator::energy_fj(const std::vector<int>& choice) const {

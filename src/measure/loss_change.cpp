@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "dist/process_group.h"
 #include "measure/assigned_model.h"
 #include "measure/bias_correction.h"
 #include "models/batches.h"
@@ -13,13 +14,17 @@ namespace fames::measure {
 double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size) {
   torch::NoGradGuard no_grad;
   model.eval();
-  double sum = 0;
-  for (int64_t begin = 0; begin < samples.size(); begin += batch_size) {
-    const int64_t count = std::min(batch_size, samples.size() - begin);
+  // Data-parallel: whole batches per rank, their sums added in batch order (same bits as one process).
+  const dist::Range mine = dist::shard(samples.size(), batch_size);
+  std::vector<double> batch_loss(static_cast<size_t>((samples.size() + batch_size - 1) / batch_size), 0.0);
+  for (int64_t begin = mine.begin; begin < mine.end; begin += batch_size) {
+    const int64_t count = std::min(batch_size, mine.end - begin);
     models::Batch batch = models::make_batch(samples, begin, count);
-    sum += torch::cross_entropy_loss(models::run_model(model, batch.images), batch.labels, {}, at::Reduction::Sum)
-               .item<double>();
+    batch_loss[begin / batch_size] =
+        torch::cross_entropy_loss(models::run_model(model, batch.images), batch.labels, {}, at::Reduction::Sum)
+            .item<double>();
   }
+  const double sum = dist::ordered_sum(std::move(batch_loss));
   return samples.size() ? sum / samples.size() : 0.0;
 }
 

@@ -2,6 +2,8 @@
 
 #include <numeric>
 
+#include "data/image_stream.h"
+
 namespace fames::models {
 
 Batch make_batch(const Dataset& data, const std::vector<int64_t>& indices, bool augment, std::mt19937_64& rng) {
@@ -12,10 +14,16 @@ Batch make_batch(const Dataset& data, const std::vector<int64_t>& indices, bool 
   batch.labels = torch::empty({n}, torch::kInt64);
   float* out = batch.images.data_ptr<float>();
   int64_t* labels = batch.labels.data_ptr<int64_t>();
-  const bool crop = augment && h >= 32;
+  // Streaming datasets decode the batch here, with their own training transform when augmenting.
+  std::vector<uint8_t> decoded;
+  if (data.stream) {
+    decoded.resize(static_cast<size_t>(n * data.image_bytes()));
+    read_stream_images(data, indices, augment ? &rng : nullptr, decoded.data());
+  }
+  const bool crop = augment && h >= 32 && !data.stream;
   std::vector<int> shift_y(n, 0), shift_x(n, 0);
   std::vector<char> flip(n, 0);
-  if (augment) {
+  if (augment && !data.stream) {
     std::uniform_int_distribution<int> shift(-4, 4), coin(0, 1);
     for (int64_t i = 0; i < n; ++i) {
       if (crop) {
@@ -32,7 +40,7 @@ Batch make_batch(const Dataset& data, const std::vector<int64_t>& indices, bool 
   }
   at::parallel_for(0, n, 16, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      const uint8_t* src = data.image(indices[i]);
+      const uint8_t* src = data.stream ? decoded.data() + i * data.image_bytes() : data.image(indices[i]);
       labels[i] = data.labels[indices[i]];
       float* dst = out + i * c * h * w;
       for (int64_t ch = 0; ch < c; ++ch) {

@@ -6,6 +6,7 @@
 #include <random>
 #include <sstream>
 
+#include "dist/process_group.h"
 #include "models/batches.h"
 #include "models/zoo.h"
 #include "util/error.h"
@@ -122,20 +123,26 @@ EvalResult evaluate(torch::nn::Module& model, const Dataset& data, int64_t batch
   use_channels_last(model);
   model.eval();
   EvalResult result;
-  double loss_sum = 0;
-  int64_t correct = 0;
-  Progress bar(label, data.size(), "img");
-  for (int64_t begin = 0; begin < data.size(); begin += batch_size) {
-    const int64_t count = std::min(batch_size, data.size() - begin);
+  // Data-parallel: each rank takes whole batches; the per-batch loss sums are added in batch order
+  // afterwards, so every rank count gives the same bits.
+  const dist::Range mine = dist::shard(data.size(), batch_size);
+  std::vector<double> batch_loss(static_cast<size_t>((data.size() + batch_size - 1) / batch_size), 0.0);
+  std::vector<int64_t> correct{0};
+  Progress bar(label, mine.size(), "img");
+  for (int64_t begin = mine.begin; begin < mine.end; begin += batch_size) {
+    const int64_t count = std::min(batch_size, mine.end - begin);
     Batch batch = make_batch(data, begin, count);
     torch::Tensor logits = run_model(model, batch.images);
-    loss_sum += torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum).item<double>();
-    correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    batch_loss[begin / batch_size] =
+        torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum).item<double>();
+    correct[0] += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
     bar.advance(count);
   }
   bar.finish();
+  const double loss_sum = dist::ordered_sum(std::move(batch_loss));
+  dist::sum(correct);
   result.samples = data.size();
-  result.top1 = data.size() ? static_cast<double>(correct) / data.size() : 0.0;
+  result.top1 = data.size() ? static_cast<double>(correct[0]) / data.size() : 0.0;
   result.loss = data.size() ? loss_sum / data.size() : 0.0;
   return result;
 }

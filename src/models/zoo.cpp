@@ -56,7 +56,11 @@ struct BasicBlock : torch::nn::Module {
 
 struct ResNet : Network {
   ResNet(const ModelSpec& spec, std::vector<int64_t> widths, int64_t blocks_per_stage, bool conv_shortcut) {
-    stem = register_module("conv1", conv(spec.in_channels, widths[0], 3, 1, 1, true));
+    // ImageNet-sized inputs get the ImageNet stem (7x7 stride 2, then 3x3 max-pooling stride 2):
+    // the CIFAR stem would run the first stage at full resolution (16x the work at 224).
+    imagenet_stem = spec.image_size >= 128;
+    stem = register_module("conv1", imagenet_stem ? conv(spec.in_channels, widths[0], 7, 2, 3, true)
+                                                  : conv(spec.in_channels, widths[0], 3, 1, 1, true));
     stem_bn = register_module("bn1", torch::nn::BatchNorm2d(widths[0]));
     int64_t in = widths[0];
     for (size_t stage = 0; stage < widths.size(); ++stage) {
@@ -74,12 +78,14 @@ struct ResNet : Network {
   }
   torch::Tensor forward(torch::Tensor x) override {
     x = torch::relu(stem_bn(stem->forward(x)));
+    if (imagenet_stem) x = torch::max_pool2d(x, 3, 2, 1);
     for (auto& block : blocks) x = block->forward(x);
     x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
     return fc->forward(x);
   }
   std::shared_ptr<QuantLayer> stem, fc;
   torch::nn::BatchNorm2d stem_bn{nullptr};
+  bool imagenet_stem = false;
   std::vector<std::shared_ptr<BasicBlock>> blocks;
 };
 

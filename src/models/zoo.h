@@ -22,7 +22,7 @@ struct ModelSpec {
   std::string arch = "resnet20";  // resnet20 | resnet18 | vgg19 | squeezenet | lenet5 | onnx (imported)
   int64_t num_classes = 10;
   int64_t in_channels = 3;
-  int64_t image_size = 32;        // square inputs
+  int64_t image_size = 32;        // square inputs; >= 128: ResNets get the ImageNet stem (7x7/2, max-pool)
   double width = 1.0;             // channel multiplier (vgg19, resnet18, squeezenet)
 };
 

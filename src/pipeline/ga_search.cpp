@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dist/process_group.h"
 #include "select/selection.h"
 #include "util/progress.h"
 
@@ -13,9 +14,12 @@ GaRun run_ga(measure::EmulatedEvaluator& evaluator, const Nsga2Options& options,
              const EvaluationCallback& stop) {
   Nsga2Options opts = options;
   opts.initial.insert(opts.initial.begin(), evaluator.exact_choice());
+  // Data-parallel: every evaluation is a collective, so the ranks stop together, on rank 0's clock.
+  const double time_limit_s = opts.time_limit_s;
+  if (dist::active()) opts.time_limit_s = 0;
   auto fitness = [&](const Genome& g) { return Fitness{evaluator.top1(g), evaluator.energy_fj(g)}; };
   // Distinct genomes are at most population * (generations + 1); with a time limit, unknown.
-  const int64_t budget = opts.time_limit_s > 0 ? 0 : static_cast<int64_t>(opts.population) * (opts.generations + 1);
+  const int64_t budget = time_limit_s > 0 ? 0 : static_cast<int64_t>(opts.population) * (opts.generations + 1);
   Progress bar("GA", budget, "eval");
   double best_saving_at_exact = -1;  // largest reduction with top1 >= the exact model's
   GaRun run;
@@ -25,7 +29,8 @@ GaRun run_ga(measure::EmulatedEvaluator& evaluator, const Nsga2Options& options,
       best_saving_at_exact = std::max(best_saving_at_exact, evaluator.energy_reduction(e.fitness.energy));
     bar.advance(1, fmt::format("gen {}, {:.1f}% saved at exact top-1", e.generation,
                                100 * std::max(0.0, best_saving_at_exact)));
-    return stop && stop(e);
+    const bool done = stop && stop(e);
+    return dist::active() ? dist::root_decides(done || (time_limit_s > 0 && e.seconds >= time_limit_s)) : done;
   });
   bar.finish(fmt::format("{} evaluations, {:.1f} s", run.search.evaluations.size(), run.search.seconds));
   return run;

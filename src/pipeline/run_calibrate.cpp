@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "calibrate/calibrate.h"
+#include "dist/process_group.h"
 #include "pipeline/ga_search.h"
 #include "pipeline/pareto_sweep.h"
 #include "pipeline/run_stages.h"
@@ -136,14 +137,15 @@ void calibrate_stage(RunContext& run) {
     chosen = search_largest_feasible(run, probe);
     Assignment saved = chosen->assignment;
     saved.library = o.library;
-    saved.save(run.path(files::kAssignment));
+    if (dist::is_root()) saved.save(run.path(files::kAssignment));
   }
   part["holdout_top1_final"] = chosen->top1;
   part["holdout_top1_uncalibrated"] = chosen->uncalibrated_top1;
   part["probes"] = probe.records();
   nlohmann::json meta = chosen->model.meta;
   meta["calibration"] = {{"assignment", run.path(files::kAssignment)}, {"by", "fames run"}};
-  models::save_model(run.path(files::kCalibratedModel), *chosen->model.module, chosen->model.spec, meta);
+  if (dist::is_root())
+    models::save_model(run.path(files::kCalibratedModel), *chosen->model.module, chosen->model.spec, meta);
   write_part(run, "calibrate", part);
 }
 

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "dist/process_group.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/hash.h"
@@ -80,12 +81,15 @@ std::string StageRunner::compare_record(const Stage& stage,
 void StageRunner::run(const Stage& stage) {
   std::map<std::string, std::string> inputs;
   for (const auto& [key, path] : stage.inputs) inputs[key] = input_hash(path);
-  const std::string why = force_ ? "--force" : why_stale(stage, inputs);
+  std::string why = force_ ? "--force" : why_stale(stage, inputs);
+  // Data-parallel: rank 0's record decides for every rank, so that all run the same stages.
+  if (dist::root_decides(why.empty()) != why.empty()) why = why.empty() ? "rank 0 computes it" : "";
   if (why.empty()) {
     std::vector<std::string> kept;
     for (const std::string& name : stage.outputs) kept.push_back(path_of(name));
     fmt::print(stderr, "{}: unchanged, kept {}\n", stage.name, fmt::join(kept, ", "));
     seconds_.emplace_back(stage.name, manifest_["stages"][stage.name].value("seconds", 0.0));
+    check_outputs_shared(stage);
     return;
   }
   fmt::print(stderr, "{}: computing ({})\n", stage.name, why);
@@ -93,6 +97,7 @@ void StageRunner::run(const Stage& stage) {
   stage.compute();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  check_outputs_shared(stage);
   nlohmann::json outputs = nlohmann::json::object();
   for (const std::string& name : stage.outputs) outputs[name] = hash_text(hash_path(path_of(name)));
   const std::string options_text = stage.options.dump();
@@ -103,9 +108,27 @@ void StageRunner::run(const Stage& stage) {
       {"inputs", inputs},
       {"outputs", outputs},
       {"seconds", seconds}};
-  write_file_atomic(path_of("manifest.json"), manifest_.dump(2) + "\n");
+  if (dist::is_root()) write_file_atomic(path_of("manifest.json"), manifest_.dump(2) + "\n");
   seconds_.emplace_back(stage.name, seconds);
   fmt::print(stderr, "{}: done in {:.1f} s\n", stage.name, seconds);
+}
+
+void StageRunner::check_outputs_shared(const Stage& stage) const {
+  if (!dist::active()) return;
+  dist::barrier();  // rank 0 has written them
+  std::string mine;
+  for (const std::string& name : stage.outputs) {
+    const std::string path = path_of(name);
+    mine += name + " " + (file_exists(path) ? hash_text(hash_path(path)) : "missing") + "\n";
+  }
+  const std::vector<std::string> all = dist::all_gather(mine);
+  std::vector<int> differ;
+  for (size_t r = 1; r < all.size(); ++r)
+    if (all[r] != all[0]) differ.push_back(static_cast<int>(r));
+  if (!differ.empty())
+    fail("rank(s) {} do not see the files that rank 0 wrote for stage {} in {}: a data-parallel fames run "
+         "needs --out on a filesystem that every rank shares",
+         fmt::join(differ, ", "), stage.name, dir_);
 }
 
 void StageRunner::run_unrecorded(const std::string& name, const std::function<void()>& compute) {

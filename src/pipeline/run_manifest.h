@@ -9,6 +9,10 @@
 // "model", "library" or a file of R; output files are relative to R; hashes are util/hash.h's
 // hash_text. "build" is the fames version and the hash of the executable: a rebuilt fames keeps
 // nothing. A missing or unreadable manifest keeps nothing (with a warning if unreadable).
+//
+// Data-parallel runs (dist/): rank 0's manifest decides which stages run on every rank, and rank 0
+// alone writes the manifest; the runner checks after each stage that every rank sees the files rank
+// 0 wrote (R must be on a filesystem that every rank shares).
 #pragma once
 #include <functional>
 #include <map>
@@ -47,6 +51,9 @@ class StageRunner {
   std::string why_stale(const Stage& stage, const std::map<std::string, std::string>& inputs) const;
   std::string compare_record(const Stage& stage, const std::map<std::string, std::string>& inputs) const;
   std::string input_hash(const std::string& path);
+  // Data-parallel: after rank 0 wrote (or kept) `stage`'s outputs, every rank must see the same files,
+  // since the later stages read them from R; throws fames::Error on every rank otherwise.
+  void check_outputs_shared(const Stage& stage) const;
   std::string path_of(const std::string& name) const { return dir_ + "/" + name; }
 
   std::string dir_, build_;

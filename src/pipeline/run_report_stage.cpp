@@ -1,6 +1,7 @@
 // The report stage: gathers the parts the earlier stages wrote into report.json, report.md and the
 // plots. It always runs (it is cheap, and it records this run's command line).
 #include "core/estimate_file.h"
+#include "dist/process_group.h"
 #include "pipeline/run_stages.h"
 #include "util/error.h"
 
@@ -73,7 +74,7 @@ report::RunReport report_stage(RunContext& run,
   r.extra["estimate"] = run.path(files::kEstimate);
   r.extra["fames_version"] = o.fames_version;
   r.extra["command"] = o.command_line;
-  report::write_run_report(r, o.out_dir);
+  if (dist::is_root()) report::write_run_report(r, o.out_dir);
   return r;
 }
 

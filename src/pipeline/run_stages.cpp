@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "dist/process_group.h"
 #include "estimate/estimator.h"
 #include "models/trainer.h"
 #include "models/zoo.h"
@@ -32,7 +33,7 @@ void write_sweep(const RunContext& run, const std::vector<MeasuredPoint>& sweep,
                               {"holdout", o.holdout},     {"seed", o.seed},
                               {"solver", "cbc"},          {"command", o.command_line},
                               {"exact_top1", exact_top1}, {"points", points}};
-  write_file_atomic(run.path(files::kSweep), doc.dump(1) + "\n");
+  if (dist::is_root()) write_file_atomic(run.path(files::kSweep), doc.dump(1) + "\n");
 }
 
 }  // namespace
@@ -52,7 +53,7 @@ RunContext::RunContext(const RunOptions& run_options) : options(run_options) {
   held = std::move(held_out);
   samples = subset(rest, options.estimate_samples, options.seed);
   calibration = subset(rest, options.calibration_samples, options.seed + 1);
-  std::filesystem::create_directories(options.out_dir + "/parts");
+  if (dist::is_root()) std::filesystem::create_directories(options.out_dir + "/parts");
 }
 
 models::LoadedModel RunContext::fresh_model() const {
@@ -77,7 +78,7 @@ torch::nn::Module& RunContext::evaluator_model() {
 }
 
 void write_part(const RunContext& run, const std::string& name, const nlohmann::json& part) {
-  write_file_atomic(run.path(files::part(name)), part.dump(1) + "\n");
+  if (dist::is_root()) write_file_atomic(run.path(files::part(name)), part.dump(1) + "\n");
 }
 
 std::pair<std::vector<MeasuredPoint>, double> read_sweep_file(const RunContext& run) {
@@ -127,7 +128,7 @@ void estimate_stage(RunContext& run) {
       run.library, estimate_options);
   est.model = o.model;
   est.library = o.library;
-  est.save(run.path(files::kEstimate));
+  if (dist::is_root()) est.save(run.path(files::kEstimate));
 }
 
 // The sweep of optimal configurations, each measured on the held-out images.
@@ -142,7 +143,7 @@ void assign_stage(RunContext& run) {
   check_energy_reduction(est, *run.options.energy_reduction, "--energy-reduction");
   Assignment assignment = select_for_energy_reduction(est, *run.options.energy_reduction);
   assignment.library = run.options.library;
-  assignment.save(run.path(files::kAssignment));
+  if (dist::is_root()) assignment.save(run.path(files::kAssignment));
 }
 
 void final_eval_stage(RunContext& run) {

@@ -5,6 +5,10 @@
 // Every stage reads what earlier stages produced from their files in the report folder (never from
 // memory), so a stage computes the same whether the stage before it ran in this process or in an
 // earlier, interrupted one. Every file is written atomically. Errors throw fames::Error.
+//
+// Data-parallel (dist/): every rank runs every stage, whose measurements are collectives, and rank
+// 0 alone writes the report folder; the other ranks read what it wrote (run_manifest.h checks that
+// they see it).
 #pragma once
 #include <torch/torch.h>
 
