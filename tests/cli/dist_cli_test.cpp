@@ -148,7 +148,7 @@ TEST_F(DistCli, CalibrateOnTwoRanksGivesTheSameClips) {
   r = run_fames("--quiet select --est " + dir_ + "/cal-est.json --energy-reduction 0.3 --out " + dir_ + "/cal-assign.json");
   ASSERT_EQ(r.status, 0) << r.output;
   const std::string args = common() + "calibrate --model " + kModel + " --assign " + dir_ +
-                           "/cal-assign.json --samples 256 --holdout 300 --epochs 2 --batch 64 --json --out ";
+                           "/cal-assign.json --samples 256 --holdout 300 --epochs 2 --batch 64 --bias-correction --json --out ";
   r = run_fames(args + dir_ + "/cal1.pt");
   ASSERT_EQ(r.status, 0) << r.output;
   r = run_ranks(2, args + dir_ + "/cal2.pt");
