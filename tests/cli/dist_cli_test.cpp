@@ -186,16 +186,18 @@ TEST_F(DistCli, RunOnTwoRanksReportsTheSameFigures) {
   }
 }
 
-// Starts rank `rank` of 2 of `fames ARGS` with its output in `log`.
-pid_t start_rank(int rank, const std::string& port, const std::string& args, const std::string& log) {
+// Starts rank `rank` of 2 of `fames ARGS` with its output in `log`, in the folder `cwd` if given.
+pid_t start_rank(int rank, const std::string& port, const std::string& args, const std::string& log,
+                 const std::string& cwd = "") {
   std::vector<std::string> env{"MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + port, "WORLD_SIZE=2",
                                "RANK=" + std::to_string(rank), "LOCAL_WORLD_SIZE=2"};
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
-  std::string shell = "/bin/sh", flag = "-c", command = "exec " + std::string(std::getenv("FAMES_BIN")) + " " + args +
-                                                      " >" + log + " 2>&1";
+  std::string shell = "/bin/sh", flag = "-c",
+              command = (cwd.empty() ? "" : "cd " + cwd + " && ") + "exec " + std::string(std::getenv("FAMES_BIN")) +
+                        " " + args + " >" + log + " 2>&1";
   std::vector<char*> argv{shell.data(), flag.data(), command.data(), nullptr};
   pid_t pid = 0;
   EXPECT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), envp.data()), 0);
@@ -248,6 +250,29 @@ void lose_rank_one_mid_estimate(int signal) {
   EXPECT_EQ(status, 1) << "after " << seconds << " s: " << log;
   EXPECT_NE(log.find("rank 0 of 2"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(out)) << "a failed run wrote its output";
+}
+
+TEST_F(DistCli, RunStopsOnEveryRankWhenARankDoesNotSeeTheReportFolder) {
+  REQUIRE_INPUTS();
+  // Each rank in a working folder of its own with a relative --out: rank 1 cannot read what rank 0
+  // writes, as on hosts without a shared filesystem.
+  static std::mt19937 rng(std::random_device{}());
+  const std::string port = std::to_string(20000 + rng() % 40000), base = dir() + "/unshared";
+  for (const char* sub : {"/cwd0", "/cwd1"}) fs::create_directories(base + sub);
+  const std::string args = "--threads 1 --quiet --dist-timeout 30 run --model " + kModel + " --lib " + dir() +
+                           "/lib --samples 64 --holdout 300 --sweep 2 --ga-seconds 0 --no-uniform "
+                           "--energy-reduction 0.3 --out R";
+  const pid_t rank0 = start_rank(0, port, args, base + "/rank0.log", base + "/cwd0");
+  const pid_t rank1 = start_rank(1, port, args, base + "/rank1.log", base + "/cwd1");
+  const int status0 = wait_for(rank0, std::chrono::seconds(120)), status1 = wait_for(rank1, std::chrono::seconds(60));
+  if (status0 == -2) kill(rank0, SIGKILL), waitpid(rank0, nullptr, 0);
+  if (status1 == -2) kill(rank1, SIGKILL), waitpid(rank1, nullptr, 0);
+  for (const std::string& log : {base + "/rank0.log", base + "/rank1.log"})
+    EXPECT_NE(read_text(log).find("do not see the files that rank 0 wrote"), std::string::npos)
+        << log << ": " << read_text(log);
+  EXPECT_EQ(status0, 1);
+  EXPECT_EQ(status1, 1);
+  EXPECT_FALSE(fs::exists(base + "/cwd0/R/report.json"));
 }
 
 TEST_F(DistCli, KillingOneRankMidEstimateEndsTheOtherWithAnError) {
