@@ -47,12 +47,14 @@ bool near(double a, double b, double relative) {
 class DistCli : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
-    dir_ = ::testing::TempDir() + "/fames_dist_cli";
+    // A folder per test program run: ctest runs each test as its own process, two at a time.
+    dir_ = ::testing::TempDir() + "/fames_dist_cli_" + std::to_string(getpid());
     fs::remove_all(dir_);
     if (!ready()) return;
     const CommandResult r = run_fames("--quiet lib build --bits 2..8 --no-als --signed-a --out " + dir_ + "/lib");
     ASSERT_EQ(r.status, 0) << r.output;
   }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
   static bool ready() {
     return std::getenv("FAMES_BIN") && fs::exists(kModel) && fs::exists("/usr/share/datasets/fashion-mnist");
   }
