@@ -30,7 +30,9 @@ void reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias
   const nlohmann::json doc = detail::parse_json_file_text(read_file(args.reuse), where);
   const detail::JsonFields old(doc, where, "");
   if (!old.has("pair_results")) fail("{} is not a 'fames validate --out' file", where);
-  if (old.has("bias_correction") && old.raw("bias_correction") != bias_correction)
+  if (old.has("bias_correction") && !old.raw("bias_correction").is_boolean())
+    old.fail_here("\"bias_correction\" must be true or false");
+  if ((old.has("bias_correction") && old.raw("bias_correction") == true) != bias_correction)
     fail("{} was measured {} bias correction", where, bias_correction ? "without" : "with");
   for (size_t i = 0; i < old.array("pair_results").size(); ++i) {
     const detail::JsonFields p = old.element("pair_results", i);
