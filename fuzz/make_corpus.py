@@ -5,12 +5,15 @@ Seeds are the fixtures the tests use (the raw-string Verilog, BLIF and JSON in t
 files of every format made here: exact product tables as .npy/.tbl/raw, a Liberty library, a
 library index, est.json, assign.json, operand histograms, the metadata record of the zoo's LeNet-5
 checkpoint, and tiny JPEG/PNG images. The output is committed, so the tests need no Python:
-    /usr/bin/python3 fuzz/make_corpus.py
+    /usr/bin/python3 fuzz/make_corpus.py [SECTION...]     e.g. onnx (default: all)
+ONNX seeds are the small models of tests/fixtures/onnx plus tiny models made here with the onnx
+package, covering every tensor storage, Constant form and attribute kind the reader handles.
 """
 import io
 import json
 import re
 import struct
+import sys
 import zipfile
 from pathlib import Path
 
@@ -155,12 +158,50 @@ def netlists():
         write("blif", f"test_{i}.blif", text)
 
 
+def onnx_models():
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    for name in ["error_dynamic_weight.onnx", "error_unsupported_op.onnx", "fmnist_cnn.onnx"]:
+        write("onnx", name, (ROOT / "tests" / "fixtures" / "onnx" / name).read_bytes())
+    rng = np.random.default_rng(1)
+    weight = numpy_helper.from_array(rng.standard_normal((2, 1, 3, 3)).astype(np.float32), "w")
+    fc = helper.make_tensor("fc", TensorProto.FLOAT, [3, 8], rng.standard_normal(24).tolist())
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [1, -1])
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1], strides=[1, 1]),
+        helper.make_node("Relu", ["c"], ["r"]),
+        helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2], auto_pad="NOTSET"),
+        helper.make_node("Reshape", ["p", "shape"], ["f"]),
+        helper.make_node("Gemm", ["f", "fc"], ["y"], transB=1, alpha=1.0),
+    ]
+    graph = helper.make_graph(nodes, "cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], [weight, fc, shape])
+    write("onnx", "tiny_cnn.onnx", helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                                                     producer_name="fames").SerializeToString())
+    # Every element type in its typed field, and Constant nodes of every form.
+    typed = [helper.make_tensor(f"t{code}", code, [2], values) for code, values in [
+        (TensorProto.DOUBLE, [0.5, -2.0]), (TensorProto.INT32, [7, -7]), (TensorProto.INT16, [300, -3]),
+        (TensorProto.INT8, [5, -5]), (TensorProto.UINT8, [0, 255]), (TensorProto.BOOL, [0, 1])]]
+    constants = [helper.make_node("Constant", [], [f"k{i}"], **{key: value}) for i, (key, value) in enumerate([
+        ("value", helper.make_tensor("v", TensorProto.FLOAT, [2, 2], [1, 2, 3, 4])),
+        ("value_float", 1.5), ("value_floats", [1.0, 2.0]), ("value_int", 3), ("value_ints", [1, 2, 3])])]
+    nodes = constants + [helper.make_node("Concat", ["k2", "k2"], ["y"], axis=0, name="cat", mode="a",
+                                          names=["a", "b"], scales=[0.5, 2.0])]
+    graph = helper.make_graph(nodes, "consts", [], [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])],
+                              typed)
+    write("onnx", "constants.onnx", helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])
+          .SerializeToString())
+    write("onnx", "tensor.pb", numpy_helper.from_array(np.arange(6, dtype=np.int64).reshape(2, 3), "t")
+          .SerializeToString())
+    onnx.checker.check_model(onnx.load_from_string((CORPUS / "onnx" / "tiny_cnn.onnx").read_bytes()))
+
+
+SECTIONS = {"netlists": netlists, "tables": tables, "liberty": liberty, "json_files": json_files,
+            "checkpoint_meta": checkpoint_meta, "images": images, "onnx": onnx_models}
+
 if __name__ == "__main__":
-    netlists()
-    tables()
-    liberty()
-    json_files()
-    checkpoint_meta()
-    images()
+    for section in sys.argv[1:] or SECTIONS:
+        SECTIONS[section]()
     for folder in sorted(CORPUS.iterdir()):
         print(folder.name, len(list(folder.iterdir())))

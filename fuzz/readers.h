@@ -7,6 +7,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "core/operand_histogram.h"
 #include "data/image_codec.h"
 #include "models/checkpoint_meta.h"
+#include "models/onnx/onnx_proto.h"
 #include "util/error.h"
 
 namespace fames::fuzz {
@@ -117,6 +119,24 @@ inline void read_image(const uint8_t* data, size_t size) {
   });
 }
 
+// ONNX: the bytes as a ModelProto (its graph also through the checkpoint's JSON record and back)
+// and as a TensorProto. The torch-free part of the ONNX reader (models/onnx/onnx_proto.h); turning
+// its checked tensor data into tensors is one copy (onnx_reader.cpp), outside this build.
+inline void read_onnx(const uint8_t* data, size_t size) {
+  // What the fixtures use; the real list comes from the LibTorch operator table (ops.h).
+  static const std::set<std::string> importable = {
+      "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "Conv",
+      "Dropout", "Flatten", "Gather", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish",
+      "Identity", "MatMul", "MaxPool", "Mul", "Pad", "ReduceMean", "Relu", "Reshape", "Shape",
+      "Sigmoid", "Slice", "Softmax", "Split", "Squeeze", "Transpose", "Unsqueeze"};
+  const std::string bytes = text_of(data, size);
+  expect_clean([&] {
+    const models::onnx::OnnxModel model = models::onnx::parse_onnx_model(bytes, "fuzz.onnx", importable);
+    models::onnx::Graph::from_json(model.graph.to_json(), "fuzz.onnx").to_json().dump();
+  });
+  expect_clean([&] { models::onnx::parse_tensor_proto(bytes, "fuzz.pb"); });
+}
+
 struct Reader {
   const char* name;  // the harness is fuzz/fuzz_<name>.cpp, its corpus fuzz/corpus/<name>
   void (*read)(const uint8_t*, size_t);
@@ -128,7 +148,8 @@ inline const std::vector<Reader>& readers() {
       {"table", read_table_bytes},           {"liberty", read_liberty_text},
       {"library_index", read_library_index}, {"estimate", read_estimate},
       {"assignment", read_assignment},       {"operand_histogram", read_operand_histogram},
-      {"checkpoint_meta", read_checkpoint_meta}, {"image", read_image}};
+      {"checkpoint_meta", read_checkpoint_meta}, {"image", read_image},
+      {"onnx", read_onnx}};
   return all;
 }
 

@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh [TARGET|all] [SECONDS]     e.g. scripts/fuzz.sh verilog 600
 #
 # TARGET is a reader of fuzz/readers.h, i.e. a folder of fuzz/corpus (verilog, blif, table,
-# liberty, library_index, estimate, assignment, operand_histogram, checkpoint_meta, image), or
+# liberty, library_index, estimate, assignment, operand_histogram, checkpoint_meta, image, onnx), or
 # "all" (the default); each harness fuzz_TARGET runs for SECONDS (default 30; 0 = build only). New inputs go to $FAMES_FUZZ_WORK/<target> (default build-fuzz/work; the
 # committed seeds in fuzz/corpus/<target> are only read). A crash leaves crash-* in the current
 # folder and exits non-zero; minimize it with the harness's -minimize_crash=1 and add it to

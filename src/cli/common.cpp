@@ -118,8 +118,15 @@ nlohmann::json validation_record(const Dataset& train) {
   return {{"images", train.validation_excluded}, {"setting", validation_images()}};
 }
 
+int64_t validation_images_unseen(const nlohmann::json& meta) {
+  // The record is optional and not part of the validated metadata: anything else counts as none.
+  if (!meta.contains("validation") || !meta["validation"].is_object()) return 0;
+  const nlohmann::json& record = meta["validation"];
+  return record.contains("images") && record["images"].is_number_integer() ? record["images"].get<int64_t>() : 0;
+}
+
 void note_if_validation_seen(const nlohmann::json& meta, const Dataset& val, const std::string& model) {
-  const int64_t unseen = meta.value("validation", nlohmann::json::object()).value("images", int64_t{0});
+  const int64_t unseen = validation_images_unseen(meta);
   if (unseen != val.size())
     fmt::print(stderr,
                "note: {} was trained on the training files without {} validation images, not on these {}: its "

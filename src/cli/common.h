@@ -68,6 +68,8 @@ Dataset load_training_data(const DataOptions& options, const std::string& comman
 // What a checkpoint records of the validation split its training set excluded (meta "validation").
 nlohmann::json validation_record(const Dataset& train);
 
+// The checkpoint's record of validation images its training left out (0 when it has none).
+int64_t validation_images_unseen(const nlohmann::json& meta);
 // One line on stderr when the model's checkpoint does not say it never trained on `val` (the
 // validation split as loaded now): figures judged on it would then be optimistic.
 void note_if_validation_seen(const nlohmann::json& meta, const Dataset& val, const std::string& model);

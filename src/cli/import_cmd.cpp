@@ -80,7 +80,11 @@ void run_import(const ImportArgs& args) {
   torch::Tensor logits;
   {
     torch::NoGradGuard no_grad;
-    logits = model.run({torch::zeros({1, c, h, w})}).at(0);  // also records each layer's macs
+    try {
+      logits = model.run({torch::zeros({1, c, h, w})}).at(0);  // also records each layer's macs
+    } catch (const Error& e) {
+      fail("--model '{}' does not run on a {}x{}x{} input: {}", args.model, c, h, w, e.what());
+    }
   }
   int64_t macs = 0;
   const auto layers = quant::quant_layers(model);

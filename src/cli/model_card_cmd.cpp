@@ -32,8 +32,7 @@ void run_card(const CardArgs& args) {
                          {"test_loss", result.loss},
                          {"test_samples", result.samples},
                          {"avg_bits", models::weighted_average_bits(*loaded.module)},
-                         {"validation_images_unseen",
-                          loaded.meta.value("validation", nlohmann::json::object()).value("images", int64_t{0})},
+                         {"validation_images_unseen", validation_images_unseen(loaded.meta)},
                          {"layers", models::layer_table(*loaded.module)},
                          {"reproduce", args.reproduce},
                          {"measured_by", "fames eval --model models/" + args.name + ".pt --data " + kind +

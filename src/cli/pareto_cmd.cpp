@@ -4,6 +4,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "core/json_fields.h"
 #include "dist/process_group.h"
 #include "pipeline/pareto_sweep.h"
 #include "pipeline/search_inputs.h"
@@ -22,13 +23,22 @@ struct ParetoArgs {
   bool json = false;
 };
 
-void run_pareto(const ParetoArgs& args) {
-  nlohmann::json ga_front;
-  if (!args.ga.empty()) {
-    ga_front = nlohmann::json::parse(read_file(args.ga), nullptr, false);
-    if (ga_front.is_discarded() || !ga_front.contains("front")) fail("--ga '{}' is not a ga.json from 'fames search-ga'", args.ga);
-    ga_front = ga_front["front"];
+// --ga's front, checked before the sweep: an array of points with finite "energy_reduction" and "top1".
+nlohmann::json read_ga_front(const std::string& path) {
+  const std::string where = fmt::format("--ga '{}'", path);
+  const nlohmann::json doc = detail::parse_json_file_text(read_file(path), where);
+  if (!doc.is_object() || !doc.contains("front")) fail("{} is not a ga.json from 'fames search-ga'", where);
+  const detail::JsonFields root(doc, where, "");
+  for (size_t i = 0; i < root.array("front").size(); ++i) {
+    const detail::JsonFields point = root.element("front", i);
+    point.number("energy_reduction");
+    point.number("top1");
   }
+  return doc["front"];
+}
+
+void run_pareto(const ParetoArgs& args) {
+  const nlohmann::json ga_front = args.ga.empty() ? nlohmann::json() : read_ga_front(args.ga);
   pipeline::SearchInputs in = pipeline::load_search_inputs(args.model, args.est, args.library, args.data, args.holdout, args.seed);
   const double exact_top1 = in.evaluator->top1(in.evaluator->exact_choice());
   const auto points = pipeline::measured_pareto(*in.evaluator, args.steps, args.solver);

@@ -2,9 +2,11 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <optional>
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "core/json_fields.h"
 #include "dist/process_group.h"
 #include "estimate/validate.h"
 #include "models/checkpoint.h"
@@ -24,46 +26,58 @@ struct ValidateArgs {
 // and correction; only the predictions (of this est.json) are new.
 void reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias_correction,
                         estimate::ValidationResult& result, std::vector<estimate::ConfigResult>& configs) {
-  const nlohmann::json old = nlohmann::json::parse(read_file(args.reuse), nullptr, false);
-  if (old.is_discarded() || !old.contains("pair_results")) fail("--reuse '{}' is not a 'fames validate --out' file", args.reuse);
-  if (old.value("bias_correction", false) != bias_correction)
-    fail("--reuse '{}' was measured {} bias correction", args.reuse, bias_correction ? "without" : "with");
-  for (const auto& p : old.at("pair_results")) {
-    const std::string layer = p.at("layer"), appmul = p.at("appmul");
+  const std::string where = fmt::format("--reuse '{}'", args.reuse);
+  const nlohmann::json doc = detail::parse_json_file_text(read_file(args.reuse), where);
+  const detail::JsonFields old(doc, where, "");
+  if (!old.has("pair_results")) fail("{} is not a 'fames validate --out' file", where);
+  if (old.has("bias_correction") && !old.raw("bias_correction").is_boolean())
+    old.fail_here("\"bias_correction\" must be true or false");
+  if ((old.has("bias_correction") && old.raw("bias_correction") == true) != bias_correction)
+    fail("{} was measured {} bias correction", where, bias_correction ? "without" : "with");
+  for (size_t i = 0; i < old.array("pair_results").size(); ++i) {
+    const detail::JsonFields p = old.element("pair_results", i);
+    const std::string layer = p.string("layer"), appmul = p.string("appmul");
     const EstimateLayer* l = est.find_layer(layer);
     const EstimateCandidate* c = l ? l->find(appmul) : nullptr;
-    if (!c) fail("--reuse '{}': layer {} with AppMul {} is not in '{}'", args.reuse, layer, appmul, args.est);
-    result.pairs.push_back({layer, appmul, c->dl, p.at("measured").get<double>()});
+    if (!c) fail("{}: layer {} with AppMul {} is not in '{}'", where, layer, appmul, args.est);
+    result.pairs.push_back({layer, appmul, c->dl, p.number("measured")});
   }
-  result.base_loss = old.value("base_loss", 0.0);
-  result.measure_seconds = old.value("measure_seconds", 0.0);
+  result.base_loss = old.has("base_loss") ? old.number("base_loss") : 0.0;
+  result.measure_seconds = old.has("measure_seconds") ? old.number("measure_seconds") : 0.0;
   estimate::score_pairs(est, result);
-  const nlohmann::json measured_configs = old.value("configs", nlohmann::json::array());
   for (const auto& file : args.configs) {
-    auto it = std::find_if(measured_configs.begin(), measured_configs.end(),
-                           [&](const nlohmann::json& c) { return c.value("config", "") == file; });
-    if (it == measured_configs.end()) fail("--reuse '{}' has no measurement of config '{}'", args.reuse, file);
-    configs.push_back({file, estimate::predicted_loss_change(est, Assignment::load(file), file),
-                       it->at("measured").get<double>()});
+    std::optional<double> measured;
+    for (size_t i = 0; old.has("configs") && i < old.array("configs").size() && !measured; ++i) {
+      const detail::JsonFields c = old.element("configs", i);
+      if (c.string("config") == file) measured = c.number("measured");
+    }
+    if (!measured) fail("{} has no measurement of config '{}'", where, file);
+    configs.push_back({file, estimate::predicted_loss_change(est, Assignment::load(file), file), *measured});
   }
 }
 
 void run_validate(const ValidateArgs& args) {
-  const nlohmann::json doc = nlohmann::json::parse(read_file(args.est), nullptr, false);
-  if (doc.is_discarded()) fail("'{}' is not valid JSON", args.est);
+  const nlohmann::json doc = detail::parse_json_file_text(read_file(args.est), args.est);
   Estimate est = Estimate::from_json(doc, args.est);  // one read serves the estimate and its extras
   est.validate(args.est);
+  const detail::JsonFields extras(doc, args.est, "");
+  const std::string data_spec = extras.has("data") ? extras.string("data") : std::string(kDefaultDatasetSpec);
+  const int64_t seed = extras.has("seed") ? extras.integer("seed") : 1;
+  if (seed < 0) extras.fail_here("\"seed\" must be >= 0");
+  const double estimate_seconds = extras.has("estimate_seconds") ? extras.number("estimate_seconds") : 0.0;
   int64_t max_pairs = 0;
   if (args.pairs != "all") {
+    size_t used = 0;
     try {
-      max_pairs = std::stoll(args.pairs);
-    } catch (...) {
-      fail("--pairs must be 'all' or a number, got '{}'", args.pairs);
+      max_pairs = std::stoll(args.pairs, &used);
+    } catch (const std::exception&) {
     }
+    if (used == 0 || used != args.pairs.size() || max_pairs < 1)
+      fail("--pairs must be 'all' or a number >= 1, got '{}'", args.pairs);
   }
   // A bias-corrected estimate is only meaningful against corrected measurements.
-  const bool bias_correction = args.bias_correction || doc.value("bias_correction", false);
-  if (bias_correction != doc.value("bias_correction", false))
+  const bool bias_correction = args.bias_correction || est.bias_correction;
+  if (bias_correction != est.bias_correction)
     fmt::print(stderr, "note: '{}' was estimated without --bias-correction; measuring with it\n", args.est);
   estimate::ValidationResult result;
   std::vector<estimate::ConfigResult> configs;
@@ -71,8 +85,7 @@ void run_validate(const ValidateArgs& args) {
   if (args.reuse.empty()) {
     auto loaded = models::load_model(est.model);
     const Library library = Library::load(est.library);
-    const Dataset samples = subset(load_dataset(doc.value("data", std::string(kDefaultDatasetSpec)), Split::kTrain),
-                                   est.samples, doc.value("seed", uint64_t{1}));
+    const Dataset samples = subset(load_dataset(data_spec, Split::kTrain), est.samples, static_cast<uint64_t>(seed));
     models::check_dataset_fits(samples, loaded, "the dataset of --est");
     sample_count = samples.size();
     result = estimate::validate_single_layer(*loaded.module, est, library, samples, max_pairs, 1, bias_correction);
@@ -80,7 +93,6 @@ void run_validate(const ValidateArgs& args) {
   } else {
     reuse_measurements(args, est, bias_correction, result, configs);
   }
-  const double estimate_seconds = doc.value("estimate_seconds", 0.0);
   nlohmann::json out = {{"spearman", result.spearman},
                         {"kendall", result.kendall},
                         {"pairs", result.pairs.size()},

@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
+#include "core/model_card.h"
 #include "models/checkpoint.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -16,23 +18,15 @@ std::vector<Signature> model_signatures(const std::string& path) {
     const size_t dot = card.rfind('.');
     card = (dot == std::string::npos ? card : card.substr(0, dot)) + ".json";
   }
-  nlohmann::json layers;
   if (file_exists(card)) {
-    const nlohmann::json j = nlohmann::json::parse(read_file(card), nullptr, false);
-    if (j.is_discarded() || !j.contains("layers") || !j["layers"].is_array())
-      fail("--model '{}': the card {} has no \"layers\" list", path, card);
-    layers = j["layers"];
-  } else {
-    auto loaded = load_model(path);
-    layers = layer_table(*loaded.module);
+    const std::string where =
+        card == path ? fmt::format("--model '{}'", path) : fmt::format("--model '{}': card {}", path, card);
+    const nlohmann::json j = detail::parse_json_file_text(read_file(card), where);
+    if (!is_model_card(j)) fail("{} has no \"layers\" list", where);
+    return card_signatures(j["layers"], where);
   }
-  std::vector<Signature> sigs;
-  for (const auto& l : layers) {
-    Signature sig{l.at("bw").get<int>(), l.at("ba").get<int>(), true, l.value("signed_a", false)};
-    if (!sig.valid()) fail("--model '{}': layer with invalid widths {}x{}", path, sig.bw, sig.ba);
-    if (std::find(sigs.begin(), sigs.end(), sig) == sigs.end()) sigs.push_back(sig);
-  }
-  return sigs;
+  auto loaded = load_model(path);
+  return card_signatures(layer_table(*loaded.module), fmt::format("--model '{}'", path));
 }
 
 std::vector<std::string> zoo_cards(const std::string& dir) {
@@ -42,7 +36,7 @@ std::vector<std::string> zoo_cards(const std::string& dir) {
     const std::string p = f.path().string();
     if (f.path().extension() != ".json" || p.find(".bits.") != std::string::npos) continue;
     const nlohmann::json j = nlohmann::json::parse(read_file(p), nullptr, false);
-    if (!j.is_discarded() && j.contains("layers") && j["layers"].is_array()) cards.push_back(p);
+    if (!j.is_discarded() && is_model_card(j)) cards.push_back(p);
   }
   std::sort(cards.begin(), cards.end());
   return cards;

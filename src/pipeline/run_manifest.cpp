@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "core/json_fields.h"
 #include "dist/process_group.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -31,8 +32,12 @@ StageRunner::StageRunner(std::string dir, std::string build, bool force)
   manifest_ = {{"format", kFormat}, {"version", 1}, {"stages", nlohmann::json::object()}};
   const std::string path = path_of("manifest.json");
   if (!file_exists(path)) return;
-  const nlohmann::json j = nlohmann::json::parse(read_file(path), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != kFormat ||
+  nlohmann::json j;
+  try {  // with the depth limit: comparing records recurses into them
+    j = detail::parse_json_file_text(read_file(path), path);
+  } catch (const Error&) {
+  }
+  if (!j.is_object() || !j.contains("format") || j["format"] != kFormat ||
       !j.contains("stages") || !j["stages"].is_object()) {
     fmt::print(stderr, "warning: {} is not a fames run manifest; computing every stage\n", path);
     return;
@@ -88,7 +93,9 @@ void StageRunner::run(const Stage& stage) {
     std::vector<std::string> kept;
     for (const std::string& name : stage.outputs) kept.push_back(path_of(name));
     fmt::print(stderr, "{}: unchanged, kept {}\n", stage.name, fmt::join(kept, ", "));
-    seconds_.emplace_back(stage.name, manifest_["stages"][stage.name].value("seconds", 0.0));
+    const nlohmann::json& record = manifest_["stages"][stage.name];  // an object: why_stale checked
+    const bool timed = record.contains("seconds") && record["seconds"].is_number();
+    seconds_.emplace_back(stage.name, timed ? record["seconds"].get<double>() : 0.0);
     check_outputs_shared(stage);
     return;
   }

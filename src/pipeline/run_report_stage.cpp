@@ -11,39 +11,45 @@ namespace {
 // The figures the stages up to final_eval wrote.
 void read_main_parts(RunContext& run, report::RunReport& r) {
   r.hessian = Estimate::load(run.path(files::kEstimate)).hessian;
-  r.top1_exact = read_part(run, "exact_eval").at("top1_exact").get<double>();
+  read_part_with(run, "exact_eval", [&](const nlohmann::json& j) { r.top1_exact = j.at("top1_exact").get<double>(); });
   const auto [sweep, holdout_exact] = read_sweep_file(run);
   r.holdout_top1_exact = holdout_exact;
   for (const MeasuredPoint& p : sweep)
     r.fames_curve.push_back({p.point.assignment.summary->energy_reduction, p.top1, ""});
-  const nlohmann::json calibrated = read_part(run, "calibrate");
-  r.mode = calibrated.at("mode").get<std::string>();
-  r.target = calibrated.at("target").get<double>();
-  r.holdout_top1_final = calibrated.at("holdout_top1_final").get<double>();
-  r.holdout_top1_uncalibrated = calibrated.at("holdout_top1_uncalibrated").get<double>();
-  r.extra["probes"] = calibrated.at("probes");
+  read_part_with(run, "calibrate", [&](const nlohmann::json& calibrated) {
+    r.mode = calibrated.at("mode").get<std::string>();
+    r.target = calibrated.at("target").get<double>();
+    r.holdout_top1_final = calibrated.at("holdout_top1_final").get<double>();
+    r.holdout_top1_uncalibrated = calibrated.at("holdout_top1_uncalibrated").get<double>();
+    r.extra["probes"] = calibrated.at("probes");
+  });
   const Assignment assignment = Assignment::load(run.path(files::kAssignment));
   if (!assignment.summary) fail("{} has no summary; rerun with --force", run.path(files::kAssignment));
   r.energy_reduction = assignment.summary->energy_reduction;
   r.extra["predicted_dl"] = assignment.summary->predicted_dl;
-  const nlohmann::json final_eval = read_part(run, "final_eval");
-  r.top1_uncalibrated = final_eval.at("top1_uncalibrated").get<double>();
-  r.top1_final = final_eval.at("top1_final").get<double>();
+  read_part_with(run, "final_eval", [&](const nlohmann::json& final_eval) {
+    r.top1_uncalibrated = final_eval.at("top1_uncalibrated").get<double>();
+    r.top1_final = final_eval.at("top1_final").get<double>();
+  });
 }
 
 // The per-layer table and the baselines.
 void read_measure_parts(RunContext& run, report::RunReport& r) {
-  const nlohmann::json measured = read_part(run, "layer_measure");  // a local: .at() refers into it
-  for (const nlohmann::json& row : measured.at("layers")) r.layers.push_back(report::layer_from_json(row));
+  read_part_with(run, "layer_measure", [&](const nlohmann::json& measured) {
+    for (const nlohmann::json& row : measured.at("layers")) r.layers.push_back(report::layer_from_json(row));
+  });
   if (run.options.ga_seconds > 0) {
-    const nlohmann::json ga = read_part(run, "ga");
-    r.ga_curve = report::curve_from_json(ga.at("curve"));
-    r.extra["ga"] = {{"seconds", ga.at("seconds")},
-                     {"evaluations", ga.at("evaluations")},
-                     {"generations", ga.at("generations")}};
+    read_part_with(run, "ga", [&](const nlohmann::json& ga) {
+      r.ga_curve = report::curve_from_json(ga.at("curve"));
+      r.extra["ga"] = {{"seconds", ga.at("seconds")},
+                       {"evaluations", ga.at("evaluations")},
+                       {"generations", ga.at("generations")}};
+    });
   }
   if (run.options.uniform_baseline)
-    r.uniform_curve = report::curve_from_json(read_part(run, "uniform").at("curve"));
+    read_part_with(run, "uniform", [&](const nlohmann::json& uniform) {
+      r.uniform_curve = report::curve_from_json(uniform.at("curve"));
+    });
 }
 
 }  // namespace

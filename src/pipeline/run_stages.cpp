@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/json_fields.h"
 #include "dist/process_group.h"
 #include "estimate/estimator.h"
 #include "models/trainer.h"
@@ -83,25 +84,38 @@ void write_part(const RunContext& run, const std::string& name, const nlohmann::
 
 std::pair<std::vector<MeasuredPoint>, double> read_sweep_file(const RunContext& run) {
   const std::string path = run.path(files::kSweep);
-  const nlohmann::json doc = nlohmann::json::parse(read_file(path), nullptr, false);
-  if (doc.is_discarded() || !doc.contains("points") || !doc.contains("exact_top1"))
+  const nlohmann::json doc = detail::parse_json_file_text(read_file(path), path);
+  const detail::JsonFields root(doc, path, "");
+  if (!root.has("points") || !root.has("exact_top1"))
     fail("{} is not a sweep file (fames-pareto); rerun with --force", path);
   std::vector<MeasuredPoint> sweep;
-  for (const nlohmann::json& j : doc["points"]) {
-    MeasuredPoint m{{j.value("requested_reduction", 0.0), Assignment::from_json(j, path)}, j.value("top1", -1.0)};
+  for (size_t i = 0; i < root.array("points").size(); ++i) {
+    const detail::JsonFields point = root.element("points", i);
+    const double requested = point.has("requested_reduction") ? point.number("requested_reduction") : 0.0;
+    MeasuredPoint m{{requested, Assignment::from_json(root.array("points")[i], path)},
+                    point.has("top1") ? point.number("top1") : -1.0};
     if (!m.point.assignment.summary || m.top1 < 0)
       fail("{}: a point without its summary or top-1; rerun with --force", path);
     sweep.push_back(std::move(m));
   }
-  return {std::move(sweep), doc["exact_top1"].get<double>()};
+  return {std::move(sweep), root.number("exact_top1")};
 }
 
 nlohmann::json read_part(const RunContext& run, const std::string& name) {
   const std::string path = run.path(files::part(name));
-  const nlohmann::json j = nlohmann::json::parse(read_file(path), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    fail("{} is not a report part (JSON object); rerun with --force", path);
+  const nlohmann::json j = detail::parse_json_file_text(read_file(path), path);
+  if (!j.is_object()) fail("{} is not a report part (JSON object); rerun with --force", path);
   return j;
+}
+
+void read_part_with(const RunContext& run, const std::string& name,
+                    const std::function<void(const nlohmann::json&)>& read) {
+  const nlohmann::json part = read_part(run, name);
+  try {
+    read(part);
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: {}; rerun with --force", run.path(files::part(name)), e.what());
+  }
 }
 
 void exact_eval_stage(RunContext& run) {

@@ -12,6 +12,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -78,6 +79,10 @@ report::RunReport report_stage(RunContext& run,
 // The report parts: JSON files written atomically, and read back with an error naming the file.
 void write_part(const RunContext& run, const std::string& name, const nlohmann::json& part);
 nlohmann::json read_part(const RunContext& run, const std::string& name);
+// Reads part `name` and calls read(part); a key it lacks or a value of another type (nlohmann's
+// exceptions) becomes a fames::Error naming the part's file.
+void read_part_with(const RunContext& run, const std::string& name,
+                    const std::function<void(const nlohmann::json&)>& read);
 // R/sweep.json's points in the order measured, and the exact configuration's held-out top-1.
 std::pair<std::vector<MeasuredPoint>, double> read_sweep_file(const RunContext& run);
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -9,19 +10,24 @@
 namespace fames::quant {
 
 BitMap read_bits_file(const std::string& path) {
+  const std::string where = fmt::format("bits file '{}'", path);
+  const nlohmann::json doc = detail::parse_json_file_text(read_file(path), where);
+  const nlohmann::json& layers = doc.is_object() && doc.contains("layers") ? doc["layers"] : doc;
+  if (!layers.is_object()) fail("{}: expected {{\"layer\": [bw, ba] or b, ...}}", where);
   BitMap bits;
-  try {
-    const auto doc = nlohmann::json::parse(read_file(path));
-    const auto& layers = doc.contains("layers") ? doc.at("layers") : doc;
-    for (const auto& [name, value] : layers.items()) {
-      if (value.is_number_integer()) {
-        bits[name] = {value.get<int>(), value.get<int>()};
-      } else {
-        bits[name] = {value.at(0).get<int>(), value.at(1).get<int>()};
-      }
-    }
-  } catch (const nlohmann::json::exception& e) {
-    fail("bits file '{}' is not valid (expected {{\"layer\": [bw, ba], ...}}): {}", path, e.what());
+  for (const auto& [name, value] : layers.items()) {
+    // Checked before the conversion to int: a float or a huge integer would not fit.
+    const auto width = [&, &name = name](const nlohmann::json& v) {
+      if (!v.is_number_integer() || v.get<int64_t>() < 2 || v.get<int64_t>() > 8)
+        fail("{}: layer '{}': bit widths must be integers 2..8, got {}", where, name, v.dump());
+      return static_cast<int>(v.get<int64_t>());
+    };
+    if (value.is_array() && value.size() == 2)
+      bits[name] = {width(value[0]), width(value[1])};
+    else if (value.is_number())
+      bits[name] = {width(value), width(value)};
+    else
+      fail("{}: layer '{}': expected [bw, ba] or one width, got {}", where, name, value.dump());
   }
   return bits;
 }

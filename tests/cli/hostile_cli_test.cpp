@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli_runner.h"
 #include "util/files.h"
@@ -70,6 +72,42 @@ TEST(HostileCli, ImportingABombWritesNothing) {
     expect_one_clear_error(r, dir + bomb + ":4:");
     EXPECT_FALSE(std::filesystem::exists(dir + "lib")) << "no library may be written on failure";
   }
+}
+
+// A valid est.json of one layer with two candidates, for the commands that read one.
+constexpr const char* kEstimate = R"({"version": 1, "model": "m.pt", "library": "lib", "samples": 8,
+  "hessian": "gn", "layers": [{"name": "conv1", "signature": "w4s_a4u", "macs": 10, "exact": "e4",
+  "candidates": [{"appmul": "e4", "dl": 0.0, "energy_fj": 10.0}, {"appmul": "t4", "dl": 0.1, "energy_fj": 5.0}]}],
+  "appmuls": {"e4": {"signature": "w4s_a4u", "energy_fj": 10.0, "mred": 0.0},
+              "t4": {"signature": "w4s_a4u", "energy_fj": 5.0, "mred": 0.02}}})";
+
+// JSON files with a key missing or a value of the wrong type: the error names the file (and the
+// key), where it was nlohmann's bare "type_error.302" or "key 'bw' not found" before.
+TEST(HostileCli, MistypedJsonNamesItsFile) {
+  REQUIRE_BIN();
+  const std::string dir = testing::TempDir() + "/hostile_json_cli/";
+  std::filesystem::remove_all(dir);
+  const std::vector<std::pair<std::string, std::string>> cards = {
+      {R"({"layers": [{"bw": "x", "ba": 4}]})", "layers[0].bw must be an integer"},
+      {R"({"layers": [{"ba": 4}]})", "layers[0]: missing key \"bw\""},
+      {R"({"layers": [{"bw": 1e300, "ba": 4}]})", "layers[0].bw must be an integer"}};
+  for (const auto& [text, message] : cards) {
+    fames::write_file_atomic(dir + "card.json", text);
+    const CommandResult r = run_capped("lib build --model " + dir + "card.json --out " + dir + "lib --no-als");
+    expect_one_clear_error(r, "--model '" + dir + "card.json': " + message);
+    EXPECT_FALSE(std::filesystem::exists(dir + "lib")) << "no library may be written on failure";
+  }
+  fames::write_file_atomic(dir + "est.json", kEstimate);
+  fames::write_file_atomic(dir + "m.pt", "not read");
+  fames::write_file_atomic(dir + "ga.json", R"({"front": [{"energy_reduction": 0.1, "top1": "high"}]})");
+  expect_one_clear_error(run_capped("pareto --est " + dir + "est.json --model " + dir + "m.pt --ga " + dir +
+                                    "ga.json --out " + dir + "pareto"),
+                         "--ga '" + dir + "ga.json': front[0].top1 must be a finite number");
+  EXPECT_FALSE(std::filesystem::exists(dir + "pareto"));
+  fames::write_file_atomic(dir + "reuse.json", R"({"pair_results": [{"layer": "conv1", "appmul": 4}]})");
+  expect_one_clear_error(run_capped("validate --est " + dir + "est.json --reuse " + dir + "reuse.json"),
+                         "--reuse '" + dir + "reuse.json': pair_results[0].appmul must be a string");
+  expect_one_clear_error(run_capped("validate --est " + dir + "est.json --pairs 12abc"), "--pairs");
 }
 
 }  // namespace

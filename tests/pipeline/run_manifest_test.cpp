@@ -105,6 +105,27 @@ TEST_F(StageRunnerTest, AnUnreadableManifestKeepsNothing) {
   EXPECT_EQ(runs, 2);
 }
 
+// Edited by hand into other types or nested too deep: recomputed with a warning, never an
+// exception from the JSON library.
+TEST_F(StageRunnerTest, AMistypedManifestKeepsNothing) {
+  run(copy_stage());
+  for (const std::string& text : {std::string(R"({"format": 7, "stages": {}})"),
+                                  "{\"format\": \"fames-run-manifest\", \"stages\": " + std::string(5000, '[')}) {
+    write_file_atomic(dir + "/manifest.json", text);
+    EXPECT_NE(run(copy_stage()).find("is not a fames run manifest"), std::string::npos);
+  }
+  nlohmann::json manifest = nlohmann::json::parse(read_file(dir + "/manifest.json"));
+  manifest["stages"]["copy"]["seconds"] = "long";
+  write_file_atomic(dir + "/manifest.json", manifest.dump());
+  StageRunner runner(dir, "b1", false);
+  ::testing::internal::CaptureStderr();
+  runner.run(copy_stage());
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("copy: unchanged"), std::string::npos);
+  ASSERT_EQ(runner.seconds().size(), 1u);
+  EXPECT_EQ(runner.seconds()[0].second, 0.0);
+  EXPECT_EQ(runs, 3);
+}
+
 TEST_F(StageRunnerTest, AKeptStageReportsTheSecondsItTookWhenComputed) {
   run(copy_stage());
   const double recorded = nlohmann::json::parse(read_file(dir + "/manifest.json"))["stages"]["copy"]["seconds"];

@@ -20,6 +20,9 @@
 
 namespace fames::models::onnx {
 
+// The opsets of the ai.onnx domain fames imports (ops.h executes them).
+constexpr int64_t kMinOpset = 6, kMaxOpset = 17;
+
 struct Node {
   std::string name;  // the ONNX node name (may be empty)
   std::string op;

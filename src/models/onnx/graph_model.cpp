@@ -134,8 +134,12 @@ std::vector<torch::Tensor> GraphModel::run(const std::vector<torch::Tensor>& inp
       args.push_back(it->second);
     }
     std::vector<torch::Tensor> outputs;
-    if (node.op == "QuantLayer") outputs = {run_layer(node, args.at(0))};
-    else outputs = run_op(node, args, graph_.opset);
+    try {
+      if (node.op == "QuantLayer") outputs = {run_layer(node, args.at(0))};
+      else outputs = run_op(node, args, graph_.opset);
+    } catch (const c10::Error& e) {  // shapes or types the graph's own metadata got wrong
+      fail("{}: {}", node.describe(), e.what_without_backtrace());
+    }
     for (size_t o = 0; o < node.outputs.size() && o < outputs.size(); ++o)
       if (!node.outputs[o].empty()) values[node.outputs[o]] = outputs[o];
     for (const auto& name : last_readers_[n]) values.erase(name);

@@ -257,9 +257,13 @@ Imported Lowering::finish() {
 
 Imported import_onnx(const std::string& path, const ImportOptions& options) {
   Lowering lowering(path, read_onnx_file(path));
-  lowering.bind_inputs(options.bound_inputs);
-  lowering.run();
-  return lowering.finish();
+  try {
+    lowering.bind_inputs(options.bound_inputs);
+    lowering.run();
+    return lowering.finish();
+  } catch (const c10::Error& e) {  // tensors whose shapes or types do not fit their nodes
+    fail("'{}': {}", path, e.what_without_backtrace());
+  }
 }
 
 }  // namespace fames::models::onnx

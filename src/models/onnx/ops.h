@@ -23,9 +23,6 @@
 
 namespace fames::models::onnx {
 
-// The opsets of the ai.onnx domain fames imports.
-constexpr int64_t kMinOpset = 6, kMaxOpset = 17;
-
 // Operators run_op executes, sorted by name.
 std::vector<std::string> supported_ops();
 bool is_supported_op(const std::string& op);
