@@ -1,7 +1,9 @@
 // Runs the `fames` binary that ctest names in FAMES_BIN and captures its output, for the end-to-end
 // CLI tests. FAMES_SOURCE_DIR (a compile definition) locates the zoo models.
 #pragma once
+#include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -12,6 +14,12 @@
 #include <string>
 
 namespace fames::testing_cli {
+
+// A scratch folder under the test temp folder that belongs to this test process alone: ctest runs
+// tests two at a time, and test suites of other checkouts may share /tmp.
+inline std::string process_temp_dir(const std::string& name) {
+  return ::testing::TempDir() + "/" + name + "." + std::to_string(::getpid());
+}
 
 struct CommandResult {
   int status = -1;     // exit status; -1 if the binary could not run or FAMES_BIN is unset

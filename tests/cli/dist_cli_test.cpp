@@ -48,7 +48,7 @@ class DistCli : public ::testing::Test {
  public:
   static void SetUpTestSuite() {
     // A folder per test program run: ctest runs each test as its own process, two at a time.
-    dir_ = ::testing::TempDir() + "/fames_dist_cli_" + std::to_string(getpid());
+    dir_ = process_temp_dir("fames_dist_cli");
     fs::remove_all(dir_);
     if (!ready()) return;
     const CommandResult r = run_fames("--quiet lib build --bits 2..8 --no-als --signed-a --out " + dir_ + "/lib");

@@ -28,8 +28,7 @@ nlohmann::json last_json(const std::string& output) {
 
 TEST(ImportCli, ImportedModelGoesThroughQuantizeAndRun) {
   REQUIRE_INPUTS();
-  // One folder per process: test suites of other checkouts may run at the same time.
-  const std::string dir = ::testing::TempDir() + "/fames_import_cli." + std::to_string(::getpid());
+  const std::string dir = process_temp_dir("fames_import_cli");
   fs::remove_all(dir);
   fs::create_directories(dir);
   CommandResult r = run_fames("--quiet import " + fixture("fmnist_cnn.onnx") + " --out " + dir + "/fp.pt --check-input " +

@@ -21,7 +21,7 @@ const std::string kModel = std::string(FAMES_SOURCE_DIR) + "/models/lenet5-fmnis
 
 TEST(RunCli, WritesACompleteReportAndACalibratedModelThatEvalReads) {
   REQUIRE_INPUTS();
-  const std::string dir = ::testing::TempDir() + "/fames_run_cli";
+  const std::string dir = process_temp_dir("fames_run_cli");
   fs::remove_all(dir);
   CommandResult r =
       run_fames("--quiet lib build --bits 2..8 --no-als --signed-a --out " + dir + "/lib");

@@ -137,7 +137,7 @@ TEST_F(RunResumeCli, ARunKilledDuringCalibrationResumesThereAndEndsAsACleanRun) 
 // 2..8 --signed-a --no-als` writes, under the same library-cache entry (one entry for both).
 TEST(RunDefaultLibrary, IsWhatLibBuildWritesUnderTheSameCacheEntry) {
   if (!std::getenv("FAMES_BIN")) GTEST_SKIP() << "needs FAMES_BIN";
-  const std::string dir = ::testing::TempDir() + "/fames_run_default_library";
+  const std::string dir = process_temp_dir("fames_run_default_library");
   fs::remove_all(dir);
   const char* previous = std::getenv("XDG_CACHE_HOME");
   const std::string saved = previous ? previous : "";

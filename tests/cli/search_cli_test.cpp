@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -48,7 +49,7 @@ class SearchCli : public testing::Test {
   static void SetUpTestSuite() {
     if (!std::getenv("FAMES_BIN") || !fs::exists(kModel) || !fs::exists("/usr/share/datasets/fashion-mnist"))
       return;
-    dir_ = testing::TempDir() + "/fames_search_cli";
+    dir_ = testing::TempDir() + "/fames_search_cli." + std::to_string(getpid());
     const std::string est_path = dir_ + "/est.json";
     if (fs::exists(est_path) && fs::last_write_time(est_path) > fs::last_write_time(std::getenv("FAMES_BIN"))) {
       ready_ = true;
