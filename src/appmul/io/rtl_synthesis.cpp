@@ -20,6 +20,12 @@ class TemporaryFolder {
   TemporaryFolder() {
     std::string pattern = (fs::temp_directory_path() / "fames-yosys-XXXXXX").string();
     if (!::mkdtemp(pattern.data())) fail("cannot create a temporary folder under {}", pattern);
+    // The folder is quoted in a shell command; $TMPDIR could put a quote in it.
+    if (pattern.find('\'') != std::string::npos) {
+      std::error_code ec;
+      fs::remove_all(pattern, ec);
+      fail("temporary folder '{}' has a quote in its name; set TMPDIR to another folder", pattern);
+    }
     path_ = pattern;
   }
   ~TemporaryFolder() {
