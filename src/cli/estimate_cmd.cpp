@@ -37,7 +37,9 @@ void run_estimate(const EstimateArgs& args) {
   options.batch_size = args.batch;
   options.seed = args.seed;
   // Timed from here: the estimation proper (terms and predictions), without reading the model,
-  // library and dataset, which validate does as well and does not time either.
+  // library and dataset, which validate does as well and does not time either. Data-parallel ranks
+  // start it together, so that one rank's slower loading is counted as loading on every rank.
+  dist::barrier();
   const auto start = std::chrono::steady_clock::now();
   const double load_seconds = std::chrono::duration<double>(start - load_start).count();
   // A terms file keeps the whole factor, for multipliers outside this library.

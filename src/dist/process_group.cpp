@@ -176,22 +176,39 @@ void sum(std::vector<at::Tensor>& tensors) {
 }
 
 void sum_partial(at::Tensor& tensor) {
-  if (!active()) return;
-  // Rank 0's dtype and shape: [dtype, dims, size 0, size 1, ...].
+  std::vector<at::Tensor> one{tensor};
+  sum_partial(one);
+  tensor = one[0];
+}
+
+void sum_partial(std::vector<at::Tensor>& tensors) {
+  if (!active() || tensors.empty()) return;
+  // Rank 0's dtype and shapes: [dtype, then per tensor: dims, size 0, size 1, ...].
   std::string header;
   if (is_root()) {
-    if (!tensor.defined()) fail("rank 0 has no partial sum to share (no data?)");
-    std::vector<int64_t> fields{static_cast<int64_t>(tensor.scalar_type()), tensor.dim()};
-    for (int64_t d : tensor.sizes()) fields.push_back(d);
+    std::vector<int64_t> fields{static_cast<int64_t>(tensors[0].defined() ? tensors[0].scalar_type() : at::kLong)};
+    for (const at::Tensor& t : tensors) {
+      if (!t.defined()) fail("rank 0 has no partial sum to share (no data?)");
+      if (t.scalar_type() != tensors[0].scalar_type()) fail("sum_partial needs tensors of one dtype");
+      fields.push_back(t.dim());
+      for (int64_t d : t.sizes()) fields.push_back(d);
+    }
     header.assign(reinterpret_cast<const char*>(fields.data()), fields.size() * sizeof(int64_t));
   }
   broadcast(header);
   std::vector<int64_t> fields(header.size() / sizeof(int64_t));
   std::copy(header.begin(), header.end(), reinterpret_cast<char*>(fields.data()));
-  if (!tensor.defined())
-    tensor = at::zeros(std::vector<int64_t>(fields.begin() + 2, fields.end()),
-                       at::TensorOptions().dtype(static_cast<at::ScalarType>(fields[0])));
-  sum(tensor);
+  const auto dtype = at::TensorOptions().dtype(static_cast<at::ScalarType>(fields.at(0)));
+  size_t at = 1;
+  for (at::Tensor& t : tensors) {
+    const auto dims = static_cast<size_t>(fields.at(at));
+    if (at + 1 + dims > fields.size()) fail("sum_partial: the ranks disagree on the number of partial sums");
+    const std::vector<int64_t> shape(fields.begin() + static_cast<std::ptrdiff_t>(at + 1),
+                                     fields.begin() + static_cast<std::ptrdiff_t>(at + 1 + dims));
+    if (!t.defined()) t = at::zeros(shape, dtype);
+    at += 1 + dims;
+  }
+  sum(tensors);
 }
 
 void sum(std::vector<double>& values) {
@@ -266,6 +283,38 @@ std::vector<at::Tensor> all_gather(const at::Tensor& tensor) {
     for (int r = 0; r < size(); ++r) out.push_back(outputs[0][r].slice(0, 0, rows[static_cast<size_t>(r)]));
   } else {
     for (int r = 0; r < size(); ++r) out.push_back(local);
+  }
+  return out;
+}
+
+std::vector<std::vector<at::Tensor>> all_gather(const std::vector<at::Tensor>& tensors) {
+  const size_t n = tensors.size(), ranks = static_cast<size_t>(size()), me = static_cast<size_t>(rank());
+  std::vector<std::vector<at::Tensor>> out(n);
+  if (!active()) {
+    for (size_t i = 0; i < n; ++i) out[i] = {tensors[i]};
+    return out;
+  }
+  std::vector<int64_t> heights(ranks * n, 0);  // [rank][tensor]: first dimension
+  std::vector<at::Tensor> flat;
+  for (size_t i = 0; i < n; ++i) {
+    const at::Tensor t = contiguous_or_fail(tensors[i], "all_gather");
+    if (t.dim() == 0) fail("all_gather needs tensors of at least one dimension");
+    if (t.scalar_type() != tensors[0].scalar_type()) fail("all_gather needs tensors of one dtype");
+    heights[me * n + i] = t.size(0);
+    flat.push_back(t.reshape({-1}));
+  }
+  sum(heights);
+  const std::vector<at::Tensor> parts = all_gather(n == 0 ? at::empty({0}) : at::cat(flat));
+  for (size_t r = 0; r < ranks; ++r) {
+    int64_t offset = 0;
+    for (size_t i = 0; i < n; ++i) {
+      std::vector<int64_t> shape = tensors[i].sizes().vec();
+      shape[0] = heights[r * n + i];
+      const int64_t count = c10::multiply_integers(shape);
+      if (offset + count > parts[r].numel()) fail("all_gather: the ranks disagree on the tensors' shapes");
+      out[i].push_back(parts[r].slice(0, offset, offset + count).view(shape));
+      offset += count;
+    }
   }
   return out;
 }

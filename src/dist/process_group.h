@@ -59,6 +59,8 @@ void sum(std::vector<at::Tensor>& tensors);
 // A per-rank partial sum that ranks without data may have left undefined: rank 0's (which has
 // data whenever shard() gave any) fixes shape and dtype; an undefined one counts as zeros.
 void sum_partial(at::Tensor& tensor);
+// The same for several partial sums of one dtype, as one collective (and one for their shapes).
+void sum_partial(std::vector<at::Tensor>& tensors);
 void sum(std::vector<double>& values);
 void sum(std::vector<int64_t>& values);
 // `per_block` holds one value per block of shard() (e.g. a batch's loss sum), filled by each rank
@@ -80,6 +82,10 @@ void check_same_as_root(const std::string& bytes, const std::string& what);
 // Every rank's tensor, in rank order, on every rank. The tensors share dtype and every dimension
 // but the first, which may differ between ranks (0 included). When inactive: {tensor}.
 std::vector<at::Tensor> all_gather(const at::Tensor& tensor);
+// The same for several tensors of one dtype in two collectives: result[i] is every rank's
+// tensors[i], in rank order. Each rank passes as many tensors, tensors[i] of equal trailing
+// dimensions on every rank.
+std::vector<std::vector<at::Tensor>> all_gather(const std::vector<at::Tensor>& tensors);
 // Every rank's bytes (any length), in rank order, on every rank.
 std::vector<std::string> all_gather(const std::string& bytes);
 

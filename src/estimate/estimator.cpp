@@ -124,45 +124,65 @@ std::pair<torch::Tensor, torch::Tensor> assemble_factor(const std::vector<torch:
   return {support, f};
 }
 
+// The factor form across ranks: each rank's rows over its own support (finish_layer merges the
+// supports), and the bias-correction rows, in rank order.
+void gather_factor(Accumulator& a) {
+  torch::Tensor support, f;
+  std::tie(support, f) = assemble_factor(a.cols, a.rows, torch::Tensor());
+  a.cols = dist::all_gather(support);
+  const size_t ranks = static_cast<size_t>(dist::size()), me = static_cast<size_t>(dist::rank());
+  std::vector<int64_t> heights(ranks, 0), widths(ranks, 0);
+  heights[me] = f.size(0);
+  widths[me] = f.size(1);
+  dist::sum(heights);
+  dist::sum(widths);
+  const std::vector<torch::Tensor> flat = dist::all_gather(f.reshape({-1}));
+  a.rows.clear();
+  for (size_t r = 0; r < ranks; ++r) a.rows.push_back(flat[r].reshape({heights[r], widths[r]}));
+  if (a.usum.defined()) {
+    torch::Tensor mine = a.urows.empty() ? torch::empty({0, a.usum.size(0)}, torch::kFloat) : torch::cat(a.urows, 0);
+    a.urows = {torch::cat(dist::all_gather(mine), 0)};
+  }
+}
+
 // Data-parallel estimates: adds up what every rank accumulated on its shard, so that each rank
 // holds what one process would have after all samples (sums: g, dense H, bias-correction terms, tap
 // histograms; row lists, whose order does not change a sum of squares: every rank's rows, in rank
-// order).
+// order). The layers share one collective per kind: on a fast link their latency, not their
+// bytes, is what the exchange costs.
 void sum_over_ranks(std::vector<Accumulator>& acc, std::vector<LayerTerms>& terms, bool second_order) {
   if (!dist::active()) return;
+  std::vector<torch::Tensor> sums, hists, rows;  // all double; all int64; all float
+  std::vector<int64_t> samples;
+  auto rows_of = [](const std::vector<torch::Tensor>& parts, int64_t width) {
+    return parts.empty() ? torch::empty({0, width}, torch::kFloat) : torch::cat(parts, 0);
+  };
   for (size_t k = 0; k < acc.size(); ++k) {
-    Accumulator& a = acc[k];
-    std::vector<torch::Tensor> sums{terms[k].g};
+    const Accumulator& a = acc[k];
+    sums.push_back(terms[k].g);
     for (const torch::Tensor& t : {a.h, a.ug, a.uu, a.usum})
       if (t.defined()) sums.push_back(t);
-    dist::sum(sums);  // all double
-    if (a.usum.defined()) dist::sum_partial(a.hist);
-    std::vector<int64_t> samples{terms[k].samples};
-    dist::sum(samples);
-    terms[k].samples = samples[0];
-    auto gather_rows = [](std::vector<torch::Tensor>& parts, int64_t width, torch::Dtype dtype) {
-      torch::Tensor mine = parts.empty() ? torch::empty({0, width}, dtype) : torch::cat(parts, 0);
-      parts = {torch::cat(dist::all_gather(mine), 0)};
-    };
-    const int64_t outputs = a.usum.defined() ? a.usum.size(0) : 0;
+    if (a.usum.defined()) hists.push_back(a.hist);
+    samples.push_back(terms[k].samples);
     if (a.e.defined()) {
-      gather_rows(a.rows, a.e.size(1), torch::kFloat);
-      if (a.usum.defined()) gather_rows(a.urows, outputs, torch::kFloat);
+      rows.push_back(rows_of(a.rows, a.e.size(1)));
+      if (a.usum.defined()) rows.push_back(rows_of(a.urows, a.usum.size(0)));
+    }
+  }
+  dist::sum(sums);  // in place: the tensors share storage with the accumulators
+  dist::sum_partial(hists);
+  dist::sum(samples);
+  const std::vector<std::vector<torch::Tensor>> gathered = dist::all_gather(rows);
+  size_t next_hist = 0, next_rows = 0;
+  for (size_t k = 0; k < acc.size(); ++k) {
+    Accumulator& a = acc[k];
+    terms[k].samples = samples[k];
+    if (a.usum.defined()) a.hist = hists[next_hist++];
+    if (a.e.defined()) {
+      a.rows = {torch::cat(gathered[next_rows++], 0)};
+      if (a.usum.defined()) a.urows = {torch::cat(gathered[next_rows++], 0)};
     } else if (second_order && !terms[k].h_dense) {
-      // Each rank's rows over its own support; finish_layer merges the supports.
-      torch::Tensor support, f;
-      std::tie(support, f) = assemble_factor(a.cols, a.rows, torch::Tensor());
-      a.cols = dist::all_gather(support);
-      const size_t ranks = static_cast<size_t>(dist::size()), me = static_cast<size_t>(dist::rank());
-      std::vector<int64_t> heights(ranks, 0), widths(ranks, 0);
-      heights[me] = f.size(0);
-      widths[me] = f.size(1);
-      dist::sum(heights);
-      dist::sum(widths);
-      const std::vector<torch::Tensor> flat = dist::all_gather(f.reshape({-1}));
-      a.rows.clear();
-      for (size_t r = 0; r < ranks; ++r) a.rows.push_back(flat[r].reshape({heights[r], widths[r]}));
-      if (a.usum.defined()) gather_rows(a.urows, outputs, torch::kFloat);
+      gather_factor(a);
     }
   }
 }

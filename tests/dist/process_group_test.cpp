@@ -117,6 +117,13 @@ TEST(DistWorker, Collectives) {
   sum_partial(partial);
   ASSERT_TRUE(partial.defined());
   EXPECT_TRUE(partial.equal(torch::ones({2, 3}, torch::kLong)));
+  // Several partial sums in one collective: rank 1's undefined second one takes rank 0's shape.
+  std::vector<torch::Tensor> partials{torch::full({2}, r + 1, torch::kLong),
+                                      r == 0 ? torch::ones({1, 3}, torch::kLong) : torch::Tensor()};
+  sum_partial(partials);
+  EXPECT_TRUE(partials[0].equal(torch::full({2}, 3, torch::kLong)));
+  ASSERT_TRUE(partials[1].defined());
+  EXPECT_TRUE(partials[1].equal(torch::ones({1, 3}, torch::kLong)));
 
   // Block 0 is rank 0's, block 1 rank 1's: the same bits as adding 0.1 then 0.2 in one process.
   std::vector<double> per_block(2, 0.0);
@@ -129,6 +136,15 @@ TEST(DistWorker, Collectives) {
   ASSERT_EQ(gathered.size(), 2u);
   EXPECT_EQ(gathered[0].size(0), 0);
   EXPECT_TRUE(gathered[1].equal(torch::tensor({1.f, 2.f, 3.f, 4.f}).reshape({2, 2})));
+  // Several tensors in one gather: each comes back as every rank's part of it, in rank order.
+  const std::vector<torch::Tensor> mine{torch::full({r + 1, 2}, 1.f + r), torch::full({1 - r, 3}, 5.f)};
+  const auto each = all_gather(mine);
+  ASSERT_EQ(each.size(), 2u);
+  ASSERT_EQ(each[0].size(), 2u);
+  EXPECT_TRUE(each[0][0].equal(torch::full({1, 2}, 1.f)));
+  EXPECT_TRUE(each[0][1].equal(torch::full({2, 2}, 2.f)));
+  EXPECT_TRUE(each[1][0].equal(torch::full({1, 3}, 5.f)));
+  EXPECT_EQ(each[1][1].size(0), 0);
   EXPECT_EQ(all_gather(std::string(r == 0 ? "a" : "bcd")), (std::vector<std::string>{"a", "bcd"}));
 
   std::string text = r == 0 ? "from rank 0" : "";
