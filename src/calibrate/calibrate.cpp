@@ -64,20 +64,15 @@ void average_batch_norm_over_ranks(const std::vector<torch::nn::BatchNorm2dImpl*
   }
 }
 
-// Data-parallel clip tuning: every rank ran its rows of the batch, its loss summed over them and
-// divided by the whole batch's size. Adding up the ranks' gradients (and losses) gives what one
-// process computes on the whole batch, on every rank, before the optimizer steps. Returns the loss.
+// Data-parallel clip tuning: every rank ran its rows of the batch (dist::sum_gradients). Returns
+// the whole batch's loss.
 double sum_gradients_over_ranks(torch::optim::Optimizer& optimizer, double loss) {
-  if (!dist::active()) return loss;
-  std::vector<torch::Tensor> sums;
+  std::vector<torch::Tensor> parameters;
   for (auto& group : optimizer.param_groups())
-    for (auto& p : group.params()) {
-      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);  // a rank without rows
-      sums.push_back(p.grad());
-    }
-  sums.push_back(torch::full({1}, loss, sums.front().options()));
-  dist::sum(sums);
-  return sums.back().item<double>();
+    for (auto& p : group.params()) parameters.push_back(p);
+  std::vector<double> values{loss};
+  dist::sum_gradients(parameters, values);
+  return values[0];
 }
 
 // Recomputes BN running statistics as plain averages over `images` with the AppMuls in the forward

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <new>
 #include <thread>
 
@@ -30,9 +31,31 @@ GlobalOptions g_options;
 std::string g_command_line;
 FILE* g_errors = stderr;  // where errors go; ranks other than 0 print nothing else
 
+// The commands whose work the ranks of a data-parallel run share (docs/scaling.md). Any other
+// command, started on several ranks, runs on rank 0 alone; the other ranks end at once.
+bool data_parallel(const std::string& command) {
+  static const std::set<std::string> commands{"estimate", "eval",     "validate",  "calibrate", "run",
+                                              "pareto",   "search-ga", "train",    "quantize",  "bench select-vs-ga"};
+  return commands.count(command) > 0;
+}
+
+// The command chosen on the command line, e.g. "lib build".
+std::string chosen_command(const CLI::App& app) {
+  std::string path;
+  for (const CLI::App* at = &app; !at->get_subcommands().empty();) {
+    at = at->get_subcommands().front();
+    path += (path.empty() ? "" : " ") + at->get_name();
+  }
+  return path;
+}
+
 // Joins the data-parallel group the environment describes, if any. Ranks other than 0 keep only
 // their errors: stdout and the rest of stderr (progress bars, stage timings) go to /dev/null.
-void join_ranks(const GlobalOptions& options) {
+void join_ranks(const GlobalOptions& options, const std::string& command) {
+  if (!data_parallel(command)) {
+    if (dist::launched_rank() > 0) throw CLI::Success();  // rank 0 does it alone
+    return;
+  }
   dist::init(std::chrono::seconds(options.dist_timeout));
   if (dist::is_root()) return;
   Progress::set_enabled(false);
@@ -132,8 +155,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   for (auto& [name, setup] : cli::registry()) setup(app);
-  app.parse_complete_callback([] {
-    cli::join_ranks(cli::g_options);
+  app.parse_complete_callback([&app] {
+    cli::join_ranks(cli::g_options, cli::chosen_command(app));
     // Ranks on one machine share its cores.
     const int threads = cli::g_options.threads > 0
                             ? cli::g_options.threads

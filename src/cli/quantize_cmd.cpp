@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "dist/process_group.h"
 #include "models/batches.h"
 #include "models/checkpoint.h"
 #include "models/trainer.h"
@@ -49,7 +50,7 @@ void run_quantize(QuantizeArgs args) {
     }
     allocation_json = {{"avg_bits_bound", args.allocation.avg_bits}, {"avg_bits", allocation.avg_bits},
                        {"seconds", allocation.seconds}, {"layers", layers}};
-    write_file_atomic(args.out + ".bits.json", bits.dump(2) + "\n");
+    if (dist::is_root()) write_file_atomic(args.out + ".bits.json", bits.dump(2) + "\n");
     fmt::print(stderr, "bit allocation: average {:.3f} bits (bound {}), {:.1f} s; written to {}\n",
                allocation.avg_bits, args.allocation.avg_bits, allocation.seconds, args.out + ".bits.json");
   }
@@ -70,8 +71,10 @@ void run_quantize(QuantizeArgs args) {
   // The validation images are unseen only if the parent never trained on them either.
   meta["validation"] = validation_record(data);
   if (loaded.meta.value("validation", nlohmann::json()) != meta["validation"]) meta["validation"]["images"] = 0;
-  models::save_model(args.out, model, loaded.spec, meta);
-  std::remove(resume.c_str());
+  if (dist::is_root()) {  // data-parallel: rank 0 writes
+    models::save_model(args.out, model, loaded.spec, meta);
+    std::remove(resume.c_str());
+  }
   if (args.json) print_json({{"out", args.out}, {"avg_bits", meta["avg_bits"]}, {"layers", models::layer_table(model)}});
   else fmt::print("saved {} (weighted average {:.3f} bits)\n", args.out, meta["avg_bits"].get<double>());
 }

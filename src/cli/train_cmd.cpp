@@ -3,6 +3,7 @@
 
 #include "cli/command.h"
 #include "cli/common.h"
+#include "dist/process_group.h"
 #include "models/checkpoint.h"
 #include "models/trainer.h"
 #include "quant/bits.h"
@@ -54,8 +55,10 @@ void run_train(const TrainArgs& args) {
   meta["dataset"] = args.data.spec.empty() ? std::string(kDefaultDatasetSpec) : args.data.spec;
   meta["train_options"] = {{"epochs", options.epochs}, {"batch", options.batch_size}, {"lr", options.lr},
                            {"weight_decay", options.weight_decay}, {"seed", options.seed}};
-  models::save_model(args.out, *model, spec, meta);
-  std::remove(options.resume_path.c_str());
+  if (dist::is_root()) {  // data-parallel: rank 0 writes
+    models::save_model(args.out, *model, spec, meta);
+    std::remove(options.resume_path.c_str());
+  }
   fmt::print("saved {}\n", args.out);
 }
 

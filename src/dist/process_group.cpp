@@ -133,6 +133,11 @@ void init(std::chrono::seconds timeout) {
   }
 }
 
+int launched_rank() {
+  const int64_t world = env_int("WORLD_SIZE", 1, 1, 1 << 20);
+  return world > 1 ? static_cast<int>(std::max<int64_t>(0, env_int("RANK", 0, 0, world - 1))) : 0;
+}
+
 void shutdown() {
   Group& g = group();
   g.gloo.reset();
@@ -332,6 +337,40 @@ std::vector<std::string> all_gather(const std::string& bytes) {
 void barrier() {
   if (!active()) return;
   run("barrier", 0, [&](c10d::ProcessGroup& pg) { return pg.barrier(); });
+}
+
+void sum_gradients(const std::vector<at::Tensor>& parameters, std::vector<double>& values) {
+  if (!active()) return;
+  // A gradient no rank has stays undefined (the optimizer then skips it, as in one process): each
+  // parameter's "has a gradient" count travels with the sums.
+  std::vector<at::Tensor> sums;
+  std::vector<double> extras = values;
+  for (at::Tensor p : parameters) {
+    extras.push_back(p.grad().defined() ? 1.0 : 0.0);
+    if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);  // a rank without rows
+    sums.push_back(p.grad());
+  }
+  const auto options = sums.empty() ? at::TensorOptions().dtype(at::kFloat) : sums.front().options();
+  for (double v : extras) sums.push_back(at::full({1}, v, options));
+  sum(sums);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = sums[parameters.size() + i].item<double>();
+  for (size_t i = 0; i < parameters.size(); ++i)
+    if (sums[parameters.size() + values.size() + i].item<double>() == 0) {
+      at::Tensor p = parameters[i];
+      p.mutable_grad() = at::Tensor();
+    }
+}
+
+void average(const std::vector<at::Tensor>& tensors) {
+  if (!active()) return;
+  std::vector<at::Tensor> floating;
+  for (const at::Tensor& t : tensors)
+    if (t.is_floating_point()) floating.push_back(t);
+  if (floating.empty()) return;
+  std::vector<at::Tensor> copies;
+  for (const at::Tensor& t : floating) copies.push_back(t.to(at::kDouble));
+  sum(copies);
+  for (size_t i = 0; i < floating.size(); ++i) floating[i].copy_(copies[i] / size());
 }
 
 Traffic traffic() { return group().traffic; }

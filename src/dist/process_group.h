@@ -31,6 +31,9 @@ namespace fames::dist {
 // other ranks at the rendezvous and in every later collective. Throws fames::Error naming the
 // variable when one is missing or malformed, and when the rendezvous times out.
 void init(std::chrono::seconds timeout);
+// The RANK this process was started as when WORLD_SIZE > 1, else 0, from the environment alone
+// (no group is joined): commands that are not data-parallel run on rank 0 only.
+int launched_rank();
 // Leaves the group (waits for nothing). Called at exit; safe to call when inactive.
 void shutdown();
 
@@ -90,6 +93,15 @@ std::vector<std::vector<at::Tensor>> all_gather(const std::vector<at::Tensor>& t
 std::vector<std::string> all_gather(const std::string& bytes);
 
 void barrier();
+
+// One data-parallel training step: every rank back-propagated its rows of the global batch, its
+// loss divided by the global batch's size. Adds up the parameters' gradients (an undefined one
+// counts as zeros and is then defined) and `values` (e.g. the step's loss and correct count) over
+// the ranks, in one collective, so that every rank steps as one process would on the whole batch.
+void sum_gradients(const std::vector<at::Tensor>& parameters, std::vector<double>& values);
+// Every rank gets the mean over ranks of each floating-point tensor (others are left alone): for
+// state that each rank keeps from its own rows, such as BatchNorm's running statistics.
+void average(const std::vector<at::Tensor>& tensors);
 
 // What this rank has handed to collectives so far: their number and the bytes of their payloads
 // (the tensors or buffers passed in, as given; the transport sends about 2 (size-1)/size times a

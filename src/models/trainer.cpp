@@ -63,6 +63,41 @@ int load_resume(const std::string& path, torch::nn::Module& model, torch::optim:
   }
 }
 
+struct StepResult {
+  double loss = 0;  // the whole batch's mean loss
+  int64_t correct = 0;
+};
+
+// Forward and backward of one batch. Data-parallel: every rank made the whole batch (the same
+// random stream) and runs its rows; the gradients, loss and correct count are then added over the
+// ranks, as one process computes them on the whole batch (BatchNorm's batch statistics excepted:
+// each rank normalizes its own rows, as torch's DistributedDataParallel does).
+StepResult training_step(torch::nn::Module& model, const Batch& batch, const std::vector<torch::Tensor>& parameters) {
+  StepResult result;
+  if (!dist::active()) {
+    torch::Tensor logits = run_model(model, batch.images);
+    torch::Tensor loss = torch::cross_entropy_loss(logits, batch.labels);
+    loss.backward();
+    result.loss = loss.item<double>();
+    result.correct = logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    return result;
+  }
+  const int64_t count = batch.labels.size(0);
+  const dist::Range rows = dist::shard(count);
+  std::vector<double> values{0.0, 0.0};  // loss, correct
+  if (rows.size() > 0) {
+    const torch::Tensor labels = batch.labels.slice(0, rows.begin, rows.end);
+    torch::Tensor logits = run_model(model, batch.images.slice(0, rows.begin, rows.end));
+    torch::Tensor loss = torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum) / static_cast<double>(count);
+    loss.backward();
+    values = {loss.item<double>(), static_cast<double>(logits.argmax(1).eq(labels).sum().item<int64_t>())};
+  }
+  dist::sum_gradients(parameters, values);
+  result.loss = values[0];
+  result.correct = static_cast<int64_t>(std::llround(values[1]));
+  return result;
+}
+
 }  // namespace
 
 void train(torch::nn::Module& model, const Dataset& train_set, const TrainOptions& options,
@@ -78,6 +113,7 @@ void train(torch::nn::Module& model, const Dataset& train_set, const TrainOption
                                  torch::optim::SGDOptions(options.lr).momentum(options.momentum).nesterov(true)));
   torch::optim::SGD optimizer(groups, torch::optim::SGDOptions(options.lr));
 
+  const std::vector<torch::Tensor> parameters = model.parameters();
   std::mt19937_64 rng(options.seed);
   int first_epoch = 0;
   if (!options.resume_path.empty() && file_exists(options.resume_path)) {
@@ -101,19 +137,20 @@ void train(torch::nn::Module& model, const Dataset& train_set, const TrainOption
       const std::vector<int64_t> idx(order.begin() + begin, order.begin() + end);
       Batch batch = make_batch(train_set, idx, options.augment, rng);
       optimizer.zero_grad();
-      torch::Tensor logits = run_model(model, batch.images);
-      torch::Tensor loss = torch::cross_entropy_loss(logits, batch.labels);
-      loss.backward();
+      const StepResult result = training_step(model, batch, parameters);
       optimizer.step();
       const int64_t count = end - begin;
-      loss_sum += loss.item<double>() * count;
-      correct += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+      loss_sum += result.loss * count;
+      correct += result.correct;
       seen += count;
       bar.advance(count, fmt::format("loss {:.3f} acc {:.3f} lr {:.4f}", loss_sum / seen,
                                      static_cast<double>(correct) / seen, lr));
     }
     bar.finish();
-    if (!options.resume_path.empty()) save_resume(options.resume_path, model, optimizer, epoch + 1, rng);
+    std::vector<torch::Tensor> buffers;  // each rank's BN statistics come from its own rows
+    for (const auto& b : model.named_buffers()) buffers.push_back(b.value());
+    dist::average(buffers);
+    if (!options.resume_path.empty() && dist::is_root()) save_resume(options.resume_path, model, optimizer, epoch + 1, rng);
     if (on_epoch) on_epoch(epoch + 1, loss_sum / seen, static_cast<double>(correct) / seen);
   }
 }

@@ -26,16 +26,21 @@ struct CommandResult {
   std::string output;  // stdout and stderr
 };
 
-inline CommandResult run_fames(const std::string& args) {
+// Runs a shell command line, stdout and stderr merged into the output.
+inline CommandResult run_shell(const std::string& command) {
   CommandResult r;
-  const char* bin = std::getenv("FAMES_BIN");
-  if (!bin) return r;
-  FILE* pipe = popen((std::string(bin) + " " + args + " 2>&1").c_str(), "r");
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   std::array<char, 4096> buffer{};
   while (pipe && fgets(buffer.data(), buffer.size(), pipe)) r.output += buffer.data();
   const int status = pipe ? pclose(pipe) : -1;
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+inline CommandResult run_fames(const std::string& args) {
+  const char* bin = std::getenv("FAMES_BIN");
+  if (!bin) return {};
+  return run_shell(std::string(bin) + " " + args);
 }
 
 inline nlohmann::json read_json_file(const std::string& path) {

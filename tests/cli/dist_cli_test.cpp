@@ -29,15 +29,16 @@ const std::string kLaunch = std::string(FAMES_SOURCE_DIR) + "/scripts/launch.sh"
 
 // `fames ARGS` on `ranks` ranks through scripts/launch.sh; output of every rank, merged.
 CommandResult run_ranks(int ranks, const std::string& args) {
-  CommandResult r;
   const char* bin = std::getenv("FAMES_BIN");
-  if (!bin) return r;
-  FILE* pipe = popen(("bash " + kLaunch + " " + std::to_string(ranks) + " " + bin + " " + args + " 2>&1").c_str(), "r");
-  std::array<char, 4096> buffer{};
-  while (pipe && fgets(buffer.data(), buffer.size(), pipe)) r.output += buffer.data();
-  const int status = pipe ? pclose(pipe) : -1;
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  if (!bin) return {};
+  return run_shell("bash " + kLaunch + " " + std::to_string(ranks) + " " + bin + " " + args);
+}
+
+// `fames ARGS` as one process with the environment assignments `env` (e.g. "WORLD_SIZE=2 RANK=1").
+CommandResult run_fames_as(const std::string& env, const std::string& args) {
+  const char* bin = std::getenv("FAMES_BIN");
+  if (!bin) return {};
+  return run_shell("env -u MASTER_ADDR -u MASTER_PORT " + env + " " + bin + " " + args);
 }
 
 bool near(double a, double b, double relative) {
@@ -164,6 +165,56 @@ TEST_F(DistCli, CalibrateOnTwoRanksGivesTheSameClips) {
     moved += one[i] != before[i];
   }
   EXPECT_GT(moved, 0u) << "calibration changed no clip: the comparison would prove nothing";
+}
+
+// Every parameter of a checkpoint, flattened, in module order.
+std::vector<torch::Tensor> parameters_of(const std::string& path) {
+  auto loaded = models::load_model(path);
+  std::vector<torch::Tensor> out;
+  for (const auto& p : loaded.module->named_parameters()) out.push_back(p.value().detach().reshape({-1}));
+  return out;
+}
+
+TEST_F(DistCli, TrainingOnTwoRanksGivesTheSameWeights) {
+  REQUIRE_INPUTS();
+  // Float training from the zoo model (LeNet-5 has no BatchNorm, so two ranks compute what one
+  // process does, up to the order of float additions; with quantization on, such differences flip
+  // rounding decisions and grow): 4 steps of a global batch of 64 with augmentation.
+  const std::string args = common() + "train --init " + kModel + " --float --limit 256 --epochs 1 --batch 64 --out ";
+  CommandResult r = run_fames(args + dir_ + "/train1.pt");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_ranks(2, args + dir_ + "/train2.pt");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ + "/train2.pt.resume")) << "the resume state outlived a finished run";
+  const auto one = parameters_of(dir_ + "/train1.pt"), two = parameters_of(dir_ + "/train2.pt"),
+             before = parameters_of(kModel);
+  ASSERT_EQ(one.size(), two.size());
+  ASSERT_EQ(one.size(), before.size());
+  double moved = 0;
+  for (size_t i = 0; i < one.size(); ++i) {
+    const double scale = one[i].abs().max().item<double>() + 1e-12;
+    EXPECT_LE((one[i] - two[i]).abs().max().item<double>() / scale, 1e-4) << "parameter " << i;
+    moved = std::max(moved, (one[i] - before[i]).abs().max().item<double>() / scale);
+  }
+  EXPECT_GT(moved, 1e-3) << "training changed no weight: the comparison would prove nothing";
+}
+
+// A command that is not data-parallel runs on rank 0 alone: rank 1 ends at once without joining
+// (no MASTER_ADDR needed), rank 0 does the work as one process.
+TEST_F(DistCli, ACommandThatIsNotDataParallelRunsOnRankZeroAlone) {
+  REQUIRE_INPUTS();
+  const std::string card = dir_ + "/rank-lib";
+  const std::string args = common() + "lib build --bits 2..3 --no-als --out " + card;
+  CommandResult r = run_fames_as("WORLD_SIZE=2 RANK=1", args);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_FALSE(fs::exists(card)) << "rank 1 wrote the output";
+  r = run_fames_as("WORLD_SIZE=2 RANK=0", args);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(fs::exists(card));
+  // A data-parallel command still needs the rendezvous and says which variable is missing.
+  r = run_fames_as("WORLD_SIZE=2 RANK=1", common() + "eval --model " + kModel + " --limit 10");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("MASTER_ADDR"), std::string::npos) << r.output;
 }
 
 TEST_F(DistCli, RunOnTwoRanksReportsTheSameFigures) {
