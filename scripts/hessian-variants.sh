@@ -9,14 +9,15 @@
 # Environment: FAMES (binary, default build/fames), OUT (work folder, default
 # /tmp/hessian-variants-<model name>), VARIANTS (default "gn gn3 mc fisher first"), BC=1 (estimate
 # and measure with bias correction), REDUCTIONS (energy reductions of the additivity configurations,
-# default "0.1 0.2 0.3"). The pairs are measured once, by the first variant's validate run; the others
+# default "0.1 0.2 0.3"), MEASURE_ON (val: measure on validation images, the default; samples: on
+# the estimation samples themselves). The pairs are measured once, by the first variant's validate run; the others
 # reuse those measurements (`validate --reuse`), so "measure s" is the same in every row. The
 # additivity configurations are `fames select` results on the first variant's estimate; each cell is
 # measured / predicted loss change per configuration. Needs jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE
-[[ $# -ge 3 ]] || { sed -n '2,16p' "$0" >&2; exit 2; }
+[[ $# -ge 3 ]] || { sed -n '2,17p' "$0" >&2; exit 2; }
 model=$1 lib=$2 data=$3 samples=${4:-256}
 FAMES=${FAMES:-build/fames}
 OUT=${OUT:-/tmp/hessian-variants-$(basename "$model" .pt)}
@@ -24,6 +25,7 @@ VARIANTS=${VARIANTS:-gn gn3 mc fisher first}
 REDUCTIONS=${REDUCTIONS:-0.1 0.2 0.3}
 bc=()
 [[ ${BC:-0} == 1 ]] && bc=(--bias-correction)
+on=(--measure-on "${MEASURE_ON:-val}")
 mkdir -p "$OUT"
 
 read -r -a variants <<< "$VARIANTS"
@@ -49,9 +51,9 @@ echo "|---|---|---|---|---|---|---|"
 for i in "${!variants[@]}"; do
   v=${variants[$i]}
   if [[ $i -eq 0 ]]; then
-    "$FAMES" validate --est "$OUT/est-$v.json" "${bc[@]}" "${cfg[@]}" --out "$OUT/val-$v.json" --json > "$OUT/val-$v.summary.json"
+    "$FAMES" validate --est "$OUT/est-$v.json" "${bc[@]}" "${on[@]}" "${cfg[@]}" --out "$OUT/val-$v.json" --json > "$OUT/val-$v.summary.json"
   else
-    "$FAMES" validate --est "$OUT/est-$v.json" "${bc[@]}" "${cfg[@]}" --reuse "$OUT/val-${variants[0]}.json" \
+    "$FAMES" validate --est "$OUT/est-$v.json" "${bc[@]}" "${on[@]}" "${cfg[@]}" --reuse "$OUT/val-${variants[0]}.json" \
       --out "$OUT/val-$v.json" --json > "$OUT/val-$v.summary.json"
   fi
   jq -r --arg v "$v" '"| \($v) | \(.spearman*10000|round/10000) | \(.kendall*10000|round/10000) | \(.estimate_seconds*10|round/10) | \(.measure_seconds*10|round/10) | \(if .estimate_seconds > 0 then (.measure_seconds/.estimate_seconds*10|round/10) else "-" end) | \([.configs[] | if .predicted != 0 then (.measured/.predicted*100|round/100|tostring) else "-" end] | join(" / ")) |"' \

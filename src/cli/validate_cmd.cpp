@@ -17,7 +17,8 @@ namespace fames::cli {
 namespace {
 
 struct ValidateArgs {
-  std::string est, pairs = "all", out, reuse;
+  std::string est, pairs = "all", out, reuse, measure_on = "val";
+  int64_t images = 0;  // 0: as many as the estimate's samples
   std::vector<std::string> configs;
   bool json = false, bias_correction = false;
 };
@@ -42,6 +43,8 @@ void reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias
     if (!c) fail("{}: layer {} with AppMul {} is not in '{}'", where, layer, appmul, args.est);
     result.pairs.push_back({layer, appmul, c->dl, p.number("measured")});
   }
+  const std::string old_on = old.has("measured_on") ? old.string("measured_on") : "samples";
+  if (old_on != args.measure_on) fail("{} was measured on {}, not on {} (--measure-on)", where, old_on, args.measure_on);
   result.base_loss = old.has("base_loss") ? old.number("base_loss") : 0.0;
   result.measure_seconds = old.has("measure_seconds") ? old.number("measure_seconds") : 0.0;
   estimate::score_pairs(est, result);
@@ -54,6 +57,14 @@ void reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias
     if (!measured) fail("{} has no measurement of config '{}'", where, file);
     configs.push_back({file, estimate::predicted_loss_change(est, Assignment::load(file), file), *measured});
   }
+}
+
+// The images the loss changes are measured on: the estimation samples themselves (where the
+// sampled first-order term is real), or as many images of the validation split, which neither the
+// model nor the estimate has seen (what the selection's predictions must hold on).
+Dataset measurement_images(const ValidateArgs& args, const std::string& data_spec, int64_t samples, uint64_t seed) {
+  if (args.measure_on == "samples") return subset(load_dataset(data_spec, Split::kTrain), samples, seed);
+  return subset(load_dataset(data_spec, Split::kVal), args.images > 0 ? args.images : samples, seed);
 }
 
 void run_validate(const ValidateArgs& args) {
@@ -85,11 +96,11 @@ void run_validate(const ValidateArgs& args) {
   if (args.reuse.empty()) {
     auto loaded = models::load_model(est.model);
     const Library library = Library::load(est.library);
-    const Dataset samples = subset(load_dataset(data_spec, Split::kTrain), est.samples, static_cast<uint64_t>(seed));
-    models::check_dataset_fits(samples, loaded, "the dataset of --est");
-    sample_count = samples.size();
-    result = estimate::validate_single_layer(*loaded.module, est, library, samples, max_pairs, 1, bias_correction);
-    configs = estimate::validate_configs(*loaded.module, est, library, samples, args.configs, bias_correction);
+    const Dataset images = measurement_images(args, data_spec, est.samples, static_cast<uint64_t>(seed));
+    models::check_dataset_fits(images, loaded, "the dataset of --est");
+    sample_count = images.size();
+    result = estimate::validate_single_layer(*loaded.module, est, library, images, max_pairs, 1, bias_correction);
+    configs = estimate::validate_configs(*loaded.module, est, library, images, args.configs, bias_correction);
   } else {
     reuse_measurements(args, est, bias_correction, result, configs);
   }
@@ -97,6 +108,7 @@ void run_validate(const ValidateArgs& args) {
                         {"kendall", result.kendall},
                         {"pairs", result.pairs.size()},
                         {"samples", sample_count},
+                        {"measured_on", args.measure_on},
                         {"hessian", est.hessian},
                         {"bias_correction", bias_correction},
                         {"base_loss", result.base_loss},
@@ -120,8 +132,8 @@ void run_validate(const ValidateArgs& args) {
     print_json(out);
     return;
   }
-  fmt::print("{} pairs on {} training samples: Spearman {:.4f}  Kendall {:.4f}\n", result.pairs.size(), sample_count,
-             result.spearman, result.kendall);
+  fmt::print("{} pairs measured on {} {}: Spearman {:.4f}  Kendall {:.4f}\n", result.pairs.size(), sample_count,
+             args.measure_on == "val" ? "validation images" : "estimation samples", result.spearman, result.kendall);
   fmt::print("estimate {:.1f} s, measure {:.1f} s (ratio {:.1f}x)\n", estimate_seconds, result.measure_seconds,
              estimate_seconds > 0 ? result.measure_seconds / estimate_seconds : 0.0);
   for (const auto& l : result.per_layer)
@@ -134,7 +146,8 @@ void setup_validate(CLI::App& root) {
   auto args = std::make_shared<ValidateArgs>();
   auto* cmd = root.add_subcommand("validate", "Measure true loss changes by emulation and compare with an estimate");
   cmd->footer("Example: fames validate --est est.json --pairs all --configs a30.json a40.json --json\n"
-              "Uses the model, library, data and samples recorded in est.json (training split).");
+              "Uses the model, library, data and samples recorded in est.json. Loss changes are measured on\n"
+              "validation images (--split val: training images no model trained on) unless --measure-on samples.");
   cmd->add_option("--est", args->est, "est.json from 'fames estimate'")->required()->check(CLI::ExistingFile);
   cmd->add_option("--pairs", args->pairs, "'all' or the number of single-layer pairs to measure")->capture_default_str();
   cmd->add_option("--configs", args->configs, "Assignment files to test additivity on");
@@ -142,6 +155,13 @@ void setup_validate(CLI::App& root) {
                   "Take the measured values from an earlier 'validate --out' file (same model, samples, pairs) and "
                   "only score this estimate")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--measure-on", args->measure_on,
+                  "val: measure on validation images (what the predictions must hold on); samples: on the "
+                  "estimation samples themselves")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"val", "samples"}));
+  cmd->add_option("--images", args->images, "Validation images to measure on (default: as many as est.json's samples)")
+      ->check(positive());
   cmd->add_option("--out", args->out, "Also write every pair's predicted and measured value to this JSON file");
   cmd->add_flag("--bias-correction", args->bias_correction,
                 "Measure with each substituted layer's per-channel mean error subtracted (on by default when "
