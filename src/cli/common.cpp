@@ -46,12 +46,9 @@ Dataset load_data(const DataOptions& options, const std::string& fallback_spec) 
 
 CalibrationData load_calibration_data(const std::string& spec, const std::string& fallback_spec, int64_t samples,
                                       int64_t holdout, uint64_t seed) {
-  DataOptions options;
-  options.spec = spec;
-  options.split = "train";
-  const Dataset train = load_data(options, fallback_spec);
-  auto [rest, held] = holdout_images(train, holdout, seed);
-  return {subset(rest, samples, seed), std::move(held)};
+  const std::string resolved = !spec.empty() ? spec : !fallback_spec.empty() ? fallback_spec : std::string(kDefaultDatasetSpec);
+  JudgingSplit split = judging_split(resolved, holdout, seed);
+  return {subset(split.learn, samples, seed), std::move(split.judge)};
 }
 
 namespace {

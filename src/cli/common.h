@@ -32,9 +32,9 @@ void add_training_options(CLI::App& cmd, models::TrainOptions& train, const std:
 // Loads the dataset the options name (fallback spec if --data was not given), applying --limit.
 Dataset load_data(const DataOptions& options, const std::string& fallback_spec = "");
 
-// Training-split images for the stages after quantization: the held-out images of
-// holdout_images(train, holdout, seed) (the same for every command, so validation accuracies
-// compare) and, disjoint from them, `samples` images to work on (0 = all the rest).
+// Images for the stages after quantization: the `holdout` images of judging_split() (validation
+// images, or held-out training images without a validation split; the same for every command, so
+// their accuracies compare) and, from the training split, `samples` images to work on (0 = all).
 // Throws fames::Error naming --holdout if the split is not larger than `holdout`.
 struct CalibrationData {
   Dataset tune, holdout;

@@ -165,6 +165,18 @@ int64_t validation_count(int64_t train_files) {
   return g_validation_images == kValidationTenth ? train_files / 10 : std::min(g_validation_images, train_files);
 }
 
+namespace {
+// The training split: every training file but the validation ones (`val`).
+Dataset training_part(const Dataset& files, const std::vector<int64_t>& val) {
+  Dataset train = select_images(files, all_but(files.size(), val));
+  train.validation_excluded = static_cast<int64_t>(val.size());
+  return train;
+}
+
+// Keeps the held-out images apart from `fames estimate --seed S` (a subset with the same seed).
+constexpr uint64_t kHoldoutSalt = 0x686f6c646f7574ull;
+}  // namespace
+
 Dataset load_dataset(const std::string& spec, Split split) {
   if (split == Split::kTest) return load_files(spec, Split::kTest);
   Dataset files = load_files(spec, Split::kTrain);
@@ -175,9 +187,22 @@ Dataset load_dataset(const std::string& spec, Split split) {
   if (count == 0) return files;
   const std::vector<int64_t> val = validation_indices(files, count);
   if (split == Split::kVal) return select_images(files, val);
-  Dataset train = select_images(files, all_but(files.size(), val));
-  train.validation_excluded = count;
-  return train;
+  return training_part(files, val);
+}
+
+JudgingSplit judging_split(const std::string& spec, int64_t n, uint64_t seed) {
+  Dataset files = load_files(spec, Split::kTrain);
+  const int64_t count = validation_count(files.size());
+  if (count == 0) {
+    auto [rest, held] = holdout_images(files, n, seed);
+    return {std::move(rest), std::move(held), "train"};
+  }
+  if (n <= 0 || n > count)
+    fail("--holdout must be between 1 and {} (the validation split of {} has {} images), got {}", count, spec,
+         count, n);
+  const std::vector<int64_t> val = validation_indices(files, count);
+  // Salted as holdout_images() is, so that a subset with the same seed draws other images.
+  return {training_part(files, val), subset(select_images(files, val), n, seed ^ kHoldoutSalt), "val"};
 }
 
 Dataset select_images(const Dataset& dataset, const std::vector<int64_t>& indices) {
@@ -228,8 +253,7 @@ std::pair<Dataset, Dataset> holdout_images(const Dataset& train, int64_t n, uint
   if (n <= 0 || n >= train.size())
     fail("--holdout must be between 1 and {} (the training split has {} images), got {}",
          train.size() - 1, train.size(), n);
-  // The salt keeps these images apart from `fames estimate --seed seed` (subset of the same seed).
-  return split_holdout(train, n, seed ^ 0x686f6c646f7574ull);
+  return split_holdout(train, n, seed ^ kHoldoutSalt);
 }
 
 }  // namespace fames

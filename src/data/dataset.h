@@ -99,6 +99,17 @@ std::pair<Dataset, Dataset> split_holdout(const Dataset& dataset, int64_t holdou
 // Returns (rest, held-out). REQUIRES 0 < n < train.size(), else throws fames::Error naming --holdout.
 std::pair<Dataset, Dataset> holdout_images(const Dataset& train, int64_t n, uint64_t seed);
 
+// The images the stages learn from and the `n` images they judge their choices on (accuracy bounds,
+// early stopping, the GA's fitness, the sweep), drawn with `seed`. With a validation split:
+// (the training split, n images of the validation split), which no model trained on; with none
+// (--validation-images 0): holdout_images() of the training split, as before the split existed.
+// `judged_on` says which ("val" or "train"). Throws fames::Error naming --holdout when n does not fit.
+struct JudgingSplit {
+  Dataset learn, judge;
+  std::string judged_on;
+};
+JudgingSplit judging_split(const std::string& spec, int64_t n, uint64_t seed);
+
 // A copy of `dataset` holding only the images at `indices` (in that order), same metadata (for a
 // streaming dataset: their files).
 // REQUIRES every index in [0, size()).

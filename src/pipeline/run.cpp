@@ -16,7 +16,8 @@ namespace {
 nlohmann::json data_options(const RunContext& run, nlohmann::json more) {
   const RunOptions& o = run.options;
   nlohmann::json j = {{"data", run.data_spec}, {"holdout", o.holdout}, {"seed", o.seed},
-                      {"samples", o.estimate_samples}, {"bias_correction", o.bias_correction}};
+                      {"samples", o.estimate_samples}, {"bias_correction", o.bias_correction},
+                      {"holdout_split", run.judged_on}, {"validation_images", run.samples.validation_excluded}};
   j.update(more);
   return j;
 }

@@ -63,6 +63,7 @@ report::RunReport report_stage(RunContext& run,
   r.library = o.library;
   r.test_images = run.test.size();
   r.holdout_images = run.held.size();
+  r.holdout_split = run.judged_on;
   r.estimate_samples = run.samples.size();
   r.calibration_samples = run.calibration.size();
   r.stage_seconds = stage_seconds;

@@ -47,13 +47,13 @@ RunContext::RunContext(const RunOptions& run_options) : options(run_options) {
   library = Library::load(options.library);
   data_spec = !options.data.empty() ? options.data
                                     : loaded.meta.value("dataset", std::string(kDefaultDatasetSpec));
-  const Dataset train = load_dataset(data_spec, Split::kTrain);
+  JudgingSplit split = judging_split(data_spec, options.holdout, options.seed);
   test = load_dataset(data_spec, Split::kTest);
-  models::check_dataset_fits(train, loaded, "--data");
-  auto [rest, held_out] = holdout_images(train, options.holdout, options.seed);
-  held = std::move(held_out);
-  samples = subset(rest, options.estimate_samples, options.seed);
-  calibration = subset(rest, options.calibration_samples, options.seed + 1);
+  models::check_dataset_fits(split.learn, loaded, "--data");
+  held = std::move(split.judge);
+  judged_on = split.judged_on;
+  samples = subset(split.learn, options.estimate_samples, options.seed);
+  calibration = subset(split.learn, options.calibration_samples, options.seed + 1);
   if (dist::is_root()) std::filesystem::create_directories(options.out_dir + "/parts");
 }
 

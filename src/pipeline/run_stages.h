@@ -46,6 +46,7 @@ class RunContext {
   Library library;
   std::string data_spec;  // --data, else the model's dataset
   Dataset test, held, samples, calibration;
+  std::string judged_on;  // where `held` comes from: "val" (the validation split) or "train"
 
   std::string path(const std::string& name) const { return options.out_dir + "/" + name; }
   // A new copy of the model as its file holds it, laid out channels-last as every stage uses it:

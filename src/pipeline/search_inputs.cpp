@@ -20,7 +20,7 @@ SearchInputs load_search_inputs(const std::string& model_path, const std::string
   in.library = Library::load(in.library_dir);
   in.data_spec = !data_spec.empty() ? data_spec
                                     : in.model.meta.value("dataset", std::string(kDefaultDatasetSpec));
-  auto [rest, held] = holdout_images(load_dataset(in.data_spec, Split::kTrain), holdout, seed);
+  auto [rest, held, judged_on] = judging_split(in.data_spec, holdout, seed);
   models::check_dataset_fits(held, in.model, "--data");
   if (!est) est = measure::candidates_from_library(*in.model.module, in.library, held, in.library_dir);
   est->library = in.library_dir;

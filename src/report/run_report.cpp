@@ -115,6 +115,7 @@ nlohmann::json RunReport::to_json() const {
                      {"holdout_top1_uncalibrated", holdout_top1_uncalibrated},
                      {"test_images", test_images},
                      {"holdout_images", holdout_images},
+                     {"holdout_split", holdout_split},
                      {"estimate_samples", estimate_samples},
                      {"calibration_samples", calibration_samples},
                      {"layers", layer_list},
@@ -137,9 +138,9 @@ std::string RunReport::to_markdown() const {
   md += "| | exact multipliers | FAMES, uncalibrated | FAMES, calibrated |\n|---|---|---|---|\n";
   md += fmt::format("| test top-1 ({} images) | {:.2f}% | {:.2f}% | {:.2f}% |\n", test_images,
                     100 * top1_exact, 100 * top1_uncalibrated, 100 * top1_final);
-  md += fmt::format("| held-out training top-1 ({} images) | {:.2f}% | {:.2f}% | {:.2f}% |\n",
-                    holdout_images, 100 * holdout_top1_exact, 100 * holdout_top1_uncalibrated,
-                    100 * holdout_top1_final);
+  md += fmt::format("| {} top-1 ({} images) | {:.2f}% | {:.2f}% | {:.2f}% |\n",
+                    holdout_split == "val" ? "validation" : "held-out training", holdout_images,
+                    100 * holdout_top1_exact, 100 * holdout_top1_uncalibrated, 100 * holdout_top1_final);
   md += fmt::format(
       "\n**Multiplication energy reduction: {:.2f}%** against exact multipliers of the same "
       "bitwidths, "
@@ -174,7 +175,7 @@ void write_run_report(const RunReport& report, const std::string& dir) {
   XYChart pareto;
   pareto.title = "Held-out top-1 against multiplication-energy reduction";
   pareto.x_label = "multiplication energy reduction (%)";
-  pareto.y_label = "held-out training top-1 (%)";
+  pareto.y_label = report.holdout_split == "val" ? "validation top-1 (%)" : "held-out training top-1 (%)";
   pareto.series.push_back(
       curve_series("FAMES (uncalibrated)", report.fames_curve, SeriesStyle::kLinesPoints));
   if (!report.ga_curve.empty())

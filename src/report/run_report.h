@@ -34,7 +34,8 @@ struct RunReport {
   double energy_reduction = 0;
   double top1_exact = 0, top1_final = 0, top1_uncalibrated = 0;  // test split
   double holdout_top1_exact = 0, holdout_top1_final = 0,
-         holdout_top1_uncalibrated = 0;  // training holdout
+         holdout_top1_uncalibrated = 0;  // the held-out images every choice was judged on
+  std::string holdout_split = "val";  // where they come from: "val" (validation split) or "train"
   int64_t test_images = 0, holdout_images = 0, estimate_samples = 0, calibration_samples = 0;
   std::vector<RunLayer> layers;
   std::vector<std::pair<std::string, double>> stage_seconds;  // in stage order

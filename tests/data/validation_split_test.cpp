@@ -89,5 +89,30 @@ TEST(ValidationSplit, SizeSettingAndNone) {
   testing_data::expect_error_mentions([] { set_validation_images(-5); }, "--validation-images");
 }
 
+TEST(ValidationSplit, ChoicesAreJudgedOnValidationImagesWhenThereAreAny) {
+  const std::string spec = write_training_files("val_judge", 200, [](uint32_t i) { return uint8_t(i % 5); });
+  {
+    ValidationSetting setting(40);
+    const JudgingSplit split = judging_split(spec, 30, 7);
+    EXPECT_EQ(split.judged_on, "val");
+    EXPECT_EQ(split.judge.size(), 30);
+    EXPECT_EQ(image_ids(split.learn), image_ids(load_dataset(spec, Split::kTrain)));
+    const std::set<int> val = image_ids(load_dataset(spec, Split::kVal));
+    for (int id : image_ids(split.judge)) EXPECT_EQ(val.count(id), 1u) << id;
+    EXPECT_EQ(image_ids(judging_split(spec, 30, 7).judge), image_ids(split.judge));  // seeded
+    EXPECT_EQ(judging_split(spec, 40, 7).judge.size(), 40);
+    testing_data::expect_error_mentions([&] { judging_split(spec, 41, 7); }, "--holdout");
+  }
+  {
+    ValidationSetting setting(0);  // no validation split: held out of the training split
+    const JudgingSplit split = judging_split(spec, 30, 7);
+    EXPECT_EQ(split.judged_on, "train");
+    EXPECT_EQ(split.judge.size(), 30);
+    EXPECT_EQ(split.learn.size(), 170);
+    const std::set<int> learn = image_ids(split.learn);
+    for (int id : image_ids(split.judge)) EXPECT_EQ(learn.count(id), 0u) << id;
+  }
+}
+
 }  // namespace
 }  // namespace fames
