@@ -1,7 +1,6 @@
 // End to end on unsigned-weight layers: LeNet-5 quantized with --weights asymmetric at 8 bits has
-// w8u signatures on its card; `fames lib build --model` serves them, gate-level mul8u-style circuits
-// (tests/fixtures/mul8u, written by make_mul8u.py) import into that library, and `fames estimate` +
-// `fames select` assign some of them. Needs FAMES_BIN, the float LeNet-5 and Fashion-MNIST.
+// w8u signatures; gate-level mul8u-style circuits (tests/fixtures/mul8u, written by make_mul8u.py)
+// import into a library, and `fames estimate` + `fames select` assign some of them. Needs FAMES_BIN, the float LeNet-5 and Fashion-MNIST.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -33,7 +32,10 @@ TEST(UnsignedWeightsCli, AsymmetricLenetSelectsImportedUnsignedMultipliers) {
     EXPECT_EQ(layer["signature"].get<std::string>().substr(0, 3), "w8u") << layer.dump();
   }
 
-  r = run_fames("--quiet lib build --bits 8 --no-als --per-signature 1 --no-cache --model " + dir + "/q.pt --out " +
+  // The library: generated multipliers for the first layer's w8u_a8s (its inputs are signed) and
+  // nothing but the imported circuits for w8u_a8u, so that selection has to use those.
+  std::ofstream(dir + "/card.json") << R"({"layers": [{"bw": 8, "ba": 8, "signed_w": false, "signed_a": true}]})";
+  r = run_fames("--quiet lib build --bits 8 --no-als --per-signature 2 --no-cache --model " + dir + "/card.json --out " +
                 dir + "/lib");
   ASSERT_EQ(r.status, 0) << r.output;
   std::string circuits;
