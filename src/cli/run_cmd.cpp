@@ -65,7 +65,9 @@ std::string default_library(const std::string& model) {
     for (const Signature& sig : models::model_signatures(card)) recipe.model_signatures.push_back(sig);
   const std::vector<Signature> served = recipe_signatures(recipe);
   std::string folder = "library-families";
-  for (const Signature& sig : models::model_signatures(model))
+  // A missing model is the load stage's error (named there); the zoo's library is built regardless.
+  const std::vector<Signature> needed = file_exists(model) ? models::model_signatures(model) : std::vector<Signature>();
+  for (const Signature& sig : needed)
     if (std::find(served.begin(), served.end(), sig) == served.end()) {
       recipe.model_signatures.push_back(sig);
       folder += "-" + sig.key();

@@ -31,6 +31,12 @@ TEST(UnsignedWeightsCli, AsymmetricLenetSelectsImportedUnsignedMultipliers) {
     EXPECT_FALSE(layer["signed_w"].get<bool>()) << layer.dump();
     EXPECT_EQ(layer["signature"].get<std::string>().substr(0, 3), "w8u") << layer.dump();
   }
+  // Zero points cannot be taken back: re-quantizing it as symmetric is one clear error.
+  r = run_fames("--quiet quantize --model " + dir + "/q.pt --bits " + dir + "/bits.json --weights symmetric --out " +
+                dir + "/s.pt");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--weights symmetric"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/s.pt"));
 
   // The library: generated multipliers for the first layer's w8u_a8s (its inputs are signed) and
   // nothing but the imported circuits for w8u_a8u, so that selection has to use those.
