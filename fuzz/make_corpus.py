@@ -136,6 +136,8 @@ def checkpoint_meta():
     write("checkpoint_meta", "lenet5.json", json.dumps(meta))
     meta["classes"] = [f"class{i}" for i in range(meta["num_classes"])]
     write("checkpoint_meta", "with_classes.json", json.dumps(meta))
+    meta["asymmetric_weights"] = ["conv1", "fc3"]
+    write("checkpoint_meta", "asymmetric.json", json.dumps(meta))
 
 
 def images():

@@ -17,17 +17,30 @@ namespace {
 
 struct QuantizeArgs {
   std::string model, out, bits_file;
+  std::string weights;  // "symmetric", "asymmetric", or empty: the model's (symmetric unless it says)
   models::AllocationOptions allocation;
   models::TrainOptions train;
   DataOptions data;
   bool json = false;
 };
 
+// --weights asymmetric gives every layer zero-point weights (w<b>u signatures); symmetric keeps a
+// symmetric model as it is, and cannot undo an asymmetric one.
+void apply_weight_mode(torch::nn::Module& model, const std::string& mode, const std::string& model_path) {
+  for (auto& [name, layer] : quant::quant_layers(model)) {
+    if (mode == "asymmetric") layer->set_asymmetric_weights();
+    if (mode == "symmetric" && layer->asymmetric_weights())
+      fail("--weights symmetric: layer {} of '{}' has asymmetric weights; quantize its float parent instead", name,
+           model_path);
+  }
+}
+
 void run_quantize(QuantizeArgs args) {
   auto loaded = models::load_model(args.model);
   Dataset data = load_training_data(args.data, "quantize", loaded.meta.value("dataset", std::string()));
   models::match_dataset_classes(data, loaded, "--data", args.data.classes_by_name);
   auto& model = *loaded.module;
+  apply_weight_mode(model, args.weights, args.model);
   nlohmann::json meta = loaded.meta;
   nlohmann::json allocation_json;
   const std::string resume = args.out + ".resume";
@@ -65,7 +78,9 @@ void run_quantize(QuantizeArgs args) {
   args.train.seed = args.data.seed;
   args.train.label = "qat";
   models::train(model, data, args.train);
+  const bool asymmetric = quant::quant_layers(model).front().second->asymmetric_weights();
   meta["quantize"] = {{"from", args.model}, {"allocation", allocation_json},
+                      {"weights", asymmetric ? "asymmetric" : "symmetric"},
                       {"qat", {{"epochs", args.train.epochs}, {"lr", args.train.lr}, {"batch", args.train.batch_size}}}};
   meta["avg_bits"] = models::weighted_average_bits(model);
   // The validation images are unseen only if the parent never trained on them either.
@@ -95,6 +110,10 @@ void setup_quantize(CLI::App& root) {
   cmd->add_option("--min-bits", args->allocation.min_bits, "Smallest bitwidth")->capture_default_str()->check(in_range(2, 8));
   cmd->add_option("--max-bits", args->allocation.max_bits, "Largest bitwidth")->capture_default_str()->check(in_range(2, 8));
   cmd->add_option("--bits", args->bits_file, "Take the bits from this JSON file instead of allocating");
+  cmd->add_option("--weights", args->weights,
+                  "Weight quantization: symmetric (signed codes) or asymmetric (unsigned codes with a zero point "
+                  "per output channel, for unsigned multipliers such as mul8u); default: the model's (symmetric)")
+      ->check(CLI::IsMember({"symmetric", "asymmetric"}));
   cmd->add_option("--probes", args->allocation.hutchinson_samples, "Hutchinson probes per batch")->capture_default_str()
       ->check(positive());
   add_training_options(*cmd, args->train, "QAT");

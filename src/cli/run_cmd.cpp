@@ -2,6 +2,7 @@
 // folder, as resumable stages (pipeline/run.h). Every flag has a default: the Fashion-MNIST zoo
 // model and the built-in AppMul library, which is built on first use into the user's cache folder
 // and reused afterwards.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -48,23 +49,34 @@ std::string default_model() {
 // $XDG_CACHE_HOME/fames/library-families (or ~/.cache/...): built once, as `fames lib build --bits
 // 2..8 --signed-a --no-als` would. Exact and family multipliers only, so that a first run takes
 // seconds; pass --lib for a library with ALS members (`fames lib build` runs ALS by default).
-std::string default_library() {
+// A model with signatures that library lacks (unsigned weights: w8u_a8u) gets its own folder,
+// library-families-<its extra signature keys>, built the same way with them added.
+std::string default_library(const std::string& model) {
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   const char* home = std::getenv("HOME");
   const fs::path cache =
       xdg && *xdg ? fs::path(xdg) : fs::path(home && *home ? home : "/tmp") / ".cache";
-  const fs::path dir = cache / "fames" / "library-families";
+  // `fames lib build --bits 2..8 --signed-a --no-als` (the recipe's defaults are lib build's), so
+  // that both share one cache entry.
+  LibraryRecipe recipe;
+  recipe.signed_a = true;
+  recipe.als = false;
+  for (const std::string& card : models::zoo_cards())
+    for (const Signature& sig : models::model_signatures(card)) recipe.model_signatures.push_back(sig);
+  const std::vector<Signature> served = recipe_signatures(recipe);
+  std::string folder = "library-families";
+  // A missing model is the load stage's error (named there); the zoo's library is built regardless.
+  const std::vector<Signature> needed = file_exists(model) ? models::model_signatures(model) : std::vector<Signature>();
+  for (const Signature& sig : needed)
+    if (std::find(served.begin(), served.end(), sig) == served.end()) {
+      recipe.model_signatures.push_back(sig);
+      folder += "-" + sig.key();
+    }
+  const fs::path dir = cache / "fames" / folder;
   const std::string index = (dir / "index.json").string();
   // Data-parallel: rank 0 builds it; the others read the same cache folder once it is there.
   if (!file_exists(index) && dist::is_root()) {
     fmt::print(stderr, "building the default AppMul library into {} (once)\n", dir.string());
-    // `fames lib build --bits 2..8 --signed-a --no-als` (the recipe's defaults are lib build's), so
-    // that both share one cache entry.
-    LibraryRecipe recipe;
-    recipe.signed_a = true;
-    recipe.als = false;
-    for (const std::string& card : models::zoo_cards())
-      for (const Signature& sig : models::model_signatures(card)) recipe.model_signatures.push_back(sig);
     build_library(recipe, dir.string());
   }
   dist::barrier();
@@ -78,7 +90,7 @@ std::string default_library() {
 void run_run(RunArgs args) {
   auto& o = args.options;
   if (o.model.empty()) o.model = default_model();
-  if (o.library.empty()) o.library = default_library();
+  if (o.library.empty()) o.library = default_library(o.model);
   if (args.energy_reduction >= 0) o.energy_reduction = args.energy_reduction;
   o.calibrate = !args.no_calibrate;
   o.bias_correction = !args.no_bias_correction;

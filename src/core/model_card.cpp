@@ -6,6 +6,15 @@
 #include "util/error.h"
 
 namespace fames {
+namespace {
+
+bool optional_flag(const detail::JsonFields& layer, const char* key, bool absent) {
+  if (!layer.has(key)) return absent;
+  if (!layer.raw(key).is_boolean()) layer.fail_here(fmt::format("\"{}\" must be true or false", key));
+  return layer.raw(key).get<bool>();
+}
+
+}  // namespace
 
 bool is_model_card(const nlohmann::json& card) {
   return card.is_object() && card.contains("layers") && card["layers"].is_array();
@@ -22,12 +31,8 @@ std::vector<Signature> card_signatures(const nlohmann::json& layers, const std::
       layer.fail_here(fmt::format("widths {}x{} are outside 1..8", bw, ba));
     sig.bw = static_cast<int>(bw);
     sig.ba = static_cast<int>(ba);
-    sig.signed_w = true;
-    sig.signed_a = false;
-    if (layer.has("signed_a")) {
-      if (!layer.raw("signed_a").is_boolean()) layer.fail_here("\"signed_a\" must be true or false");
-      sig.signed_a = layer.raw("signed_a").get<bool>();
-    }
+    sig.signed_w = optional_flag(layer, "signed_w", true);
+    sig.signed_a = optional_flag(layer, "signed_a", false);
     if (std::find(sigs.begin(), sigs.end(), sig) == sigs.end()) sigs.push_back(sig);
   }
   return sigs;

@@ -76,13 +76,61 @@ inline float finish(int32_t sum, int64_t o, const TableLayerParams& p) {
   return v;
 }
 
+// Step 2's zero-point term: sum - zero * act_sum in wrapping int32 arithmetic (like the sums).
+inline int32_t minus_zero_term(int32_t sum, int32_t zero, uint32_t act_sum) {
+  return static_cast<int32_t>(static_cast<uint32_t>(sum) - static_cast<uint32_t>(zero) * act_sum);
+}
+
 // Steps 2 and 3 of a linear layer from raw patterns act[n][c].
 void linear_forward(const TableLayerParams& p, const ProductTable& table, const uint8_t* act,
                     int64_t n, float* y, bool fast) {
   const int64_t c = p.shape.c, o = p.shape.o;
   std::vector<int32_t> sums(static_cast<size_t>(n * o));
   (fast ? table_linear : table_linear_ref)(n, c, o, act, p.weight_raw.data(), table, sums.data());
+  if (!p.weight_zero.empty()) {
+    const Signature sig = table.signature();
+    for (int64_t i = 0; i < n; ++i) {
+      uint32_t act_sum = 0;
+      for (int64_t ci = 0; ci < c; ++ci) act_sum += static_cast<uint32_t>(sig.a_value(act[i * c + ci]));
+      for (int64_t oc = 0; oc < o; ++oc) sums[i * o + oc] = minus_zero_term(sums[i * o + oc], p.weight_zero[oc], act_sum);
+    }
+  }
   for (int64_t i = 0; i < n * o; ++i) y[i] = finish(sums[i], i % o, p);
+}
+
+// Step 2's A for NCHW raw activations, [n][groups][out_h * out_w]: the reference convolution with a
+// table whose every row holds the activation values, one output channel per group.
+std::vector<int32_t> act_sums_ref(ConvShape s, const uint8_t* act, const Signature& sig) {
+  ProductTable values(sig);
+  for (uint32_t w = 0; w < sig.weight_levels(); ++w)
+    for (uint32_t a = 0; a < sig.act_levels(); ++a) values.raw(w, a) = sig.a_value(a);
+  s.o = s.groups;
+  const std::vector<uint8_t> zero_weights(static_cast<size_t>(s.o * s.taps()), 0);
+  std::vector<int32_t> sums(static_cast<size_t>(s.n * s.o * s.out_h() * s.out_w()));
+  table_conv2d_ref(s, act, zero_weights.data(), values, sums.data());
+  return sums;
+}
+
+// Step 2's zero-point term for one job's GEMM: out[o][p] -= zero[o] * A[p], A[p] the sum of the
+// activation values position p reads (value_of: encoded index -> code value).
+void subtract_zero_terms(const GemmArgs& g, const int32_t* zero, const int32_t* value_of) {
+  thread_local std::vector<uint32_t> act_sums;
+  act_sums.assign(static_cast<size_t>(g.P), 0);
+  for (int64_t k = 0; k < g.K; ++k) {
+    const uint16_t* row = g.idx + g.koff[k];
+    for (int64_t q = 0; q < g.P; ++q) act_sums[q] += static_cast<uint32_t>(value_of[row[q]]);
+  }
+  for (int64_t o = 0; o < g.O; ++o)
+    for (int64_t q = 0; q < g.P; ++q) g.out[o * g.ldo + q] = minus_zero_term(g.out[o * g.ldo + q], zero[o], act_sums[q]);
+}
+
+// value_of for subtract_zero_terms: the code value of every encoded index enc[raw].
+std::vector<int32_t> values_by_encoding(const uint16_t* enc, const Signature& sig) {
+  uint16_t top = 0;
+  for (uint32_t a = 0; a < sig.act_levels(); ++a) top = std::max(top, enc[a]);
+  std::vector<int32_t> value_of(static_cast<size_t>(top) + 1, 0);
+  for (uint32_t a = 0; a < sig.act_levels(); ++a) value_of[enc[a]] = sig.a_value(a);
+  return value_of;
 }
 
 // The geometry of one convolution call and how it is cut into jobs: job = (image block, row block,
@@ -283,6 +331,11 @@ TableLayer::TableLayer(TableLayerParams params, std::shared_ptr<const ProductTab
     fail("table layer: correction has {} entries, expected {}", params_.correction.size(), s.o);
   for (uint8_t w : params_.weight_raw)
     if (w >> sig.bw) fail("table layer: weight code {} has bits above bw={}", w, sig.bw);
+  if (!params_.weight_zero.empty() && static_cast<int64_t>(params_.weight_zero.size()) != s.o)
+    fail("table layer: weight_zero has {} entries, expected {}", params_.weight_zero.size(), s.o);
+  for (int32_t z : params_.weight_zero)
+    if (z < sig.w_min() || z > sig.w_max())
+      fail("table layer: weight zero point {} is outside {}..{} of {}", z, sig.w_min(), sig.w_max(), sig.key());
   impl_->level = active_simd_level();
   if (impl_->level != SimdLevel::ref) {
     impl_->prepared = detail::prepare_table(*table_, impl_->level);
@@ -330,6 +383,17 @@ void TableLayer::forward_ref(const float* x, int64_t n, int64_t h, int64_t w,
   const int64_t oh = s.out_h(), ow = s.out_w();
   std::vector<int32_t> sums(static_cast<size_t>(n * o * oh * ow));  // NCHW
   table_conv2d_ref(s, act.data(), p.weight_raw.data(), *table_, sums.data());
+  if (!p.weight_zero.empty()) {
+    const std::vector<int32_t> act_sums = act_sums_ref(s, act.data(), sig);
+    const int64_t og = o / s.groups;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t oc = 0; oc < o; ++oc)
+        for (int64_t r = 0; r < oh * ow; ++r) {
+          int32_t& sum = sums[(i * o + oc) * oh * ow + r];
+          sum = minus_zero_term(sum, p.weight_zero[oc],
+                                static_cast<uint32_t>(act_sums[(i * s.groups + oc / og) * oh * ow + r]));
+        }
+  }
   for (int64_t i = 0; i < n; ++i)
     for (int64_t oc = 0; oc < o; ++oc)
       for (int64_t r = 0; r < oh * ow; ++r)
@@ -385,6 +449,8 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
   shape.validate();
   const ConvPlan c = plan_conv(shape, reads_implicit(h, w), vec);
   const Encoding encoding{q, enc, qs};
+  const std::vector<int32_t> value_of =
+      p.weight_zero.empty() ? std::vector<int32_t>() : values_by_encoding(enc, sig);
   detail::run_jobs(c.jobs, c.threads, [&](int64_t job) {
     thread_local std::vector<uint16_t> planes_storage, cols_storage;
     thread_local std::vector<int32_t> tmp_storage;
@@ -406,6 +472,7 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
     const GemmArgs args{table, p.weight_raw.data() + j.g * c.og * taps, taps, c.implicit ? planes : cols,
                         koff.data(), taps, j.positions, c.og, tmp, j.ldt};
     detail::run_table_gemm(args);
+    if (!p.weight_zero.empty()) subtract_zero_terms(args, p.weight_zero.data() + j.g * c.og, value_of.data());
     store_outputs(c, j, tmp, p, es, y);
   });
 }

@@ -6,6 +6,9 @@
 //      round half to even; hi = max code of ba bits, lo = -hi when signed_act else 0), raw pattern
 //      a = q & (2^ba - 1);
 //   2. S = table_conv2d / table_linear of the raw patterns with weight_raw (emulate/table_conv.h);
+//      with zero points (asymmetric weights), S -= weight_zero[o] * A, A the sum of the activation
+//      code values (a_value of the raw patterns; padded taps 0) the output position reads from its
+//      group: the zero-point term, exact whatever the table (int32, wrapping like S);
 //   3. y = float(S) * scale[o], then + bias[o] if given, then - correction[o] if given, each a
 //      separate float operation (no fused multiply-add).
 // forward_ref runs those three steps literally (with the _ref kernel); tests hold the two equal.
@@ -34,6 +37,9 @@ struct TableLayerParams {
   bool signed_act = false;  // must equal table.signature().signed_a
   std::vector<uint8_t> weight_raw;      // raw weight codes, [o][c/groups][kh][kw] (linear: [o][c])
   std::vector<float> scale;             // [o]
+  // Empty (no zero point), or [o] zero points in [w_min, w_max] of the table's signature (0..2^bw-1
+  // for the unsigned weights of an asymmetric layer): see step 2.
+  std::vector<int32_t> weight_zero;
   std::vector<float> bias, correction;  // each empty or [o]
   // How the kernels read activation taps: chosen per shape by default; tests force either.
   // implicit applies to stride-1 convolutions only (others use im2col whatever is asked).

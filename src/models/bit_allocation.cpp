@@ -89,8 +89,9 @@ Allocation allocate_bits(torch::nn::Module& model, const Dataset& train_set, con
       // Perturbation at the MSE-optimal per-channel clip (what QAT starts from).
       layer->set_bits(b, b);
       layer->init_weight_clipping();
-      const torch::Tensor step = layer->weight_step().view({-1, 1});
-      const double perturbation = (quant::fake_quantize(w, step, b, true) - w).pow(2).sum().item<double>();
+      // The layer's own quantizer: symmetric, or asymmetric with its min/max zero points.
+      const torch::Tensor fq = layer->fake_quant_weight().reshape({layer->out_channels(), -1});
+      const double perturbation = (fq - w).pow(2).sum().item<double>();
       s.perturbation.push_back(perturbation);
       group.push_back({std::max(0.0, s.trace_per_weight) * perturbation, static_cast<double>(s.macs) * b});
     }

@@ -25,8 +25,15 @@ void save_model(const std::string& path, torch::nn::Module& model, const ModelSp
   meta["image_size"] = spec.image_size;
   meta["width"] = spec.width;
   bool quantized = true;
-  for (auto& [name, layer] : quant::quant_layers(model)) quantized = quantized && layer->quantized();
+  nlohmann::json asymmetric = nlohmann::json::array();
+  for (auto& [name, layer] : quant::quant_layers(model)) {
+    quantized = quantized && layer->quantized();
+    if (layer->asymmetric_weights()) asymmetric.push_back(name);
+  }
   meta["quantized"] = quantized;
+  // Which layers hold zero points: the loader must register their buffers before reading.
+  if (asymmetric.empty()) meta.erase("asymmetric_weights");
+  else meta["asymmetric_weights"] = asymmetric;
   // An imported graph travels in the record; its tensors are buffers and layers of the archive.
   if (auto* graph = dynamic_cast<onnx::GraphModel*>(&model)) meta["graph"] = graph->graph().to_json();
   else meta.erase("graph");
@@ -99,6 +106,29 @@ void check_bits(torch::nn::Module& model, const std::string& path) {
   }
 }
 
+// The layers the record names as asymmetric get their zero-point buffers (before the archive is read).
+void set_asymmetric_layers(torch::nn::Module& model, const std::vector<std::string>& names, const std::string& path) {
+  const auto layers = quant::quant_layers(model);
+  for (const std::string& name : names)
+    quant::find_quant_layer(layers, name, fmt::format("model '{}': \"asymmetric_weights\" names", path))
+        ->set_asymmetric_weights();
+}
+
+// Every zero point is a code of its layer's unsigned weights: 0..2^bw-1.
+void check_zero_points(torch::nn::Module& model, const std::string& path) {
+  for (auto& [name, layer] : quant::quant_layers(model)) {
+    if (!layer->asymmetric_weights()) continue;
+    const int top = (1 << layer->weight_bits()) - 1;
+    const torch::Tensor bad = (layer->weight_zero < 0).logical_or(layer->weight_zero > top).nonzero();
+    if (bad.numel() > 0) {
+      const int64_t channel = bad[0][0].item<int64_t>();
+      fail("model '{}': layer {} has weight zero point {} in output channel {}, outside 0..{} of its "
+           "{}-bit unsigned weights",
+           path, name, layer->weight_zero[channel].item<int>(), channel, top, layer->weight_bits());
+    }
+  }
+}
+
 }  // namespace
 
 LoadedModel load_model(const std::string& path, const std::string& expected_arch) {
@@ -130,6 +160,7 @@ LoadedModel load_model(const std::string& path, const std::string& expected_arch
   } else {
     loaded.module = build_model(loaded.spec);
   }
+  set_asymmetric_layers(*loaded.module, meta.asymmetric_layers, path);
   const auto built = tensor_shapes(*loaded.module);
   try {
     loaded.module->load(archive);
@@ -139,6 +170,7 @@ LoadedModel load_model(const std::string& path, const std::string& expected_arch
   }
   check_tensors(*loaded.module, built, path, loaded.spec.arch);
   check_bits(*loaded.module, path);
+  check_zero_points(*loaded.module, path);
   for (auto& [name, layer] : quant::quant_layers(*loaded.module)) layer->set_quantized(meta.quantized);
   try {
     if (loaded.meta.contains("output_corrections"))
@@ -195,6 +227,8 @@ nlohmann::json layer_table(torch::nn::Module& model) {
     layers.push_back({{"name", name},
                       {"bw", layer->weight_bits()},
                       {"ba", layer->act_bits()},
+                      {"signed_w", !layer->asymmetric_weights()},
+                      {"signature", layer->signature().key()},
                       {"signed_a", layer->signed_input()},
                       {"macs", layer->macs_per_image()}});
   }

@@ -26,8 +26,9 @@ void save_model(const std::string& path, torch::nn::Module& model, const ModelSp
 // Throws fames::Error naming the file if it is missing, not a fames checkpoint, has metadata out of
 // range (checkpoint_meta.h), or does not match the architecture it declares: every tensor must
 // have the shape and type of the rebuilt network and a storage that holds it, and every layer's
-// bit widths must be 2..8. If `expected_arch` is non-empty, a checkpoint of another architecture
-// is an error too.
+// bit widths must be 2..8, and every zero point of a layer the record lists in
+// "asymmetric_weights" must lie in 0..2^bw-1. If `expected_arch` is non-empty, a checkpoint of
+// another architecture is an error too.
 LoadedModel load_model(const std::string& path, const std::string& expected_arch = "");
 
 // Checks that the model can run on `data` and that its labels mean the model's classes: the images
@@ -41,7 +42,7 @@ void check_dataset_fits(const Dataset& data, const LoadedModel& model, const std
 void match_dataset_classes(Dataset& data, const LoadedModel& model, const std::string& data_flag,
                            bool by_name);
 
-// Per-layer summary [{name, bw, ba, signed_a, macs}], for cards and reports. macs need one forward
+// Per-layer summary [{name, bw, ba, signed_w, signed_a, macs}], for cards and reports. macs need one forward
 // pass to be known; run one batch first.
 nlohmann::json layer_table(torch::nn::Module& model);
 

@@ -28,6 +28,18 @@ std::vector<std::string> class_names(const detail::JsonFields& f, int64_t num_cl
   return out;
 }
 
+// Layer names, distinct non-empty strings (which layers exist is checked against the network).
+std::vector<std::string> layer_names(const detail::JsonFields& f, const char* key) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const nlohmann::json& name : f.array(key)) {
+    if (!name.is_string() || name.get<std::string>().empty() || !seen.insert(name.get<std::string>()).second)
+      f.fail_here(fmt::format("\"{}\" must list distinct layer names", key));
+    out.push_back(name.get<std::string>());
+  }
+  return out;
+}
+
 }  // namespace
 
 CheckpointMeta parse_checkpoint_meta(const std::string& text, const std::string& path) {
@@ -54,6 +66,7 @@ CheckpointMeta parse_checkpoint_meta(const std::string& text, const std::string&
     meta.quantized = f.raw("quantized").get<bool>();
   }
   if (f.has("classes")) meta.classes = class_names(f, meta.num_classes);
+  if (f.has("asymmetric_weights")) meta.asymmetric_layers = layer_names(f, "asymmetric_weights");
   if (f.has("dataset")) f.string("dataset");  // a dataset spec; other readers take it as text
   return meta;
 }

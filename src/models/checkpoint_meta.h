@@ -6,7 +6,8 @@
 // "num_classes" 2..kMaxClasses, "in_channels" 1..kMaxInChannels, "image_size"
 // 1..kMaxImageSize, "width" in (0, kMaxWidth], optional "quantized" (bool), optional "classes"
 // (num_classes distinct class names, in label order), optional "dataset" (a string: the --data spec
-// it was trained on). Everything else in the record is kept as is. Errors are fames::Error naming
+// it was trained on), optional "asymmetric_weights" (distinct layer names: the layers whose weights
+// are unsigned codes with zero points; absent = every layer symmetric). Everything else in the record is kept as is. Errors are fames::Error naming
 // the file.
 #pragma once
 #include <cstdint>
@@ -29,6 +30,7 @@ struct CheckpointMeta {
   double width = 1;
   bool quantized = true;
   std::vector<std::string> classes;  // label -> name; empty when the checkpoint does not say
+  std::vector<std::string> asymmetric_layers;  // layers with zero-point weights; empty: none
   nlohmann::json record;             // the whole record
 };
 

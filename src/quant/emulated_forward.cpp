@@ -36,7 +36,7 @@ void add_key(std::vector<int64_t>& key, const torch::Tensor& t) {
 
 const TableLayer& QuantLayer::table_layer() {
   std::vector<int64_t> key;
-  for (const torch::Tensor* t : {&weight, &bias, &weight_clip, &act_clip, &bits, &correction_})
+  for (const torch::Tensor* t : {&weight, &bias, &weight_clip, &act_clip, &bits, &correction_, &weight_zero})
     add_key(key, *t);
   key.push_back(reinterpret_cast<int64_t>(multiplier_.get()));
   if (table_layer_ && key == table_layer_key_) return *table_layer_;
@@ -55,6 +55,7 @@ const TableLayer& QuantLayer::table_layer() {
   p.signed_act = signed_input_;
   p.weight_raw = to_vector<uint8_t>(weight_codes().bitwise_and((1 << sig.bw) - 1), torch::kUInt8);
   p.scale = to_vector<float>(weight_step() * act_step(), torch::kFloat);
+  if (asymmetric_weights()) p.weight_zero = to_vector<int32_t>(weight_zero, torch::kInt32);
   if (bias.defined()) p.bias = to_vector<float>(bias, torch::kFloat);
   if (correction_.defined()) p.correction = to_vector<float>(correction_.reshape({-1}), torch::kFloat);
   table_layer_ = std::make_shared<const TableLayer>(std::move(p), multiplier_);

@@ -58,10 +58,50 @@ void QuantLayer::set_bits(int bw, int ba) {
 int QuantLayer::weight_bits() const { return bits[0].item<int>(); }
 int QuantLayer::act_bits() const { return bits[1].item<int>(); }
 
-Signature QuantLayer::signature() const { return Signature{weight_bits(), act_bits(), true, signed_input_}; }
+Signature QuantLayer::signature() const {
+  return Signature{weight_bits(), act_bits(), !asymmetric_weights(), signed_input_};
+}
 
 torch::Tensor QuantLayer::weight_step() const {
-  return weight_clip.abs().clamp_min(1e-8) / max_code(weight_bits(), true);
+  return weight_clip.abs().clamp_min(1e-8) / max_code(weight_bits(), !asymmetric_weights());
+}
+
+torch::Tensor QuantLayer::per_channel(const torch::Tensor& t) const {
+  std::vector<int64_t> shape(weight.dim(), 1);
+  shape[0] = out_channels_;
+  return t.view(shape);
+}
+
+void QuantLayer::set_asymmetric_weights() {
+  if (asymmetric_weights()) return;
+  weight_zero = register_buffer("weight_zero", torch::zeros({out_channels_}, torch::kInt32));
+  clip_ready.fill_(0);
+}
+
+void QuantLayer::load_asymmetric_weights(const torch::Tensor& codes, const torch::Tensor& scale,
+                                         const torch::Tensor& zero, int bits) {
+  torch::NoGradGuard no_grad;
+  const int64_t levels = max_code(bits, false);
+  if (codes.sizes() != weight.sizes())
+    fail("asymmetric weights: codes have shape [{}], the layer's weight [{}]", fmt::join(codes.sizes(), ", "),
+         fmt::join(weight.sizes(), ", "));
+  if (scale.numel() != out_channels_ || zero.numel() != out_channels_)
+    fail("asymmetric weights: {} scales and {} zero points for {} output channels", scale.numel(), zero.numel(),
+         out_channels_);
+  const torch::Tensor q = codes.to(torch::kDouble), z = zero.reshape({-1}).to(torch::kDouble);
+  const torch::Tensor s = scale.reshape({-1}).to(torch::kFloat);
+  if (q.min().item<double>() < 0 || q.max().item<double>() > levels || !torch::equal(q, q.round()))
+    fail("asymmetric weights: codes must be whole numbers in 0..{}", levels);
+  if (z.min().item<double>() < 0 || z.max().item<double>() > levels || !torch::equal(z, z.round()))
+    fail("asymmetric weights: zero points must be whole numbers in 0..{}", levels);
+  if (!(s.min().item<float>() > 0) || !torch::isfinite(s).all().item<bool>())
+    fail("asymmetric weights: scales must be positive and finite");
+  set_bits(bits, act_bits());
+  set_asymmetric_weights();
+  weight_zero.copy_(z.to(torch::kInt32));
+  weight_clip.copy_(s * static_cast<float>(levels));
+  weight.copy_(per_channel(s) * (q - per_channel(z)).to(torch::kFloat));
+  clip_ready.fill_(1);
 }
 torch::Tensor QuantLayer::act_step() const {
   return act_clip.abs().clamp_min(1e-8) / max_code(act_bits(), signed_input_);
@@ -69,10 +109,10 @@ torch::Tensor QuantLayer::act_step() const {
 
 torch::Tensor QuantLayer::weight_codes() const {
   torch::NoGradGuard no_grad;
-  const auto shape = std::vector<int64_t>(weight.dim(), 1);
-  auto step_shape = shape;
-  step_shape[0] = out_channels_;
-  return quantize_codes(weight, weight_step().view(step_shape), weight_bits(), true).to(torch::kInt32);
+  const torch::Tensor step = per_channel(weight_step());
+  if (asymmetric_weights())
+    return quantize_codes_zero(weight, step, per_channel(weight_zero), weight_bits()).to(torch::kInt32);
+  return quantize_codes(weight, step, weight_bits(), true).to(torch::kInt32);
 }
 
 torch::Tensor QuantLayer::input_codes(const torch::Tensor& x) const {
@@ -85,9 +125,9 @@ torch::Tensor QuantLayer::fake_quant_input(const torch::Tensor& x) const {
 }
 
 torch::Tensor QuantLayer::fake_quant_weight() const {
-  std::vector<int64_t> step_shape(weight.dim(), 1);
-  step_shape[0] = out_channels_;
-  return fake_quantize(weight, weight_step().view(step_shape), weight_bits(), true);
+  const torch::Tensor step = per_channel(weight_step());
+  if (asymmetric_weights()) return fake_quantize_zero(weight, step, per_channel(weight_zero), weight_bits());
+  return fake_quantize(weight, step, weight_bits(), true);
 }
 
 torch::Tensor QuantLayer::apply(const torch::Tensor& x, const torch::Tensor& w) const {
@@ -125,7 +165,14 @@ torch::Tensor QuantLayer::quantized_forward(const torch::Tensor& x) {
 
 void QuantLayer::init_weight_clipping() {
   torch::NoGradGuard no_grad;
-  weight_clip.copy_(best_clip(weight.reshape({out_channels_, -1}), weight_bits(), true, 0));
+  const torch::Tensor rows = weight.reshape({out_channels_, -1});
+  if (asymmetric_weights()) {  // min/max per channel, as TFLite and onnxruntime's quantizer choose them
+    const auto [range, zero] = minmax_range_and_zero(rows, weight_bits());
+    weight_clip.copy_(range);
+    weight_zero.copy_(zero);
+    return;
+  }
+  weight_clip.copy_(best_clip(rows, weight_bits(), true, 0));
 }
 
 void QuantLayer::init_clipping(const torch::Tensor& sample_input) {

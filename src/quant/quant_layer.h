@@ -1,13 +1,17 @@
 // Quantized conv and linear layers: the only layer types the FAMES stages need to know.
 //
 // Every QuantLayer quantizes its INPUT activations (ba bits, unsigned after ReLU or signed where the
-// layer says so) and its weights (bw bits, signed, per output channel), both with learnable clipping
-// values (METHOD.md §1, §4). It can hand out exactly what the hardware computes with:
-//   weight_codes()   integer weight codes, same shape as the weight, as int32
+// layer says so) and its weights (bw bits per output channel), both with learnable clipping values
+// (METHOD.md §1, §4). Weights are symmetric (signed codes, signature w<b>s) unless the layer was
+// switched to asymmetric weights (unsigned codes q in 0..2^bw-1 with an integer zero point z(o) per
+// output channel, signature w<b>u; fake_quant.h). It hands out exactly what the hardware computes with:
+//   weight_codes()   integer weight codes, same shape as the weight, as int32 (asymmetric: q)
+//   weight_zero      z(o) [O] int32 (asymmetric only; undefined for symmetric weights)
 //   input_codes(x)   integer activation codes of an input batch, as int32
 //   weight_step()    s_w(o) per output channel [O];  act_step()  s_a (scalar tensor)
 //   macs_per_image() multiplications per image (from the last input seen; conv counts padding)
-// and output = s_w(o) * s_a * sum(code products) + bias.
+// and output = s_w(o) * s_a * (sum(code products) - z(o) * sum(activation codes)) + bias, where the
+// zero-point term is exact whatever multiplier serves the products.
 //
 // Modes: float (quantization off, for full-precision pretraining), fake-quant (training/eval), or
 // emulated, where a ProductTable replaces the multiplier (set_multiplier, see emulate/).
@@ -57,6 +61,20 @@ class QuantLayer : public torch::nn::Module {
   void init_clipping(const torch::Tensor& sample_input);
   void init_weight_clipping();
 
+  // Switches the weights to asymmetric quantization: registers the buffer "weight_zero" and resets
+  // the clipping, so the next forward (or init_weight_clipping) sets range and zero point from each
+  // channel's min/max. One way: an asymmetric layer stays asymmetric. Needed before loading a
+  // checkpoint that holds asymmetric weights (models/checkpoint.cpp does it from the record).
+  void set_asymmetric_weights();
+  bool asymmetric_weights() const { return weight_zero.defined(); }
+  // Makes the layer hold given asymmetric weights exactly (an imported uint8 QDQ weight): bw = bits,
+  // weight = scale(o) * (codes - zero(o)), so that weight_codes() == codes and weight_step() is
+  // scale to float rounding. codes: uint8/int tensor of the weight's shape, each in 0..2^bits-1;
+  // scale: [O] positive; zero: [O] whole numbers in 0..2^bits-1. Throws fames::Error on anything
+  // else. Marks the clipping as set: set act_clip (and the activation bits) before the first forward.
+  void load_asymmetric_weights(const torch::Tensor& codes, const torch::Tensor& scale, const torch::Tensor& zero,
+                               int bits);
+
   // Integer interface (see file comment).
   torch::Tensor weight_codes() const;
   torch::Tensor input_codes(const torch::Tensor& x) const;
@@ -86,17 +104,21 @@ class QuantLayer : public torch::nn::Module {
   void set_capture(bool on) { capture_ = on; captured_input = torch::Tensor(); captured_output = torch::Tensor(); }
   torch::Tensor captured_input, captured_output;
 
-  // Learnable parameters.
+  // Learnable parameters. weight_clip: per channel beta (symmetric: s_w = beta / (2^(bw-1)-1)) or
+  // range (asymmetric: s_w = range / (2^bw-1)).
   torch::Tensor weight, bias, weight_clip, act_clip;
-  // Buffers saved with the model: [bw, ba] and whether clipping was initialised.
-  torch::Tensor bits, clip_ready;
+  // Buffers saved with the model: [bw, ba], whether clipping was initialised, and the zero points.
+  torch::Tensor bits, clip_ready, weight_zero;
 
   // The linear/conv op on given float weights and inputs (used by fake-quant and float paths).
   torch::Tensor apply(const torch::Tensor& x, const torch::Tensor& w) const;
+  // The fake-quantized weights (straight-through gradients), symmetric or asymmetric.
+  torch::Tensor fake_quant_weight() const;
 
  private:
   torch::Tensor fake_quant_input(const torch::Tensor& x) const;
-  torch::Tensor fake_quant_weight() const;
+  // Per-channel tensors shaped to broadcast against the weight ([O, 1, ...]).
+  torch::Tensor per_channel(const torch::Tensor& t) const;
   torch::Tensor emulated_forward(const torch::Tensor& x);
   torch::Tensor quantized_forward(const torch::Tensor& x);
   // The table, weight codes and scales in emulation form; rebuilt only when a weight, bias, clip,

@@ -19,10 +19,13 @@ std::string card_error(const std::string& layers_json) {
 
 TEST(ModelCard, SignaturesAreDistinctAndInLayerOrder) {
   const auto sigs = card_signatures(nlohmann::json::parse(
-      R"([{"bw": 4, "ba": 4}, {"bw": 8, "ba": 2, "signed_a": true}, {"bw": 4, "ba": 4}])"), "card.json");
-  ASSERT_EQ(sigs.size(), 2u);
+      R"([{"bw": 4, "ba": 4}, {"bw": 8, "ba": 2, "signed_a": true}, {"bw": 4, "ba": 4},
+          {"bw": 8, "ba": 8, "signed_w": false}, {"bw": 4, "ba": 4, "signed_w": true}])"),
+      "card.json");
+  ASSERT_EQ(sigs.size(), 3u);
   EXPECT_EQ(sigs[0].key(), "w4s_a4u");
   EXPECT_EQ(sigs[1].key(), "w8s_a2s");
+  EXPECT_EQ(sigs[2].key(), "w8u_a8u");  // asymmetric (zero-point) weights
   EXPECT_TRUE(is_model_card(nlohmann::json::parse(R"({"layers": []})")));
   EXPECT_FALSE(is_model_card(nlohmann::json::parse(R"({"layers": {}})")));
   EXPECT_FALSE(is_model_card(nlohmann::json::parse(R"([1])")));
@@ -39,6 +42,8 @@ TEST(ModelCard, BadLayersNameTheCardAndLayer) {
   EXPECT_EQ(e, "card.json: layers[0]: widths 4x4000000000 are outside 1..8");
   e = card_error(R"([{"bw": 4, "ba": 4, "signed_a": "yes"}])");
   EXPECT_EQ(e, "card.json: layers[0]: \"signed_a\" must be true or false");
+  e = card_error(R"([{"bw": 4, "ba": 4, "signed_w": 0}])");
+  EXPECT_EQ(e, "card.json: layers[0]: \"signed_w\" must be true or false");
   e = card_error(R"([7])");
   EXPECT_EQ(e, "card.json: layers[0]: expected a JSON object");
   e = card_error(R"({"bw": 4})");

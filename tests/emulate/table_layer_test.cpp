@@ -1,11 +1,14 @@
 // TableLayer::forward (fused quantize + table GEMM + scale, channels-last out) against forward_ref
 // (the three steps one after the other with the plain-loop kernel), bit for bit: every activation
 // width, signed and unsigned inputs, NCHW and channels-last inputs, both tap-reading modes, odd
-// shapes, strides, dilation, groups, row blocks of large images, and inputs on rounding ties.
+// shapes, strides, dilation, groups, row blocks of large images, and inputs on rounding ties; and
+// unsigned weights with zero points (asymmetric layers), whose zero-point term is exact.
 #include "emulate/table_layer.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -55,6 +58,8 @@ TableLayerParams make_params(const ConvShape& s, bool linear, Signature sig, std
   }
   if (rng() % 2)
     for (int64_t o = 0; o < s.o; ++o) p.correction.push_back(u(rng) * 0.1f);
+  if (!sig.signed_w)  // asymmetric weights: a zero point per channel, anywhere in 0..2^bw-1
+    for (int64_t o = 0; o < s.o; ++o) p.weight_zero.push_back(static_cast<int32_t>(rng() % sig.weight_levels()));
   return p;
 }
 
@@ -154,6 +159,57 @@ TEST(TableLayer, LinearMatchesRef) {
   }
 }
 
+TEST(TableLayer, UnsignedWeightsWithZeroPointsMatchRef) {
+  std::mt19937 rng(15);
+  for (bool signed_a : {false, true}) {
+    for (int ba : {3, 4, 5, 8}) {
+      const Signature sig{ba == 8 ? 8 : 4, ba, false, signed_a};
+      expect_layer_matches(conv(5, 6, 3, 1, 1), false, sig, 3, 7, 9, rng);
+      expect_layer_matches(conv(16, 8, 3, 2, 1), false, sig, 2, 11, 10, rng);
+      expect_layer_matches(conv(6, 9, 3, 1, 1, 3), false, sig, 2, 8, 11, rng);
+      expect_layer_matches(conv(64, 4, 3, 1, 1), false, sig, 1, 40, 40, rng);  // row blocks
+      ConvShape linear;
+      linear.c = 37, linear.o = 10;
+      expect_layer_matches(linear, true, sig, 19, 1, 1, rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+// The reference's zero-point term is the definition: with the exact table, a padded strided conv
+// of codes q and zero points z gives s(o) * sum((q - z) * a) to float rounding.
+TEST(TableLayer, ZeroPointTermIsTheExactSumOfShiftedWeights) {
+  std::mt19937 rng(16);
+  const Signature sig{8, 8, false, false};
+  const ConvShape s = conv(3, 4, 3, 2, 1);
+  TableLayerParams p = make_params(s, false, sig, rng);
+  p.bias.clear(), p.correction.clear();
+  const int64_t n = 2, h = 6, w = 5;
+  const std::vector<float> x = make_input(n * s.c * h * w, p.act_step, rng);
+  ConvShape full = s;
+  full.n = n, full.h = h, full.w = w;
+  const int64_t oh = full.out_h(), ow = full.out_w();
+  const TableLayer layer(p, std::make_shared<const ProductTable>(ProductTable::exact(sig)));
+  std::vector<float> y(static_cast<size_t>(n * s.o * oh * ow));
+  const int64_t strides[4] = {s.c * h * w, h * w, w, 1};
+  layer.forward_ref(x.data(), n, h, w, strides, y.data());
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < s.o; ++o)
+      for (int64_t r = 0; r < oh * ow; ++r) {
+        double sum = 0;  // sum over taps inside the image of (q - z) * a
+        for (int64_t c = 0; c < s.c; ++c)
+          for (int64_t ky = 0; ky < 3; ++ky)
+            for (int64_t kx = 0; kx < 3; ++kx) {
+              const int64_t yy = r / ow * 2 + ky - 1, xx = r % ow * 2 + kx - 1;
+              if (yy < 0 || yy >= h || xx < 0 || xx >= w) continue;
+              const double a =
+                  std::clamp(std::nearbyint(x[((i * s.c + c) * h + yy) * w + xx] / p.act_step), 0.0f, 255.0f);
+              sum += (p.weight_raw[((o * s.c + c) * 3 + ky) * 3 + kx] - p.weight_zero[o]) * a;
+            }
+        EXPECT_NEAR(y[(i * oh * ow + r) * s.o + o], sum * p.scale[o], 1e-5 * std::abs(sum * p.scale[o]) + 1e-6);
+      }
+}
+
 TEST(TableLayer, MismatchedSizesAreErrors) {
   std::mt19937 rng(14);
   const Signature sig{4, 4, true, false};
@@ -167,6 +223,13 @@ TEST(TableLayer, MismatchedSizesAreErrors) {
   p = make_params(conv(3, 4, 3, 1, 1), false, sig, rng);
   p.weight_raw[0] = 16;  // bit above bw
   EXPECT_THROW(TableLayer(p, table), Error);
+  const Signature unsigned_w{4, 4, false, false};
+  const auto unsigned_table = std::make_shared<const ProductTable>(ProductTable::exact(unsigned_w));
+  p = make_params(conv(3, 4, 3, 1, 1), false, unsigned_w, rng);
+  p.weight_zero[1] = 16;  // zero point outside 0..15
+  EXPECT_THROW(TableLayer(p, unsigned_table), Error);
+  p.weight_zero.pop_back();
+  EXPECT_THROW(TableLayer(p, unsigned_table), Error);
 }
 
 }  // namespace

@@ -73,6 +73,20 @@ TEST(CheckpointMeta, ClassNamesMustMatchTheClassCount) {
   EXPECT_EQ(parse_checkpoint_meta(record.dump(), "m.pt").classes.at(3), "c3");
 }
 
+TEST(CheckpointMeta, AsymmetricLayersAreDistinctNames) {
+  nlohmann::json record = good_record();
+  record["asymmetric_weights"] = {"conv1", "fc3"};
+  EXPECT_EQ(parse_checkpoint_meta(record.dump(), "m.pt").asymmetric_layers,
+            (std::vector<std::string>{"conv1", "fc3"}));
+  EXPECT_TRUE(parse_checkpoint_meta(good_record().dump(), "m.pt").asymmetric_layers.empty());
+  for (const nlohmann::json& bad : {nlohmann::json{"conv1", "conv1"}, nlohmann::json{"conv1", 3},
+                                    nlohmann::json{""}, nlohmann::json("conv1")}) {
+    const std::string e = error_with("asymmetric_weights", bad);
+    EXPECT_NE(e.find("m.pt"), std::string::npos) << e;
+    EXPECT_NE(e.find("asymmetric_weights"), std::string::npos) << e;
+  }
+}
+
 TEST(CheckpointMeta, NotJsonOrTooDeepIsOneError) {
   EXPECT_THROW(parse_checkpoint_meta("{\"arch\": ", "m.pt"), Error);
   nlohmann::json record = good_record();
