@@ -11,6 +11,10 @@ qdq_cnn.onnx        conv (int8 input, Clip to +-127 codes; 4-bit per-channel wei
                     stride 2) -> Relu -> GlobalAveragePool -> Flatten -> Gemm (uint8 input, no Clip;
                     8-bit per-channel weights) -> QuantizeLinear -> DequantizeLinear (int8 output)
 qdq_cnn.input.npy / qdq_cnn.output.npy   a batch of 4 and the graph's output for it
+qdq_torch.onnx      a network fake-quantized in PyTorch (torch.fake_quantize_per_channel_affine for
+                    weights, _per_tensor_affine for activations: int8, uint8 0..127, uint8) and
+                    exported by torch.onnx (QDQ pairs, a Clip of the codes for quant_max 127)
+qdq_torch.input.npy / qdq_torch.output.npy  a batch of 4 and PyTorch's own output for it
 qdq_error_uint8_weight.onnx              weights as uint8 with zero point 128 (refused by name)
 qdq_error_channel_act.onnx               per-channel activation scales (refused by name)
 Needs Debian's python3-onnx, python3-numpy and python3-torch.
@@ -115,6 +119,47 @@ def qdq_cnn(out_dir):
     np.save(os.path.join(out_dir, "qdq_cnn.output.npy"), ref4(y).astype(np.float32))
 
 
+class TorchQdqNet(torch.nn.Module):
+    """Fake quantization as PyTorch's QAT inserts it, ending in an int8-quantized output."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        self.fc = torch.nn.Linear(16, 10)
+        # Symmetric per channel, scale max|w| / 127 (so no code reaches -128), kept as buffers as
+        # PyTorch's observers keep them.
+        for name in ("conv1", "conv2", "fc"):
+            w = getattr(self, name).weight.detach()
+            self.register_buffer(name + "_scale", w.abs().amax(dim=tuple(range(1, w.dim()))) / 127)
+
+    def weight(self, name):
+        w, scale = getattr(self, name).weight, getattr(self, name + "_scale")
+        return torch.fake_quantize_per_channel_affine(w, scale, torch.zeros(w.shape[0], dtype=torch.int32), 0, -128, 127)
+
+    def forward(self, x):
+        fq = torch.fake_quantize_per_tensor_affine
+        x = fq(x, 0.02, 0, -128, 127)
+        x = torch.relu(torch.nn.functional.conv2d(x, self.weight("conv1"), self.conv1.bias, padding=1))
+        x = fq(x, 0.05, 0, 0, 127)
+        x = torch.relu(torch.nn.functional.conv2d(x, self.weight("conv2"), self.conv2.bias, stride=2, padding=1))
+        x = fq(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1), 0.01, 0, 0, 255)
+        return fq(torch.nn.functional.linear(x, self.weight("fc"), self.fc.bias), 0.02, 0, -128, 127)
+
+
+def torch_qdq(out_dir):
+    torch.manual_seed(11)
+    net = TorchQdqNet().eval()
+    x = torch.randn(4, 3, 8, 8) * 1.2
+    path = os.path.join(out_dir, "qdq_torch.onnx")
+    torch.onnx.export(net, x, path, opset_version=13, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
+    onnx.checker.check_model(onnx.load(path))
+    with torch.no_grad():
+        np.save(os.path.join(out_dir, "qdq_torch.input.npy"), x.numpy())
+        np.save(os.path.join(out_dir, "qdq_torch.output.npy"), net(x).numpy())
+
+
 def error_models(out_dir):
     b = Builder()
     x_in, _ = b.act_qdq("x", "conv.in", 0.02, False, None)
@@ -132,4 +177,5 @@ def error_models(out_dir):
 
 if __name__ == "__main__":
     qdq_cnn(sys.argv[1])
+    torch_qdq(sys.argv[1])
     error_models(sys.argv[1])

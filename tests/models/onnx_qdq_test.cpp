@@ -30,39 +30,62 @@ torch::Tensor graph_constant(GraphModel& model, const std::string& name) {
   return torch::ones({});
 }
 
+// The step of the DequantizeLinear that computes the graph's output.
+double output_step(GraphModel& model) {
+  for (const Node& node : model.graph().nodes)
+    if (node.op == "DequantizeLinear" && node.outputs.at(0) == model.graph().outputs.at(0))
+      return graph_constant(model, node.input(1)).item<double>();
+  ADD_FAILURE() << "the output is not dequantized";
+  return 0;
+}
+
 void use_exact_tables(const LayerList& layers) {
   for (const auto& [name, layer] : layers)
     layer->set_multiplier(std::make_shared<const ProductTable>(ProductTable::exact(layer->signature())));
 }
 
-TEST(QdqImport, FixtureMatchesItsQdqArithmeticWithinOneCode) {
-  Imported imported = import_onnx(fixture("qdq_cnn.onnx"));
+struct QdqFixture {
+  std::string name;
+  std::vector<std::array<int, 3>> layers;  // bw, ba, signed input: what the fixture script wrote
+};
+
+class QdqFixtures : public ::testing::TestWithParam<QdqFixture> {};
+
+TEST_P(QdqFixtures, ImportMatchesTheQdqArithmeticWithinOneCode) {
+  const QdqFixture& f = GetParam();
+  Imported imported = import_onnx(fixture(f.name + ".onnx"));
   const auto layers = quant::quant_layers(*imported.model);
-  ASSERT_EQ(layers.size(), 3u);
-  // scripts/qdq_fixtures.py: conv1 int8 input clipped to +-127 with 4-bit weight codes; conv2
-  // uint8 input clipped to 0..15 with 6-bit codes; fc uint8 input over the full range.
-  const std::vector<std::array<int, 3>> expected = {{4, 8, 1}, {6, 4, 0}, {8, 8, 0}};
+  ASSERT_EQ(layers.size(), f.layers.size());
   for (size_t i = 0; i < layers.size(); ++i) {
     const auto& layer = layers[i].second;
     EXPECT_TRUE(layer->quantized()) << layers[i].first;
-    EXPECT_EQ(layer->weight_bits(), expected[i][0]) << layers[i].first;
-    EXPECT_EQ(layer->act_bits(), expected[i][1]) << layers[i].first;
-    EXPECT_EQ(layer->signed_input(), expected[i][2] != 0) << layers[i].first;
+    EXPECT_EQ(layer->weight_bits(), f.layers[i][0]) << layers[i].first;
+    EXPECT_EQ(layer->act_bits(), f.layers[i][1]) << layers[i].first;
+    EXPECT_EQ(layer->signed_input(), f.layers[i][2] != 0) << layers[i].first;
   }
-  const torch::Tensor x = read_npy_tensor(fixture("qdq_cnn.input.npy"));
-  const torch::Tensor ref = read_npy_tensor(fixture("qdq_cnn.output.npy"));
-  const double step = graph_constant(*imported.model, "out.s").item<double>();
+  const torch::Tensor x = read_npy_tensor(fixture(f.name + ".input.npy"));
+  const torch::Tensor ref = read_npy_tensor(fixture(f.name + ".output.npy"));
+  const double step = output_step(*imported.model);
   torch::NoGradGuard no_grad;
   imported.model->eval();
   const double fake_quant_codes = (imported.model->forward(x) - ref).abs().max().item<double>() / step;
   use_exact_tables(layers);  // the integer forward: code products summed exactly, then scaled
   const double integer_codes = (imported.model->forward(x) - ref).abs().max().item<double>() / step;
-  std::cout << "qdq_cnn: max output difference " << fake_quant_codes << " codes (fake-quant), " << integer_codes
+  std::cout << f.name << ": max output difference " << fake_quant_codes << " codes (fake-quant), " << integer_codes
             << " codes (integer forward)\n";
   EXPECT_LE(fake_quant_codes, 1.001);
   EXPECT_LE(integer_codes, 1.001);
   EXPECT_GT(ref.abs().max().item<double>(), 10 * step);  // the outputs are not all zero
 }
+
+// scripts/qdq_fixtures.py. qdq_cnn: conv1 int8 input clipped to +-127 with 4-bit weight codes,
+// conv2 uint8 input clipped to 0..15 with 6-bit codes, fc uint8 input over the full range.
+// qdq_torch (PyTorch's fake quantization): 8-bit weights; int8 input, uint8 0..127 (a Clip of the
+// codes), uint8 0..255.
+INSTANTIATE_TEST_SUITE_P(Fixtures, QdqFixtures,
+                         ::testing::Values(QdqFixture{"qdq_cnn", {{4, 8, 1}, {6, 4, 0}, {8, 8, 0}}},
+                                           QdqFixture{"qdq_torch", {{8, 8, 1}, {8, 7, 0}, {8, 8, 0}}}),
+                         [](const auto& info) { return info.param.name; });
 
 TEST(QdqImport, UnsupportedPatternsNameTheNode) {
   const std::string uint8 = testing::error_message([] { import_onnx(fixture("qdq_error_uint8_weight.onnx")); });

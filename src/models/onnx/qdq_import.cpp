@@ -82,6 +82,8 @@ std::optional<ActQuant> act_quant(const std::string& value, const NodeOf& node_o
   const Node* dq = node_of(value);
   if (!dq || dq->op != "DequantizeLinear") return std::nullopt;
   const Node* q = node_of(dq->input(0));
+  const Node* code_clip = q && q->op == "Clip" ? q : nullptr;  // PyTorch clips the codes between Q and DQ
+  if (code_clip) q = node_of(code_clip->input(0));
   if (!q || q->op != "QuantizeLinear")
     fail("{}: {} dequantizes '{}', which no QuantizeLinear computes; fames imports QuantizeLinear -> DequantizeLinear "
          "pairs on layer inputs", where, dq->describe(), dq->input(0));
@@ -94,9 +96,17 @@ std::optional<ActQuant> act_quant(const std::string& value, const NodeOf& node_o
   const double s = scale.item<float>();
   if (!std::isnan(bounds.first)) lo = std::max<int64_t>(lo, std::llround(std::nearbyint(bounds.first / s)));
   if (!std::isnan(bounds.second)) hi = std::min<int64_t>(hi, std::llround(std::nearbyint(bounds.second / s)));
+  if (code_clip) {
+    const auto [code_lo, code_hi] = clip_bounds(*code_clip, constant_of, opset);
+    if (!std::isnan(code_lo)) lo = std::max<int64_t>(lo, std::llround(code_lo));
+    if (!std::isnan(code_hi)) hi = std::min<int64_t>(hi, std::llround(code_hi));
+  }
   a.bits = bits_for(a.is_signed ? std::max(hi, -lo) : hi, a.is_signed);
   const int64_t m = quant::max_code(a.bits, a.is_signed);
   const bool clip_restates_range = hi == m && lo == (a.is_signed ? -m : 0);
+  if (code_clip && !clip_restates_range)
+    fail("{}: {} clips the codes to {}..{}, which is no fames code range (0..2^b-1 or +-(2^(b-1)-1)); clip the "
+         "quantizer's input instead", where, code_clip->describe(), lo, hi);
   if (clip && clip->op == "Clip" && clip_restates_range) a.source = clip->input(0);
   return a;
 }

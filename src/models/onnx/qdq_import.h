@@ -9,9 +9,10 @@
 // - An activation is QuantizeLinear -> DequantizeLinear with one scale and zero point 0 (uint8:
 //   unsigned codes, int8: signed), optionally after a Clip with constant bounds, which narrows the
 //   code range and so the bit width. The layer then reads the Clip's input when the Clip only
-//   restates its code range, else the Clip's output. Refused, naming the node: per-channel
-//   activation scales, non-zero activation zero points, Q and DQ that disagree, a DQ of a value
-//   no QuantizeLinear made. An int8 code -128 (no Clip) becomes -127 in fames (docs/onnx.md).
+//   restates its code range, else the Clip's output. A Clip of the codes between Q and DQ (as
+//   PyTorch exports quant_max 127) narrows the range too, and must be a fames code range.
+//   Refused, naming the node: per-channel activation scales, non-zero activation zero points, Q
+//   and DQ that disagree, a DQ of a value no QuantizeLinear made, other code Clips. An int8 code -128 (no Clip) becomes -127 in fames (docs/onnx.md).
 #pragma once
 #include <torch/torch.h>
 
