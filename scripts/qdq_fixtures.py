@@ -17,6 +17,7 @@ qdq_torch.onnx      a network fake-quantized in PyTorch (torch.fake_quantize_per
 qdq_torch.input.npy / qdq_torch.output.npy  a batch of 4 and PyTorch's own output for it
 qdq_error_uint8_weight.onnx              weights as uint8 with zero point 128 (refused by name)
 qdq_error_channel_act.onnx               per-channel activation scales (refused by name)
+qdq_error_mixed.onnx                     a QDQ conv followed by a float one (refused by name)
 Needs Debian's python3-onnx, python3-numpy and python3-torch.
 """
 import os
@@ -173,6 +174,13 @@ def error_models(out_dir):
     dq = b.node("DequantizeLinear", [q, s, z], "conv.in.dq", axis=1)
     w, _ = b.weight_dq("conv", codes((4, 3, 3, 3), 127), np.array(0.01, np.float32))
     b.save(os.path.join(out_dir, "qdq_error_channel_act.onnx"), [None, 3, 8, 8], b.node("Conv", [dq, w], "conv"), [None, 4, 6, 6])
+    b = Builder()
+    x_in, _ = b.act_qdq("x", "conv.in", 0.02, True, None)
+    w, _ = b.weight_dq("conv", codes((4, 3, 3, 3), 127), np.array(0.01, np.float32))
+    h = b.node("Conv", [x_in, w], "conv")
+    w2 = b.const("float_conv.weight", RNG.normal(0, 0.1, (4, 4, 1, 1)).astype(np.float32))
+    b.save(os.path.join(out_dir, "qdq_error_mixed.onnx"), [None, 3, 8, 8], b.node("Conv", [h, w2], "float_conv"),
+           [None, 4, 6, 6])
 
 
 if __name__ == "__main__":

@@ -94,6 +94,8 @@ TEST(QdqImport, UnsupportedPatternsNameTheNode) {
   const std::string channel = testing::error_message([] { import_onnx(fixture("qdq_error_channel_act.onnx")); });
   EXPECT_NE(channel.find("conv.in.q"), std::string::npos) << channel;
   EXPECT_NE(channel.find("per-channel activation"), std::string::npos) << channel;
+  const std::string mixed = testing::error_message([] { import_onnx(fixture("qdq_error_mixed.onnx")); });
+  EXPECT_NE(mixed.find("layer 'conv' is QDQ-quantized but layer 'float_conv' is not"), std::string::npos) << mixed;
 }
 
 // A LeNet-5 with mixed bit widths and clipping values set from random data.

@@ -324,6 +324,12 @@ Imported Lowering::finish() {
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < graph.constants.size(); ++i)
     imported.model->constant(i).set_(file_.constants.at(graph.constants[i].name).contiguous().clone());
+  // A checkpoint is quantized or float as a whole (checkpoint.h): a QDQ model quantizes every layer.
+  for (const auto& [name, lw] : weights_)
+    if (lw.weight_quant.has_value() != weights_.begin()->second.weight_quant.has_value())
+      fail("'{}': layer '{}' is {} but layer '{}' is not; fames imports QDQ models whose Conv, Gemm and MatMul layers "
+           "are all quantized", path_, lw.weight_quant ? name : weights_.begin()->first, "QDQ-quantized",
+           lw.weight_quant ? weights_.begin()->first : name);
   for (const auto& [name, lw] : weights_) {
     const auto& layer = imported.model->layer(name);
     layer->weight.copy_(lw.weight.to(torch::kFloat).reshape(layer->weight.sizes()));

@@ -12,7 +12,8 @@
 //   restates its code range, else the Clip's output. A Clip of the codes between Q and DQ (as
 //   PyTorch exports quant_max 127) narrows the range too, and must be a fames code range.
 //   Refused, naming the node: per-channel activation scales, non-zero activation zero points, Q
-//   and DQ that disagree, a DQ of a value no QuantizeLinear made, other code Clips. An int8 code -128 (no Clip) becomes -127 in fames (docs/onnx.md).
+//   and DQ that disagree, a DQ of a value no QuantizeLinear made, other code Clips.
+// - The importer (onnx_import.cpp) refuses a model in which some layers are QDQ and others float. An int8 code -128 (no Clip) becomes -127 in fames (docs/onnx.md).
 #pragma once
 #include <torch/torch.h>
 
