@@ -1,4 +1,5 @@
-// fames import: an ONNX model as a float fames checkpoint, checked against the framework's outputs.
+// fames import: an ONNX model as a fames checkpoint (float, or quantized when the model is QDQ),
+// checked against the framework's outputs.
 #include <torch/torch.h>
 
 #include "cli/command.h"
@@ -90,6 +91,9 @@ void run_import(const ImportArgs& args) {
   const auto layers = quant::quant_layers(model);
   for (const auto& [name, layer] : layers) macs += layer->macs_per_image();
   report["layers"] = layers.size();
+  size_t quantized = 0;
+  for (const auto& [name, layer] : layers) quantized += layer->quantized() ? 1 : 0;
+  report["quantized_layers"] = quantized;
   report["macs"] = macs;
   if (!args.check_input.empty()) {
     torch::NoGradGuard no_grad;
@@ -113,23 +117,24 @@ void run_import(const ImportArgs& args) {
   spec.num_classes = logits.dim() >= 2 ? logits.size(1) : logits.numel();
   models::save_model(args.out, model, spec, meta);
   if (args.json) return print_json(report);
-  fmt::print("imported {} (opset {}): {} quantizable layers, {} multiplications per image\n", args.model,
-             model.graph().opset, layers.size(), macs);
+  fmt::print("imported {} (opset {}): {} quantizable layers ({} quantized by QDQ), {} multiplications per image\n",
+             args.model, model.graph().opset, layers.size(), quantized, macs);
   if (report.contains("max_abs_diff"))
     fmt::print("against --check-output: max |diff| {:.3g}, relative to max |output| {:.3g}\n",
                report["max_abs_diff"].get<double>(), report["max_rel_diff"].get<double>());
   if (report.contains("top1"))
-    fmt::print("float top-1 {:.2f}% on {} {} images\n", 100 * report["top1"].get<double>(), report["samples"].get<int64_t>(),
-               args.data.split);
+    fmt::print("{} top-1 {:.2f}% on {} {} images\n", quantized > 0 ? "quantized" : "float", 100 * report["top1"].get<double>(),
+               report["samples"].get<int64_t>(), args.data.split);
   fmt::print("saved {}\n", args.out);
 }
 
 void setup_import(CLI::App& root) {
   auto args = std::make_shared<ImportArgs>();
-  auto* cmd = root.add_subcommand("import", "Import an ONNX model as a float fames checkpoint");
+  auto* cmd = root.add_subcommand("import", "Import an ONNX model (float or QDQ-quantized) as a fames checkpoint");
   cmd->footer(
       "Example: fames import --model net.onnx --out net.pt --data cifar10:/tmp/c10 --check-input x.npy --check-output y.npy\n"
       "Conv, Gemm and MatMul with stored weights become quantizable layers; `fames quantize` takes the result.\n"
+      "A QDQ model (QuantizeLinear/DequantizeLinear) imports quantized, with its own bit widths and scales.\n"
       "Without --mean/--std the graph is fed the dataset's own normalized images (docs/onnx.md).");
   cmd->add_option("model,--model", args->model, "ONNX model file (ai.onnx opsets 6-17)")->required();
   cmd->add_option("--out", args->out, "Where to write the fames checkpoint")->required();

@@ -55,6 +55,23 @@ TEST(ImportCli, ImportedModelGoesThroughQuantizeAndRun) {
   const nlohmann::json report = read_json_file(dir + "/report/report.json");
   EXPECT_EQ(report["layers"].size(), 3u);
   EXPECT_GT(report["energy_reduction"].get<double>(), 0.0);
+  // The design: QDQ ONNX, the assigned AppMuls' Verilog and the manifest; the ONNX imports back.
+  r = run_fames("--quiet export --model " + dir + "/mp.pt --assign " + dir + "/report/assign.json --lib " + dir +
+                "/lib --out " + dir + "/design");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json manifest = read_json_file(dir + "/design/manifest.json");
+  ASSERT_EQ(manifest["layers"].size(), 3u);
+  int circuits = 0;
+  for (const auto& layer : manifest["layers"]) {
+    if (layer["verilog"].is_null()) continue;
+    ++circuits;
+    EXPECT_TRUE(fs::exists(dir + "/design/" + layer["verilog"].get<std::string>())) << layer.dump();
+    EXPECT_GT(layer["macs"].get<int64_t>(), 0);
+  }
+  EXPECT_GT(circuits, 0) << manifest.dump();
+  r = run_fames("--quiet import " + dir + "/design/model.onnx --out " + dir + "/back.pt --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(last_json(r.output)["layers"].get<int>(), 3);
   fs::remove_all(dir);
 }
 

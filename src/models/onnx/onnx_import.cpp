@@ -1,11 +1,15 @@
 #include "models/onnx/onnx_import.h"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
 #include "models/onnx/layer_names.h"
 #include "models/onnx/onnx_reader.h"
 #include "models/onnx/ops.h"
+#include "models/onnx/qdq_export.h"
+#include "models/onnx/qdq_import.h"
+#include "quant/fake_quant.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
 
@@ -14,6 +18,9 @@ namespace {
 
 struct LayerWeights {
   torch::Tensor weight, bias;  // bias undefined when the layer has none
+  // From a QDQ model: the quantizers of the weight and of the input (both or neither).
+  std::optional<detail::WeightQuant> weight_quant;
+  std::optional<detail::ActQuant> act_quant;
 };
 
 // The state of one import: constants by name, the nodes kept so far, the layers made.
@@ -32,6 +39,10 @@ class Lowering {
   void note_sign(const Node& node);
   void fold(const Node& node);
   Node layer_node(const Node& node, const std::string& weight_name, bool linear);
+  void note_quantizers(const Node& node, Node& q, LayerWeights& lw, double alpha, int64_t out_axis);
+  int metadata_bits(const std::string& layer) const;
+  void apply_quantizers(const std::string& name, const LayerWeights& lw, quant::QuantLayer& layer) const;
+  std::vector<Node> live_nodes() const;
   void lower_conv(const Node& node);
   void lower_gemm(const Node& node);
   void lower_matmul(const Node& node);
@@ -42,6 +53,8 @@ class Lowering {
   std::set<std::string> non_negative_;
   LayerNames names_;
   std::map<std::string, LayerWeights> weights_;
+  std::map<std::string, Node> producers_;     // every node of the file, by output
+  std::set<std::string> dequantized_consts_;  // outputs of DequantizeLinear nodes of constants
 };
 
 void Lowering::bind_inputs(const std::map<std::string, torch::Tensor>& bound) {
@@ -137,8 +150,9 @@ void Lowering::lower_conv(const Node& node) {
   q.attrs["kernel"] = w.size(2);
   q.attrs["stride"] = strides[0];
   q.attrs["groups"] = groups;
-  LayerWeights lw{w, node.input(2).empty() ? torch::Tensor() : constant_input(node, 2, "bias")};
+  LayerWeights lw{w, node.input(2).empty() ? torch::Tensor() : constant_input(node, 2, "bias"), std::nullopt, std::nullopt};
   q.attrs["bias"] = lw.bias.defined() ? 1 : 0;
+  note_quantizers(node, q, lw, 1.0, 0);
   // Symmetric explicit pads go into the layer; anything else is padded explicitly before it.
   const std::string auto_pad = node.attr_string("auto_pad", "NOTSET");
   const auto pads = node.attr_ints("pads", {0, 0, 0, 0});
@@ -164,7 +178,7 @@ void Lowering::lower_gemm(const Node& node) {
   q.attrs["in"] = w.size(1);
   q.attrs["out"] = w.size(0);
   if (node.attr_int("transA", 0) != 0) q.attrs["transpose_input"] = 1;
-  LayerWeights lw{w, torch::Tensor()};
+  LayerWeights lw{w, torch::Tensor(), std::nullopt, std::nullopt};
   Node add;
   if (!node.input(2).empty()) {
     const int64_t n = w.size(0);
@@ -182,6 +196,7 @@ void Lowering::lower_gemm(const Node& node) {
     }
   }
   q.attrs["bias"] = lw.bias.defined() ? 1 : 0;
+  note_quantizers(node, q, lw, alpha, node.attr_int("transB", 0) != 0 ? 0 : 1);
   weights_[q.attrs["layer"].get<std::string>()] = lw;
   nodes_.push_back(std::move(q));
   if (!add.op.empty()) nodes_.push_back(std::move(add));
@@ -195,12 +210,15 @@ void Lowering::lower_matmul(const Node& node) {
   q.attrs["in"] = b.size(0);
   q.attrs["out"] = b.size(1);
   q.attrs["bias"] = 0;
-  weights_[q.attrs["layer"].get<std::string>()] = {b.t().to(torch::kFloat), torch::Tensor()};
+  LayerWeights lw{b.t().to(torch::kFloat), torch::Tensor(), std::nullopt, std::nullopt};
+  note_quantizers(node, q, lw, 1.0, 1);
+  weights_[q.attrs["layer"].get<std::string>()] = lw;
   nodes_.push_back(std::move(q));
 }
 
 void Lowering::run() {
   for (const Node& node : file_.graph.nodes) {
+    for (const auto& output : node.outputs) producers_[output] = node;
     bool all_constant = true;
     for (const auto& input : node.inputs) all_constant = all_constant && (input.empty() || is_constant(input));
     if (node.op == "Conv") {
@@ -211,6 +229,7 @@ void Lowering::run() {
                file_.constants.at(node.input(1)).dim() == 2) {
       lower_matmul(node);
     } else if (all_constant) {
+      if (node.op == "DequantizeLinear") dequantized_consts_.insert(node.outputs.at(0));
       fold(node);
       continue;
     } else {
@@ -218,6 +237,67 @@ void Lowering::run() {
     }
     note_sign(node);
   }
+}
+
+// QDQ: the weight's DequantizeLinear and the input's QuantizeLinear -> DequantizeLinear become the
+// layer's quantizers (qdq_import.h); the layer then reads the quantizer's input.
+void Lowering::note_quantizers(const Node& node, Node& q, LayerWeights& lw, double alpha, int64_t out_axis) {
+  const std::string where = "'" + path_ + "'";
+  auto node_of = [this](const std::string& v) -> const Node* {
+    const auto it = producers_.find(v);
+    return it == producers_.end() ? nullptr : &it->second;
+  };
+  auto constant_of = [this](const std::string& v) { return is_constant(v) ? file_.constants.at(v) : torch::Tensor(); };
+  lw.act_quant = detail::act_quant(node.input(0), node_of, constant_of, file_.graph.opset, where);
+  if (dequantized_consts_.count(node.input(1))) {
+    const Node& dq = producers_.at(node.input(1));
+    lw.weight_quant = detail::weight_quant(dq, constant_of(dq.input(0)), constant_of(dq.input(1)),
+                                           constant_of(dq.input(2)), out_axis, where);
+    lw.weight_quant->step = lw.weight_quant->step * static_cast<float>(alpha);
+  }
+  if (lw.act_quant.has_value() != lw.weight_quant.has_value())
+    fail("{}: {} has a quantized {} but a float {}; fames imports layers whose weight and input are both quantized "
+         "(QDQ) or both float", where, node.describe(), lw.act_quant ? "input" : "weight", lw.act_quant ? "weight" : "input");
+  if (!lw.act_quant) return;
+  q.inputs[0] = lw.act_quant->source;
+  q.attrs["signed"] = lw.act_quant->is_signed ? 1 : 0;
+}
+
+// The weight bit width the file's "fames.bits" metadata records for `layer` (0 if none).
+int Lowering::metadata_bits(const std::string& layer) const {
+  const auto it = file_.metadata.find(kBitsMetadataKey);
+  if (it == file_.metadata.end()) return 0;
+  const nlohmann::json bits = nlohmann::json::parse(it->second, nullptr, false);
+  if (bits.is_discarded() || !bits.is_object()) fail("'{}': metadata '{}' is not a JSON object", path_, kBitsMetadataKey);
+  if (!bits.contains(layer) || !bits[layer].is_array() || bits[layer].empty() || !bits[layer][0].is_number_integer()) return 0;
+  return std::clamp(bits[layer][0].get<int>(), 2, 8);
+}
+
+// A QDQ layer gets its bit widths and steps (bit-exact clipping values) and quantization on; a
+// float layer stays float.
+void Lowering::apply_quantizers(const std::string& name, const LayerWeights& lw, quant::QuantLayer& layer) const {
+  if (!lw.weight_quant) return layer.set_quantized(false);
+  const int bw = std::max(lw.weight_quant->bits, metadata_bits(name)), ba = lw.act_quant->bits;
+  layer.set_bits(bw, ba);
+  layer.weight_clip.copy_(detail::clip_for_step(lw.weight_quant->step, quant::max_code(bw, true)));
+  layer.act_clip.copy_(detail::clip_for_step(lw.act_quant->step, quant::max_code(ba, lw.act_quant->is_signed)).reshape({}));
+  layer.clip_ready.fill_(1);
+  layer.set_quantized(true);
+}
+
+// The nodes something reads (a graph output or a later live node), and every layer.
+std::vector<Node> Lowering::live_nodes() const {
+  std::set<std::string> needed(file_.graph.outputs.begin(), file_.graph.outputs.end());
+  std::vector<Node> kept;
+  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+    bool used = it->op == "QuantLayer";
+    for (const auto& output : it->outputs) used = used || needed.count(output) != 0;
+    if (!used) continue;
+    needed.insert(it->inputs.begin(), it->inputs.end());
+    kept.push_back(*it);
+  }
+  std::reverse(kept.begin(), kept.end());
+  return kept;
 }
 
 Imported Lowering::finish() {
@@ -234,21 +314,27 @@ Imported Lowering::finish() {
     const torch::Tensor& value = file_.constants.at(name);
     if (listed.insert(name).second) graph.constants.push_back({name, dtype_name(value.scalar_type()), value.sizes().vec()});
   };
-  for (const Node& node : nodes_) {
+  for (const Node& node : live_nodes()) {
     for (const auto& input : node.inputs) use(input, node.describe());
     for (const auto& output : node.outputs) known.insert(output);
   }
   for (const auto& output : graph.outputs) use(output, "graph output");
-  graph.nodes = std::move(nodes_);
+  graph.nodes = live_nodes();
   Imported imported{std::make_shared<GraphModel>(graph, "'" + path_ + "'"), file_.producer};
   torch::NoGradGuard no_grad;
   for (size_t i = 0; i < graph.constants.size(); ++i)
     imported.model->constant(i).set_(file_.constants.at(graph.constants[i].name).contiguous().clone());
+  // A checkpoint is quantized or float as a whole (checkpoint.h): a QDQ model quantizes every layer.
+  for (const auto& [name, lw] : weights_)
+    if (lw.weight_quant.has_value() != weights_.begin()->second.weight_quant.has_value())
+      fail("'{}': layer '{}' is {} but layer '{}' is not; fames imports QDQ models whose Conv, Gemm and MatMul layers "
+           "are all quantized", path_, lw.weight_quant ? name : weights_.begin()->first, "QDQ-quantized",
+           lw.weight_quant ? weights_.begin()->first : name);
   for (const auto& [name, lw] : weights_) {
     const auto& layer = imported.model->layer(name);
     layer->weight.copy_(lw.weight.to(torch::kFloat).reshape(layer->weight.sizes()));
     if (lw.bias.defined()) layer->bias.copy_(lw.bias.to(torch::kFloat).reshape({-1}));
-    layer->set_quantized(false);
+    apply_quantizers(name, lw, *layer);
   }
   return imported;
 }

@@ -206,6 +206,7 @@ OnnxModel parse_onnx_model(const std::string& bytes, const std::string& path,
   OnnxModel out;
   out.graph.opset = default_opset(model, path);
   out.producer = model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
+  for (const auto& entry : model.metadata_props()) out.metadata[entry.key()] = entry.value();
   const pb::GraphProto& g = model.graph();
   for (const auto& init : g.initializer())
     out.constants[init.name()] = tensor_from_proto(init, fmt::format("'{}': initializer '{}'", path, init.name()));

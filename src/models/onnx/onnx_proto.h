@@ -1,6 +1,6 @@
 // Parsing and validating ONNX protobuf bytes (ModelProto, TensorProto) with Debian's libonnx,
 // without LibTorch: onnx_reader.h turns the result into tensors, and fuzz/ fuzzes this part. This
-// file and onnx_proto.cpp are the only places that see protobuf types.
+// file, onnx_proto.cpp and onnx_proto_write.cpp are the only places that see protobuf types.
 //
 // Contract:
 // - parse_onnx_model returns the graph as in the bytes, in fames's form (graph.h): the ai.onnx
@@ -43,10 +43,19 @@ struct OnnxModel {
   Graph graph;
   std::map<std::string, TensorData> constants;  // initializers and Constant node values
   std::string producer;                         // "pytorch 1.13.1", or "" when not recorded
+  std::map<std::string, std::string> metadata;  // the model's metadata_props
+  std::map<std::string, std::vector<int64_t>> output_shapes;  // serialize_onnx_model: declared output shapes
 };
 
 OnnxModel parse_onnx_model(const std::string& bytes, const std::string& path,
                            const std::set<std::string>& importable);
+
+// The bytes of a ModelProto holding `model` (producer "fames", IR version 8): its opset, metadata,
+// constants as initializers (raw data), dynamic inputs and outputs declared float32 with their
+// shapes (graph.inputs, output_shapes; a -1 dimension becomes the symbolic "batch"), nodes in order with their attributes (JSON integers
+// become INT(S), other numbers FLOAT(S), strings STRING(S)). Throws fames::Error if an attribute
+// has another kind or the model exceeds protobuf's 2 GB.
+std::string serialize_onnx_model(const OnnxModel& model);
 
 // A serialized TensorProto (ONNX's test_data_set_*/input_N.pb). Throws fames::Error naming `path`
 // if it does not parse or fails the tensor checks above.

@@ -47,7 +47,7 @@ bool is_importable_op(const std::string& op) { return importable_ops().count(op)
 OnnxFile read_onnx_file(const std::string& path) {
   if (!file_exists(path)) fail("ONNX model '{}' does not exist", path);
   OnnxModel model = parse_onnx_model(read_file(path), path, importable_ops());
-  OnnxFile file{std::move(model.graph), {}, std::move(model.producer)};
+  OnnxFile file{std::move(model.graph), {}, std::move(model.producer), std::move(model.metadata)};
   for (const auto& [name, data] : model.constants) file.constants[name] = to_tensor(data);
   return file;
 }

@@ -22,6 +22,7 @@ struct OnnxFile {
   Graph graph;                                     // constants list left empty (see importer)
   std::map<std::string, torch::Tensor> constants;  // initializers and Constant node values
   std::string producer;                            // "pytorch 1.13.1", or "" when not recorded
+  std::map<std::string, std::string> metadata;     // the model's metadata_props
 };
 
 OnnxFile read_onnx_file(const std::string& path);

@@ -11,6 +11,7 @@ const OpTable& op_table() {
     OpTable t;
     add_tensor_ops(t);
     add_nn_ops(t);
+    add_quant_ops(t);
     return t;
   }();
   return table;

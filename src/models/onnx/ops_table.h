@@ -1,5 +1,6 @@
 // Private to src/models/onnx: the operator table that ops.cpp dispatches on, filled by
-// ops_tensor.cpp (data movement and shapes) and ops_nn.cpp (arithmetic, activations, pooling).
+// ops_tensor.cpp (data movement and shapes), ops_nn.cpp (arithmetic, activations, pooling) and
+// ops_quant.cpp (QuantizeLinear, DequantizeLinear).
 #pragma once
 #include <torch/torch.h>
 
@@ -25,5 +26,6 @@ using OpTable = std::map<std::string, OpFunction>;
 
 void add_tensor_ops(OpTable& table);
 void add_nn_ops(OpTable& table);
+void add_quant_ops(OpTable& table);  // ops_quant.cpp: QuantizeLinear, DequantizeLinear
 
 }  // namespace fames::models::onnx
