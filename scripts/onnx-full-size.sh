@@ -6,11 +6,12 @@
 # max_rel_diff exceeds 1e-4.
 #
 #   scripts/onnx-full-size.sh [DIR] [FAMES]     DIR default /tmp/fames-onnx-full, FAMES build/fames
+# FAMES_ONNX_NETWORKS (space-separated) picks some of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-/tmp/fames-onnx-full}
 fames=${2:-build/fames}
-names=(resnet18 squeezenet1_1 shufflenet_v2_x0_5 mobilenet_v2 mobilenet_v3_small densenet121 efficientnet_b0)
+names=(${FAMES_ONNX_NETWORKS:-resnet18 squeezenet1_1 shufflenet_v2_x0_5 mobilenet_v2 mobilenet_v3_small densenet121 efficientnet_b0 vgg11_bn})
 mkdir -p "$dir"
 /usr/bin/python3 scripts/onnx_fixtures.py "$dir" --only "${names[@]}" >&2
 status=0

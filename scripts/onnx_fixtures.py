@@ -133,6 +133,8 @@ NETWORKS = {
     "densenet121": (lambda: M.densenet121(num_classes=10), 32, 13, False),
     "efficientnet_b0": (lambda: M.efficientnet_b0(num_classes=10), 32, 17, False),
     "mobilenet_v3_small": (lambda: M.mobilenet_v3_small(num_classes=10), 32, 17, False),
+    # At 224 the features end at 7x7, so the 4096-wide classifier is the original one (530 MB).
+    "vgg11_bn": (lambda: M.vgg11_bn(num_classes=10), 224, 13, False),
 }
 
 

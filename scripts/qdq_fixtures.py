@@ -15,7 +15,7 @@ qdq_torch.onnx      a network fake-quantized in PyTorch (torch.fake_quantize_per
                     weights, _per_tensor_affine for activations: int8, uint8 0..127, uint8) and
                     exported by torch.onnx (QDQ pairs, a Clip of the codes for quant_max 127)
 qdq_torch.input.npy / qdq_torch.output.npy  a batch of 4 and PyTorch's own output for it
-qdq_error_uint8_weight.onnx              weights as uint8 with zero point 128 (refused by name)
+qdq_uint8_weight.onnx                    weights as uint8 with zero point 128 (an unsigned-weight layer)
 qdq_error_channel_act.onnx               per-channel activation scales (refused by name)
 qdq_error_mixed.onnx                     a QDQ conv followed by a float one (refused by name)
 Needs Debian's python3-onnx, python3-numpy and python3-torch.
@@ -166,7 +166,7 @@ def error_models(out_dir):
     x_in, _ = b.act_qdq("x", "conv.in", 0.02, False, None)
     w, _ = b.weight_dq("conv", RNG.integers(0, 256, (4, 3, 3, 3)), np.array(0.01, np.float32), dtype=np.uint8,
                        zero_point=128)
-    b.save(os.path.join(out_dir, "qdq_error_uint8_weight.onnx"), [None, 3, 8, 8], b.node("Conv", [x_in, w], "conv"), [None, 4, 6, 6])
+    b.save(os.path.join(out_dir, "qdq_uint8_weight.onnx"), [None, 3, 8, 8], b.node("Conv", [x_in, w], "conv"), [None, 4, 6, 6])
     b = Builder()
     s = b.const("conv.in.s", np.full(3, 0.02, np.float32))
     z = b.const("conv.in.zp", np.zeros(3, np.uint8))

@@ -57,24 +57,34 @@ TEST(UnsignedWeightsCli, AsymmetricLenetSelectsImportedUnsignedMultipliers) {
     EXPECT_EQ(m["exact"].get<bool>(), m["name"] == "mul8u_fx_exact") << m.dump();
   }
 
-  r = run_fames("--quiet estimate --model " + dir + "/q.pt --lib " + dir + "/lib --samples 128 --out " + dir +
-                "/est.json");
+  // fames run selects on its own: estimate, select at 30%, calibrate, the test figures.
+  r = run_fames("--quiet run --model " + dir + "/q.pt --lib " + dir + "/lib --energy-reduction 0.3 --samples 128 "
+                "--calibration-samples 256 --holdout 300 --sweep 3 --calibration-epochs 1 --ga-seconds 0 --no-uniform "
+                "--out " + dir + "/run");
   ASSERT_EQ(r.status, 0) << r.output;
-  r = run_fames("--quiet select --est " + dir + "/est.json --energy-reduction 0.3 --out " + dir + "/assign.json");
-  ASSERT_EQ(r.status, 0) << r.output;
-  const nlohmann::json est = read_json_file(dir + "/est.json");
-  const nlohmann::json assign = read_json_file(dir + "/assign.json");
+  const nlohmann::json report = read_json_file(dir + "/run/report.json");
   int imported = 0;
-  for (const auto& [layer, appmul] : assign["layers"].items()) {
-    const std::string name = appmul.get<std::string>();
-    EXPECT_EQ(est["appmuls"][name]["signature"].get<std::string>().substr(0, 3), "w8u") << layer << " " << name;
+  for (const auto& layer : report["layers"]) {
+    const std::string name = layer["appmul"].get<std::string>();
+    EXPECT_EQ(layer["signature"].get<std::string>().substr(0, 3), "w8u") << layer.dump();
     imported += name.rfind("mul8u_fx_", 0) == 0 && name != "mul8u_fx_exact";
   }
-  EXPECT_GE(imported, 1) << assign.dump(2);
-  // The assignment runs: the emulated model evaluates with the chosen unsigned multipliers.
-  r = run_fames("--quiet eval --model " + dir + "/q.pt --assign " + dir + "/assign.json --limit 256 --json");
+  EXPECT_GE(imported, 1) << report["layers"].dump(2);
+  EXPECT_GT(report["top1_final"].get<double>(), 0.5);
+  // Out as QDQ ONNX with uint8 weights and zero points, and back: the same test figure.
+  r = run_fames("--quiet export --model " + dir + "/q.pt --assign " + dir + "/run/assign.json --lib " + dir +
+                "/lib --out " + dir + "/design");
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_GT(nlohmann::json::parse(r.output)["top1"].get<double>(), 0.5);
+  r = run_fames("--quiet import " + dir + "/design/model.onnx --out " + dir + "/back.pt");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string eval = " --limit 500 --json";
+  r = run_fames("--quiet eval --model " + dir + "/q.pt" + eval);
+  ASSERT_EQ(r.status, 0) << r.output;
+  const double before = nlohmann::json::parse(r.output)["top1"].get<double>();
+  r = run_fames("--quiet eval --model " + dir + "/back.pt" + eval);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(r.output)["top1"].get<double>(), before);
+  fs::remove_all(dir);
 }
 
 }  // namespace

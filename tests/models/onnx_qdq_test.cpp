@@ -12,6 +12,7 @@
 #include "../error_message.h"
 #include "models/onnx/npy_tensor.h"
 #include "models/onnx/onnx_import.h"
+#include "models/onnx/onnx_reader.h"
 #include "models/onnx/qdq_export.h"
 #include "quant/quant_layer.h"
 
@@ -88,9 +89,6 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, QdqFixtures,
                          [](const auto& info) { return info.param.name; });
 
 TEST(QdqImport, UnsupportedPatternsNameTheNode) {
-  const std::string uint8 = testing::error_message([] { import_onnx(fixture("qdq_error_uint8_weight.onnx")); });
-  EXPECT_NE(uint8.find("conv.weight"), std::string::npos) << uint8;
-  EXPECT_NE(uint8.find("unsigned-weight"), std::string::npos) << uint8;
   const std::string channel = testing::error_message([] { import_onnx(fixture("qdq_error_channel_act.onnx")); });
   EXPECT_NE(channel.find("conv.in.q"), std::string::npos) << channel;
   EXPECT_NE(channel.find("per-channel activation"), std::string::npos) << channel;
@@ -98,25 +96,44 @@ TEST(QdqImport, UnsupportedPatternsNameTheNode) {
   EXPECT_NE(mixed.find("layer 'conv' is QDQ-quantized but layer 'float_conv' is not"), std::string::npos) << mixed;
 }
 
-// A LeNet-5 with mixed bit widths and clipping values set from random data.
-std::shared_ptr<torch::nn::Module> mixed_precision_lenet(const ModelSpec& spec) {
+// uint8 weights with a zero point import as an unsigned-weight layer holding the file's codes.
+TEST(QdqImport, Uint8WeightsBecomeAnUnsignedWeightLayer) {
+  Imported imported = import_onnx(fixture("qdq_uint8_weight.onnx"));
+  const auto layers = quant::quant_layers(*imported.model);
+  ASSERT_EQ(layers.size(), 1u);
+  const quant::QuantLayer& conv = *layers[0].second;
+  EXPECT_TRUE(conv.asymmetric_weights());
+  EXPECT_EQ(conv.signature().key(), "w8u_a8u");
+  EXPECT_TRUE(torch::equal(conv.weight_zero, torch::full({4}, 128, torch::kInt32)));
+  const torch::Tensor stored = read_onnx_file(fixture("qdq_uint8_weight.onnx")).constants.at("conv.weight_q");
+  EXPECT_TRUE(torch::equal(conv.weight_codes(), stored.to(torch::kInt32)));
+}
+
+// A LeNet-5 with mixed bit widths and clipping values set from random data (asymmetric: every
+// layer's weights with zero points).
+std::shared_ptr<torch::nn::Module> mixed_precision_lenet(const ModelSpec& spec, bool asymmetric = false) {
   torch::manual_seed(3);
   auto model = build_model(spec);
   const std::vector<std::pair<int, int>> bits = {{4, 8}, {6, 5}, {7, 7}, {3, 4}, {8, 2}};
   const auto layers = quant::quant_layers(*model);
-  for (size_t i = 0; i < layers.size(); ++i) layers[i].second->set_bits(bits[i].first, bits[i].second);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (asymmetric) layers[i].second->set_asymmetric_weights();
+    layers[i].second->set_bits(bits[i].first, bits[i].second);
+  }
   torch::NoGradGuard no_grad;
   model->eval();
   run_model(*model, torch::randn({8, spec.in_channels, spec.image_size, spec.image_size}));
   return model;
 }
 
-TEST(QdqRoundTrip, LeNetKeepsBitsCodesStepsAndOutputs) {
+// Symmetric weights come back bit for bit; asymmetric ones with the same codes and zero points,
+// their steps to float rounding (the import sets the range from the file's scale).
+void expect_round_trip(bool asymmetric) {
   ModelSpec spec;
   spec.arch = "lenet5";
   spec.in_channels = 1;
   spec.image_size = 28;
-  auto model = mixed_precision_lenet(spec);
+  auto model = mixed_precision_lenet(spec, asymmetric);
   const std::string path = ::testing::TempDir() + "/fames_qdq_lenet_" + std::to_string(::getpid()) + ".onnx";
   write_qdq_onnx(*model, spec, path);
   EXPECT_NO_THROW(::onnx::checker::check_model(path));
@@ -124,22 +141,35 @@ TEST(QdqRoundTrip, LeNetKeepsBitsCodesStepsAndOutputs) {
   std::remove(path.c_str());
   const auto before = quant::quant_layers(*model), after = quant::quant_layers(*imported.model);
   ASSERT_EQ(before.size(), after.size());
+  auto same = [asymmetric](const torch::Tensor& a, const torch::Tensor& b) {
+    return asymmetric ? torch::allclose(a, b, 1e-6, 0) : torch::equal(a, b);
+  };
   for (size_t i = 0; i < before.size(); ++i) {
     const auto &a = *before[i].second, &b = *after[i].second;
     EXPECT_EQ(before[i].first, after[i].first);
     EXPECT_EQ(a.signature(), b.signature()) << before[i].first;
+    EXPECT_EQ(b.asymmetric_weights(), asymmetric) << before[i].first;
     EXPECT_TRUE(torch::equal(a.weight_codes(), b.weight_codes())) << before[i].first;
-    EXPECT_TRUE(torch::equal(a.weight_step(), b.weight_step())) << before[i].first;
+    if (asymmetric) {
+      EXPECT_TRUE(torch::equal(a.weight_zero, b.weight_zero)) << before[i].first;
+    }
+    EXPECT_TRUE(same(a.weight_step(), b.weight_step())) << before[i].first;
     EXPECT_TRUE(torch::equal(a.act_step(), b.act_step())) << before[i].first;
   }
   torch::NoGradGuard no_grad;
   imported.model->eval();
   const torch::Tensor x = torch::randn({16, 1, 28, 28});
-  EXPECT_TRUE(torch::equal(run_model(*model, x), imported.model->forward(x)));
+  auto close = [asymmetric](const torch::Tensor& a, const torch::Tensor& b) {
+    return asymmetric ? torch::allclose(a, b, 1e-4, 1e-5) : torch::equal(a, b);
+  };
+  EXPECT_TRUE(close(run_model(*model, x), imported.model->forward(x)));
   use_exact_tables(before);
   use_exact_tables(after);
-  EXPECT_TRUE(torch::equal(run_model(*model, x), imported.model->forward(x)));
+  EXPECT_TRUE(close(run_model(*model, x), imported.model->forward(x)));
 }
+
+TEST(QdqRoundTrip, LeNetKeepsBitsCodesStepsAndOutputs) { expect_round_trip(false); }
+TEST(QdqRoundTrip, AsymmetricLeNetKeepsBitsCodesZeroPointsAndOutputs) { expect_round_trip(true); }
 
 TEST(QdqExport, ZooResNetPassesTheChecker) {
   ModelSpec spec;  // ResNet-20: BatchNorm, option-A shortcuts (Slice + Pad), global pooling

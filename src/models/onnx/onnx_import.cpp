@@ -279,7 +279,17 @@ void Lowering::apply_quantizers(const std::string& name, const LayerWeights& lw,
   if (!lw.weight_quant) return layer.set_quantized(false);
   const int bw = std::max(lw.weight_quant->bits, metadata_bits(name)), ba = lw.act_quant->bits;
   layer.set_bits(bw, ba);
-  layer.weight_clip.copy_(detail::clip_for_step(lw.weight_quant->step, quant::max_code(bw, true)));
+  if (lw.weight_quant->zero.defined()) {
+    // Asymmetric: the codes come back from the dequantized weight, w / s + z, exactly.
+    const torch::Tensor& step = lw.weight_quant->step;
+    std::vector<int64_t> channel_shape(static_cast<size_t>(layer.weight.dim()), 1);
+    channel_shape[0] = -1;
+    const torch::Tensor codes = torch::round(layer.weight.detach() / step.reshape(channel_shape)) +
+                                lw.weight_quant->zero.reshape(channel_shape).to(torch::kFloat);
+    layer.load_asymmetric_weights(codes, step, lw.weight_quant->zero, bw);
+  } else {
+    layer.weight_clip.copy_(detail::clip_for_step(lw.weight_quant->step, quant::max_code(bw, true)));
+  }
   layer.act_clip.copy_(detail::clip_for_step(lw.act_quant->step, quant::max_code(ba, lw.act_quant->is_signed)).reshape({}));
   layer.clip_ready.fill_(1);
   layer.set_quantized(true);

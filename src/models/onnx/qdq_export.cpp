@@ -94,11 +94,15 @@ std::string QdqWriter::quantized_input(const std::string& p, const std::string& 
 }
 
 std::string QdqWriter::dequantized_weight(const std::string& p, const quant::QuantLayer& layer, bool matmul) {
-  torch::Tensor codes = layer.weight_codes().to(torch::kChar);
+  // Asymmetric weights: uint8 codes with their per-channel zero points; symmetric: int8, zero 0.
+  const bool asymmetric = layer.asymmetric_weights();
+  const auto type = asymmetric ? torch::kByte : torch::kChar;
+  torch::Tensor codes = layer.weight_codes().to(type);
   if (matmul) codes = codes.t().contiguous();  // MatMul's B is [in, out]
   const std::string q = add_constant(p + ".weight_quantized", codes);
   const std::string scale = add_constant(p + ".weight_scale", layer.weight_step().detach().to(torch::kFloat));
-  const std::string zero = add_constant(p + ".weight_zero_point", torch::zeros({layer.out_channels()}, torch::kChar));
+  const std::string zero = add_constant(
+      p + ".weight_zero_point", asymmetric ? layer.weight_zero.to(type) : torch::zeros({layer.out_channels()}, type));
   out_.graph.nodes.push_back(Node{p + ".weight_dequantize", "DequantizeLinear", {q, scale, zero}, {p + ".weight"},
                                   {{"axis", matmul ? 1 : 0}}});
   return p + ".weight";

@@ -53,12 +53,10 @@ std::pair<torch::Tensor, torch::Tensor> quantizer_params(const Node& q, const No
 
 WeightQuant weight_quant(const Node& dq, const torch::Tensor& codes, const torch::Tensor& scale,
                          const torch::Tensor& zero_point, int64_t out_axis, const std::string& where) {
-  if (codes.scalar_type() == torch::kByte || !all_zero(zero_point))
-    fail("{}: {} dequantizes weights with a zero point or as uint8 (asymmetric weights), which needs unsigned-weight "
-         "layers; fames imports symmetric int8 weights (zero point 0) for now",
-         where, dq.describe());
-  if (codes.scalar_type() != torch::kChar) fail("{}: {} dequantizes {} weights; fames imports int8", where, dq.describe(), c10::toString(codes.scalar_type()));
-  if (codes.numel() > 0 && codes.min().item<int>() == -128)
+  if (codes.scalar_type() != torch::kChar && codes.scalar_type() != torch::kByte)
+    fail("{}: {} dequantizes {} weights; fames imports int8 and uint8", where, dq.describe(), c10::toString(codes.scalar_type()));
+  const bool asymmetric = codes.scalar_type() == torch::kByte || !all_zero(zero_point);
+  if (!asymmetric && codes.numel() > 0 && codes.min().item<int>() == -128)
     fail("{}: {} has weight code -128, outside fames's symmetric range -127..127 (quantize weights with a narrow "
          "range, e.g. quant_min=-127)", where, dq.describe());
   const int64_t outputs = codes.size(out_axis);
@@ -73,7 +71,20 @@ WeightQuant weight_quant(const Node& dq, const torch::Tensor& codes, const torch
     w.step = scale.to(torch::kFloat).reshape({-1}).contiguous();
   }
   if ((w.step <= 0).any().item<bool>()) fail("{}: {} has a scale that is not positive", where, dq.describe());
-  w.bits = bits_for(codes.numel() ? codes.abs().max().item<int64_t>() : 1, true);
+  if (!asymmetric) {
+    w.bits = bits_for(codes.numel() ? codes.abs().max().item<int64_t>() : 1, true);
+    return w;
+  }
+  // Unsigned-weight layers (w<b>u): int8 codes and zero points move up by 128 to the same values.
+  const int64_t shift = codes.scalar_type() == torch::kChar ? 128 : 0;
+  const torch::Tensor zero = (zero_point.defined() && zero_point.numel() > 0 ? zero_point : torch::zeros({1}))
+                                 .to(torch::kLong).reshape({-1}) + shift;
+  if (zero.numel() != 1 && zero.numel() != outputs)
+    fail("{}: {} has {} weight zero points for {} output channels", where, dq.describe(), zero.numel(), outputs);
+  w.zero = zero.expand({outputs}).contiguous();
+  const int64_t hi = std::max(codes.numel() ? codes.to(torch::kLong).max().item<int64_t>() + shift : 0,
+                              w.zero.max().item<int64_t>());
+  w.bits = bits_for(std::max<int64_t>(hi, 1), false);
   return w;
 }
 

@@ -28,6 +28,8 @@ namespace fames::models::onnx::detail {
 struct WeightQuant {
   torch::Tensor step;  // [out] per output channel, float32
   int bits = 8;
+  torch::Tensor zero;  // asymmetric (uint8, or int8 with a zero point): [out] zero points of the
+                       // unsigned codes (int8 codes shifted by 128); undefined for symmetric weights
 };
 
 struct ActQuant {
