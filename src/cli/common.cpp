@@ -35,19 +35,22 @@ void add_training_options(CLI::App& cmd, models::TrainOptions& train, const std:
   cmd.add_option("--wd", train.weight_decay, "Weight decay")->capture_default_str()->check(at_least(0));
 }
 
+namespace {
+// --data, else the model's dataset, else the default.
+std::string dataset_spec(const std::string& spec, const std::string& fallback_spec) {
+  return !spec.empty() ? spec : !fallback_spec.empty() ? fallback_spec : std::string(kDefaultDatasetSpec);
+}
+}  // namespace
+
 Dataset load_data(const DataOptions& options, const std::string& fallback_spec) {
-  const std::string spec = !options.spec.empty() ? options.spec
-                           : !fallback_spec.empty() ? fallback_spec
-                                                    : std::string(kDefaultDatasetSpec);
-  Dataset data = load_dataset(spec, parse_split(options.split));
+  Dataset data = load_dataset(dataset_spec(options.spec, fallback_spec), parse_split(options.split));
   if (options.limit > 0) data = subset(data, options.limit, options.seed);
   return data;
 }
 
 CalibrationData load_calibration_data(const std::string& spec, const std::string& fallback_spec, int64_t samples,
                                       int64_t holdout, uint64_t seed) {
-  const std::string resolved = !spec.empty() ? spec : !fallback_spec.empty() ? fallback_spec : std::string(kDefaultDatasetSpec);
-  JudgingSplit split = judging_split(resolved, holdout, seed);
+  JudgingSplit split = judging_split(dataset_spec(spec, fallback_spec), holdout, seed);
   return {subset(split.learn, samples, seed), std::move(split.judge)};
 }
 
