@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Compares the estimator's Hessian variants on one model (issue 5, docs/estimator.md): for every
 # variant, `fames estimate` then `fames validate` over all single-layer pairs, and prints one markdown
-# table (variant, Spearman, Kendall, estimate s, measure s, ratio, additivity).
+# table (variant, Spearman, Kendall, estimate s, measure s, ratio, additivity), then the controls
+# `fames validate` scores on the same measurements (MSE x macs, MRED x macs, HAWQ-style).
 #
 #   scripts/hessian-variants.sh MODEL LIB DATA [SAMPLES]
 #   e.g. scripts/hessian-variants.sh models/lenet5-fmnist-mp.pt /tmp/lib fashion-mnist 256
 #
 # Environment: FAMES (binary, default build/fames), OUT (work folder, default
-# /tmp/hessian-variants-<model name>), VARIANTS (default "gn gn3 mc fisher first"), BC=1 (estimate
+# /tmp/hessian-variants-<model name>), VARIANTS (default "gn gn3 mc fisher first"; a variant
+# HESSIAN:curv estimates with --no-first-order, the curvature term alone, which `fames run` selects
+# on), IMAGES (validation images to measure on, default as many as SAMPLES), BC=1 (estimate
 # and measure with bias correction), REDUCTIONS (energy reductions of the additivity configurations,
 # default "0.1 0.2 0.3"), MEASURE_ON (val: measure on validation images, the default; samples: on
 # the estimation samples themselves). The pairs are measured once, by the first variant's validate run; the others
@@ -17,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE
-[[ $# -ge 3 ]] || { sed -n '2,17p' "$0" >&2; exit 2; }
+[[ $# -ge 3 ]] || { sed -n '2,/^set -euo/p' "$0" | sed '$d' >&2; exit 2; }
 model=$1 lib=$2 data=$3 samples=${4:-256}
 FAMES=${FAMES:-build/fames}
 OUT=${OUT:-/tmp/hessian-variants-$(basename "$model" .pt)}
@@ -26,12 +29,15 @@ REDUCTIONS=${REDUCTIONS:-0.1 0.2 0.3}
 bc=()
 [[ ${BC:-0} == 1 ]] && bc=(--bias-correction)
 on=(--measure-on "${MEASURE_ON:-val}")
+[[ -n ${IMAGES:-} ]] && on+=(--images "$IMAGES")
 mkdir -p "$OUT"
 
 read -r -a variants <<< "$VARIANTS"
 for v in "${variants[@]}"; do
-  "$FAMES" estimate --model "$model" --lib "$lib" --data "$data" --samples "$samples" --hessian "$v" "${bc[@]}" \
-    --out "$OUT/est-$v.json" --json > "$OUT/est-$v.summary.json"
+  terms=()
+  [[ $v == *:curv ]] && terms=(--no-first-order)
+  "$FAMES" estimate --model "$model" --lib "$lib" --data "$data" --samples "$samples" --hessian "${v%:curv}" "${bc[@]}" \
+    "${terms[@]}" --out "$OUT/est-$v.json" --json > "$OUT/est-$v.summary.json"
 done
 
 configs=()
@@ -59,5 +65,7 @@ for i in "${!variants[@]}"; do
   jq -r --arg v "$v" '"| \($v) | \(.spearman*10000|round/10000) | \(.kendall*10000|round/10000) | \(.estimate_seconds*10|round/10) | \(.measure_seconds*10|round/10) | \(if .estimate_seconds > 0 then (.measure_seconds/.estimate_seconds*10|round/10) else "-" end) | \([.configs[] | if .predicted != 0 then (.measured/.predicted*100|round/100|tostring) else "-" end] | join(" / ")) |"' \
     "$OUT/val-$v.summary.json"
 done
+jq -r '.controls[] | "| control: \(.name) | \(.spearman*10000|round/10000) | \(.kendall*10000|round/10000) | - | - | - | - |"' \
+  "$OUT/val-${variants[0]}.summary.json"
 echo
-echo "$(jq -r '.pairs' "$OUT/val-${variants[0]}.summary.json") single-layer pairs, $samples training samples, model $model, library $lib$([[ ${BC:-0} == 1 ]] && echo ", bias correction")."
+echo "$(jq -r '.pairs' "$OUT/val-${variants[0]}.summary.json") single-layer pairs measured on $(jq -r '"\(.samples) \(.measured_on)"' "$OUT/val-${variants[0]}.summary.json") images, $samples training samples, model $model, library $lib$([[ ${BC:-0} == 1 ]] && echo ", bias correction")."

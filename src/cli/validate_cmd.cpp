@@ -9,6 +9,8 @@
 #include "core/json_fields.h"
 #include "dist/process_group.h"
 #include "estimate/validate.h"
+#include "models/bit_allocation.h"
+#include "quant/quant_layer.h"
 #include "models/checkpoint.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -25,8 +27,9 @@ struct ValidateArgs {
 
 // --reuse: the measured values of an earlier `validate --out` on the same model, library, samples
 // and correction; only the predictions (of this est.json) are new.
-void reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias_correction,
-                        estimate::ValidationResult& result, std::vector<estimate::ConfigResult>& configs) {
+// Returns the number of images the measurements were made on.
+int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias_correction,
+                           estimate::ValidationResult& result, std::vector<estimate::ConfigResult>& configs) {
   const std::string where = fmt::format("--reuse '{}'", args.reuse);
   const nlohmann::json doc = detail::parse_json_file_text(read_file(args.reuse), where);
   const detail::JsonFields old(doc, where, "");
@@ -57,6 +60,7 @@ void reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias
     if (!measured) fail("{} has no measurement of config '{}'", where, file);
     configs.push_back({file, estimate::predicted_loss_change(est, Assignment::load(file), file), *measured});
   }
+  return old.has("samples") ? old.integer("samples") : est.samples;
 }
 
 // The images the loss changes are measured on: the estimation samples themselves (where the
@@ -65,6 +69,25 @@ void reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias
 Dataset measurement_images(const ValidateArgs& args, const std::string& data_spec, int64_t samples, uint64_t seed) {
   if (args.measure_on == "samples") return subset(load_dataset(data_spec, Split::kTrain), samples, seed);
   return subset(load_dataset(data_spec, Split::kVal), args.images > 0 ? args.images : samples, seed);
+}
+
+// Per quantized layer: its weight Hessian trace (from the estimation samples, as bit allocation
+// takes it) and the squared real value of one integer product, for the controls.
+std::vector<estimate::ControlLayer> control_layers(torch::nn::Module& model, const std::string& data_spec,
+                                                   int64_t samples, int64_t seed) {
+  models::AllocationOptions options;
+  options.seed = static_cast<uint64_t>(seed);
+  const auto traces = models::weight_hessian_traces(
+      model, subset(load_dataset(data_spec, Split::kTrain), samples, static_cast<uint64_t>(seed)), options);
+  std::vector<estimate::ControlLayer> layers;
+  const auto quant_layers = quant::quant_layers(model);
+  for (size_t k = 0; k < quant_layers.size(); ++k) {
+    torch::NoGradGuard no_grad;
+    const auto& layer = quant_layers[k].second;
+    const double step_sq = (layer->weight_step() * layer->act_step()).pow(2).mean().item<double>();
+    layers.push_back({quant_layers[k].first, traces[k].second, step_sq});
+  }
+  return layers;
 }
 
 void run_validate(const ValidateArgs& args) {
@@ -93,17 +116,18 @@ void run_validate(const ValidateArgs& args) {
   estimate::ValidationResult result;
   std::vector<estimate::ConfigResult> configs;
   int64_t sample_count = est.samples;
+  auto loaded = models::load_model(est.model);
+  const Library library = Library::load(est.library);
   if (args.reuse.empty()) {
-    auto loaded = models::load_model(est.model);
-    const Library library = Library::load(est.library);
     const Dataset images = measurement_images(args, data_spec, est.samples, static_cast<uint64_t>(seed));
     models::check_dataset_fits(images, loaded, "the dataset of --est");
     sample_count = images.size();
     result = estimate::validate_single_layer(*loaded.module, est, library, images, max_pairs, 1, bias_correction);
     configs = estimate::validate_configs(*loaded.module, est, library, images, args.configs, bias_correction);
   } else {
-    reuse_measurements(args, est, bias_correction, result, configs);
+    sample_count = reuse_measurements(args, est, bias_correction, result, configs);
   }
+  estimate::score_controls(est, library, control_layers(*loaded.module, data_spec, est.samples, seed), result);
   nlohmann::json out = {{"spearman", result.spearman},
                         {"kendall", result.kendall},
                         {"pairs", result.pairs.size()},
@@ -121,6 +145,10 @@ void run_validate(const ValidateArgs& args) {
   for (const auto& p : result.pairs)
     pairs.push_back({{"layer", p.layer}, {"appmul", p.appmul}, {"predicted", p.predicted}, {"measured", p.measured}});
   for (const auto& c : configs) cfg.push_back({{"config", c.name}, {"predicted", c.predicted}, {"measured", c.measured}});
+  nlohmann::json controls = nlohmann::json::array();
+  for (const auto& c : result.controls)
+    controls.push_back({{"name", c.name}, {"spearman", c.spearman}, {"kendall", c.kendall}});
+  out["controls"] = controls;
   out["per_layer"] = per_layer;
   out["configs"] = cfg;
   if (!args.out.empty()) {
@@ -136,6 +164,8 @@ void run_validate(const ValidateArgs& args) {
              args.measure_on == "val" ? "validation images" : "estimation samples", result.spearman, result.kendall);
   fmt::print("estimate {:.1f} s, measure {:.1f} s (ratio {:.1f}x)\n", estimate_seconds, result.measure_seconds,
              estimate_seconds > 0 ? result.measure_seconds / estimate_seconds : 0.0);
+  for (const auto& c : result.controls)
+    fmt::print("control {:<12} Spearman {:.4f}  Kendall {:.4f}\n", c.name, c.spearman, c.kendall);
   for (const auto& l : result.per_layer)
     fmt::print("  {:<24} {:3} pairs  Spearman {:7.4f}  Kendall {:7.4f}\n", l.layer, l.pairs, l.spearman, l.kendall);
   for (const auto& c : configs)
@@ -147,7 +177,8 @@ void setup_validate(CLI::App& root) {
   auto* cmd = root.add_subcommand("validate", "Measure true loss changes by emulation and compare with an estimate");
   cmd->footer("Example: fames validate --est est.json --pairs all --configs a30.json a40.json --json\n"
               "Uses the model, library, data and samples recorded in est.json. Loss changes are measured on\n"
-              "validation images (--split val: training images no model trained on) unless --measure-on samples.");
+              "validation images (--split val: training images no model trained on) unless --measure-on samples.\n"
+              "Controls: the same ranking by MSE x macs, MRED x macs and MSE x macs x Hessian trace (HAWQ-style).");
   cmd->add_option("--est", args->est, "est.json from 'fames estimate'")->required()->check(CLI::ExistingFile);
   cmd->add_option("--pairs", args->pairs, "'all' or the number of single-layer pairs to measure")->capture_default_str();
   cmd->add_option("--configs", args->configs, "Assignment files to test additivity on");

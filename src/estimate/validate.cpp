@@ -57,6 +57,29 @@ void score_pairs(const Estimate& est, ValidationResult& result) {
   }
 }
 
+void score_controls(const Estimate& est, const Library& library, const std::vector<ControlLayer>& layers,
+                    ValidationResult& result) {
+  std::map<std::string, const ControlLayer*> layer_of;
+  for (const auto& l : layers) layer_of[l.name] = &l;
+  std::vector<double> measured, mse_macs, mred_macs, hawq;
+  for (const auto& p : result.pairs) {
+    const EstimateLayer* layer = est.find_layer(p.layer);
+    const AppMul* appmul = library.find(p.appmul);
+    if (!appmul) fail("AppMul {} of layer {} is not in the library '{}'", p.appmul, p.layer, est.library);
+    const auto control = layer_of.find(p.layer);
+    if (!layer || control == layer_of.end()) fail("layer {} is not a quantized layer of '{}'", p.layer, est.model);
+    const double macs = static_cast<double>(layer->macs);
+    const double squared_error = appmul->metrics.mse * control->second->product_step_sq * macs;
+    measured.push_back(p.measured);
+    mse_macs.push_back(squared_error);
+    mred_macs.push_back(appmul->metrics.mred * macs);
+    hawq.push_back(squared_error * control->second->trace_per_weight);
+  }
+  result.controls.clear();
+  for (const auto& [name, proxy] : {std::pair{"mse_x_macs", &mse_macs}, {"mred_x_macs", &mred_macs}, {"hawq", &hawq}})
+    result.controls.push_back({name, spearman(*proxy, measured), kendall(*proxy, measured)});
+}
+
 double predicted_loss_change(const Estimate& est, const Assignment& assignment, const std::string& source) {
   double predicted = 0;
   for (const auto& [layer_name, appmul] : assignment.layers) {

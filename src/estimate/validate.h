@@ -1,7 +1,8 @@
 // Validation of the estimator against measurement (METHOD.md §2, assumptions a and b): predicted
 // loss changes against the true ones of single-layer substitutions and of multi-layer
-// configurations, measured (measure/loss_change.h) on the same training samples the estimate used,
-// and the rank correlations between the two.
+// configurations, measured (measure/loss_change.h) on the images the caller gives (the estimation
+// samples or validation images), the rank correlations between the two, and those of the proxies a
+// user would otherwise reach for.
 #pragma once
 #include <torch/torch.h>
 
@@ -26,10 +27,17 @@ struct LayerCorrelation {
   double spearman = 0, kendall = 0;
 };
 
+// A ranking that does not need the estimator, scored against the same measurements.
+struct ControlCorrelation {
+  std::string name;
+  double spearman = 0, kendall = 0;
+};
+
 struct ValidationResult {
   std::vector<PairResult> pairs;
   double spearman = 0, kendall = 0;
   std::vector<LayerCorrelation> per_layer;
+  std::vector<ControlCorrelation> controls;  // filled by score_controls()
   double base_loss = 0;
   double measure_seconds = 0;
 };
@@ -45,6 +53,22 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
 
 // Fills result.spearman, kendall and per_layer (in est's layer order) from result.pairs.
 void score_pairs(const Estimate& est, ValidationResult& result);
+
+// What the controls need of each layer besides the estimate.
+struct ControlLayer {
+  std::string name;
+  double trace_per_weight = 0;  // models::weight_hessian_traces()
+  double product_step_sq = 0;   // mean over output channels of (s_w * s_a)^2: an integer product's unit, squared
+};
+
+// The proxies a user would otherwise rank substitutions by, as controls for the estimate: per pair,
+// the AppMul's MSE in the layer's real units times its multiplications ("mse_x_macs": MSE x
+// product_step_sq x macs, the squared error the AppMul adds to the layer's outputs per image), its
+// MRED times the multiplications ("mred_x_macs"), and mse_x_macs times the layer's weight Hessian
+// trace per weight ("hawq"). Error metrics are the library's (uniform operands). Throws fames::Error
+// naming the AppMul if a pair's AppMul is not in `library`, or the layer if `layers` lacks it.
+void score_controls(const Estimate& est, const Library& library, const std::vector<ControlLayer>& layers,
+                    ValidationResult& result);
 
 struct ConfigResult {
   std::string name;

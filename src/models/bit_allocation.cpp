@@ -52,6 +52,26 @@ std::vector<double> hessian_traces(torch::nn::Module& model, const std::vector<t
 
 }  // namespace
 
+std::vector<std::pair<std::string, double>> weight_hessian_traces(torch::nn::Module& model, const Dataset& data,
+                                                                  const AllocationOptions& options) {
+  auto layers = quant::quant_layers(model);
+  std::vector<bool> was_quantized;
+  std::vector<torch::Tensor> weights;
+  for (auto& [name, layer] : layers) {
+    was_quantized.push_back(layer->quantized());
+    layer->set_quantized(false);
+    weights.push_back(layer->weight);
+  }
+  model.eval();  // BN in inference mode: the trace of the deployed network
+  const std::vector<double> traces = hessian_traces(model, weights, data, options);
+  std::vector<std::pair<std::string, double>> result;
+  for (size_t k = 0; k < layers.size(); ++k) {
+    layers[k].second->set_quantized(was_quantized[k]);
+    result.emplace_back(layers[k].first, traces[k] / static_cast<double>(layers[k].second->weight.numel()));
+  }
+  return result;
+}
+
 Allocation allocate_bits(torch::nn::Module& model, const Dataset& train_set, const AllocationOptions& options) {
   if (options.min_bits < 2 || options.max_bits > 8 || options.min_bits > options.max_bits)
     fail("--min-bits/--max-bits must satisfy 2 <= min <= max <= 8 (got {}..{})", options.min_bits, options.max_bits);
@@ -60,14 +80,9 @@ Allocation allocate_bits(torch::nn::Module& model, const Dataset& train_set, con
   const auto start = std::chrono::steady_clock::now();
   auto layers = quant::quant_layers(model);
   std::vector<bool> was_quantized;
-  for (auto& [name, layer] : layers) {
-    was_quantized.push_back(layer->quantized());
-    layer->set_quantized(false);
-  }
-  model.eval();  // BN in inference mode: the trace of the deployed network
-  std::vector<torch::Tensor> weights;
-  for (auto& [name, layer] : layers) weights.push_back(layer->weight);
-  const std::vector<double> traces = hessian_traces(model, weights, train_set, options);
+  for (auto& [name, layer] : layers) was_quantized.push_back(layer->quantized());
+  const auto traces = weight_hessian_traces(model, train_set, options);
+  for (auto& [name, layer] : layers) layer->set_quantized(false);
   {
     torch::NoGradGuard no_grad;  // one forward to know every layer's multiplications
     models::run_model(model, models::make_batch(train_set, 0, 1).images);
@@ -80,7 +95,7 @@ Allocation allocate_bits(torch::nn::Module& model, const Dataset& train_set, con
     LayerSensitivity s;
     s.name = layers[k].first;
     s.macs = layer->macs_per_image();
-    s.trace_per_weight = traces[k] / static_cast<double>(layer->weight.numel());
+    s.trace_per_weight = traces[k].second;
     total_macs += static_cast<double>(s.macs);
     std::vector<Option> group;
     torch::NoGradGuard no_grad;

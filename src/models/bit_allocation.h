@@ -37,6 +37,13 @@ struct Allocation {
   double seconds = 0;
 };
 
+// HAWQ's sensitivity measure alone: every quantized layer's Hessian trace in its weights divided by
+// the weight count (Hutchinson, options' probes/batches/seed), in the model's layer order. The
+// network is evaluated in float mode with BN in inference mode; each layer's quantization switch is
+// as before afterwards. Also the control `fames validate` ranks AppMuls by (MSE x macs x trace).
+std::vector<std::pair<std::string, double>> weight_hessian_traces(torch::nn::Module& model, const Dataset& data,
+                                                                  const AllocationOptions& options);
+
 // REQUIRES: `model` is a zoo network; it is evaluated in float mode (quantization temporarily
 // off). Throws fames::Error if the bound is infeasible (avg_bits < min_bits) or options are out of range.
 Allocation allocate_bits(torch::nn::Module& model, const Dataset& train_set, const AllocationOptions& options);

@@ -27,6 +27,13 @@ TEST(ValidateCli, MeasuresOnValidationImagesUnlessAskedForTheSamples) {
   const nlohmann::json on_val = nlohmann::json::parse(r.output);
   EXPECT_EQ(on_val["measured_on"], "val");
   EXPECT_EQ(on_val["samples"], 64);
+  // Beside the estimate's ranking, the proxies' on the same pairs.
+  ASSERT_EQ(on_val["controls"].size(), 3u);
+  for (const auto& control : on_val["controls"]) {
+    EXPECT_GE(control["spearman"].get<double>(), -1.0) << control;
+    EXPECT_LE(control["spearman"].get<double>(), 1.0) << control;
+  }
+  EXPECT_EQ(on_val["controls"][2]["name"], "hawq");
   r = run_fames(validate + "--measure-on samples --images 1 --json --out " + dir + "/samples.json");
   ASSERT_EQ(r.status, 0) << r.output;
   const nlohmann::json on_samples = nlohmann::json::parse(r.output);

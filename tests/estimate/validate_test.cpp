@@ -11,6 +11,7 @@
 #include "measure/assigned_model.h"
 #include "measure/loss_change.h"
 #include "quant/quant_layer.h"
+#include "util/error.h"
 
 namespace fames::estimate {
 namespace {
@@ -61,6 +62,50 @@ TEST(Validate, MeasuresAgainstExactTables) {
     EXPECT_NE(pair.measured, 0.0) << pair.layer;
     measure::apply_assignment(*model, exact, library);
   }
+}
+
+// The controls rank pairs by proxies of the library's metrics: when the measured loss changes follow
+// MSE x product unit^2 x macs, that control ranks them perfectly and MRED x macs need not; the HAWQ
+// control follows the Hessian trace across layers.
+TEST(Validate, ControlsRankByTheirProxies) {
+  const Signature sig{4, 4, true, false};
+  Library library;
+  library.add(testing::table_appmul("exact", ProductTable::exact(sig), true));
+  Estimate est;
+  est.library = "lib";
+  est.model = "model";
+  ValidationResult result;
+  std::vector<ControlLayer> controls;
+  for (int l = 0; l < 2; ++l) {
+    EstimateLayer layer{"layer" + std::to_string(l), sig, 100 * (l + 1), "exact", {{"exact", 0, 1}}};
+    controls.push_back({layer.name, l == 0 ? 10.0 : 1.0, 0.5 * (l + 1)});
+    est.layers.push_back(layer);
+  }
+  for (int k = 0; k < 4; ++k) {
+    const std::string name = "noisy" + std::to_string(k);
+    AppMul appmul = testing::table_appmul(name, testing::random_approximate(sig, 7 + k, 1 + 2 * k, k % 2), false);
+    appmul.metrics = error_metrics(appmul.table);
+    library.add(std::move(appmul));
+    for (int l = 0; l < 2; ++l) {
+      const double mse = library.find(name)->metrics.mse;
+      const double squared_error = mse * controls[l].product_step_sq * static_cast<double>(est.layers[l].macs);
+      result.pairs.push_back({est.layers[l].name, name, 0.0, squared_error});
+    }
+  }
+  score_controls(est, library, controls, result);
+  ASSERT_EQ(result.controls.size(), 3u);
+  EXPECT_EQ(result.controls[0].name, "mse_x_macs");
+  EXPECT_DOUBLE_EQ(result.controls[0].spearman, 1.0);
+  EXPECT_DOUBLE_EQ(result.controls[0].kendall, 1.0);
+  EXPECT_EQ(result.controls[1].name, "mred_x_macs");
+  EXPECT_EQ(result.controls[2].name, "hawq");
+  // Layer 0's trace is 10x layer 1's: the HAWQ proxy reorders pairs the measurement does not.
+  EXPECT_LT(result.controls[2].spearman, 1.0);
+
+  result.pairs.push_back({"layer9", "noisy0", 0.0, 1.0});
+  EXPECT_THROW(score_controls(est, library, controls, result), fames::Error);
+  result.pairs.back() = {"layer0", "missing", 0.0, 1.0};
+  EXPECT_THROW(score_controls(est, library, controls, result), fames::Error);
 }
 
 }  // namespace
