@@ -13,7 +13,8 @@
 # on), IMAGES (validation images to measure on, default as many as SAMPLES), BC=1 (estimate
 # and measure with bias correction), REDUCTIONS (energy reductions of the additivity configurations,
 # default "0.1 0.2 0.3"), MEASURE_ON (val: measure on validation images, the default; samples: on
-# the estimation samples themselves). The pairs are measured once, by the first variant's validate run; the others
+# the estimation samples themselves), REUSE (a `fames validate --out` file of the same model, samples,
+# images and correction whose measurements every variant reuses). The pairs are measured once, by the first variant's validate run; the others
 # reuse those measurements (`validate --reuse`), so "measure s" is the same in every row. The
 # additivity configurations are `fames select` results on the first variant's estimate; each cell is
 # measured / predicted loss change per configuration. Needs jq.
@@ -25,7 +26,7 @@ model=$1 lib=$2 data=$3 samples=${4:-256}
 FAMES=${FAMES:-build/fames}
 OUT=${OUT:-/tmp/hessian-variants-$(basename "$model" .pt)}
 VARIANTS=${VARIANTS:-gn gn3 mc fisher first}
-REDUCTIONS=${REDUCTIONS:-0.1 0.2 0.3}
+REDUCTIONS=${REDUCTIONS-0.1 0.2 0.3}  # empty: no additivity configurations
 bc=()
 [[ ${BC:-0} == 1 ]] && bc=(--bias-correction)
 on=(--measure-on "${MEASURE_ON:-val}")
@@ -56,7 +57,10 @@ echo "| variant | Spearman | Kendall | estimate s | measure s | measure/estimate
 echo "|---|---|---|---|---|---|---|"
 for i in "${!variants[@]}"; do
   v=${variants[$i]}
-  if [[ $i -eq 0 ]]; then
+  if [[ $i -eq 0 && -n ${REUSE:-} ]]; then
+    "$FAMES" validate --est "$OUT/est-$v.json" "${bc[@]}" "${on[@]}" "${cfg[@]}" --reuse "$REUSE" \
+      --out "$OUT/val-$v.json" --json > "$OUT/val-$v.summary.json"
+  elif [[ $i -eq 0 ]]; then
     "$FAMES" validate --est "$OUT/est-$v.json" "${bc[@]}" "${on[@]}" "${cfg[@]}" --out "$OUT/val-$v.json" --json > "$OUT/val-$v.summary.json"
   else
     "$FAMES" validate --est "$OUT/est-$v.json" "${bc[@]}" "${on[@]}" "${cfg[@]}" --reuse "$OUT/val-${variants[0]}.json" \

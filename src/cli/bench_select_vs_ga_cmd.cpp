@@ -1,5 +1,5 @@
 // fames bench select-vs-ga: FAMES (estimate + select) against the NSGA-II search it replaces, on
-// the same model, candidates, emulator and held-out training images: FAMES's time, the GA's time to
+// the same model, candidates, emulator and validation images (held-out training images without a validation split): FAMES's time, the GA's time to
 // first match FAMES's configuration (top-1 at least as high, energy at most as high), and the ratio.
 #include <fmt/core.h>
 
@@ -24,12 +24,17 @@ void run_bench_select(const BenchSelectArgs& args) {
   const std::string spec =
       args.data.empty() ? loaded.meta.value("dataset", std::string(kDefaultDatasetSpec)) : args.data;
   const Dataset train = load_dataset(spec, Split::kTrain);
-  const pipeline::SelectVsGaResult r = pipeline::bench_select_vs_ga(*loaded.module, library, args.library, train, args.options);
   models::check_dataset_fits(train, loaded, "--data");
+  // The GA scores on, and the match is judged on, validation images when the dataset has them.
+  const Dataset validation = train.validation_excluded > 0 ? load_dataset(spec, Split::kVal) : Dataset();
+  const bool on_val = validation.size() > 0;
+  const pipeline::SelectVsGaResult r =
+      pipeline::bench_select_vs_ga(*loaded.module, library, args.library, train, validation, args.options);
   nlohmann::json out = to_json(r);
   out["model"] = args.model;
   out["data"] = spec;
   out["holdout"] = args.options.holdout;
+  out["holdout_split"] = on_val ? "val" : "train";
   out["samples"] = args.options.samples;
   out["hessian"] = args.options.hessian;
   out["bias_correction"] = args.options.bias_correction;
@@ -45,8 +50,9 @@ void run_bench_select(const BenchSelectArgs& args) {
   }
   const pipeline::GaMatch& m = r.match();
   const bool judged = r.judge > 0;
-  const std::string where = judged ? fmt::format("{} judging training images (neither side saw them)", r.judge)
-                                   : fmt::format("the GA's {} held-out training images", args.options.holdout);
+  const char* kind = on_val ? "validation" : "held-out training";
+  const std::string where = judged ? fmt::format("{} judging {} images (neither side saw them)", r.judge, kind)
+                                   : fmt::format("the GA's {} {} images", args.options.holdout, kind);
   fmt::print("top-1 on {}: exact {:.2f}%\n", where, 100 * r.headline_exact_top1());
   fmt::print("FAMES: {:.2f} s (estimate {:.2f} s, select {:.3f} s): {:.2f}% energy saved, top-1 {:.2f}%\n",
              r.fames_seconds, r.fames_estimate_seconds, r.fames_select_seconds, 100 * r.fames_energy_reduction,
@@ -59,7 +65,7 @@ void run_bench_select(const BenchSelectArgs& args) {
                m.seconds, m.evaluations, 100 * m.top1);
   fmt::print("speedup {}{:.1f}x\n", m.reached ? "" : ">= ", m.speedup);
   if (judged)
-    fmt::print("on the GA's own held-out images (FAMES {:.2f}%, exact {:.2f}%): {} in {:.1f} s, speedup {}{:.1f}x\n",
+    fmt::print("on the GA's own scoring images (FAMES {:.2f}%, exact {:.2f}%): {} in {:.1f} s, speedup {}{:.1f}x\n",
                100 * r.fames_top1, 100 * r.exact_top1, r.held_out.reached ? "reached" : "not reached",
                r.held_out.seconds, r.held_out.reached ? "" : ">= ", r.held_out.speedup);
 }
@@ -71,22 +77,24 @@ void setup_bench_select(CLI::App& root) {
   cmd->footer(
       "Example: fames bench select-vs-ga --model models/lenet5-fmnist-mp.pt --lib lib/ --energy-reduction 0.3 \\\n"
       "           --ga-time-limit 600 --json\n"
-      "The GA scores configurations on --holdout images held out of the TRAINING split; FAMES estimates\n"
-      "on --samples other training images. Both are judged by the same emulator on --judge further\n"
-      "training images that neither saw. The GA stops when it first matches FAMES's configuration there\n"
+      "The GA scores configurations on --holdout validation images; FAMES estimates on --samples\n"
+      "training images. Both are judged by the same emulator on --judge further validation images\n"
+      "that neither saw (training images held out, without a validation split). The GA stops when it first matches FAMES's configuration there\n"
       "(top-1 >= and energy <=) or at --ga-time-limit (its own time, judging excluded); 'speedup' is then\n"
       "a lower bound. The JSON's held_out object gives the same comparison on the GA's own images.");
   cmd->add_option("--model", args->model, "Quantized model checkpoint")->required()->check(CLI::ExistingFile);
   cmd->add_option("--lib", args->library, "AppMul library folder")->required();
-  cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
+  cmd->add_option("--data", args->data, "Dataset (default: the model's); training split, and its validation split to judge on");
   cmd->add_option("--energy-reduction", args->options.energy_reduction, "FAMES's energy-reduction target")
       ->capture_default_str()->check(in_range(0, 1));
   cmd->add_option("--samples", args->options.samples, "FAMES estimation samples")->capture_default_str()->check(positive());
   cmd->add_option("--hessian", args->options.hessian, "FAMES curvature: gn, gnK (e.g. gn3), mc, fisher or first")->capture_default_str();
-  cmd->add_option("--holdout", args->options.holdout, "Held-out training images that measure top-1")->capture_default_str()
+  cmd->add_option("--holdout", args->options.holdout,
+                  "Validation images the GA scores on (held-out training images without a validation split)")
+      ->capture_default_str()
       ->check(positive());
   cmd->add_option("--judge", args->options.judge,
-                  "Further training images that judge the match, seen by neither side (0 = judge on --holdout)")
+                  "Further validation images that judge the match, seen by neither side (0 = judge on --holdout)")
       ->capture_default_str()->check(at_least(0));
   cmd->add_option("--ga-time-limit", args->options.ga.time_limit_s, "GA time limit in seconds (0 = none)")
       ->capture_default_str()->check(at_least(0));

@@ -1,6 +1,6 @@
 // fames calibrate: recovers accuracy after AppMul substitution by tuning only the clipping values
 // (plus optional BN re-estimation and AppMul bias correction) on training images, with early
-// stopping on a held-out part of the training split. The output pairs with its assignment:
+// stopping on validation images. The output pairs with its assignment:
 //   fames eval --model OUT --assign ASSIGN
 #include <torch/torch.h>
 
@@ -17,7 +17,7 @@ namespace {
 
 struct CalibrateArgs {
   std::string model, assign, out, data;
-  int64_t samples = 4096, holdout = 1000;
+  int64_t samples = 4096, holdout = 0;
   uint64_t seed = 1;
   bool no_bn = false, no_clip = false, json = false;
   calibrate::CalibrateOptions options;
@@ -58,8 +58,8 @@ void run_calibrate(CalibrateArgs args) {
     out["out"] = args.out;
     print_json(out);
   } else {
-    fmt::print("held-out top-1 {:.2f}% -> {:.2f}% (loss {:.4f} -> {:.4f}) in {:.1f} s; wrote {}\n",
-               100 * report.holdout_top1_before, 100 * report.holdout_top1_after,
+    fmt::print("{} top-1 {:.2f}% -> {:.2f}% (loss {:.4f} -> {:.4f}) in {:.1f} s; wrote {}\n",
+               data.judged_on == "val" ? "validation" : "held-out", 100 * report.holdout_top1_before, 100 * report.holdout_top1_after,
                report.holdout_loss_before, report.holdout_loss_after, report.seconds, args.out);
     fmt::print("evaluate with: fames eval --model {} --assign {}\n", args.out, args.assign);
   }
@@ -70,9 +70,8 @@ void setup_calibrate(CLI::App& root) {
   auto* cmd = root.add_subcommand(
       "calibrate", "Tune clipping values (and BN, bias) with the assigned AppMuls in the loop");
   cmd->footer(
-      "Uses the training split only: --samples images to tune on and a disjoint held-out part "
-      "(--holdout) that\n"
-      "decides every step (a step that does not lower the held-out loss is undone).\n"
+      "Tunes on --samples training images; --holdout validation images decide every step (a step\n"
+      "that does not lower their loss is undone).\n"
       "Example: fames calibrate --model models/lenet5-fmnist-mp.pt --assign assign.json --out "
       "cal.pt");
   cmd->add_option("--model", args->model, "Model checkpoint")->required();
@@ -83,9 +82,9 @@ void setup_calibrate(CLI::App& root) {
   cmd->add_option("--samples", args->samples, "Training images to tune on")
       ->capture_default_str()
       ->check(positive());
-  cmd->add_option("--holdout", args->holdout, "Held-out training images for early stopping")
+  cmd->add_option("--holdout", args->holdout, holdout_help("decide every step (early stopping)"))
       ->capture_default_str()
-      ->check(positive());
+      ->check(at_least(0));
   cmd->add_option("--seed", args->seed, "Seed for the image subsets and shuffling")
       ->capture_default_str();
   cmd->add_option("--epochs", args->options.epochs, "Clipping-tuning epochs, at most")

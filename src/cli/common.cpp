@@ -51,7 +51,7 @@ Dataset load_data(const DataOptions& options, const std::string& fallback_spec) 
 CalibrationData load_calibration_data(const std::string& spec, const std::string& fallback_spec, int64_t samples,
                                       int64_t holdout, uint64_t seed) {
   JudgingSplit split = judging_split(dataset_spec(spec, fallback_spec), holdout, seed);
-  return {subset(split.learn, samples, seed), std::move(split.judge)};
+  return {subset(split.learn, samples, seed), std::move(split.judge), split.judged_on};
 }
 
 namespace {
@@ -72,6 +72,11 @@ CLI::Validator number_check(std::function<bool(double)> ok, const std::string& w
 
 CLI::Validator finite_number() {
   return number_check([](double) { return true; }, "a finite number");
+}
+
+std::string holdout_help(const std::string& judges) {
+  return "Validation images that " + judges +
+         " (0: the whole validation split; held-out training images when the dataset has none)";
 }
 
 CLI::Validator positive() {

@@ -38,6 +38,7 @@ Dataset load_data(const DataOptions& options, const std::string& fallback_spec =
 // Throws fames::Error naming --holdout if the split is not larger than `holdout`.
 struct CalibrationData {
   Dataset tune, holdout;
+  std::string judged_on;  // "val", or "train" without a validation split
 };
 CalibrationData load_calibration_data(const std::string& spec, const std::string& fallback_spec, int64_t samples,
                                       int64_t holdout, uint64_t seed);
@@ -46,6 +47,9 @@ CalibrationData load_calibration_data(const std::string& spec, const std::string
 // Every one rejects nan and inf (CLI11's own Range and PositiveNumber let nan through).
 CLI::Validator finite_number();                  // any finite number
 CLI::Validator positive();                       // a finite number > 0
+
+// --holdout's help, the same for every command that judges on judging_split()'s images.
+std::string holdout_help(const std::string& judges);
 CLI::Validator at_least(double min);             // a finite number >= min
 CLI::Validator in_range(double min, double max);  // a finite number in [min, max]
 // --threads: 0 (all cores) up to kThreadsPerCore threads per core; more only thrashes (and a

@@ -1,5 +1,5 @@
 // fames pareto: the FAMES Pareto sweep (select at evenly spaced energy reductions) with every
-// configuration's top-1 measured by emulation on held-out training images; JSON, CSV and a plot.
+// configuration's top-1 measured by emulation on validation images; JSON, CSV and a plot.
 #include <fmt/core.h>
 
 #include "cli/command.h"
@@ -17,7 +17,7 @@ namespace {
 struct ParetoArgs {
   std::string model, est, library, data, out, ga;
   int steps = 11;
-  int64_t holdout = 1000;
+  int64_t holdout = 0;
   uint64_t seed = 1;
   SelectOptions solver;
   bool json = false;
@@ -56,7 +56,8 @@ void run_pareto(const ParetoArgs& args) {
     print_json({{"out", args.out}, {"exact_top1", exact_top1}, {"points", rows}});
     return;
   }
-  fmt::print("exact top-1 {:.2f}% on {} held-out training images\n", 100 * exact_top1, in.evaluator->holdout_size());
+  fmt::print("exact top-1 {:.2f}% on {} {} images\n", 100 * exact_top1, in.evaluator->holdout_size(),
+             in.judged_on == "val" ? "validation" : "held-out training");
   fmt::print("{:>10} {:>10} {:>12} {:>9}\n", "requested", "reached", "predicted dL", "top-1");
   for (const auto& m : points)
     fmt::print("{:>9.2f}% {:>9.2f}% {:>12.4g} {:>8.2f}%\n", 100 * m.point.requested_reduction,
@@ -71,15 +72,15 @@ void setup_pareto(CLI::App& root) {
   cmd->footer(
       "Example: fames pareto --est est.json --model models/lenet5-fmnist-mp.pt --steps 11 --out pareto/\n"
       "Selects at --steps energy reductions from 0 to the largest feasible one, then measures each\n"
-      "configuration's top-1 by emulation on --holdout images held out of the TRAINING split.\n"
+      "configuration's top-1 by emulation on --holdout validation images.\n"
       "Writes OUT/pareto.json, pareto.csv, pareto.png and pareto.svg (needs gnuplot).");
   cmd->add_option("--est", args->est, "est.json from 'fames estimate'")->required()->check(CLI::ExistingFile);
   cmd->add_option("--model", args->model, "Quantized model checkpoint")->required()->check(CLI::ExistingFile);
   cmd->add_option("--lib", args->library, "AppMul library folder (default: the estimate's)");
   cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
   cmd->add_option("--steps", args->steps, "Energy-reduction targets")->capture_default_str()->check(in_range(1, 1000));
-  cmd->add_option("--holdout", args->holdout, "Held-out training images that measure top-1")->capture_default_str()
-      ->check(positive());
+  cmd->add_option("--holdout", args->holdout, holdout_help("measure top-1"))->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--seed", args->seed, "Seed of the hold-out draw")->capture_default_str();
   cmd->add_option("--solver", args->solver.solver, "cbc or dp")->check(CLI::IsMember({"cbc", "dp"}))->capture_default_str();
   cmd->add_option("--ga", args->ga, "Also draw the front of this ga.json (fames search-ga)")->check(CLI::ExistingFile);

@@ -126,11 +126,10 @@ void setup_run(CLI::App& root) {
   auto* cmd = root.add_subcommand(
       "run", "The whole FAMES flow: estimate, select, calibrate, evaluate, report");
   cmd->footer(
-      "Without --energy-reduction, finds the largest energy reduction whose calibrated held-out "
-      "top-1\n"
-      "(training split) stays within --max-accuracy-loss points of the exact model's. The test "
-      "split is used\n"
-      "only for the exact and final top-1.\n"
+      "Without --energy-reduction, finds the largest energy reduction whose calibrated top-1 on the\n"
+      "validation split (--holdout images no model trained on; held-out training images when the\n"
+      "dataset has no validation split) stays within --max-accuracy-loss points of the exact model's.\n"
+      "The test split is used only for the exact and final top-1.\n"
       "Stages, each writing its files into the --out folder R: load, exact_eval, estimate "
       "(R/est.json),\n"
       "select (R/sweep.json), assign (R/assign.json), calibrate (R/model-calibrated.pt), "
@@ -152,7 +151,7 @@ void setup_run(CLI::App& root) {
                                     "Target multiplication-energy reduction, 0..1")
                         ->check(in_range(0, 1));
   cmd->add_option("--max-accuracy-loss", o.max_accuracy_loss,
-                  "Largest held-out top-1 loss, percentage points")
+                  "Largest validation top-1 loss, percentage points")
       ->capture_default_str()
       ->check(at_least(0))
       ->excludes(reduction);
@@ -169,9 +168,9 @@ void setup_run(CLI::App& root) {
                   "Calibration images (training split)")
       ->capture_default_str()
       ->check(positive());
-  cmd->add_option("--holdout", o.holdout, "Held-out training images that judge every configuration")
+  cmd->add_option("--holdout", o.holdout, holdout_help("judge every configuration (the bound, the sweep, calibration's stopping)"))
       ->capture_default_str()
-      ->check(positive());
+      ->check(at_least(0));
   cmd->add_option("--sweep", o.sweep_steps, "Energy-reduction steps of the measured sweep")
       ->capture_default_str()
       ->check(positive());

@@ -36,9 +36,9 @@ void run_search_ga(const SearchGaArgs& args) {
     print_json(doc);
     return;
   }
-  fmt::print("{} evaluations in {:.1f} s ({} generations), exact top-1 {:.2f}% on {} held-out images\n",
+  fmt::print("{} evaluations in {:.1f} s ({} generations), exact top-1 {:.2f}% on {} {} images\n",
              run.search.evaluations.size(), run.search.seconds, run.search.generations_done,
-             100 * run.exact_top1, in.evaluator->holdout_size());
+             100 * run.exact_top1, in.evaluator->holdout_size(), in.judged_on == "val" ? "validation" : "held-out");
   fmt::print("{:>10} {:>9} {:>10}\n", "energy", "top-1", "found at");
   for (const auto& p : doc["front"])
     fmt::print("{:>9.2f}% {:>8.2f}% {:>9.1f}s\n", 100 * p["energy_reduction"].get<double>(),
@@ -53,15 +53,17 @@ void setup_search_ga(CLI::App& root) {
   cmd->footer(
       "Example: fames search-ga --model models/lenet5-fmnist-mp.pt --est est.json --holdout 1000 \\\n"
       "           --population 32 --generations 50 --time-limit 600 --out ga.json\n"
-      "Fitness: top-1 on --holdout images held out of the TRAINING split (maximized) and multiplication\n"
+      "Fitness: top-1 on --holdout validation images (maximized) and multiplication\n"
       "energy per image (minimized). Candidates and energies come from --est (as 'fames select' sees\n"
       "them) or, without it, from every AppMul of --lib that fits each layer.");
   cmd->add_option("--model", args->model, "Quantized model checkpoint")->required()->check(CLI::ExistingFile);
   cmd->add_option("--est", args->est, "est.json: the candidates and energies (and the library)")->check(CLI::ExistingFile);
   cmd->add_option("--lib", args->library, "AppMul library folder (default: the estimate's)");
   cmd->add_option("--data", args->data, "Dataset (default: the model's); the training split is used");
-  cmd->add_option("--holdout", args->holdout, "Held-out training images that measure top-1")->capture_default_str()
-      ->check(positive());
+  cmd->add_option("--holdout", args->holdout,
+                  holdout_help("measure top-1; fewer than a run's because the GA measures thousands of configurations"))
+      ->capture_default_str()
+      ->check(at_least(0));
   cmd->add_option("--population", args->ga.population, "Population size")->capture_default_str()->check(in_range(2, 100000));
   cmd->add_option("--generations", args->ga.generations, "Generations after the initial population")
       ->capture_default_str()->check(at_least(0));

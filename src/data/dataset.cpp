@@ -194,12 +194,15 @@ JudgingSplit judging_split(const std::string& spec, int64_t n, uint64_t seed) {
   Dataset files = load_files(spec, Split::kTrain);
   const int64_t count = validation_count(files.size());
   if (count == 0) {
+    // n <= 0: the default count, or a fifth of a small training split.
+    if (n <= 0) n = std::max<int64_t>(1, std::min<int64_t>(kDefaultHoldout, files.size() / 5));
     auto [rest, held] = holdout_images(files, n, seed);
     return {std::move(rest), std::move(held), "train"};
   }
-  if (n <= 0 || n > count)
-    fail("--holdout must be between 1 and {} (the validation split of {} has {} images), got {}", count, spec,
-         count, n);
+  if (n > count)
+    fail("--holdout must be at most {} (the validation split of {} has {} images; 0 takes all), got {}", count,
+         spec, count, n);
+  if (n <= 0) n = count;
   const std::vector<int64_t> val = validation_indices(files, count);
   // Salted as holdout_images() is, so that a subset with the same seed draws other images.
   return {training_part(files, val), subset(select_images(files, val), n, seed ^ kHoldoutSalt), "val"};

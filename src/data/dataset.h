@@ -101,9 +101,11 @@ std::pair<Dataset, Dataset> holdout_images(const Dataset& train, int64_t n, uint
 
 // The images the stages learn from and the `n` images they judge their choices on (accuracy bounds,
 // early stopping, the GA's fitness, the sweep), drawn with `seed`. With a validation split:
-// (the training split, n images of the validation split), which no model trained on; with none
-// (--validation-images 0): holdout_images() of the training split, as before the split existed.
-// `judged_on` says which ("val" or "train"). Throws fames::Error naming --holdout when n does not fit.
+// (the training split, n images of the validation split, n <= 0 meaning all of them), which no model
+// trained on; with none (--validation-images 0): holdout_images() of the training split (n <= 0:
+// kDefaultHoldout of them, at most a fifth of the split), as before the split existed. `judged_on` says which ("val" or "train").
+// Throws fames::Error naming --holdout when n does not fit.
+constexpr int64_t kDefaultHoldout = 1000;
 struct JudgingSplit {
   Dataset learn, judge;
   std::string judged_on;

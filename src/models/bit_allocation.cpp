@@ -15,6 +15,19 @@
 namespace fames::models {
 namespace {
 
+// A tensor of +-1 entries drawn from `rng`, so that the traces depend on the seed alone (not on how
+// much of LibTorch's global generator earlier work consumed).
+torch::Tensor rademacher(at::IntArrayRef sizes, std::mt19937_64& rng) {
+  torch::Tensor t = torch::empty(sizes, torch::kFloat);
+  float* values = t.data_ptr<float>();
+  const int64_t n = t.numel();
+  for (int64_t i = 0; i < n; i += 64) {
+    const uint64_t bits = rng();
+    for (int64_t j = 0; j < 64 && i + j < n; ++j) values[i + j] = (bits >> j) & 1 ? 1.0f : -1.0f;
+  }
+  return t;
+}
+
 // Hutchinson estimate of tr(H_k) for every layer's weight tensor, averaged over probes and batches.
 std::vector<double> hessian_traces(torch::nn::Module& model, const std::vector<torch::Tensor>& weights,
                                    const Dataset& data, const AllocationOptions& options) {
@@ -37,7 +50,7 @@ std::vector<double> hessian_traces(torch::nn::Module& model, const std::vector<t
       std::vector<torch::Tensor> probes_v;
       torch::Tensor dot = torch::zeros({});
       for (size_t k = 0; k < weights.size(); ++k) {
-        probes_v.push_back(torch::randint(0, 2, weights[k].sizes()).to(torch::kFloat) * 2 - 1);
+        probes_v.push_back(rademacher(weights[k].sizes(), rng));
         dot = dot + (grads[k] * probes_v[k]).sum();
       }
       auto hv = torch::autograd::grad({dot}, weights, {}, true, false);

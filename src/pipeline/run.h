@@ -50,7 +50,7 @@ struct RunOptions {
   // Select on the curvature term alone (estimator.h EstimateOptions::first_order): measured on
   // both ResNet-20 zoo models, it keeps more accuracy at the same energy (docs/estimator.md).
   bool first_order = false;
-  int64_t estimate_samples = estimate::kDefaultEstimateSamples, calibration_samples = 4096, holdout = 1000;
+  int64_t estimate_samples = estimate::kDefaultEstimateSamples, calibration_samples = 4096, holdout = 0;
   int sweep_steps = 12;
   int calibration_epochs = 4;
   bool calibrate = true, bias_correction = true;

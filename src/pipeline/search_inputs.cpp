@@ -22,6 +22,7 @@ SearchInputs load_search_inputs(const std::string& model_path, const std::string
                                     : in.model.meta.value("dataset", std::string(kDefaultDatasetSpec));
   auto [rest, held, judged_on] = judging_split(in.data_spec, holdout, seed);
   models::check_dataset_fits(held, in.model, "--data");
+  in.judged_on = judged_on;
   if (!est) est = measure::candidates_from_library(*in.model.module, in.library, held, in.library_dir);
   est->library = in.library_dir;
   const bool corrected = est->bias_correction;

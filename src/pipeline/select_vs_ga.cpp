@@ -25,7 +25,7 @@ double since(Clock::time_point start) {
 // Finite numbers as JSON numbers, anything else as null (JSON has no NaN).
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
 
-// The bench's training images, in disjoint sets.
+// The bench's images, in disjoint sets.
 struct BenchImages {
   Dataset held;        // the GA scores on these
   Dataset corrective;  // the evaluators' bias correction (both sides); FAMES estimates on `samples`
@@ -33,10 +33,14 @@ struct BenchImages {
   Dataset judged;      // neither estimated on nor scored by the GA; empty when options.judge == 0
 };
 
-BenchImages split_images(const Dataset& train, const SelectVsGaOptions& options) {
+BenchImages split_images(const Dataset& train, const Dataset& validation, const SelectVsGaOptions& options) {
   BenchImages images;
-  auto [rest, held] = holdout_images(train, options.holdout, options.seed);
+  const bool on_val = validation.size() > 0;
+  // The judging images come from what the GA's draw leaves of the same set.
+  auto [rest, held] = holdout_images(on_val ? validation : train, options.holdout, options.seed);
   images.held = std::move(held);
+  Dataset unjudged = on_val ? rest : Dataset();
+  if (on_val) rest = train;
   // At least the default estimation count of corrective images, as subset(rest, samples, seed)
   // would draw them.
   const int64_t corrective_count = std::max(options.samples, estimate::kDefaultEstimateSamples);
@@ -45,10 +49,11 @@ BenchImages split_images(const Dataset& train, const SelectVsGaOptions& options)
   auto [others, corrective] = split_holdout(rest, corrective_count, options.seed);
   images.corrective = std::move(corrective);
   images.samples = subset(images.corrective, options.samples, options.seed);
+  if (on_val) others = std::move(unjudged);
   if (options.judge > 0) {
     if (options.judge >= others.size())
-      fail("--judge {}: only {} training images are left after --holdout and --samples", options.judge,
-           others.size());
+      fail("--judge {}: only {} {} images are left after --holdout and --samples", options.judge, others.size(),
+           on_val ? "validation" : "training");
     images.judged = subset(others, options.judge, options.seed ^ 0x6a75646765ull);
   }
   return images;
@@ -167,8 +172,8 @@ void run_judged_ga(measure::EmulatedEvaluator& evaluator, measure::EmulatedEvalu
 
 SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& library,
                                     const std::string& library_dir, const Dataset& train,
-                                    const SelectVsGaOptions& options) {
-  const BenchImages images = split_images(train, options);
+                                    const Dataset& validation, const SelectVsGaOptions& options) {
+  const BenchImages images = split_images(train, validation, options);
   SelectVsGaResult r;
   r.judge = options.judge;
   const Estimate est = run_fames(model, library, library_dir, images.samples, options, r);

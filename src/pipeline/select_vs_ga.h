@@ -78,11 +78,14 @@ struct SelectVsGaResult {
 
 // FAMES (estimate + select) on `samples` training images, then the GA (scoring on `holdout`
 // images) until it first matches FAMES's configuration on the judging images (or, with judge == 0,
-// on its own) or its time limit ends. The held-out match is recorded either way.
-// REQUIRES: `model` is a loaded quantized zoo model, `train` its training split.
+// on its own) or its time limit ends. The held-out match is recorded either way. The GA's and the
+// judging images are disjoint parts of `validation` when it is not empty (the validation split, no
+// model trained on it), else of `train`.
+// REQUIRES: `model` is a loaded quantized zoo model, `train` its training split. Throws
+// fames::Error naming --holdout or --judge when the images do not suffice.
 SelectVsGaResult bench_select_vs_ga(torch::nn::Module& model, const Library& library,
                                     const std::string& library_dir, const Dataset& train,
-                                    const SelectVsGaOptions& options);
+                                    const Dataset& validation, const SelectVsGaOptions& options);
 nlohmann::json to_json(const SelectVsGaResult& result);
 
 }  // namespace fames::pipeline

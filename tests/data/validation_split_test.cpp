@@ -101,6 +101,7 @@ TEST(ValidationSplit, ChoicesAreJudgedOnValidationImagesWhenThereAreAny) {
     for (int id : image_ids(split.judge)) EXPECT_EQ(val.count(id), 1u) << id;
     EXPECT_EQ(image_ids(judging_split(spec, 30, 7).judge), image_ids(split.judge));  // seeded
     EXPECT_EQ(judging_split(spec, 40, 7).judge.size(), 40);
+    EXPECT_EQ(image_ids(judging_split(spec, 0, 7).judge), val);  // 0: the whole validation split
     testing_data::expect_error_mentions([&] { judging_split(spec, 41, 7); }, "--holdout");
   }
   {
@@ -111,6 +112,7 @@ TEST(ValidationSplit, ChoicesAreJudgedOnValidationImagesWhenThereAreAny) {
     EXPECT_EQ(split.learn.size(), 170);
     const std::set<int> learn = image_ids(split.learn);
     for (int id : image_ids(split.judge)) EXPECT_EQ(learn.count(id), 0u) << id;
+    EXPECT_EQ(judging_split(spec, 0, 7).judge.size(), 40) << "0: kDefaultHoldout, at most a fifth of the split";
   }
 }
 
