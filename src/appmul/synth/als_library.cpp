@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <exception>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -282,16 +283,28 @@ size_t add_als_members(Library& library, const std::vector<Signature>& signature
                        const AlsLibraryOptions& options,
                        const std::function<void(const Signature&, size_t)>& on_done) {
   std::vector<std::vector<AppMul>> members = build_als_members(signatures, options, on_done);
+  using TableKey = std::pair<Signature, std::vector<int32_t>>;
+  std::map<TableKey, AppMul*> twin;  // the ALS member with each table (their tables are distinct)
+  for (auto& list : members)
+    for (AppMul& m : list) twin[{m.signature(), m.table.data()}] = &m;
+  // One member per table: an exact circuit or a family member no dearer than its ALS twin stays
+  // (and the twin goes); a dearer family member gives way to the twin.
+  std::set<const AppMul*> dropped;
+  Library merged;
+  for (const AppMul& m : library.all()) {
+    const auto t = twin.find({m.signature(), m.table.data()});
+    if (t != twin.end() && !m.exact && t->second->energy_fj < m.energy_fj) continue;
+    if (t != twin.end()) dropped.insert(t->second);
+    merged.add(m);
+  }
   size_t added = 0;
-  for (size_t i = 0; i < signatures.size(); ++i) {
-    std::set<std::vector<int32_t>> tables;  // a table the library has adds nothing
-    for (const AppMul* m : library.of_signature(signatures[i])) tables.insert(m->table.data());
-    for (AppMul& m : members[i])
-      if (tables.insert(m.table.data()).second) {
-        library.add(std::move(m));
+  for (auto& list : members)
+    for (AppMul& m : list)
+      if (!dropped.count(&m)) {
+        merged.add(std::move(m));
         ++added;
       }
-  }
+  library = std::move(merged);
   return added;
 }
 

@@ -9,7 +9,9 @@
 // product table and none with the exact table; then at most max_per_signature are kept: first, for
 // every rival, the cheapest front member that dominates it (lower energy at no more error), then
 // members spread evenly along the front. The limit is exceeded only when the dominating members
-// alone outnumber it. add_als_members() also skips tables the library already has.
+// alone outnumber it. add_als_members() keeps one member per product table: an ALS member whose
+// table the library has already is dropped, unless it is cheaper than that family member, which
+// it then replaces (exact circuits always stay).
 // Errors (bounds, seeds, fronts, thinning) are als_error: under the signature's operand histogram
 // when `histograms` has one, else uniform.
 // Runs are parallel (OpenMP); the result does not depend on the thread count.
@@ -55,7 +57,7 @@ std::vector<std::vector<AppMul>> build_als_members(
     const std::vector<Signature>& signatures, const AlsLibraryOptions& options,
     const std::function<void(const Signature&, size_t)>& on_done = {});
 
-// build_als_members, then adds them. Returns the number added.
+// build_als_members, then adds them (one member per table, as above). Returns the number added.
 size_t add_als_members(Library& library, const std::vector<Signature>& signatures,
                        const AlsLibraryOptions& options,
                        const std::function<void(const Signature&, size_t)>& on_done = {});
