@@ -92,7 +92,7 @@ TEST(AlsLibrary, MembersHaveDistinctTablesAndW4sA4sHasTwenty) {
 
 // With the lib build defaults, every family member (all families) whose MRED lies in [0.5%, 20%]
 // is dominated by an ALS member of its signature: strictly cheaper at no more MRED. The full 8x8
-// check takes about a minute per signature (docs/appmul-library.md has its command and figures);
+// check takes tens of seconds per signature (docs/appmul-library.md has its command and figures);
 // these signatures run the same seeds, runs and thinning in about a second each, and each had a
 // family member (perf_s0m1, truncc_k3, truncc_k2) that the ALS of commit 070407a left undominated.
 TEST(AlsLibrary, AlsMembersDominateEveryFamilyMemberInTheBand) {
