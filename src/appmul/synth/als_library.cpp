@@ -75,7 +75,7 @@ std::vector<AppMul> distinct_front(std::vector<AppMul> all, const AppMul& exact,
   std::set<std::vector<int32_t>> tables;
   for (size_t i : order) {
     if (tables.count(all[i].table.data())) continue;
-    // Kept members cost no more; one with no more of either error dominates (or ties) member i.
+    // Kept members cost no more; one with no more of any error dominates (or ties) member i.
     const bool dominated = std::any_of(kept.begin(), kept.end(), [&](size_t k) {
       for (size_t c = 0; c < errors[i].size(); ++c)
         if (errors[k][c] > errors[i][c]) return false;
