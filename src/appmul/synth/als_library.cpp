@@ -1,24 +1,25 @@
 #include "appmul/synth/als_library.h"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <exception>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include "appmul/synth/generators.h"
+#include "appmul/synth/seed_circuits.h"
 
 namespace fames {
 namespace {
 
-bool is_seed_family(Family f) {
-  return f == Family::kTrunc || f == Family::kBrokenArray || f == Family::kPerforation;
-}
+bool is_approximate(Family f) { return f != Family::kExactArray && f != Family::kExactDadda; }
 
-bool zero_products_ok(const ProductTable& table, int max_zero_product_error) {
-  if (max_zero_product_error < 0) return true;
-  const ProductTable exact = ProductTable::exact(table.signature());
-  for (size_t p = 0; p < exact.data().size(); ++p)
-    if (exact.data()[p] == 0 && std::abs(table.data()[p]) > max_zero_product_error) return false;
-  return true;
+Netlist exact_dadda(const Signature& sig) {
+  GeneratorSpec exact;
+  exact.family = Family::kExactDadda;
+  return generate_multiplier(sig, exact);
 }
 
 // "trunc_k5_w8u_a8u" -> "trunc_k5".
@@ -30,15 +31,75 @@ std::string seed_tag(const AppMul& seed) {
              : n;
 }
 
-// Keeps the cheapest dominating member of every seed, then fills up to `count` evenly. Errors are
-// als_error under `als`.
-std::vector<AppMul> thin_covering(const std::vector<AppMul>& front, const std::vector<AppMul>& seeds,
+// The seeds made from `rivals`: each rival (guarded when it breaks the zero-product guard) and its
+// compensated twin (seed_circuits.h); of these, the front.
+std::vector<AppMul> seeds_from(const std::vector<AppMul>& rivals, const AlsOptions& als) {
+  std::vector<AppMul> seeds;
+  for (AppMul m : rivals) {
+    const std::string tag = seed_tag(m), key = m.signature().key();
+    if (std::optional<Netlist> guarded = guard_zero_products(*m.netlist, als)) {
+      guarded->set_name(tag + "_z_" + key);
+      m = characterize(*guarded, m.source, als.cells, als.cost);
+      if (als_error(m, als) > als.max_error) continue;
+    }
+    if (std::optional<Netlist> tied = compensate_constant_outputs(*m.netlist, als)) {
+      tied->set_name(seed_tag(m) + "_c_" + key);
+      seeds.push_back(characterize(*tied, m.source, als.cells, als.cost));
+    }
+    seeds.push_back(std::move(m));
+  }
+  // A seed that another seed dominates is useless: whatever dominates the better seed dominates
+  // it too. Keep the front, cheapest (largest error) first.
+  return pareto_front(seeds, als);
+}
+
+// The members that no other beats in energy, error (als_error), |bias| and MSE (under the same pair
+// weights), one per product table (the cheapest), sorted by energy. A layer's loss change depends on
+// the error's mean and spread, not on MRED alone, so a member with more MRED but less bias is kept.
+// Members with the exact table (and `exact`, the exact circuit) are not kept, but dominate every
+// dearer member.
+std::vector<AppMul> distinct_front(std::vector<AppMul> all, const AppMul& exact, const AlsOptions& als) {
+  all.push_back(exact);
+  std::vector<std::array<double, 3>> errors;
+  for (const AppMul& m : all) {
+    const ErrorMetrics e = als.pair_weights.empty() ? m.metrics : error_metrics(m.table, als.pair_weights);
+    errors.push_back({als_error(m, als), std::abs(e.bias), e.mse});
+  }
+  std::vector<size_t> order(all.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return std::make_tuple(all[a].energy_fj, errors[a], all[a].name) <
+           std::make_tuple(all[b].energy_fj, errors[b], all[b].name);
+  });
+  std::vector<size_t> kept;
+  std::set<std::vector<int32_t>> tables;
+  for (size_t i : order) {
+    if (tables.count(all[i].table.data())) continue;
+    // Kept members cost no more; one with no more of any error dominates (or ties) member i.
+    const bool dominated = std::any_of(kept.begin(), kept.end(), [&](size_t k) {
+      for (size_t c = 0; c < errors[i].size(); ++c)
+        if (errors[k][c] > errors[i][c]) return false;
+      return true;
+    });
+    if (dominated) continue;
+    kept.push_back(i);
+    tables.insert(all[i].table.data());
+  }
+  std::vector<AppMul> front;
+  for (size_t i : kept)
+    if (!all[i].exact) front.push_back(std::move(all[i]));
+  return front;
+}
+
+// Keeps the cheapest member dominating each rival, then fills up to `count` evenly. Errors are
+// als_error under `als`; `front` is sorted by energy.
+std::vector<AppMul> thin_covering(const std::vector<AppMul>& front, const std::vector<AppMul>& rivals,
                                   const AlsOptions& als, int count) {
   if (count <= 0 || static_cast<int>(front.size()) <= count) return front;
   std::vector<double> front_error;
   for (const AppMul& m : front) front_error.push_back(als_error(m, als));
   std::set<size_t> keep;
-  for (const AppMul& s : seeds) {
+  for (const AppMul& s : rivals) {
     const double bound = als_error(s, als);
     size_t best = front.size();
     for (size_t i = 0; i < front.size(); ++i)  // front is sorted by energy
@@ -74,21 +135,20 @@ AlsOptions als_options_for(const Signature& sig, const AlsLibraryOptions& option
   return als;
 }
 
-std::vector<AppMul> als_seed_members(const Signature& sig, const AlsLibraryOptions& options) {
+std::vector<AppMul> als_family_rivals(const Signature& sig, const AlsLibraryOptions& options) {
   const AlsOptions als = als_options_for(sig, options);
-  std::vector<AppMul> seeds;
+  std::vector<AppMul> rivals;
   for (const GeneratorSpec& spec : default_family_specs(sig)) {
-    if (!is_seed_family(spec.family)) continue;
+    if (!is_approximate(spec.family)) continue;
     AppMul m = characterize(generate_multiplier(sig, spec), generator_source(spec), als.cells,
                             als.cost);
-    if (m.exact || als_error(m, als) > als.max_error ||
-        !zero_products_ok(m.table, als.max_zero_product_error))
-      continue;
-    seeds.push_back(std::move(m));
+    if (!m.exact && als_error(m, als) <= als.max_error) rivals.push_back(std::move(m));
   }
-  // A seed that another seed dominates is useless: whatever dominates the better seed dominates
-  // it too. Keep the front, cheapest (largest error) first.
-  return pareto_front(seeds, als);
+  return rivals;
+}
+
+std::vector<AppMul> als_seed_members(const Signature& sig, const AlsLibraryOptions& options) {
+  return seeds_from(als_family_rivals(sig, options), als_options_for(sig, options));
 }
 
 std::vector<std::vector<AppMul>> build_als_members(
@@ -111,35 +171,40 @@ struct Job {
   int seed;
 };
 
-// The seed members of every signature (none when options.seed_steps is 0), in parallel.
-std::vector<std::vector<AppMul>> seeds_of(const std::vector<Signature>& signatures,
-                                          const AlsLibraryOptions& options) {
+// The family rivals (within the bound) and seeds of one signature.
+struct Starts {
+  std::vector<AppMul> rivals, seeds;
+};
+
+// The starts of every signature (no seeds when options.seed_steps is 0), in parallel.
+std::vector<Starts> starts_of(const std::vector<Signature>& signatures, const AlsLibraryOptions& options) {
   const int64_t n = static_cast<int64_t>(signatures.size());
-  std::vector<std::vector<AppMul>> seeds(n);
-  if (options.seed_steps <= 0) return seeds;
+  std::vector<Starts> starts(n);
   std::exception_ptr failure;  // exceptions must not leave an OpenMP region
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t i = 0; i < n; ++i) {
     try {
-      seeds[i] = als_seed_members(signatures[i], options);
+      starts[i].rivals = als_family_rivals(signatures[i], options);
+      if (options.seed_steps > 0)
+        starts[i].seeds = seeds_from(starts[i].rivals, als_options_for(signatures[i], options));
     } catch (...) {
 #pragma omp critical(fames_als_failure)
       if (!failure) failure = std::current_exception();
     }
   }
   if (failure) std::rethrow_exception(failure);
-  return seeds;
+  return starts;
 }
 
 // One job per (signature, start): priority signatures first, then the largest (so that the
 // parallel loop ends evenly), the exact run (seed -1) before the seeded ones.
 std::vector<Job> ordered_jobs(const std::vector<Signature>& signatures,
-                              const std::vector<std::vector<AppMul>>& seeds,
+                              const std::vector<Starts>& starts,
                               const AlsLibraryOptions& options) {
   std::vector<Job> jobs;
   for (int64_t i = 0; i < static_cast<int64_t>(signatures.size()); ++i) {
     jobs.push_back({i, -1});
-    for (size_t s = 0; s < seeds[i].size(); ++s) jobs.push_back({i, static_cast<int>(s)});
+    for (size_t s = 0; s < starts[i].seeds.size(); ++s) jobs.push_back({i, static_cast<int>(s)});
   }
   std::stable_sort(jobs.begin(), jobs.end(), [&](const Job& a, const Job& b) {
     const bool pa = a.sig < options.priority_count, pb = b.sig < options.priority_count;
@@ -155,11 +220,7 @@ std::vector<Job> ordered_jobs(const std::vector<Signature>& signatures,
 std::vector<AppMul> run_job(const Job& job, const Signature& sig, const std::vector<AppMul>& seeds,
                             const AlsLibraryOptions& options) {
   AlsOptions als = als_options_for(sig, options);
-  if (job.seed < 0) {
-    GeneratorSpec exact;
-    exact.family = Family::kExactDadda;
-    return run_als(generate_multiplier(sig, exact), als);
-  }
+  if (job.seed < 0) return run_als(exact_dadda(sig), als);
   const AppMul& seed = seeds[job.seed];
   als.tag = seed_tag(seed);
   als.max_steps = std::min(als.max_steps, options.seed_steps);
@@ -173,13 +234,13 @@ std::vector<std::vector<AppMul>> run_starts(
     const std::vector<Signature>& signatures, const AlsLibraryOptions& options, bool thin,
     const std::function<void(const Signature&, size_t)>& on_done) {
   const int64_t n = static_cast<int64_t>(signatures.size());
-  const std::vector<std::vector<AppMul>> seeds = seeds_of(signatures, options);
-  const std::vector<Job> jobs = ordered_jobs(signatures, seeds, options);
+  const std::vector<Starts> starts = starts_of(signatures, options);
+  const std::vector<Job> jobs = ordered_jobs(signatures, starts, options);
   std::vector<std::vector<std::vector<AppMul>>> steps(n);
   std::vector<int> pending(n, 0);
   for (int64_t i = 0; i < n; ++i) {
-    steps[i].resize(seeds[i].size() + 1);
-    pending[i] = static_cast<int>(seeds[i].size()) + 1;
+    steps[i].resize(starts[i].seeds.size() + 1);
+    pending[i] = static_cast<int>(starts[i].seeds.size()) + 1;
   }
   std::vector<std::vector<AppMul>> results(n);
   std::exception_ptr failure;  // exceptions must not leave an OpenMP region
@@ -187,7 +248,7 @@ std::vector<std::vector<AppMul>> run_starts(
   for (int64_t j = 0; j < static_cast<int64_t>(jobs.size()); ++j) {
     const Job job = jobs[j];
     try {
-      auto run = run_job(job, signatures[job.sig], seeds[job.sig], options);
+      auto run = run_job(job, signatures[job.sig], starts[job.sig].seeds, options);
       bool last = false;
 #pragma omp critical(fames_als_steps)
       {
@@ -200,7 +261,8 @@ std::vector<std::vector<AppMul>> run_starts(
           for (auto& m : r) all.push_back(std::move(m));
         steps[job.sig].clear();
         const AlsOptions als = als_options_for(signatures[job.sig], options);
-        results[job.sig] = thin ? thin_covering(pareto_front(all, als), seeds[job.sig], als,
+        const AppMul exact = characterize(exact_dadda(signatures[job.sig]), "exact:dadda", als.cells, als.cost);
+        results[job.sig] = thin ? thin_covering(distinct_front(std::move(all), exact, als), starts[job.sig].rivals, als,
                                                 options.max_per_signature)
                                 : std::move(all);
 #pragma omp critical(fames_als_progress)
@@ -220,12 +282,29 @@ std::vector<std::vector<AppMul>> run_starts(
 size_t add_als_members(Library& library, const std::vector<Signature>& signatures,
                        const AlsLibraryOptions& options,
                        const std::function<void(const Signature&, size_t)>& on_done) {
+  std::vector<std::vector<AppMul>> members = build_als_members(signatures, options, on_done);
+  using TableKey = std::pair<Signature, std::vector<int32_t>>;
+  std::map<TableKey, AppMul*> twin;  // the ALS member with each table (their tables are distinct)
+  for (auto& list : members)
+    for (AppMul& m : list) twin[{m.signature(), m.table.data()}] = &m;
+  // One member per table: an exact circuit or a family member no dearer than its ALS twin stays
+  // (and the twin goes); a dearer family member gives way to the twin.
+  std::set<const AppMul*> dropped;
+  Library merged;
+  for (const AppMul& m : library.all()) {
+    const auto t = twin.find({m.signature(), m.table.data()});
+    if (t != twin.end() && !m.exact && t->second->energy_fj < m.energy_fj) continue;
+    if (t != twin.end()) dropped.insert(t->second);
+    merged.add(m);
+  }
   size_t added = 0;
-  for (auto& members : build_als_members(signatures, options, on_done))
-    for (auto& m : members) {
-      library.add(std::move(m));
-      ++added;
-    }
+  for (auto& list : members)
+    for (AppMul& m : list)
+      if (!dropped.count(&m)) {
+        merged.add(std::move(m));
+        ++added;
+      }
+  library = std::move(merged);
   return added;
 }
 

@@ -1,14 +1,17 @@
 // Adds approximate-logic-synthesis results to a library. For every signature ALS (als.h) runs from
 // the exact Dadda multiplier and, when seed_steps > 0, for at most seed_steps steps from every
-// seed: the truncation, broken-array and perforation members of default_family_specs() whose error
-// is within the bound, whose zero products obey the zero-product guard, and that no other such
-// member dominates ("seeded" runs: ALS refines the classic circuits). A seeded run stops at the
-// error of the next cheaper seed, which continues from there. Everything that dominates a seed
-// also dominates the family members the seed dominates.
-// All steps of all runs are thinned to their energy/error Pareto front; then at most
-// max_per_signature are kept: first, for every seed circuit, the cheapest front member that
-// dominates it (lower energy at no more error), then members spread evenly along the front. The
-// limit is exceeded only when the dominating members alone outnumber it.
+// seed. Seeds come from the "rivals": the approximate members of default_family_specs() (every
+// family) whose error is within the bound. A rival that breaks the zero-product guard (e.g. truncc's
+// constant) is guarded first, and each gets a compensated twin (seed_circuits.h); the seeds are the
+// Pareto front of these. A seeded run stops at the error of the next cheaper seed, which continues
+// from there. Everything that dominates a seed also dominates the rivals the seed dominates.
+// All steps of all runs are thinned to their front in energy, error, |bias| and MSE, one member per
+// product table and none with the exact table; then at most max_per_signature are kept: first, for
+// every rival, the cheapest front member that dominates it (lower energy at no more error), then
+// members spread evenly along the front. The limit is exceeded only when the dominating members
+// alone outnumber it. add_als_members() keeps one member per product table: an ALS member whose
+// table the library has already is dropped, unless it is cheaper than that family member, which
+// it then replaces (exact circuits always stay).
 // Errors (bounds, seeds, fronts, thinning) are als_error: under the signature's operand histogram
 // when `histograms` has one, else uniform.
 // Runs are parallel (OpenMP); the result does not depend on the thread count.
@@ -34,6 +37,10 @@ struct AlsLibraryOptions {
 // options.als with the pair weights of `sig` from options.histograms (none if it has none).
 AlsOptions als_options_for(const Signature& sig, const AlsLibraryOptions& options);
 
+// The rivals of `sig`: its approximate family members (every family of default_family_specs())
+// whose error is within options.als.max_error, characterised with options.als.cells/cost.
+std::vector<AppMul> als_family_rivals(const Signature& sig, const AlsLibraryOptions& options);
+
 // The seed circuits of `sig` (characterised with options.als.cells/cost), cheapest first (their
 // Pareto front, so error decreases along the list).
 std::vector<AppMul> als_seed_members(const Signature& sig, const AlsLibraryOptions& options);
@@ -50,7 +57,7 @@ std::vector<std::vector<AppMul>> build_als_members(
     const std::vector<Signature>& signatures, const AlsLibraryOptions& options,
     const std::function<void(const Signature&, size_t)>& on_done = {});
 
-// build_als_members, then adds them. Returns the number added.
+// build_als_members, then adds them (one member per table, as above). Returns the number added.
 size_t add_als_members(Library& library, const std::vector<Signature>& signatures,
                        const AlsLibraryOptions& options,
                        const std::function<void(const Signature&, size_t)>& on_done = {});

@@ -17,6 +17,11 @@
 namespace fames {
 namespace {
 
+// Bumped whenever what ALS does for the same settings changes (seeds, runs, thinning), so that the
+// cache key changes even where the executable's hash cannot be read. 2: seeds from every family
+// (guarded, compensated), runs that scan every gate before stopping, front in error, |bias|, MSE.
+constexpr int kAlsRecipeVersion = 2;
+
 // Everything that decides the library's contents (the signature order does not), as the cache key
 // is made from it. Only a histogram that weights some signature is included, so that uniform
 // builds keep their keys.
@@ -35,6 +40,7 @@ nlohmann::json cache_settings(const LibraryRecipe& recipe, const std::vector<Sig
       {"pairs", recipe.families.cost.pairs},         {"seed", recipe.families.cost.seed},
       {"metric", recipe.metric},       {"max_error", recipe.max_error},
       {"als_per_signature", recipe.als_per_signature}, {"seed_steps", recipe.seed_steps},
+      {"als_recipe", kAlsRecipeVersion},
       {"liberty", recipe.liberty.empty() ? std::string() : read_file(recipe.liberty)}};
   if (!weights_used.empty()) settings["histogram"] = weights_used;
   if (!histograms.empty()) {
