@@ -116,6 +116,8 @@ void run_validate(const ValidateArgs& args) {
   estimate::ValidationResult result;
   std::vector<estimate::ConfigResult> configs;
   int64_t sample_count = est.samples;
+  // A --reuse file is checked before the model is loaded: its errors name it, whatever else is wrong.
+  if (!args.reuse.empty()) sample_count = reuse_measurements(args, est, bias_correction, result, configs);
   auto loaded = models::load_model(est.model);
   const Library library = Library::load(est.library);
   if (args.reuse.empty()) {
@@ -124,8 +126,6 @@ void run_validate(const ValidateArgs& args) {
     sample_count = images.size();
     result = estimate::validate_single_layer(*loaded.module, est, library, images, max_pairs, 1, bias_correction);
     configs = estimate::validate_configs(*loaded.module, est, library, images, args.configs, bias_correction);
-  } else {
-    sample_count = reuse_measurements(args, est, bias_correction, result, configs);
   }
   estimate::score_controls(est, library, control_layers(*loaded.module, data_spec, est.samples, seed), result);
   nlohmann::json out = {{"spearman", result.spearman},

@@ -195,7 +195,7 @@ TEST_F(SearchCli, BadRequestsAreOneClearError) {
   CommandResult r = run("search-ga --model " + kModel + " --out " + dir_ + "/never.json");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("--lib"), std::string::npos) << r.output;
-  r = run("search-ga --model " + kModel + " --est " + dir_ + "/est.json --holdout 0 --out " + dir_ + "/never.json");
+  r = run("search-ga --model " + kModel + " --est " + dir_ + "/est.json --holdout -1 --out " + dir_ + "/never.json");
   EXPECT_NE(r.status, 0);  // the flag's range check: CLI11's validation exit code
   EXPECT_NE(r.output.find("--holdout"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir_ + "/never.json"));
