@@ -6,15 +6,29 @@
 #   scripts/zoo.sh resnet20-6bit   the same float ResNet-20 at 6 average bits (3 QAT epochs)
 #   scripts/zoo.sh resnet20-7bit   the same float ResNet-20 at 7 average bits (3 QAT epochs)
 #   scripts/zoo.sh vgg19|resnet18|squeezenet   narrow CIFAR-10 variants sized to about 20 minutes each on an idle machine
+# THREADS: threads per step (default all cores).
 # CIFAR-10: set CIFAR10 to the unpacked ImageFolder root (default: unpack shared/datasets/cifar10-jpeg.tar.gz to /tmp/cifar10data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_WAIT_POLICY=PASSIVE  # oneDNN/OpenMP threads must not spin on a shared 2-core machine
 FAMES=${FAMES:-build/fames}
+THREADS=${THREADS:-0}  # --threads of every step (0: all cores); THREADS=1 leaves a core to other work
 # Intermediate checkpoints and resume states live in models/training so a later session (or another
 # machine) continues an interrupted run from the repository.
 WORK=${WORK:-models/training}
 mkdir -p "$WORK" models
+
+# Every model trains on the training split minus the validation split (5,000 CIFAR-10 / 6,000
+# Fashion-MNIST images, data::load_dataset), so `fames run` judges its choices on images no model saw.
+# publish CHECKPOINT NAME: the finished checkpoint (and its bits file) becomes models/NAME.pt; a copy
+# only when it differs, so a rerun after every step has finished changes nothing.
+publish() {
+  local from=$1 name=$2
+  cmp -s "$from" "models/$name.pt" || cp "$from" "models/$name.pt"
+  if [[ -f $from.bits.json ]]; then
+    cmp -s "$from.bits.json" "models/$name.pt.bits.json" || cp "$from.bits.json" "models/$name.pt.bits.json"
+  fi
+}
 
 cifar_root() {
   local root=${CIFAR10:-/tmp/cifar10data/cifar10}
@@ -29,29 +43,30 @@ cifar_root() {
 # The float ResNet-20 both ResNet-20 zoo models start from.
 resnet20_float() {
   local data=$1
-  [[ -f $WORK/resnet20-fp.pt ]] || "$FAMES" train --arch resnet20 --data "$data" --float --epochs 30 --warmup 1 --out "$WORK/resnet20-fp.pt"
+  [[ -f $WORK/resnet20-fp.pt ]] || "$FAMES" --threads "$THREADS" train --arch resnet20 --data "$data" --float --epochs 30 --warmup 1 --out "$WORK/resnet20-fp.pt"
   # A second cosine cycle: the 30-epoch float model measures 86.65%, short of what QAT needs for 87%.
-  [[ -f $WORK/resnet20-fp2.pt ]] || "$FAMES" train --arch resnet20 --init "$WORK/resnet20-fp.pt" --data "$data" --float \
+  [[ -f $WORK/resnet20-fp2.pt ]] || "$FAMES" --threads "$THREADS" train --arch resnet20 --init "$WORK/resnet20-fp.pt" --data "$data" --float \
     --epochs 20 --lr 0.05 --out "$WORK/resnet20-fp2.pt"
 }
 
 case "${1:-lenet5}" in
   lenet5)
     [[ -f $WORK/lenet5-fp.pt ]] || "$FAMES" --threads 1 train --arch lenet5 --float --epochs 15 --lr 0.05 --out "$WORK/lenet5-fp.pt"
-    [[ -f models/lenet5-fmnist-mp.pt ]] || "$FAMES" --threads 1 quantize --model "$WORK/lenet5-fp.pt" --avg-bits 4 --epochs 5 --lr 0.01 --out models/lenet5-fmnist-mp.pt
-    "$FAMES" model-card --model models/lenet5-fmnist-mp.pt --name lenet5-fmnist-mp \
+    [[ -f $WORK/lenet5-mp.pt ]] || "$FAMES" --threads 1 quantize --model "$WORK/lenet5-fp.pt" --avg-bits 4 --epochs 5 --lr 0.01 --out "$WORK/lenet5-mp.pt"
+    publish "$WORK/lenet5-mp.pt" lenet5-fmnist-mp
+    "$FAMES" --threads "$THREADS" model-card --model models/lenet5-fmnist-mp.pt --name lenet5-fmnist-mp \
       --reproduce "scripts/zoo.sh lenet5"
     ;;
   resnet20)
     data="cifar10:$(cifar_root)"
     resnet20_float "$data"
     # QAT in two runs: 3 epochs at lr 0.01 after the bit allocation, then 6 more at lr 0.005 with the same bits.
-    [[ -f $WORK/resnet20-mp-qat3.pt ]] || "$FAMES" quantize --model "$WORK/resnet20-fp2.pt" --data "$data" --avg-bits 4 --epochs 3 \
+    [[ -f $WORK/resnet20-mp-qat3.pt ]] || "$FAMES" --threads "$THREADS" quantize --model "$WORK/resnet20-fp2.pt" --data "$data" --avg-bits 4 --epochs 3 \
       --lr 0.01 --out "$WORK/resnet20-mp-qat3.pt"
-    [[ -f $WORK/resnet20-mp-ft.pt ]] || "$FAMES" quantize --model "$WORK/resnet20-mp-qat3.pt" --data "$data" \
+    [[ -f $WORK/resnet20-mp-ft.pt ]] || "$FAMES" --threads "$THREADS" quantize --model "$WORK/resnet20-mp-qat3.pt" --data "$data" \
       --bits "$WORK/resnet20-mp-qat3.pt.bits.json" --epochs 6 --lr 0.005 --out "$WORK/resnet20-mp-ft.pt"
-    [[ -f models/resnet20-cifar10-mp.pt ]] || cp "$WORK/resnet20-mp-ft.pt" models/resnet20-cifar10-mp.pt
-    "$FAMES" model-card --model models/resnet20-cifar10-mp.pt --name resnet20-cifar10-mp --data "$data" \
+    publish "$WORK/resnet20-mp-ft.pt" resnet20-cifar10-mp
+    "$FAMES" --threads "$THREADS" model-card --model models/resnet20-cifar10-mp.pt --name resnet20-cifar10-mp --data "$data" \
       --reproduce "scripts/zoo.sh resnet20"
     ;;
   resnet20-6bit|resnet20-7bit)
@@ -62,11 +77,10 @@ case "${1:-lenet5}" in
     resnet20_float "$data"
     bits=${1#resnet20-}; bits=${bits%bit}
     qat=$WORK/resnet20-mp$bits-qat3.pt name=resnet20-cifar10-mp$bits
-    [[ -f $qat ]] || "$FAMES" quantize --model "$WORK/resnet20-fp2.pt" --data "$data" --avg-bits "$bits" \
+    [[ -f $qat ]] || "$FAMES" --threads "$THREADS" quantize --model "$WORK/resnet20-fp2.pt" --data "$data" --avg-bits "$bits" \
       --epochs 3 --lr 0.005 --out "$qat"
-    [[ -f models/$name.pt ]] || cp "$qat" "models/$name.pt"
-    [[ -f models/$name.pt.bits.json ]] || cp "$qat.bits.json" "models/$name.pt.bits.json"
-    "$FAMES" model-card --model "models/$name.pt" --name "$name" --data "$data" --reproduce "scripts/zoo.sh $1"
+    publish "$qat" "$name"
+    "$FAMES" --threads "$THREADS" model-card --model "models/$name.pt" --name "$name" --data "$data" --reproduce "scripts/zoo.sh $1"
     ;;
   vgg19|resnet18|squeezenet)
     # Narrow variants, each sized to train in about half an hour on this 2-core machine (float epochs, then
@@ -79,11 +93,12 @@ case "${1:-lenet5}" in
     esac
     data="cifar10:$(cifar_root)"
     name=$arch-cifar10-mp
-    [[ -f $WORK/$arch-fp.pt ]] || "$FAMES" train --arch "$arch" --width "$width" --data "$data" --float \
+    [[ -f $WORK/$arch-fp.pt ]] || "$FAMES" --threads "$THREADS" train --arch "$arch" --width "$width" --data "$data" --float \
       --epochs "$float_epochs" --warmup 1 --out "$WORK/$arch-fp.pt"
-    [[ -f models/$name.pt ]] || "$FAMES" quantize --model "$WORK/$arch-fp.pt" --data "$data" --avg-bits 4 \
-      --epochs "$qat_epochs" --lr 0.01 --out "models/$name.pt"
-    "$FAMES" model-card --model "models/$name.pt" --name "$name" --data "$data" --reproduce "scripts/zoo.sh $arch"
+    [[ -f $WORK/$arch-mp.pt ]] || "$FAMES" --threads "$THREADS" quantize --model "$WORK/$arch-fp.pt" --data "$data" --avg-bits 4 \
+      --epochs "$qat_epochs" --lr 0.01 --out "$WORK/$arch-mp.pt"
+    publish "$WORK/$arch-mp.pt" "$name"
+    "$FAMES" --threads "$THREADS" model-card --model "models/$name.pt" --name "$name" --data "$data" --reproduce "scripts/zoo.sh $arch"
     ;;
   *) echo "usage: scripts/zoo.sh lenet5|resnet20|resnet20-6bit|resnet20-7bit|vgg19|resnet18|squeezenet" >&2; exit 2 ;;
 esac
