@@ -1,6 +1,7 @@
 // fames bench select-vs-ga: FAMES (estimate + select) against the NSGA-II search it replaces, on
-// the same model, candidates, emulator and validation images (held-out training images without a validation split): FAMES's time, the GA's time to
-// first match FAMES's configuration (top-1 at least as high, energy at most as high), and the ratio.
+// the same model, candidates, emulator and validation images (held-out training images without a
+// validation split): FAMES's time, the GA's time to first match FAMES's configuration (top-1 at
+// least as high, energy at most as high), and the ratio.
 #include <fmt/core.h>
 
 #include "cli/command.h"
@@ -79,7 +80,8 @@ void setup_bench_select(CLI::App& root) {
       "           --ga-time-limit 600 --json\n"
       "The GA scores configurations on --holdout validation images; FAMES estimates on --samples\n"
       "training images. Both are judged by the same emulator on --judge further validation images\n"
-      "that neither saw (training images held out, without a validation split). The GA stops when it first matches FAMES's configuration there\n"
+      "that neither saw (training images held out, without a validation split). The GA stops when it\n"
+      "first matches FAMES's configuration there\n"
       "(top-1 >= and energy <=) or at --ga-time-limit (its own time, judging excluded); 'speedup' is then\n"
       "a lower bound. The JSON's held_out object gives the same comparison on the GA's own images.");
   cmd->add_option("--model", args->model, "Quantized model checkpoint")->required()->check(CLI::ExistingFile);

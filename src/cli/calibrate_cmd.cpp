@@ -59,7 +59,8 @@ void run_calibrate(CalibrateArgs args) {
     print_json(out);
   } else {
     fmt::print("{} top-1 {:.2f}% -> {:.2f}% (loss {:.4f} -> {:.4f}) in {:.1f} s; wrote {}\n",
-               data.judged_on == "val" ? "validation" : "held-out", 100 * report.holdout_top1_before, 100 * report.holdout_top1_after,
+               data.judged_on == "val" ? "validation" : "held-out", 100 * report.holdout_top1_before,
+               100 * report.holdout_top1_after,
                report.holdout_loss_before, report.holdout_loss_after, report.seconds, args.out);
     fmt::print("evaluate with: fames eval --model {} --assign {}\n", args.out, args.assign);
   }
