@@ -182,13 +182,13 @@ double tune_clips_epoch(torch::nn::Module& model, const Dataset& train,
   return loss_sum / std::max<int64_t>(1, seen);
 }
 
-// The held-out side of one calibration: measures the model, keeps the best loss so far and
-// records every step in the report. A step is kept only if the held-out loss improves, so
-// calibration never makes it worse.
+// The held-out side of one calibration: measures the model, keeps the best figure so far and
+// records every step in the report. A step is kept only if the held-out loss (or with
+// keep_on_top1, the top-1) improves, so calibration never makes that figure worse.
 class HeldOut {
  public:
-  HeldOut(torch::nn::Module& model, const Dataset& holdout, CalibrateReport& report)
-      : model_(model), holdout_(holdout), report_(report) {
+  HeldOut(torch::nn::Module& model, const Dataset& holdout, bool keep_on_top1, CalibrateReport& report)
+      : model_(model), holdout_(holdout), keep_on_top1_(keep_on_top1), report_(report) {
     const models::EvalResult before = measure("held-out (before)");
     report_.holdout_top1_before = before.top1;
     report_.holdout_loss_before = before.loss;
@@ -202,7 +202,8 @@ class HeldOut {
   // step improved the held-out loss (the caller undoes it otherwise).
   bool judge(const std::string& step, const std::string& label, int epoch = 0, double train_loss = 0) {
     const models::EvalResult r = measure(label);
-    const bool kept = r.loss < best_loss_;
+    const bool kept = keep_on_top1_ ? r.top1 > best_top1_ || (r.top1 == best_top1_ && r.loss < best_loss_)
+                                    : r.loss < best_loss_;
     if (kept) best_loss_ = r.loss, best_top1_ = r.top1;
     nlohmann::json entry{{"step", step}, {"holdout_loss", r.loss}, {"holdout_top1", r.top1}, {"kept", kept}};
     if (epoch > 0) entry["epoch"] = epoch, entry["train_loss"] = train_loss;
@@ -218,6 +219,7 @@ class HeldOut {
  private:
   torch::nn::Module& model_;
   const Dataset& holdout_;
+  const bool keep_on_top1_;
   CalibrateReport& report_;
   double best_loss_ = 0, best_top1_ = 0;
 };
@@ -297,7 +299,7 @@ CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const 
   models::use_channels_last(model);
   auto layers = quant::quant_layers(model);
   CalibrateReport report;
-  HeldOut held_out(model, holdout, report);
+  HeldOut held_out(model, holdout, options.keep_on_top1, report);
   if (options.bias_correction) {
     apply_bias_correction(model, train);
     if (!held_out.judge("bias_correction", "held-out (bias correction)")) quant::clear_output_corrections(model);

@@ -31,6 +31,9 @@ struct CalibrateOptions {
   bool clip = true;              // clipping tuning
   bool bias_correction = false;  // per-channel AppMul bias correction
   bool weights = false;          // clipping tuning also trains weights, biases and BN affine
+  // Which held-out figure decides whether a step is kept: the loss (false), or the top-1 (true;
+  // ties by the loss) when the caller's bound is on top-1 and a lower loss can cost top-1.
+  bool keep_on_top1 = false;
   int epochs = 4;                // clipping tuning, at most
   int patience = 1;              // epochs without held-out improvement before stopping
   int64_t batch_size = 64;

@@ -48,6 +48,7 @@ void run_calibrate(CalibrateArgs args) {
                                     {"clip", args.options.clip},
                                     {"bias_correction", args.options.bias_correction},
                                     {"weights", args.options.weights},
+                                    {"calibrate_on", args.options.keep_on_top1 ? "top1" : "loss"},
                                     {"epochs", args.options.epochs},
                                     {"lr", args.options.lr},
                                     {"samples", data.tune.size()},
@@ -104,6 +105,7 @@ void setup_calibrate(CLI::App& root) {
   cmd->add_flag("--weights", args->options.weights,
                 "Also fine-tune weights, biases and BN affine with the AppMuls in the loop "
                 "(approximation-aware training, beyond METHOD.md §4)");
+  add_calibrate_on(cmd, args->options.keep_on_top1);
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args] { run_calibrate(*args); });
 }

@@ -74,6 +74,15 @@ CLI::Validator finite_number() {
   return number_check([](double) { return true; }, "a finite number");
 }
 
+void add_calibrate_on(CLI::App* cmd, bool& keep_on_top1) {
+  cmd->add_option_function<std::string>(
+         "--calibrate-on", [&keep_on_top1](const std::string& on) { keep_on_top1 = on == "top1"; },
+         "Keep a calibration step if it lowers the validation loss (loss) or raises the validation "
+         "top-1, ties by the loss (top1: the figure an accuracy bound is on)")
+      ->check(CLI::IsMember({"loss", "top1"}))
+      ->default_str("loss");
+}
+
 std::string holdout_help(const std::string& judges) {
   return "Validation images that " + judges +
          " (0: the whole validation split; held-out training images when the dataset has none)";

@@ -50,6 +50,9 @@ CLI::Validator positive();                       // a finite number > 0
 
 // --holdout's help, the same for every command that judges on judging_split()'s images.
 std::string holdout_help(const std::string& judges);
+// --calibrate-on loss|top1: which validation figure a calibration step must improve to be kept
+// (CalibrateOptions::keep_on_top1); `keep_on_top1` must outlive the command's parsing.
+void add_calibrate_on(CLI::App* cmd, bool& keep_on_top1);
 CLI::Validator at_least(double min);             // a finite number >= min
 CLI::Validator in_range(double min, double max);  // a finite number in [min, max]
 // --threads: 0 (all cores) up to kThreadsPerCore threads per core; more only thrashes (and a

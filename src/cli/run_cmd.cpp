@@ -187,6 +187,7 @@ void setup_run(CLI::App& root) {
   cmd->add_flag("--finetune-weights", o.finetune_weights,
                 "Calibration also fine-tunes weights, biases and BN affine with the AppMuls in the "
                 "loop (approximation-aware training, beyond METHOD.md §4)");
+  add_calibrate_on(cmd, o.calibrate_on_top1);
   cmd->add_flag("--no-uniform", args->no_uniform, "Skip the uniform single-family baseline");
   cmd->add_flag("--force", o.force,
                 "Recompute every stage, even those whose results in --out are up to date");

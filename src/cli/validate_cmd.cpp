@@ -66,19 +66,18 @@ int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool b
 // The images the loss changes are measured on: the estimation samples themselves (where the
 // sampled first-order term is real), or as many images of the validation split, which neither the
 // model nor the estimate has seen (what the selection's predictions must hold on).
-Dataset measurement_images(const ValidateArgs& args, const std::string& data_spec, int64_t samples, uint64_t seed) {
-  if (args.measure_on == "samples") return subset(load_dataset(data_spec, Split::kTrain), samples, seed);
-  return subset(load_dataset(data_spec, Split::kVal), args.images > 0 ? args.images : samples, seed);
+Dataset measurement_images(const ValidateArgs& args, const std::string& data_spec, const Dataset& samples,
+                           uint64_t seed) {
+  if (args.measure_on == "samples") return samples;
+  return subset(load_dataset(data_spec, Split::kVal), args.images > 0 ? args.images : samples.size(), seed);
 }
 
 // Per quantized layer: its weight Hessian trace (from the estimation samples, as bit allocation
 // takes it) and the squared real value of one integer product, for the controls.
-std::vector<estimate::ControlLayer> control_layers(torch::nn::Module& model, const std::string& data_spec,
-                                                   int64_t samples, int64_t seed) {
+std::vector<estimate::ControlLayer> control_layers(torch::nn::Module& model, const Dataset& samples, uint64_t seed) {
   models::AllocationOptions options;
-  options.seed = static_cast<uint64_t>(seed);
-  const auto traces = models::weight_hessian_traces(
-      model, subset(load_dataset(data_spec, Split::kTrain), samples, static_cast<uint64_t>(seed)), options);
+  options.seed = seed;
+  const auto traces = models::weight_hessian_traces(model, samples, options);
   std::vector<estimate::ControlLayer> layers;
   const auto quant_layers = quant::quant_layers(model);
   for (size_t k = 0; k < quant_layers.size(); ++k) {
@@ -120,14 +119,17 @@ void run_validate(const ValidateArgs& args) {
   if (!args.reuse.empty()) sample_count = reuse_measurements(args, est, bias_correction, result, configs);
   auto loaded = models::load_model(est.model);
   const Library library = Library::load(est.library);
+  // The estimation samples (as `fames estimate` drew them): the controls' Hessian traces, and the
+  // measurement images with --measure-on samples.
+  const Dataset samples = subset(load_dataset(data_spec, Split::kTrain), est.samples, static_cast<uint64_t>(seed));
   if (args.reuse.empty()) {
-    const Dataset images = measurement_images(args, data_spec, est.samples, static_cast<uint64_t>(seed));
+    const Dataset images = measurement_images(args, data_spec, samples, static_cast<uint64_t>(seed));
     models::check_dataset_fits(images, loaded, "the dataset of --est");
     sample_count = images.size();
     result = estimate::validate_single_layer(*loaded.module, est, library, images, max_pairs, 1, bias_correction);
     configs = estimate::validate_configs(*loaded.module, est, library, images, args.configs, bias_correction);
   }
-  estimate::score_controls(est, library, control_layers(*loaded.module, data_spec, est.samples, seed), result);
+  estimate::score_controls(est, library, control_layers(*loaded.module, samples, static_cast<uint64_t>(seed)), result);
   nlohmann::json out = {{"spearman", result.spearman},
                         {"kendall", result.kendall},
                         {"pairs", result.pairs.size()},

@@ -42,7 +42,8 @@ std::vector<Stage> plan_stages(RunContext& run) {
                   data_options(run, {{"calibrate", o.calibrate},
                                      {"calibration_samples", o.calibration_samples},
                                      {"calibration_epochs", o.calibration_epochs},
-                                     {"finetune_weights", o.finetune_weights}}),
+                                     {"finetune_weights", o.finetune_weights},
+                                     {"calibrate_on", o.calibrate_on_top1 ? "top1" : "loss"}}),
                   {model, library, in(files::kEstimate)},
                   {files::kCalibratedModel, files::part("calibrate")},
                   [&run] { calibrate_stage(run); }};

@@ -30,9 +30,10 @@
 //   max_accuracy_loss = P     the largest reduction whose calibrated held-out top-1 stays within P
 //                             percentage points of the exact model's: the measured sweep gives the
 //                             largest uncalibrated feasible point, then configurations above it are
-//                             calibrated in increasing order until one fails (accuracy is assumed
-//                             to fall with energy), then one bisection step between the last
-//                             success and the first failure.
+//                             calibrated in increasing order, past failures to points that could
+//                             still pass (pipeline/probe_plan.h: the sweep's accuracy is not
+//                             monotone in energy), then one bisection step between the best
+//                             success and the failure just above it.
 #pragma once
 #include <optional>
 #include <string>
@@ -55,6 +56,7 @@ struct RunOptions {
   int calibration_epochs = 4;
   bool calibrate = true, bias_correction = true;
   bool finetune_weights = false;  // calibration also trains the weights (calibrate.h)
+  bool calibrate_on_top1 = false;  // calibration keeps steps that raise validation top-1 (calibrate.h)
   double ga_seconds = 60;  // 0: no GA baseline
   bool uniform_baseline = true;
   bool measure_layers = true;

@@ -8,6 +8,7 @@
 #include "dist/process_group.h"
 #include "pipeline/ga_search.h"
 #include "pipeline/pareto_sweep.h"
+#include "pipeline/probe_plan.h"
 #include "pipeline/run_stages.h"
 #include "measure/assigned_model.h"
 #include "quant/output_corrections.h"
@@ -16,6 +17,10 @@
 
 namespace fames::pipeline {
 namespace {
+
+// Calibrations `fames run --max-accuracy-loss` spends beyond the first, the last kept for the
+// bisection step.
+constexpr int kMaxCalibrationProbes = 6;
 
 // A calibrated configuration: its assignment, held-out top-1 and the model it reached.
 struct Probe {
@@ -31,6 +36,7 @@ class Prober {
     options_.bias_correction = run.options.bias_correction;
     options_.epochs = run.options.calibration_epochs;
     options_.weights = run.options.finetune_weights;
+    options_.keep_on_top1 = run.options.calibrate_on_top1;
     options_.seed = run.options.seed;
   }
 
@@ -86,32 +92,38 @@ std::pair<std::vector<MeasuredPoint>, double> read_sweep(const RunContext& run) 
   return {std::move(sweep), exact_top1};
 }
 
-// Max-accuracy-loss mode: the largest uncalibrated feasible sweep point, then the points above it
-// in increasing order until one fails calibrated, then one bisection step.
+// Max-accuracy-loss mode: the largest uncalibrated feasible sweep point, then points above it as
+// pipeline/probe_plan.h picks them (not only up to the first failure: the sweep is not monotone),
+// then one bisection step between the best pass and the failure just above it.
 Probe search_largest_feasible(RunContext& run, Prober& probe) {
   const Estimate est = Estimate::load(run.path(files::kEstimate));
   const auto [sweep, exact_top1] = read_sweep(run);
   const double target = exact_top1 - run.options.max_accuracy_loss / 100;
+  std::vector<double> uncalibrated;
+  for (const MeasuredPoint& m : sweep) uncalibrated.push_back(m.top1);
   size_t feasible = 0;  // sweep[0] is r = 0: every layer exact
   for (size_t i = 0; i < sweep.size(); ++i)
     if (sweep[i].top1 >= target) feasible = i;
   Probe chosen = probe(sweep[feasible].point.assignment, sweep[feasible].top1);
-  std::optional<size_t> failed;
-  constexpr int kMaxProbes = 6;
-  int probes_left = run.options.calibrate ? kMaxProbes : 0;
-  for (size_t i = feasible + 1; i < sweep.size() && probes_left > 0; ++i, --probes_left) {
-    Probe p = probe(sweep[i].point.assignment, sweep[i].top1);
-    if (p.top1 < target) {
-      failed = i;
-      break;
-    }
-    chosen = std::move(p);
+  // Outcomes pair the sweep's top-1 (emulated, with the evaluator's corrections) with the calibrated
+  // one: the plan compares them with the sweep's other points, measured the same way.
+  std::vector<ProbeOutcome> done{{feasible, sweep[feasible].top1, chosen.top1}};
+  int probes_left = run.options.calibrate ? kMaxCalibrationProbes : 0;
+  for (; probes_left > 1; --probes_left) {
+    const std::optional<size_t> next = next_sweep_probe(uncalibrated, feasible, done, target, exact_top1);
+    if (!next) break;
+    Probe p = probe(sweep[*next].point.assignment, sweep[*next].top1);
+    done.push_back({*next, sweep[*next].top1, p.top1});
+    if (p.top1 >= target && p.assignment.summary->energy_reduction > chosen.assignment.summary->energy_reduction)
+      chosen = std::move(p);
   }
-  if (failed && probes_left > 1) {
+  const ProbeBracket bracket = probe_bracket(done, target);
+  if (bracket.first_fail_above && bracket.best_pass && probes_left > 0) {
     const double mid = 0.5 * (chosen.assignment.summary->energy_reduction +
-                              sweep[*failed].point.assignment.summary->energy_reduction);
+                              sweep[bracket.first_fail_above->index].point.assignment.summary->energy_reduction);
     Probe p = probe(select_for_energy_reduction(est, mid), std::nullopt);
-    if (p.top1 >= target) chosen = std::move(p);
+    if (p.top1 >= target && p.assignment.summary->energy_reduction > chosen.assignment.summary->energy_reduction)
+      chosen = std::move(p);
   }
   // Nothing selected stays within the bound (the estimate can be wrong near r = 0): exact
   // multipliers.

@@ -76,6 +76,7 @@ report::RunReport report_stage(RunContext& run,
   r.extra["bias_correction"] = o.bias_correction;
   r.extra["first_order"] = o.first_order;
   r.extra["finetune_weights"] = o.finetune_weights;
+  r.extra["calibrate_on"] = o.calibrate_on_top1 ? "top1" : "loss";
   r.extra["assignment"] = run.path(files::kAssignment);
   r.extra["calibrated_model"] = run.path(files::kCalibratedModel);
   r.extra["estimate"] = run.path(files::kEstimate);

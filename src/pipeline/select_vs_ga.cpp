@@ -36,25 +36,25 @@ struct BenchImages {
 BenchImages split_images(const Dataset& train, const Dataset& validation, const SelectVsGaOptions& options) {
   BenchImages images;
   const bool on_val = validation.size() > 0;
-  // The judging images come from what the GA's draw leaves of the same set.
+  // The judging images come from what the GA's draw leaves of the same set; FAMES learns from the
+  // training split (without a validation split, from what the draw leaves of it).
   auto [rest, held] = holdout_images(on_val ? validation : train, options.holdout, options.seed);
   images.held = std::move(held);
-  Dataset unjudged = on_val ? rest : Dataset();
-  if (on_val) rest = train;
-  // At least the default estimation count of corrective images, as subset(rest, samples, seed)
-  // would draw them.
+  const Dataset& learn_from = on_val ? train : rest;
+  // At least the default estimation count of corrective images, as subset(learn_from, samples,
+  // seed) would draw them.
   const int64_t corrective_count = std::max(options.samples, estimate::kDefaultEstimateSamples);
-  if (corrective_count >= rest.size())
+  if (corrective_count >= learn_from.size())
     fail("--samples {} leaves no training images besides the estimation samples and --holdout", options.samples);
-  auto [others, corrective] = split_holdout(rest, corrective_count, options.seed);
+  auto [others, corrective] = split_holdout(learn_from, corrective_count, options.seed);
   images.corrective = std::move(corrective);
   images.samples = subset(images.corrective, options.samples, options.seed);
-  if (on_val) others = std::move(unjudged);
+  const Dataset& judge_from = on_val ? rest : others;
   if (options.judge > 0) {
-    if (options.judge >= others.size())
-      fail("--judge {}: only {} {} images are left after --holdout and --samples", options.judge, others.size(),
+    if (options.judge >= judge_from.size())
+      fail("--judge {}: only {} {} images are left after --holdout and --samples", options.judge, judge_from.size(),
            on_val ? "validation" : "training");
-    images.judged = subset(others, options.judge, options.seed ^ 0x6a75646765ull);
+    images.judged = subset(judge_from, options.judge, options.seed ^ 0x6a75646765ull);
   }
   return images;
 }

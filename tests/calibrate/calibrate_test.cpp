@@ -124,6 +124,30 @@ TEST(Calibrate, TunesOnlyClipsAndNeverWorsensTheHeldOutLoss) {
   EXPECT_NEAR(again.loss, report.holdout_loss_after, 1e-5);
 }
 
+// keep_on_top1: every kept step raised the held-out top-1 (or held it and lowered the loss), and the
+// model ends at the reported top-1, never below where it started.
+TEST(Calibrate, KeepOnTop1NeverLowersTheHeldOutTop1) {
+  Fixture f;
+  f.make_last_layer_rough();
+  CalibrateOptions options;
+  options.epochs = 3;
+  options.patience = 3;
+  options.lr = 0.05;
+  options.bias_correction = true;
+  options.keep_on_top1 = true;
+  const auto report = calibrate(*f.model, synthetic_images(128, 1), synthetic_images(64, 2), options);
+  EXPECT_GE(report.holdout_top1_after, report.holdout_top1_before);
+  double best_top1 = report.holdout_top1_before, best_loss = report.holdout_loss_before;
+  for (const auto& step : report.history) {
+    const double top1 = step["holdout_top1"], loss = step["holdout_loss"];
+    const bool better = top1 > best_top1 || (top1 == best_top1 && loss < best_loss);
+    EXPECT_EQ(step["kept"].get<bool>(), better) << step.dump();
+    if (better) best_top1 = top1, best_loss = loss;
+  }
+  const auto again = models::evaluate(*f.model, synthetic_images(64, 2));
+  EXPECT_NEAR(again.top1, report.holdout_top1_after, 1e-9);
+}
+
 // Fine-tuning (weights = true) on the held-out images themselves must lower their loss by moving
 // the weights, and the model keeps the best epoch's weights, not the last one's.
 TEST(Calibrate, FineTuningMovesTheWeightsAndKeepsTheBestEpoch) {

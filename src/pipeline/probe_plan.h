@@ -1,0 +1,36 @@
+// Which configuration of the measured sweep `fames run --max-accuracy-loss` calibrates next.
+// Calibration is the expensive step, so the search spends a fixed number of probes. The sweep's
+// uncalibrated top-1 is not monotone in the energy reduction, so a failed probe does not mean the
+// points above it fail too: after a failure the plan keeps climbing, but only to points that could
+// still pass (see next_sweep_probe). Pure functions: no model, no data.
+#pragma once
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+namespace fames::pipeline {
+
+// A calibrated sweep point: its index in the sweep (sorted by energy reduction) and its top-1s.
+struct ProbeOutcome {
+  size_t index = 0;
+  double uncalibrated_top1 = 0, calibrated_top1 = 0;
+};
+
+// The next sweep point to calibrate, above `start` (the largest point whose uncalibrated top-1
+// already meets `target`), or none. `uncalibrated_top1[i]`: the sweep's measured top-1 of point i,
+// in increasing energy; `exact_top1`: the exact model's. A point is skipped when it is already
+// probed, lies below a passing probe, has no higher uncalibrated top-1 than a failed probe of lower
+// energy (it is worse and costs more), or would miss `target` even if calibration recovered the
+// largest fraction of its loss (exact - uncalibrated) that any probe starting below `target` did.
+std::optional<size_t> next_sweep_probe(const std::vector<double>& uncalibrated_top1, size_t start,
+                                       const std::vector<ProbeOutcome>& done, double target,
+                                       double exact_top1);
+
+// The passing probe of the largest index and the failing probe just above it, if any: the interval
+// a bisection step refines.
+struct ProbeBracket {
+  std::optional<ProbeOutcome> best_pass, first_fail_above;
+};
+ProbeBracket probe_bracket(const std::vector<ProbeOutcome>& done, double target);
+
+}  // namespace fames::pipeline

@@ -1,0 +1,69 @@
+#include "pipeline/probe_plan.h"
+
+#include <gtest/gtest.h>
+
+namespace fames::pipeline {
+namespace {
+
+// A sweep in increasing energy whose uncalibrated top-1 dips at index 3 and recovers at 4, as the
+// retrained LeNet-5's did; exact 0.90, target 0.89 (start: index 2, the last point meeting it).
+const std::vector<double> kSweep = {0.90, 0.895, 0.891, 0.870, 0.885, 0.880, 0.860, 0.800};
+constexpr double kExact = 0.90, kTarget = 0.89;
+constexpr size_t kStart = 2;
+
+TEST(ProbePlan, FirstProbeIsTheNextPointAboveTheStart) {
+  const std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}};
+  EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), 3u);
+}
+
+TEST(ProbePlan, AFailureDoesNotStopTheClimbWhenABetterPointLiesAbove) {
+  // Index 3 failed after recovering half its loss; index 4 (0.885) could reach 0.8925 with the same
+  // fraction, so it is next.
+  const std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}, {3, 0.870, 0.885}};
+  EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), 4u);
+}
+
+TEST(ProbePlan, PointsNoBetterThanAFailureOfLowerEnergyAreSkipped) {
+  // 3 failed after recovering 0.019 of its 0.030 loss; 4 (0.885) is better and could reach 0.8945.
+  std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}, {3, 0.870, 0.889}};
+  EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), 4u);
+  // Once 4 failed too, 5 (0.880), 6 and 7 are worse than it and cost more.
+  done.push_back({4, 0.885, 0.8899});
+  EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), std::nullopt);
+}
+
+TEST(ProbePlan, PointsOutOfReachOfTheBestRecoverySeenAreSkipped) {
+  // Index 3 recovered 0.015 of its 0.030 loss (one half). 4: 0.885 + 0.5 * 0.015 = 0.8925 >= 0.89,
+  // probed; once 4 failed too, 5 (0.880 + 0.5 * 0.020 = 0.890) is still within reach, 6 and 7 not.
+  std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}, {3, 0.870, 0.885}};
+  EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), 4u);
+  done.push_back({4, 0.885, 0.8895});
+  EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), std::nullopt)
+      << "5 is no better uncalibrated than the failed 4";
+  const std::vector<double> rising = {0.90, 0.895, 0.891, 0.870, 0.860, 0.881, 0.850, 0.800};
+  const std::vector<ProbeOutcome> one_fail{{kStart, 0.891, 0.893}, {3, 0.870, 0.885}};
+  EXPECT_EQ(next_sweep_probe(rising, kStart, one_fail, kTarget, kExact), 5u)
+      << "4 is worse than the failed 3; 5 reaches 0.8905 at half recovery";
+  const std::vector<double> falling = {0.90, 0.895, 0.891, 0.870, 0.875, 0.872, 0.850, 0.800};
+  EXPECT_EQ(next_sweep_probe(falling, kStart, one_fail, kTarget, kExact), std::nullopt)
+      << "4 (0.875) reaches 0.8875 at half recovery, 5 0.886: neither is probed";
+}
+
+TEST(ProbePlan, OnlyPointsAboveTheBestPassAreCandidates) {
+  const std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}, {5, 0.880, 0.8999}};
+  // 5 passed, recovering almost all its loss: 6 (0.860) is within reach, 3 and 4 lie below the pass.
+  EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), 6u);
+}
+
+TEST(ProbePlan, BracketIsTheBestPassAndTheFailureJustAboveIt) {
+  const std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}, {3, 0.870, 0.885}, {4, 0.885, 0.8901},
+                                       {6, 0.860, 0.870}, {5, 0.880, 0.888}};
+  const ProbeBracket bracket = probe_bracket(done, kTarget);
+  ASSERT_TRUE(bracket.best_pass && bracket.first_fail_above);
+  EXPECT_EQ(bracket.best_pass->index, 4u);
+  EXPECT_EQ(bracket.first_fail_above->index, 5u);
+  EXPECT_FALSE(probe_bracket({{kStart, 0.891, 0.893}}, kTarget).first_fail_above);
+}
+
+}  // namespace
+}  // namespace fames::pipeline
