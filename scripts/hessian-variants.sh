@@ -53,8 +53,10 @@ done
 cfg=()
 [[ ${#configs[@]} -gt 0 ]] && cfg=(--configs "${configs[@]}")
 
-echo "| variant | Spearman | Kendall | estimate s | measure s | measure/estimate | additivity: measured/predicted at energy reduction ${REDUCTIONS// /, } |"
-echo "|---|---|---|---|---|---|---|"
+# Resolved: the pairs whose measured change is at least twice its standard error over the images.
+echo "| variant | Spearman | Kendall | Spearman, resolved | Kendall, resolved | estimate s | measure s | measure/estimate | additivity: measured/predicted at energy reduction ${REDUCTIONS// /, } |"
+echo "|---|---|---|---|---|---|---|---|---|"
+r4='def r4: if . == null then "-" else (.*10000|round/10000) end;'
 for i in "${!variants[@]}"; do
   v=${variants[$i]}
   if [[ $i -eq 0 && -n ${REUSE:-} ]]; then
@@ -66,10 +68,10 @@ for i in "${!variants[@]}"; do
     "$FAMES" validate --est "$OUT/est-$v.json" "${bc[@]}" "${on[@]}" "${cfg[@]}" --reuse "$OUT/val-${variants[0]}.json" \
       --out "$OUT/val-$v.json" --json > "$OUT/val-$v.summary.json"
   fi
-  jq -r --arg v "$v" '"| \($v) | \(.spearman*10000|round/10000) | \(.kendall*10000|round/10000) | \(.estimate_seconds*10|round/10) | \(.measure_seconds*10|round/10) | \(if .estimate_seconds > 0 then (.measure_seconds/.estimate_seconds*10|round/10) else "-" end) | \([.configs[] | if .predicted != 0 then (.measured/.predicted*100|round/100|tostring) else "-" end] | join(" / ")) |"' \
+  jq -r --arg v "$v" "$r4"' "| \($v) | \(.spearman|r4) | \(.kendall|r4) | \(.spearman_resolved|r4) | \(.kendall_resolved|r4) | \(.estimate_seconds*10|round/10) | \(.measure_seconds*10|round/10) | \(if .estimate_seconds > 0 then (.measure_seconds/.estimate_seconds*10|round/10) else "-" end) | \([.configs[] | if .predicted != 0 then (.measured/.predicted*100|round/100|tostring) else "-" end] | join(" / ")) |"' \
     "$OUT/val-$v.summary.json"
 done
-jq -r '.controls[] | "| control: \(.name) | \(.spearman*10000|round/10000) | \(.kendall*10000|round/10000) | - | - | - | - |"' \
+jq -r "$r4"' .controls[] | "| control: \(.name) | \(.spearman|r4) | \(.kendall|r4) | \(.spearman_resolved|r4) | \(.kendall_resolved|r4) | - | - | - | - |"' \
   "$OUT/val-${variants[0]}.summary.json"
 echo
-echo "$(jq -r '.pairs' "$OUT/val-${variants[0]}.summary.json") single-layer pairs measured on $(jq -r '"\(.samples) \(.measured_on)"' "$OUT/val-${variants[0]}.summary.json") images, $samples training samples, model $model, library $lib$([[ ${BC:-0} == 1 ]] && echo ", bias correction")."
+echo "$(jq -r '"\(.pairs) (\(.pairs_resolved) resolved)"' "$OUT/val-${variants[0]}.summary.json") single-layer pairs measured on $(jq -r '"\(.samples) \(.measured_on)"' "$OUT/val-${variants[0]}.summary.json") images, $samples training samples, model $model, library $lib$([[ ${BC:-0} == 1 ]] && echo ", bias correction")."

@@ -44,7 +44,8 @@ int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool b
     const EstimateLayer* l = est.find_layer(layer);
     const EstimateCandidate* c = l ? l->find(appmul) : nullptr;
     if (!c) fail("{}: layer {} with AppMul {} is not in '{}'", where, layer, appmul, args.est);
-    result.pairs.push_back({layer, appmul, c->dl, p.number("measured")});
+    // Files written before standard errors were measured have none: no pair counts as resolved.
+    result.pairs.push_back({layer, appmul, c->dl, p.number("measured"), p.has("measured_se") ? p.number("measured_se") : 0.0});
   }
   const std::string old_on = old.has("measured_on") ? old.string("measured_on") : "samples";
   if (old_on != args.measure_on) fail("{} was measured on {}, not on {} (--measure-on)", where, old_on, args.measure_on);
@@ -133,6 +134,9 @@ void run_validate(const ValidateArgs& args) {
   nlohmann::json out = {{"spearman", result.spearman},
                         {"kendall", result.kendall},
                         {"pairs", result.pairs.size()},
+                        {"spearman_resolved", result.spearman_resolved},
+                        {"kendall_resolved", result.kendall_resolved},
+                        {"pairs_resolved", result.pairs_resolved},
                         {"samples", sample_count},
                         {"measured_on", args.measure_on},
                         {"hessian", est.hessian},
@@ -145,11 +149,13 @@ void run_validate(const ValidateArgs& args) {
   for (const auto& l : result.per_layer)
     per_layer.push_back({{"layer", l.layer}, {"pairs", l.pairs}, {"spearman", l.spearman}, {"kendall", l.kendall}});
   for (const auto& p : result.pairs)
-    pairs.push_back({{"layer", p.layer}, {"appmul", p.appmul}, {"predicted", p.predicted}, {"measured", p.measured}});
+    pairs.push_back({{"layer", p.layer}, {"appmul", p.appmul}, {"predicted", p.predicted}, {"measured", p.measured},
+                     {"measured_se", p.measured_se}});
   for (const auto& c : configs) cfg.push_back({{"config", c.name}, {"predicted", c.predicted}, {"measured", c.measured}});
   nlohmann::json controls = nlohmann::json::array();
   for (const auto& c : result.controls)
-    controls.push_back({{"name", c.name}, {"spearman", c.spearman}, {"kendall", c.kendall}});
+    controls.push_back({{"name", c.name}, {"spearman", c.spearman}, {"kendall", c.kendall},
+                        {"spearman_resolved", c.spearman_resolved}, {"kendall_resolved", c.kendall_resolved}});
   out["controls"] = controls;
   out["per_layer"] = per_layer;
   out["configs"] = cfg;
@@ -164,10 +170,13 @@ void run_validate(const ValidateArgs& args) {
   }
   fmt::print("{} pairs measured on {} {}: Spearman {:.4f}  Kendall {:.4f}\n", result.pairs.size(), sample_count,
              args.measure_on == "val" ? "validation images" : "estimation samples", result.spearman, result.kendall);
+  fmt::print("{} pairs resolved (|measured| >= 2 standard errors): Spearman {:.4f}  Kendall {:.4f}\n",
+             result.pairs_resolved, result.spearman_resolved, result.kendall_resolved);
   fmt::print("estimate {:.1f} s, measure {:.1f} s (ratio {:.1f}x)\n", estimate_seconds, result.measure_seconds,
              estimate_seconds > 0 ? result.measure_seconds / estimate_seconds : 0.0);
   for (const auto& c : result.controls)
-    fmt::print("control {:<12} Spearman {:.4f}  Kendall {:.4f}\n", c.name, c.spearman, c.kendall);
+    fmt::print("control {:<12} Spearman {:.4f}  Kendall {:.4f}  resolved: {:.4f} {:.4f}\n", c.name, c.spearman,
+               c.kendall, c.spearman_resolved, c.kendall_resolved);
   for (const auto& l : result.per_layer)
     fmt::print("  {:<24} {:3} pairs  Spearman {:7.4f}  Kendall {:7.4f}\n", l.layer, l.pairs, l.spearman, l.kendall);
   for (const auto& c : configs)

@@ -31,7 +31,8 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
   ValidationResult result;
   result.base_loss = measured.base_loss;
   for (size_t i = 0; i < todo.size(); ++i)
-    result.pairs.push_back({todo[i].first->name, todo[i].second->appmul, todo[i].second->dl, measured.changes[i]});
+    result.pairs.push_back({todo[i].first->name, todo[i].second->appmul, todo[i].second->dl, measured.changes[i],
+                            measured.standard_errors[i]});
   score_pairs(est, result);
   result.measure_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
@@ -48,6 +49,12 @@ void score_pairs(const Estimate& est, ValidationResult& result) {
   }
   result.spearman = spearman(predicted, measured);
   result.kendall = kendall(predicted, measured);
+  std::vector<double> predicted_resolved, measured_resolved;
+  for (const auto& p : result.pairs)
+    if (p.resolved()) predicted_resolved.push_back(p.predicted), measured_resolved.push_back(p.measured);
+  result.pairs_resolved = static_cast<int>(measured_resolved.size());
+  result.spearman_resolved = spearman(predicted_resolved, measured_resolved);
+  result.kendall_resolved = kendall(predicted_resolved, measured_resolved);
   for (const auto& layer : est.layers) {
     auto it = by_layer.find(layer.name);
     if (it == by_layer.end()) continue;
@@ -62,6 +69,7 @@ void score_controls(const Estimate& est, const Library& library, const std::vect
   std::map<std::string, const ControlLayer*> layer_of;
   for (const auto& l : layers) layer_of[l.name] = &l;
   std::vector<double> measured, mse_macs, mred_macs, hawq;
+  std::vector<bool> resolved;
   for (const auto& p : result.pairs) {
     const EstimateLayer* layer = est.find_layer(p.layer);
     const AppMul* appmul = library.find(p.appmul);
@@ -71,13 +79,24 @@ void score_controls(const Estimate& est, const Library& library, const std::vect
     const double macs = static_cast<double>(layer->macs);
     const double squared_error = appmul->metrics.mse * control->second->product_step_sq * macs;
     measured.push_back(p.measured);
+    resolved.push_back(p.resolved());
     mse_macs.push_back(squared_error);
     mred_macs.push_back(appmul->metrics.mred * macs);
     hawq.push_back(squared_error * control->second->trace_per_weight);
   }
   result.controls.clear();
-  for (const auto& [name, proxy] : {std::pair{"mse_x_macs", &mse_macs}, {"mred_x_macs", &mred_macs}, {"hawq", &hawq}})
-    result.controls.push_back({name, spearman(*proxy, measured), kendall(*proxy, measured)});
+  const auto only_resolved = [&resolved](const std::vector<double>& values) {
+    std::vector<double> kept;
+    for (size_t i = 0; i < values.size(); ++i)
+      if (resolved[i]) kept.push_back(values[i]);
+    return kept;
+  };
+  const std::vector<double> measured_resolved = only_resolved(measured);
+  for (const auto& [name, proxy] : {std::pair{"mse_x_macs", &mse_macs}, {"mred_x_macs", &mred_macs}, {"hawq", &hawq}}) {
+    const std::vector<double> proxy_resolved = only_resolved(*proxy);
+    result.controls.push_back({name, spearman(*proxy, measured), kendall(*proxy, measured),
+                               spearman(proxy_resolved, measured_resolved), kendall(proxy_resolved, measured_resolved)});
+  }
 }
 
 double predicted_loss_change(const Estimate& est, const Assignment& assignment, const std::string& source) {

@@ -6,6 +6,7 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,10 @@ namespace fames::estimate {
 struct PairResult {
   std::string layer, appmul;
   double predicted = 0, measured = 0;
+  double measured_se = 0;  // standard error of `measured` over the images (0: not known)
+  // Whether the measurement resolves the change: |measured| at least twice its standard error.
+  // Ranking the others ranks the image draw's noise as much as the substitution.
+  bool resolved() const { return measured_se > 0 && std::abs(measured) >= 2 * measured_se; }
 };
 
 struct LayerCorrelation {
@@ -31,11 +36,15 @@ struct LayerCorrelation {
 struct ControlCorrelation {
   std::string name;
   double spearman = 0, kendall = 0;
+  double spearman_resolved = 0, kendall_resolved = 0;  // over the resolved pairs only
 };
 
 struct ValidationResult {
   std::vector<PairResult> pairs;
   double spearman = 0, kendall = 0;
+  // The same over the resolved pairs (PairResult::resolved; none when no pair has a standard error).
+  int pairs_resolved = 0;
+  double spearman_resolved = 0, kendall_resolved = 0;
   std::vector<LayerCorrelation> per_layer;
   std::vector<ControlCorrelation> controls;  // filled by score_controls()
   double base_loss = 0;

@@ -30,6 +30,9 @@ struct Substitution {
 struct SingleLayerLosses {
   double base_loss = 0;         // every estimate layer on its exact table
   std::vector<double> changes;  // [substitution]: its loss minus base_loss
+  // [substitution]: the standard error of its change, from the spread of the per-image loss
+  // differences: how far another draw of as many images could move it.
+  std::vector<double> standard_errors;
 };
 
 // The loss change of each substitution alone, every other estimate layer on its exact table. With

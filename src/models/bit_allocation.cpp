@@ -63,23 +63,41 @@ std::vector<double> hessian_traces(torch::nn::Module& model, const std::vector<t
   return traces;
 }
 
+using QuantLayers = std::vector<std::pair<std::string, std::shared_ptr<quant::QuantLayer>>>;
+
+// Float forward passes for as long as it lives (traces and perturbations are of the float weights);
+// each layer's own quantization state comes back after.
+class QuantizationOff {
+ public:
+  explicit QuantizationOff(const QuantLayers& layers) : layers_(layers) {
+    for (auto& [name, layer] : layers_) {
+      was_quantized_.push_back(layer->quantized());
+      layer->set_quantized(false);
+    }
+  }
+  ~QuantizationOff() {
+    for (size_t k = 0; k < layers_.size(); ++k) layers_[k].second->set_quantized(was_quantized_[k]);
+  }
+  QuantizationOff(const QuantizationOff&) = delete;
+  QuantizationOff& operator=(const QuantizationOff&) = delete;
+
+ private:
+  const QuantLayers& layers_;
+  std::vector<bool> was_quantized_;
+};
+
 }  // namespace
 
 std::vector<std::pair<std::string, double>> weight_hessian_traces(torch::nn::Module& model, const Dataset& data,
                                                                   const AllocationOptions& options) {
-  auto layers = quant::quant_layers(model);
-  std::vector<bool> was_quantized;
+  const QuantLayers layers = quant::quant_layers(model);
+  const QuantizationOff float_weights(layers);
   std::vector<torch::Tensor> weights;
-  for (auto& [name, layer] : layers) {
-    was_quantized.push_back(layer->quantized());
-    layer->set_quantized(false);
-    weights.push_back(layer->weight);
-  }
+  for (auto& [name, layer] : layers) weights.push_back(layer->weight);
   model.eval();  // BN in inference mode: the trace of the deployed network
   const std::vector<double> traces = hessian_traces(model, weights, data, options);
   std::vector<std::pair<std::string, double>> result;
   for (size_t k = 0; k < layers.size(); ++k) {
-    layers[k].second->set_quantized(was_quantized[k]);
     result.emplace_back(layers[k].first, traces[k] / static_cast<double>(layers[k].second->weight.numel()));
   }
   return result;
@@ -91,11 +109,9 @@ Allocation allocate_bits(torch::nn::Module& model, const Dataset& train_set, con
   if (options.avg_bits < options.min_bits)
     fail("--avg-bits {} is infeasible: every layer needs at least --min-bits {}", options.avg_bits, options.min_bits);
   const auto start = std::chrono::steady_clock::now();
-  auto layers = quant::quant_layers(model);
-  std::vector<bool> was_quantized;
-  for (auto& [name, layer] : layers) was_quantized.push_back(layer->quantized());
+  const QuantLayers layers = quant::quant_layers(model);
   const auto traces = weight_hessian_traces(model, train_set, options);
-  for (auto& [name, layer] : layers) layer->set_quantized(false);
+  const QuantizationOff float_weights(layers);
   {
     torch::NoGradGuard no_grad;  // one forward to know every layer's multiplications
     models::run_model(model, models::make_batch(train_set, 0, 1).images);
@@ -134,7 +150,6 @@ Allocation allocate_bits(torch::nn::Module& model, const Dataset& train_set, con
     const int b = options.min_bits + solution.choice[k];
     result.bits[layers[k].first] = {b, b};
     layers[k].second->set_bits(b, b);
-    layers[k].second->set_quantized(was_quantized[k]);
     weighted += static_cast<double>(result.layers[k].macs) * b;
   }
   result.avg_bits = weighted / total_macs;

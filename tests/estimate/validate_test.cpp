@@ -10,11 +10,22 @@
 #include "estimate_fixtures.h"
 #include "measure/assigned_model.h"
 #include "measure/loss_change.h"
+#include "models/batches.h"
+#include "models/zoo.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
 
 namespace fames::estimate {
 namespace {
+
+// Per-image cross-entropy of the model as it stands on all of `data`.
+torch::Tensor per_image_losses(torch::nn::Module& model, const Dataset& data) {
+  torch::NoGradGuard no_grad;
+  model.eval();
+  const models::Batch batch = models::make_batch(data, 0, data.size());
+  return torch::cross_entropy_loss(models::run_model(model, batch.images), batch.labels, {}, at::Reduction::None)
+      .to(torch::kDouble);
+}
 
 TEST(Validate, MeasuresAgainstExactTables) {
   torch::manual_seed(11);
@@ -50,9 +61,12 @@ TEST(Validate, MeasuresAgainstExactTables) {
   for (const auto& layer : est.layers) exact.layers[layer.name] = layer.exact;
   measure::apply_assignment(*model, exact, library);
   EXPECT_DOUBLE_EQ(result.base_loss, measure::mean_loss(*model, data));
+  const torch::Tensor exact_losses = per_image_losses(*model, data);
   for (const auto& pair : result.pairs) {
     if (pair.appmul.rfind("twin_", 0) == 0) {
       EXPECT_EQ(pair.measured, 0.0) << pair.layer;
+      EXPECT_EQ(pair.measured_se, 0.0) << pair.layer;
+      EXPECT_FALSE(pair.resolved()) << pair.layer;
       continue;
     }
     Assignment one = exact;
@@ -60,8 +74,29 @@ TEST(Validate, MeasuresAgainstExactTables) {
     measure::apply_assignment(*model, one, library);
     EXPECT_NEAR(pair.measured, measure::mean_loss(*model, data) - result.base_loss, 1e-6) << pair.layer;
     EXPECT_NE(pair.measured, 0.0) << pair.layer;
+    // The standard error is that of the mean of the paired per-image differences.
+    const torch::Tensor difference = per_image_losses(*model, data) - exact_losses;
+    const double se = difference.std().item<double>() / std::sqrt(static_cast<double>(data.size()));
+    EXPECT_NEAR(pair.measured_se, se, 1e-6 * (1 + se)) << pair.layer;
+    EXPECT_GT(pair.measured_se, 0.0) << pair.layer;
+    EXPECT_EQ(pair.resolved(), std::abs(pair.measured) >= 2 * se) << pair.layer;
     measure::apply_assignment(*model, exact, library);
   }
+}
+
+// The resolved scores rank only the pairs whose change is at least twice its standard error: noise
+// in the others (here ranked backwards) lowers the overall score, not the resolved one.
+TEST(Validate, ResolvedScoresUseOnlyPairsAboveTwoStandardErrors) {
+  ValidationResult result;
+  for (int k = 0; k < 4; ++k) result.pairs.push_back({"l", "big" + std::to_string(k), 0.1 * (k + 1), 0.1 * (k + 1), 0.01});
+  for (int k = 0; k < 4; ++k)
+    result.pairs.push_back({"l", "tiny" + std::to_string(k), 0.001 * (k + 1), 0.004 - 0.001 * k, 0.01});
+  result.pairs.push_back({"l", "unknown", 0.5, 0.0001, 0.0});  // no standard error: never resolved
+  score_pairs(Estimate(), result);
+  EXPECT_EQ(result.pairs_resolved, 4);
+  EXPECT_DOUBLE_EQ(result.spearman_resolved, 1.0);
+  EXPECT_DOUBLE_EQ(result.kendall_resolved, 1.0);
+  EXPECT_LT(result.spearman, 0.9);
 }
 
 // The controls rank pairs by proxies of the library's metrics: when the measured loss changes follow
