@@ -302,7 +302,15 @@ CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const 
   HeldOut held_out(model, holdout, options.keep_on_top1, report);
   if (options.bias_correction) {
     apply_bias_correction(model, train);
-    if (!held_out.judge("bias_correction", "held-out (bias correction)")) quant::clear_output_corrections(model);
+    nlohmann::json kept;  // the corrections in force after this step; null: none
+    if (held_out.judge("bias_correction", "held-out (bias correction)")) kept = quant::output_corrections(model);
+    if (!options.given_corrections.is_null()) {
+      quant::clear_output_corrections(model);
+      quant::set_output_corrections(model, options.given_corrections);
+      if (held_out.judge("given_corrections", "held-out (given corrections)")) kept = options.given_corrections;
+    }
+    quant::clear_output_corrections(model);
+    if (!kept.is_null()) quant::set_output_corrections(model, kept);
   }
   if (options.bn && !batch_norms(model).empty()) {
     const auto bns = batch_norms(model);

@@ -34,6 +34,10 @@ struct CalibrateOptions {
   // Which held-out figure decides whether a step is kept: the loss (false), or the top-1 (true;
   // ties by the loss) when the caller's bound is on top-1 and a lower loss can cost top-1.
   bool keep_on_top1 = false;
+  // Output corrections found by another measurement (e.g. the sweep's evaluator, as
+  // quant::output_corrections gives them); with bias_correction, that step also judges these and
+  // keeps the better, so calibration never ends below the held-out figure they give. Null: none.
+  nlohmann::json given_corrections;
   int epochs = 4;                // clipping tuning, at most
   int patience = 1;              // epochs without held-out improvement before stopping
   int64_t batch_size = 64;

@@ -228,11 +228,13 @@ void sum(std::vector<int64_t>& values) {
   sum(view);
 }
 
-double ordered_sum(std::vector<double> per_block) {
+double ordered_sum(std::vector<double> per_block) { return ordered_sums(std::move(per_block), 1)[0]; }
+
+std::vector<double> ordered_sums(std::vector<double> per_block, size_t series) {
   sum(per_block);  // x + 0 is exact: every block keeps its one rank's value
-  double total = 0;
-  for (double value : per_block) total += value;
-  return total;
+  std::vector<double> totals(series, 0.0);
+  for (size_t i = 0; i < per_block.size(); ++i) totals[i % series] += per_block[i];
+  return totals;
 }
 
 void broadcast(at::Tensor& tensor, int root) {

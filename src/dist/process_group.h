@@ -70,6 +70,9 @@ void sum(std::vector<int64_t>& values);
 // for its own blocks and 0 elsewhere. Returns the values of every rank added in block order: the
 // same bits as one process adding them up in order.
 double ordered_sum(std::vector<double> per_block);
+// The same for `series` sums at once, as one collective: per_block[b * series + s] is block b's value
+// of sum s; returns the sums.
+std::vector<double> ordered_sums(std::vector<double> per_block, size_t series);
 
 // Every rank gets `root`'s tensor (same shape and dtype on every rank) or bytes (any length).
 void broadcast(at::Tensor& tensor, int root = 0);

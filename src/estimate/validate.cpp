@@ -10,6 +10,17 @@
 #include "util/error.h"
 
 namespace fames::estimate {
+namespace {
+
+// values[i] for every resolved pairs[i] (PairResult::resolved), in pair order.
+std::vector<double> of_resolved(const std::vector<PairResult>& pairs, const std::vector<double>& values) {
+  std::vector<double> kept;
+  for (size_t i = 0; i < pairs.size(); ++i)
+    if (pairs[i].resolved()) kept.push_back(values[i]);
+  return kept;
+}
+
+}  // namespace
 
 ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
                                        const Dataset& samples, int64_t max_pairs, uint64_t seed,
@@ -49,9 +60,8 @@ void score_pairs(const Estimate& est, ValidationResult& result) {
   }
   result.spearman = spearman(predicted, measured);
   result.kendall = kendall(predicted, measured);
-  std::vector<double> predicted_resolved, measured_resolved;
-  for (const auto& p : result.pairs)
-    if (p.resolved()) predicted_resolved.push_back(p.predicted), measured_resolved.push_back(p.measured);
+  const std::vector<double> predicted_resolved = of_resolved(result.pairs, predicted);
+  const std::vector<double> measured_resolved = of_resolved(result.pairs, measured);
   result.pairs_resolved = static_cast<int>(measured_resolved.size());
   result.spearman_resolved = spearman(predicted_resolved, measured_resolved);
   result.kendall_resolved = kendall(predicted_resolved, measured_resolved);
@@ -69,7 +79,6 @@ void score_controls(const Estimate& est, const Library& library, const std::vect
   std::map<std::string, const ControlLayer*> layer_of;
   for (const auto& l : layers) layer_of[l.name] = &l;
   std::vector<double> measured, mse_macs, mred_macs, hawq;
-  std::vector<bool> resolved;
   for (const auto& p : result.pairs) {
     const EstimateLayer* layer = est.find_layer(p.layer);
     const AppMul* appmul = library.find(p.appmul);
@@ -79,21 +88,14 @@ void score_controls(const Estimate& est, const Library& library, const std::vect
     const double macs = static_cast<double>(layer->macs);
     const double squared_error = appmul->metrics.mse * control->second->product_step_sq * macs;
     measured.push_back(p.measured);
-    resolved.push_back(p.resolved());
     mse_macs.push_back(squared_error);
     mred_macs.push_back(appmul->metrics.mred * macs);
     hawq.push_back(squared_error * control->second->trace_per_weight);
   }
   result.controls.clear();
-  const auto only_resolved = [&resolved](const std::vector<double>& values) {
-    std::vector<double> kept;
-    for (size_t i = 0; i < values.size(); ++i)
-      if (resolved[i]) kept.push_back(values[i]);
-    return kept;
-  };
-  const std::vector<double> measured_resolved = only_resolved(measured);
+  const std::vector<double> measured_resolved = of_resolved(result.pairs, measured);
   for (const auto& [name, proxy] : {std::pair{"mse_x_macs", &mse_macs}, {"mred_x_macs", &mred_macs}, {"hawq", &hawq}}) {
-    const std::vector<double> proxy_resolved = only_resolved(*proxy);
+    const std::vector<double> proxy_resolved = of_resolved(result.pairs, *proxy);
     result.controls.push_back({name, spearman(*proxy, measured), kendall(*proxy, measured),
                                spearman(proxy_resolved, measured_resolved), kendall(proxy_resolved, measured_resolved)});
   }

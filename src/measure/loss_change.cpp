@@ -30,24 +30,26 @@ torch::Tensor shard_losses(torch::nn::Module& model, const Dataset& samples, con
   return losses.empty() ? torch::zeros({0}, torch::kDouble) : torch::cat(losses);
 }
 
-// The mean over every rank's images of a per-image value (`values`: this rank's shard), added
-// batch by batch in batch order: the same bits as one process.
-double global_mean(const torch::Tensor& values, const dist::Range& mine, int64_t count, int64_t batch_size) {
-  std::vector<double> batch_sum(static_cast<size_t>((count + batch_size - 1) / batch_size), 0.0);
+// The means over every rank's images of per-image values (`values[s]`: this rank's shard of value
+// s), added batch by batch in batch order: the same bits as one process; one collective for all.
+std::vector<double> global_means(const std::vector<torch::Tensor>& values, const dist::Range& mine, int64_t count,
+                                 int64_t batch_size) {
+  const size_t series = values.size();
+  std::vector<double> batch_sums(static_cast<size_t>((count + batch_size - 1) / batch_size) * series, 0.0);
   for (int64_t begin = mine.begin; begin < mine.end; begin += batch_size)
-    batch_sum[begin / batch_size] =
-        values.slice(0, begin - mine.begin, std::min(begin + batch_size, mine.end) - mine.begin).sum().item<double>();
-  const double sum = dist::ordered_sum(std::move(batch_sum));
-  return count ? sum / count : 0.0;
+    for (size_t s = 0; s < series; ++s)
+      batch_sums[static_cast<size_t>(begin / batch_size) * series + s] =
+          values[s].slice(0, begin - mine.begin, std::min(begin + batch_size, mine.end) - mine.begin).sum().item<double>();
+  std::vector<double> means = dist::ordered_sums(std::move(batch_sums), series);
+  for (double& m : means) m = count ? m / count : 0.0;
+  return means;
 }
-
-constexpr int64_t kLossBatch = 256;
 
 }  // namespace
 
 double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size) {
   const dist::Range mine = dist::shard(samples.size(), batch_size);
-  return global_mean(shard_losses(model, samples, mine, batch_size), mine, samples.size(), batch_size);
+  return global_means({shard_losses(model, samples, mine, batch_size)}, mine, samples.size(), batch_size)[0];
 }
 
 SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Estimate& est,
@@ -56,10 +58,10 @@ SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Esti
                                             bool bias_correction) {
   AssignedModel exact(model, with_exact_layers(est), library, Corrections::kClear);
   SingleLayerLosses out;
-  const dist::Range mine = dist::shard(samples.size(), kLossBatch);
+  const dist::Range mine = dist::shard(samples.size(), kDefaultLossBatch);
   const int64_t n = samples.size();
-  const torch::Tensor base = shard_losses(model, samples, mine, kLossBatch);
-  out.base_loss = global_mean(base, mine, n, kLossBatch);
+  const torch::Tensor base = shard_losses(model, samples, mine, kDefaultLossBatch);
+  out.base_loss = global_means({base}, mine, n, kDefaultLossBatch)[0];
   std::map<std::string, torch::Tensor> hist;  // bias correction: input statistics, exact upstream
   if (bias_correction) hist = input_histograms(model, samples);
   Progress bar("measure", static_cast<int64_t>(substitutions.size()), "pair");
@@ -70,9 +72,9 @@ SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Esti
     if (bias_correction)
       layer.set_output_correction(output_correction(layer, hist.at(s.layer), *layer.multiplier()));
     // Paired per-image differences: their mean is the change, their spread its standard error.
-    const torch::Tensor difference = shard_losses(model, samples, mine, kLossBatch) - base;
-    const double change = global_mean(difference, mine, n, kLossBatch);
-    const double mean_square = global_mean(difference * difference, mine, n, kLossBatch);
+    const torch::Tensor difference = shard_losses(model, samples, mine, kDefaultLossBatch) - base;
+    const std::vector<double> moments = global_means({difference, difference * difference}, mine, n, kDefaultLossBatch);
+    const double change = moments[0], mean_square = moments[1];
     out.changes.push_back(change);
     out.standard_errors.push_back(
         n > 1 ? std::sqrt(std::max(0.0, mean_square - change * change) * n / (n - 1) / n) : 0.0);

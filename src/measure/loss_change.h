@@ -18,9 +18,12 @@
 
 namespace fames::measure {
 
+// Images per forward pass of every loss measured here.
+constexpr int64_t kDefaultLossBatch = 256;
+
 // Mean cross-entropy (nats per image) of the model, in its current multiplier state, on `samples`;
 // 0 for no samples.
-double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size = 256);
+double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size = kDefaultLossBatch);
 
 // One layer of the estimate on one AppMul.
 struct Substitution {

@@ -1,10 +1,12 @@
 // Calibration: the bias correction cancels a known AppMul offset exactly, calibration touches only
-// clipping values and BN statistics and never worsens the held-out loss, fine-tuning moves the
-// weights and keeps the best epoch, and corrections survive a checkpoint round trip.
+// clipping values and BN statistics and never worsens the held-out loss (nor ends below corrections
+// it is given), fine-tuning moves the weights and keeps the best epoch, and corrections survive a
+// checkpoint round trip.
 #include "calibrate/calibrate.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "models/batches.h"
@@ -146,6 +148,39 @@ TEST(Calibrate, KeepOnTop1NeverLowersTheHeldOutTop1) {
   }
   const auto again = models::evaluate(*f.model, synthetic_images(64, 2));
   EXPECT_NEAR(again.top1, report.holdout_top1_after, 1e-9);
+}
+
+// Corrections measured elsewhere are a floor: calibration judges them beside its own and keeps the
+// better. Here the given ones are fitted on the held-out images, whose labels are what the model
+// predicts with them (100% held-out top-1), and calibration's own are fitted on unlike, all-white
+// tuning images: only the given ones reach 100%.
+TEST(Calibrate, GivenCorrectionsAreAFloor) {
+  Fixture f;
+  f.make_last_layer_rough();
+  Dataset held = synthetic_images(64, 2);
+  const nlohmann::json given = apply_bias_correction(*f.model, held);
+  {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor predicted = models::run_model(*f.model, models::make_batch(held, 0, 64).images).argmax(1);
+    for (int64_t i = 0; i < 64; ++i) held.labels[static_cast<size_t>(i)] = static_cast<int32_t>(predicted[i].item<int64_t>());
+  }
+  Dataset train = synthetic_images(128, 1);
+  std::fill(train.pixels.begin(), train.pixels.end(), uint8_t{255});
+  apply_bias_correction(*f.model, train);
+  ASSERT_LT(models::evaluate(*f.model, held).top1, 1.0) << "calibration's own corrections must be the worse ones";
+  quant::clear_output_corrections(*f.model);
+  ASSERT_LT(models::evaluate(*f.model, held).top1, 1.0);
+  CalibrateOptions options;
+  options.epochs = 0;
+  options.bias_correction = true;
+  options.keep_on_top1 = true;
+  options.given_corrections = given;
+  const auto report = calibrate(*f.model, train, held, options);
+  EXPECT_EQ(report.holdout_top1_after, 1.0);
+  EXPECT_EQ(quant::output_corrections(*f.model), given);
+  ASSERT_EQ(report.history.size(), 2u);  // its own corrections, then the given ones
+  EXPECT_EQ(report.history[1]["step"], "given_corrections");
+  EXPECT_TRUE(report.history[1]["kept"].get<bool>());
 }
 
 // Fine-tuning (weights = true) on the held-out images themselves must lower their loss by moving

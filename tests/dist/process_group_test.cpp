@@ -129,6 +129,11 @@ TEST(DistWorker, Collectives) {
   std::vector<double> per_block(2, 0.0);
   per_block[static_cast<size_t>(r)] = r == 0 ? 0.1 : 0.2;
   EXPECT_EQ(ordered_sum(per_block), 0.0 + 0.1 + 0.2);
+  // Two sums at once, interleaved by block: each is added in block order.
+  std::vector<double> two_sums(4, 0.0);
+  two_sums[static_cast<size_t>(2 * r)] = r == 0 ? 0.1 : 0.2;
+  two_sums[static_cast<size_t>(2 * r + 1)] = r == 0 ? 3.0 : 4.0;
+  EXPECT_EQ(ordered_sums(two_sums, 2), (std::vector<double>{0.0 + 0.1 + 0.2, 0.0 + 3.0 + 4.0}));
 
   // Rows of different counts (rank 1 none of its own... here 0 and 2 rows) come back in rank order.
   const torch::Tensor rows = r == 0 ? torch::empty({0, 2}) : torch::tensor({1.f, 2.f, 3.f, 4.f}).reshape({2, 2});
