@@ -228,13 +228,14 @@ class HeldOut {
 // by about lr per step whatever its gradient's scale, so weight clips (~0.1) and activation clips
 // (~3) then move by the same fraction. One absolute lr moved ResNet-20's weight clips by tens of
 // percent in an epoch and cost 1.6 points of held-out top-1.
-torch::optim::Adam scaled_adam(std::vector<torch::Tensor>& tuned, double lr) {
+// `lrs[i]`: tuned[i]'s relative lr.
+torch::optim::Adam scaled_adam(std::vector<torch::Tensor>& tuned, const std::vector<double>& lrs) {
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  for (auto& t : tuned) {
-    const double scale = std::max(1e-6, t.detach().abs().mean().item<double>());
-    groups.emplace_back(std::vector<torch::Tensor>{t}, std::make_unique<torch::optim::AdamOptions>(lr * scale));
+  for (size_t i = 0; i < tuned.size(); ++i) {
+    const double scale = std::max(1e-6, tuned[i].detach().abs().mean().item<double>());
+    groups.emplace_back(std::vector<torch::Tensor>{tuned[i]}, std::make_unique<torch::optim::AdamOptions>(lrs[i] * scale));
   }
-  return torch::optim::Adam(std::move(groups), torch::optim::AdamOptions(lr));
+  return torch::optim::Adam(std::move(groups));
 }
 
 // Tunes the clips (and with options.weights every other parameter) epoch by epoch, keeps the best
@@ -250,7 +251,9 @@ void tune_clips(torch::nn::Module& model, const Layers& layers, const Dataset& t
     p.set_requires_grad(false);
   }
   for (auto& t : tuned) t.set_requires_grad(true);
-  torch::optim::Adam optimizer = scaled_adam(tuned, options.lr);
+  std::vector<double> lrs(tuned.size(), options.weights_lr);  // tuned_parameters puts the clips first
+  std::fill_n(lrs.begin(), clips.size(), options.lr);
+  torch::optim::Adam optimizer = scaled_adam(tuned, lrs);
   std::vector<torch::Tensor> best_tuned = clone_all(tuned);
   std::mt19937_64 rng(options.seed);
   int since_best = 0;

@@ -51,6 +51,7 @@ void run_calibrate(CalibrateArgs args) {
                                     {"calibrate_on", args.options.keep_on_top1 ? "top1" : "loss"},
                                     {"epochs", args.options.epochs},
                                     {"lr", args.options.lr},
+                                    {"weights_lr", args.options.weights_lr},
                                     {"samples", data.tune.size()},
                                     {"holdout", data.holdout.size()}};
   if (dist::is_root()) models::save_model(args.out, model, loaded.spec, meta);  // data-parallel: rank 0 writes
@@ -93,6 +94,10 @@ void setup_calibrate(CLI::App& root) {
       ->capture_default_str()
       ->check(at_least(0));
   cmd->add_option("--lr", args->options.lr, "Adam learning rate for the clipping values, relative to each clip tensor's mean magnitude")
+      ->capture_default_str()
+      ->check(positive());
+  cmd->add_option("--weights-lr", args->options.weights_lr,
+                  "With --weights: the same for the weights, biases and BN affine (relative to each tensor's mean magnitude)")
       ->capture_default_str()
       ->check(positive());
   cmd->add_option("--batch", args->options.batch_size, "Batch size")

@@ -186,7 +186,8 @@ void setup_run(CLI::App& root) {
                 "No per-channel AppMul bias correction: estimate, sweep and calibrate the uncorrected AppMuls");
   cmd->add_flag("--finetune-weights", o.finetune_weights,
                 "Calibration also fine-tunes weights, biases and BN affine with the AppMuls in the "
-                "loop (approximation-aware training, beyond METHOD.md §4)");
+                "loop (approximation-aware training, beyond METHOD.md §4); it gains with more "
+                "--calibration-samples, up to the whole training split");
   add_calibrate_on(cmd, o.calibrate_on_top1);
   cmd->add_flag("--no-uniform", args->no_uniform, "Skip the uniform single-family baseline");
   cmd->add_flag("--force", o.force,

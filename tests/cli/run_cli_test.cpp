@@ -58,6 +58,12 @@ TEST(RunCli, WritesACompleteReportAndACalibratedModelThatEvalReads) {
   ASSERT_EQ(r.status, 0) << r.output;
   const nlohmann::json eval = nlohmann::json::parse(r.output);
   EXPECT_NEAR(eval["top1"].get<double>(), report["top1_final"].get<double>(), 1e-9);
+  // Without --assign, the calibrated model is evaluated with the assignment it records.
+  r = run_fames("--quiet eval --model " + dir + "/report/model-calibrated.pt --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("calibrated for the AppMuls of " + dir + "/report/assign.json"), std::string::npos) << r.output;
+  EXPECT_NEAR(nlohmann::json::parse(r.output.substr(r.output.find('{')))["top1"].get<double>(),
+              report["top1_final"].get<double>(), 1e-9);
 
   // fames calibrate on the same assignment writes a model that evaluates too.
   r = run_fames("--quiet calibrate --model " + kModel + " --assign " + dir +
