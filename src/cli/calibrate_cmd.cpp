@@ -82,9 +82,9 @@ void setup_calibrate(CLI::App& root) {
   cmd->add_option("--out", args->out, "Calibrated model to write")->required();
   cmd->add_option("--data", args->data,
                   "Dataset (default: the model's own): " + dataset_spec_help());
-  cmd->add_option("--samples", args->samples, "Training images to tune on")
+  cmd->add_option("--samples", args->samples, "Training images to tune on (0: the whole training split)")
       ->capture_default_str()
-      ->check(positive());
+      ->check(at_least(0));
   cmd->add_option("--holdout", args->holdout, holdout_help("decide every step (early stopping)"))
       ->capture_default_str()
       ->check(at_least(0));

@@ -165,9 +165,9 @@ void setup_run(CLI::App& root) {
       ->capture_default_str()
       ->check(positive());
   cmd->add_option("--calibration-samples", o.calibration_samples,
-                  "Calibration images (training split)")
+                  "Calibration images (training split; 0: all of it)")
       ->capture_default_str()
-      ->check(positive());
+      ->check(at_least(0));
   cmd->add_option("--holdout", o.holdout, holdout_help("judge every configuration (the bound, the sweep, calibration's stopping)"))
       ->capture_default_str()
       ->check(at_least(0));
@@ -187,7 +187,7 @@ void setup_run(CLI::App& root) {
   cmd->add_flag("--finetune-weights", o.finetune_weights,
                 "Calibration also fine-tunes weights, biases and BN affine with the AppMuls in the "
                 "loop (approximation-aware training, beyond METHOD.md §4); it gains with more "
-                "--calibration-samples, up to the whole training split");
+                "--calibration-samples, up to the whole training split (0)");
   add_calibrate_on(cmd, o.calibrate_on_top1);
   cmd->add_flag("--no-uniform", args->no_uniform, "Skip the uniform single-family baseline");
   cmd->add_flag("--force", o.force,
