@@ -50,6 +50,7 @@ void run_calibrate(CalibrateArgs args) {
                                     {"weights", args.options.weights},
                                     {"calibrate_on", args.options.keep_on_top1 ? "top1" : "loss"},
                                     {"epochs", args.options.epochs},
+                                    {"patience", args.options.patience},
                                     {"lr", args.options.lr},
                                     {"weights_lr", args.options.weights_lr},
                                     {"samples", data.tune.size()},
@@ -94,6 +95,9 @@ void setup_calibrate(CLI::App& root) {
       ->capture_default_str()
       ->check(at_least(0));
   cmd->add_option("--lr", args->options.lr, "Adam learning rate for the clipping values, relative to each clip tensor's mean magnitude")
+      ->capture_default_str()
+      ->check(positive());
+  cmd->add_option("--patience", args->options.patience, "Epochs without validation improvement before tuning stops")
       ->capture_default_str()
       ->check(positive());
   cmd->add_option("--weights-lr", args->options.weights_lr,

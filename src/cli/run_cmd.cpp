@@ -177,6 +177,10 @@ void setup_run(CLI::App& root) {
   cmd->add_option("--calibration-epochs", o.calibration_epochs, "Clipping-tuning epochs, at most")
       ->capture_default_str()
       ->check(at_least(0));
+  cmd->add_option("--calibration-patience", o.calibration_patience,
+                  "Epochs without validation improvement before clipping tuning stops")
+      ->capture_default_str()
+      ->check(positive());
   cmd->add_option("--ga-seconds", o.ga_seconds, "Time for the GA baseline in the plot (0: none)")
       ->capture_default_str()
       ->check(at_least(0));

@@ -42,6 +42,7 @@ std::vector<Stage> plan_stages(RunContext& run) {
                   data_options(run, {{"calibrate", o.calibrate},
                                      {"calibration_samples", o.calibration_samples},
                                      {"calibration_epochs", o.calibration_epochs},
+                                     {"calibration_patience", o.calibration_patience},
                                      {"finetune_weights", o.finetune_weights},
                                      {"calibrate_on", o.calibrate_on_top1 ? "top1" : "loss"}}),
                   {model, library, in(files::kEstimate)},

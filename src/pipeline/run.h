@@ -54,6 +54,7 @@ struct RunOptions {
   int64_t estimate_samples = estimate::kDefaultEstimateSamples, calibration_samples = 4096, holdout = 0;
   int sweep_steps = 12;
   int calibration_epochs = 4;
+  int calibration_patience = 1;  // epochs without validation improvement before calibration stops
   bool calibrate = true, bias_correction = true;
   bool finetune_weights = false;  // calibration also trains the weights (calibrate.h)
   bool calibrate_on_top1 = false;  // calibration keeps steps that raise validation top-1 (calibrate.h)

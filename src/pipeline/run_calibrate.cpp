@@ -35,6 +35,7 @@ class Prober {
   explicit Prober(RunContext& run) : run_(run) {
     options_.bias_correction = run.options.bias_correction;
     options_.epochs = run.options.calibration_epochs;
+    options_.patience = run.options.calibration_patience;
     options_.weights = run.options.finetune_weights;
     options_.keep_on_top1 = run.options.calibrate_on_top1;
     options_.seed = run.options.seed;

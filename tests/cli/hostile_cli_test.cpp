@@ -50,6 +50,7 @@ TEST(HostileCli, NumericFlagsAreBounded) {
   expect_one_clear_error(run_capped("run --samples 0"), "--samples");
   expect_one_clear_error(run_capped("run --samples -5"), "--samples");
   expect_one_clear_error(run_capped("run --calibration-samples -1"), "--calibration-samples");  // 0 is all
+  expect_one_clear_error(run_capped("run --calibration-patience 0"), "--calibration-patience");
   expect_one_clear_error(run_capped("calibrate --model m.pt --assign a.json --out c.pt --samples -1"), "--samples");
   expect_one_clear_error(run_capped("select --est /dev/null --energy-reduction nan"),
                          "--energy-reduction");
