@@ -1,19 +1,18 @@
 // Calibration (METHOD.md §4): recovers accuracy after AppMul substitution without retraining the
-// weights. The model must already carry its multipliers (measure::apply_assignment). Three optional
-// steps, in this order:
-//   BN re-estimation   batch-norm running statistics recomputed with the AppMuls in the forward
-//   pass; clipping tuning    only the learnable clipping values (weights per channel, activations)
-//   are
-//                      trained, through the product-table forward and the straight-through
-//                      backward; after every epoch the held-out loss decides: the best epoch's
-//                      clips are kept and training stops after `patience` epochs without
-//                      improvement;
+// weights. The model must already carry its multipliers (measure::apply_assignment). Optional
+// steps, in this order, each kept only if the held-out figure (loss, or top-1) improves:
 //   bias correction    each approximate layer subtracts, per output channel, the mean error of its
 //                      AppMul, E[Y_table - Y_exact] over the calibration images and output
-//                      positions.
+//                      positions (or the caller's given corrections, if better);
+//   BN re-estimation   batch-norm running statistics recomputed with the AppMuls in the forward pass;
+//   clipping tuning    only the learnable clipping values (weights per channel, activations) are
+//                      trained, through the product-table forward and the straight-through
+//                      backward; after every epoch the held-out figure decides: the best epoch's
+//                      clips are kept and training stops after `patience` epochs without
+//                      improvement; if an epoch was kept, bias correction runs again.
 // Weights, biases and bits never change, unless `weights` asks for approximation-aware fine-tuning:
 // then the clipping step also trains the conv/linear weights and biases and the BN scales and
-// shifts (the step METHOD.md §4 leaves out; the held-out loss still decides what is kept).
+// shifts (the step METHOD.md §4 leaves out; the held-out figure still decides what is kept).
 // Only training-split images may be passed in.
 #pragma once
 #include <torch/torch.h>
