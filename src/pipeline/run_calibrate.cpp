@@ -60,7 +60,10 @@ class Prober {
     } else if (measured) {
       p.uncalibrated_top1 = p.top1 = *measured;
     } else {
-      p.uncalibrated_top1 = p.top1 = with_evaluator_corrections(model, assignment);
+      measure::EmulatedEvaluator& evaluator = run_.evaluator();
+      p.uncalibrated_top1 = p.top1 = evaluator.top1(evaluator.choice_of(assignment));
+      // The model then carries the corrections the evaluator measured with (as it always has).
+      quant::set_output_corrections(model, quant::output_corrections(run_.evaluator_model()));
     }
     records_.push_back({{"energy_reduction", assignment.summary->energy_reduction},
                         {"holdout_top1_uncalibrated", p.uncalibrated_top1},
@@ -72,15 +75,6 @@ class Prober {
   const nlohmann::json& records() const { return records_; }
 
  private:
-  // The assignment's top-1 measured by the emulated evaluator (the sweep's way, with its bias
-  // corrections); `model` then carries the corrections the evaluator measured with.
-  double with_evaluator_corrections(torch::nn::Module& model, const Assignment& assignment) {
-    measure::EmulatedEvaluator& evaluator = run_.evaluator();
-    const double top1 = evaluator.top1(evaluator.choice_of(assignment));
-    quant::set_output_corrections(model, quant::output_corrections(run_.evaluator_model()));
-    return top1;
-  }
-
   // The corrections the evaluator measures the assignment with, without measuring it.
   nlohmann::json evaluator_corrections(const Assignment& assignment) {
     measure::EmulatedEvaluator& evaluator = run_.evaluator();
