@@ -191,7 +191,8 @@ void setup_run(CLI::App& root) {
   cmd->add_flag("--finetune-weights", o.finetune_weights,
                 "Calibration also fine-tunes weights, biases and BN affine with the AppMuls in the "
                 "loop (approximation-aware training, beyond METHOD.md §4); it gains with more "
-                "--calibration-samples, up to the whole training split (0)");
+                "--calibration-samples, up to the whole training split (0). With --max-accuracy-loss "
+                "the search then bisects the sweep instead of climbing it point by point");
   add_calibrate_on(cmd, o.calibrate_on_top1);
   cmd->add_flag("--no-uniform", args->no_uniform, "Skip the uniform single-family baseline");
   cmd->add_flag("--force", o.force,

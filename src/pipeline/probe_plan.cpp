@@ -3,6 +3,15 @@
 #include <algorithm>
 
 namespace fames::pipeline {
+namespace {
+// The largest index of a passing probe, or `start` (which passes uncalibrated, so calibrated too).
+size_t best_pass(const std::vector<ProbeOutcome>& done, double target, size_t start) {
+  size_t best = start;
+  for (const ProbeOutcome& p : done)
+    if (p.calibrated_top1 >= target) best = std::max(best, p.index);
+  return best;
+}
+}  // namespace
 
 std::optional<size_t> next_sweep_probe(const std::vector<double>& uncalibrated_top1, size_t start,
                                        const std::vector<ProbeOutcome>& done, double target,
@@ -10,15 +19,13 @@ std::optional<size_t> next_sweep_probe(const std::vector<double>& uncalibrated_t
   // Recovered fractions of probes that started below the target only: a point that lost almost
   // nothing says little about how much calibration recovers of a real loss.
   std::optional<double> best_recovery;
-  size_t above_pass = start + 1;  // candidates start above the largest passing probe
   for (const ProbeOutcome& p : done) {
     if (p.uncalibrated_top1 < target) {
       const double recovery = (p.calibrated_top1 - p.uncalibrated_top1) / (exact_top1 - p.uncalibrated_top1);
       best_recovery = best_recovery ? std::max(*best_recovery, recovery) : recovery;
     }
-    if (p.calibrated_top1 >= target) above_pass = std::max(above_pass, p.index + 1);
   }
-  for (size_t i = above_pass; i < uncalibrated_top1.size(); ++i) {
+  for (size_t i = best_pass(done, target, start) + 1; i < uncalibrated_top1.size(); ++i) {
     const double top1 = uncalibrated_top1[i];
     const auto covers = [&](const ProbeOutcome& p) {
       return p.index == i || (p.calibrated_top1 < target && p.index < i && p.uncalibrated_top1 >= top1);
@@ -30,18 +37,23 @@ std::optional<size_t> next_sweep_probe(const std::vector<double>& uncalibrated_t
   return std::nullopt;
 }
 
-ProbeBracket probe_bracket(const std::vector<ProbeOutcome>& done, double target) {
-  ProbeBracket bracket;
+std::optional<size_t> next_bisection_probe(size_t points, size_t start, const std::vector<ProbeOutcome>& done,
+                                           double target) {
+  const size_t low = best_pass(done, target, start);
+  size_t high = points;
   for (const ProbeOutcome& p : done)
-    if (p.calibrated_top1 >= target && (!bracket.best_pass || p.index > bracket.best_pass->index))
-      bracket.best_pass = p;
-  for (const ProbeOutcome& p : done) {
-    const bool above = !bracket.best_pass || p.index > bracket.best_pass->index;
-    if (p.calibrated_top1 < target && above &&
-        (!bracket.first_fail_above || p.index < bracket.first_fail_above->index))
-      bracket.first_fail_above = p;
-  }
-  return bracket;
+    if (p.calibrated_top1 < target && p.index > low) high = std::min(high, p.index);
+  if (high <= low + 1) return std::nullopt;
+  return low + (high - low) / 2;
+}
+
+std::optional<ProbeOutcome> first_failure_above_passes(const std::vector<ProbeOutcome>& done, double target,
+                                                       size_t start) {
+  const size_t low = best_pass(done, target, start);
+  std::optional<ProbeOutcome> first;
+  for (const ProbeOutcome& p : done)
+    if (p.calibrated_top1 < target && p.index > low && (!first || p.index < first->index)) first = p;
+  return first;
 }
 
 }  // namespace fames::pipeline

@@ -32,8 +32,9 @@
 //                             largest uncalibrated feasible point, then configurations above it are
 //                             calibrated in increasing order, past failures to points that could
 //                             still pass (pipeline/probe_plan.h: the sweep's accuracy is not
-//                             monotone in energy), then one bisection step between the best
-//                             success and the failure just above it.
+//                             monotone in energy), or by bisection with finetune_weights (each probe
+//                             costs epochs), then one bisection step between the best success and
+//                             the failure just above it.
 #pragma once
 #include <optional>
 #include <string>

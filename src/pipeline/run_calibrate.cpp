@@ -18,8 +18,8 @@
 namespace fames::pipeline {
 namespace {
 
-// Calibrations `fames run --max-accuracy-loss` spends beyond the first, the last kept for the
-// bisection step.
+// Calibrations `fames run --max-accuracy-loss` spends above its start, the last kept for the
+// bisection step (the start is calibrated as well when none of them passes).
 constexpr int kMaxCalibrationProbes = 6;
 
 // A calibrated configuration: its assignment, held-out top-1 and the model it reached.
@@ -106,9 +106,11 @@ std::pair<std::vector<MeasuredPoint>, double> read_sweep(const RunContext& run) 
   return {std::move(sweep), exact_top1};
 }
 
-// Max-accuracy-loss mode: the largest uncalibrated feasible sweep point, then points above it as
-// pipeline/probe_plan.h picks them (not only up to the first failure: the sweep is not monotone),
-// then one bisection step between the best pass and the failure just above it.
+// Max-accuracy-loss mode: starting from the largest uncalibrated feasible sweep point, points above
+// it as pipeline/probe_plan.h picks them (climbing past failures, as the sweep is not monotone; by
+// bisection when fine-tuning makes each probe cost epochs), then one bisection step between the best
+// pass and the failure just above it. The start itself is calibrated only if nothing above passes:
+// calibration cannot end below its sweep figure, so it needs no probe to count as a pass.
 Probe search_largest_feasible(RunContext& run, Prober& probe) {
   const Estimate est = Estimate::load(run.path(files::kEstimate));
   const auto [sweep, exact_top1] = read_sweep(run);
@@ -118,34 +120,40 @@ Probe search_largest_feasible(RunContext& run, Prober& probe) {
   size_t feasible = 0;  // sweep[0] is r = 0: every layer exact
   for (size_t i = 0; i < sweep.size(); ++i)
     if (sweep[i].top1 >= target) feasible = i;
-  Probe chosen = probe(sweep[feasible].point.assignment, sweep[feasible].top1);
+  const bool bisect = run.options.finetune_weights;
+  std::optional<Probe> chosen;  // the passing probe of the largest reduction
+  const auto keep_if_better = [&](Probe p) {
+    if (p.top1 >= target &&
+        (!chosen || p.assignment.summary->energy_reduction > chosen->assignment.summary->energy_reduction))
+      chosen = std::move(p);
+  };
   // Outcomes pair the sweep's top-1 (emulated, with the evaluator's corrections) with the calibrated
   // one: the plan compares them with the sweep's other points, measured the same way.
-  std::vector<ProbeOutcome> done{{feasible, sweep[feasible].top1, chosen.top1}};
+  std::vector<ProbeOutcome> done;
   int probes_left = run.options.calibrate ? kMaxCalibrationProbes : 0;
   for (; probes_left > 1; --probes_left) {
-    const std::optional<size_t> next = next_sweep_probe(uncalibrated, feasible, done, target, exact_top1);
+    const std::optional<size_t> next = bisect ? next_bisection_probe(sweep.size(), feasible, done, target)
+                                              : next_sweep_probe(uncalibrated, feasible, done, target, exact_top1);
     if (!next) break;
     Probe p = probe(sweep[*next].point.assignment, sweep[*next].top1);
     done.push_back({*next, sweep[*next].top1, p.top1});
-    if (p.top1 >= target && p.assignment.summary->energy_reduction > chosen.assignment.summary->energy_reduction)
-      chosen = std::move(p);
+    keep_if_better(std::move(p));
   }
-  const ProbeBracket bracket = probe_bracket(done, target);
-  if (bracket.first_fail_above && bracket.best_pass && probes_left > 0) {
-    const double mid = 0.5 * (chosen.assignment.summary->energy_reduction +
-                              sweep[bracket.first_fail_above->index].point.assignment.summary->energy_reduction);
-    Probe p = probe(select_for_energy_reduction(est, mid), std::nullopt);
-    if (p.top1 >= target && p.assignment.summary->energy_reduction > chosen.assignment.summary->energy_reduction)
-      chosen = std::move(p);
+  const std::optional<ProbeOutcome> fail = first_failure_above_passes(done, target, feasible);
+  if (fail && probes_left > 0) {
+    const double low = chosen ? chosen->assignment.summary->energy_reduction
+                              : sweep[feasible].point.assignment.summary->energy_reduction;
+    const double high = sweep[fail->index].point.assignment.summary->energy_reduction;
+    keep_if_better(probe(select_for_energy_reduction(est, 0.5 * (low + high)), std::nullopt));
   }
+  if (!chosen) keep_if_better(probe(sweep[feasible].point.assignment, sweep[feasible].top1));
   // Nothing selected stays within the bound (the estimate can be wrong near r = 0): exact
   // multipliers.
-  if (chosen.top1 < target) {
+  if (!chosen) {
     measure::EmulatedEvaluator& evaluator = run.evaluator();
     chosen = probe(make_assignment(est, evaluator.exact_choice(), "exact", 0), exact_top1);
   }
-  return chosen;
+  return std::move(*chosen);
 }
 
 }  // namespace

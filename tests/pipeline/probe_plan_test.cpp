@@ -12,20 +12,20 @@ constexpr double kExact = 0.90, kTarget = 0.89;
 constexpr size_t kStart = 2;
 
 TEST(ProbePlan, FirstProbeIsTheNextPointAboveTheStart) {
-  const std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}};
+  const std::vector<ProbeOutcome> done;  // the start is not probed: it passes uncalibrated
   EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), 3u);
 }
 
 TEST(ProbePlan, AFailureDoesNotStopTheClimbWhenABetterPointLiesAbove) {
   // Index 3 failed after recovering half its loss; index 4 (0.885) could reach 0.8925 with the same
   // fraction, so it is next.
-  const std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}, {3, 0.870, 0.885}};
+  const std::vector<ProbeOutcome> done{{3, 0.870, 0.885}};
   EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), 4u);
 }
 
 TEST(ProbePlan, PointsNoBetterThanAFailureOfLowerEnergyAreSkipped) {
   // 3 failed after recovering 0.019 of its 0.030 loss; 4 (0.885) is better and could reach 0.8945.
-  std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}, {3, 0.870, 0.889}};
+  std::vector<ProbeOutcome> done{{3, 0.870, 0.889}};
   EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), 4u);
   // Once 4 failed too, 5 (0.880), 6 and 7 are worse than it and cost more.
   done.push_back({4, 0.885, 0.8899});
@@ -35,13 +35,13 @@ TEST(ProbePlan, PointsNoBetterThanAFailureOfLowerEnergyAreSkipped) {
 TEST(ProbePlan, PointsOutOfReachOfTheBestRecoverySeenAreSkipped) {
   // Index 3 recovered 0.015 of its 0.030 loss (one half). 4: 0.885 + 0.5 * 0.015 = 0.8925 >= 0.89,
   // probed; once 4 failed too, 5 (0.880 + 0.5 * 0.020 = 0.890) is still within reach, 6 and 7 not.
-  std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}, {3, 0.870, 0.885}};
+  std::vector<ProbeOutcome> done{{3, 0.870, 0.885}};
   EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), 4u);
   done.push_back({4, 0.885, 0.8895});
   EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), std::nullopt)
       << "5 is no better uncalibrated than the failed 4";
   const std::vector<double> rising = {0.90, 0.895, 0.891, 0.870, 0.860, 0.881, 0.850, 0.800};
-  const std::vector<ProbeOutcome> one_fail{{kStart, 0.891, 0.893}, {3, 0.870, 0.885}};
+  const std::vector<ProbeOutcome> one_fail{{3, 0.870, 0.885}};
   EXPECT_EQ(next_sweep_probe(rising, kStart, one_fail, kTarget, kExact), 5u)
       << "4 is worse than the failed 3; 5 reaches 0.8905 at half recovery";
   const std::vector<double> falling = {0.90, 0.895, 0.891, 0.870, 0.875, 0.872, 0.850, 0.800};
@@ -50,19 +50,45 @@ TEST(ProbePlan, PointsOutOfReachOfTheBestRecoverySeenAreSkipped) {
 }
 
 TEST(ProbePlan, OnlyPointsAboveTheBestPassAreCandidates) {
-  const std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}, {5, 0.880, 0.8999}};
+  const std::vector<ProbeOutcome> done{{5, 0.880, 0.8999}};
   // 5 passed, recovering almost all its loss: 6 (0.860) is within reach, 3 and 4 lie below the pass.
   EXPECT_EQ(next_sweep_probe(kSweep, kStart, done, kTarget, kExact), 6u);
 }
 
-TEST(ProbePlan, BracketIsTheBestPassAndTheFailureJustAboveIt) {
-  const std::vector<ProbeOutcome> done{{kStart, 0.891, 0.893}, {3, 0.870, 0.885}, {4, 0.885, 0.8901},
-                                       {6, 0.860, 0.870}, {5, 0.880, 0.888}};
-  const ProbeBracket bracket = probe_bracket(done, kTarget);
-  ASSERT_TRUE(bracket.best_pass && bracket.first_fail_above);
-  EXPECT_EQ(bracket.best_pass->index, 4u);
-  EXPECT_EQ(bracket.first_fail_above->index, 5u);
-  EXPECT_FALSE(probe_bracket({{kStart, 0.891, 0.893}}, kTarget).first_fail_above);
+TEST(ProbePlan, FirstFailureAboveTheBestPass) {
+  const std::vector<ProbeOutcome> done{{3, 0.870, 0.885}, {4, 0.885, 0.8901}, {6, 0.860, 0.870}, {5, 0.880, 0.888}};
+  const std::optional<ProbeOutcome> fail = first_failure_above_passes(done, kTarget, kStart);
+  ASSERT_TRUE(fail);
+  EXPECT_EQ(fail->index, 5u) << "3 failed too, but below the pass at 4";
+  EXPECT_EQ(first_failure_above_passes({{3, 0.870, 0.885}, {6, 0.860, 0.870}}, kTarget, kStart)->index, 3u)
+      << "without a pass, the lowest failure above the start";
+  EXPECT_FALSE(first_failure_above_passes({{4, 0.885, 0.8901}}, kTarget, kStart));
+}
+
+TEST(ProbePlan, BisectionHalvesTheIntervalAboveTheStart) {
+  // 12 points, start 4 (as the retrained 4-bit ResNet-20's sweep): 8 first, then 6 after a failure,
+  // then 7 after 6 passed, then nothing (6 and 7 neighbour the failures).
+  std::vector<ProbeOutcome> done;
+  EXPECT_EQ(next_bisection_probe(12, 4, done, kTarget), 8u);
+  done.push_back({8, 0.80, 0.88});
+  EXPECT_EQ(next_bisection_probe(12, 4, done, kTarget), 6u);
+  done.push_back({6, 0.84, 0.895});
+  EXPECT_EQ(next_bisection_probe(12, 4, done, kTarget), 7u);
+  done.push_back({7, 0.83, 0.885});
+  EXPECT_EQ(next_bisection_probe(12, 4, done, kTarget), std::nullopt);
+  EXPECT_EQ(first_failure_above_passes(done, kTarget, 4)->index, 7u);
+}
+
+TEST(ProbePlan, BisectionClimbsAfterPassesAndStopsAtTheTop) {
+  std::vector<ProbeOutcome> done{{8, 0.80, 0.895}};
+  EXPECT_EQ(next_bisection_probe(12, 4, done, kTarget), 10u);
+  done.push_back({10, 0.70, 0.891});
+  EXPECT_EQ(next_bisection_probe(12, 4, done, kTarget), 11u);
+  done.push_back({11, 0.10, 0.891});
+  EXPECT_EQ(next_bisection_probe(12, 4, done, kTarget), std::nullopt) << "the top passed";
+  EXPECT_EQ(next_bisection_probe(5, 4, {}, kTarget), std::nullopt) << "the start is the sweep's top";
+  // A failure below a pass (the sweep is not monotone) does not bound the interval above the pass.
+  EXPECT_EQ(next_bisection_probe(12, 4, {{6, 0.84, 0.88}, {8, 0.80, 0.895}}, kTarget), 10u);
 }
 
 }  // namespace
