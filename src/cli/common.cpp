@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
@@ -146,6 +147,26 @@ void note_if_validation_seen(const nlohmann::json& meta, const Dataset& val, con
                "note: {} was trained on the training files without {} validation images, not on these {}: its "
                "validation figures may be optimistic (retrain it, or set --validation-images)\n",
                model, unseen, val.size());
+}
+
+std::string assignment_for(const std::string& model, const nlohmann::json& meta, const std::string& assign,
+                           const std::string& using_it_for) {
+  namespace fs = std::filesystem;
+  if (!assign.empty()) return assign;
+  const auto calibration = meta.find("calibration");
+  if (calibration == meta.end() || !calibration->is_object() || !calibration->contains("assignment") ||
+      !calibration->at("assignment").is_string())
+    return {};
+  const fs::path recorded = calibration->at("assignment").get<std::string>();
+  for (const fs::path& candidate : {recorded, fs::path(model).parent_path() / recorded.filename()}) {
+    if (fs::exists(candidate)) {
+      fmt::print(stderr, "note: {} was calibrated for the AppMuls of {}: {} with them (--assign picks others)\n",
+                 model, candidate.string(), using_it_for);
+      return candidate.string();
+    }
+  }
+  fail("{} was calibrated for the AppMuls of {}, which is missing: pass that assignment with --assign", model,
+       recorded.string());
 }
 
 void print_json(const nlohmann::json& value) { fmt::print("{}\n", value.dump(2)); }

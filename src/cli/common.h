@@ -66,7 +66,6 @@ CLI::Validator thread_count();
 AlsLibraryOptions als_library_options(const std::string& metric, double max_error, uint64_t seed, int pairs,
                                       int max_per_signature, int seed_steps);
 
-// Prints `value` as indented JSON on stdout.
 // load_data() for a command that trains (`command`: "train", "quantize"): refuses any split but
 // train, naming --split, so that no model is trained on validation or test images.
 Dataset load_training_data(const DataOptions& options, const std::string& command,
@@ -81,6 +80,15 @@ int64_t validation_images_unseen(const nlohmann::json& meta);
 // validation split as loaded now): figures judged on it would then be optimistic.
 void note_if_validation_seen(const nlohmann::json& meta, const Dataset& val, const std::string& model);
 
+// The assignment a command should apply to checkpoint `model`: `assign` (the --assign flag) if
+// given, else the one a calibrated checkpoint records (meta.calibration.assignment; relative paths
+// from the working folder, else beside the checkpoint; a note on stderr says which), else "". A
+// calibrated model's output corrections and clips belong to those AppMuls, so with exact
+// multipliers they would only add an error. fames::Error if the recorded file is missing.
+std::string assignment_for(const std::string& model, const nlohmann::json& meta, const std::string& assign,
+                           const std::string& using_it_for);
+
+// Prints `value` as indented JSON on stdout.
 void print_json(const nlohmann::json& value);
 
 }  // namespace fames::cli

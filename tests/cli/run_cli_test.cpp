@@ -64,6 +64,11 @@ TEST(RunCli, WritesACompleteReportAndACalibratedModelThatEvalReads) {
   EXPECT_NE(r.output.find("calibrated for the AppMuls of " + dir + "/report/assign.json"), std::string::npos) << r.output;
   EXPECT_NEAR(nlohmann::json::parse(r.output.substr(r.output.find('{')))["top1"].get<double>(),
               report["top1_final"].get<double>(), 1e-9);
+  // fames export of it writes the Verilog of the recorded assignment's AppMuls.
+  r = run_fames("--quiet export --model " + dir + "/report/model-calibrated.pt --out " + dir + "/design --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json exported = nlohmann::json::parse(r.output.substr(r.output.find('{')));
+  EXPECT_EQ(exported["manifest"]["layers"].size(), report["layers"].size()) << r.output;
 
   // fames calibrate on the same assignment writes a model that evaluates too.
   r = run_fames("--quiet calibrate --model " + kModel + " --assign " + dir +
