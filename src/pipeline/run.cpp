@@ -23,7 +23,7 @@ nlohmann::json data_options(const RunContext& run, nlohmann::json more) {
 }
 
 // Every stage after load, with what decides its result: the options it reads and its input files.
-std::vector<Stage> plan_stages(RunContext& run) {
+std::vector<Stage> plan_stages(RunContext& run, const StageRunner& runner) {
   const RunOptions& o = run.options;
   using Input = std::pair<std::string, std::string>;
   const Input model{"model", o.model}, library{"library", o.library};
@@ -47,7 +47,7 @@ std::vector<Stage> plan_stages(RunContext& run) {
                                      {"calibrate_on", o.calibrate_on_top1 ? "top1" : "loss"}}),
                   {model, library, in(files::kEstimate)},
                   {files::kCalibratedModel, files::part("calibrate")},
-                  [&run] { calibrate_stage(run); }};
+                  [&run, &runner] { calibrate_stage(run, runner.fingerprint()); }};
   if (o.energy_reduction) {
     stages.push_back({"assign", {{"energy_reduction", *o.energy_reduction}}, {in(files::kEstimate)},
                       {files::kAssignment}, [&run] { assign_stage(run); }});
@@ -84,7 +84,7 @@ report::RunReport run(const RunOptions& options) {
                      options.force);
   std::unique_ptr<RunContext> context;
   runner.run_unrecorded("load", [&] { context = std::make_unique<RunContext>(options); });
-  for (const Stage& stage : plan_stages(*context)) runner.run(stage);
+  for (const Stage& stage : plan_stages(*context, runner)) runner.run(stage);
   return report_stage(*context, runner.seconds());
 }
 

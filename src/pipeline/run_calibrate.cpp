@@ -2,6 +2,7 @@
 // largest reduction whose calibrated held-out top-1 stays within the bound (max-accuracy-loss
 // mode, run.h), and writes the calibrated model.
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 
 #include "calibrate/calibrate.h"
@@ -14,6 +15,7 @@
 #include "quant/output_corrections.h"
 #include "select/selection.h"
 #include "util/error.h"
+#include "util/hash.h"
 
 namespace fames::pipeline {
 namespace {
@@ -30,9 +32,11 @@ struct Probe {
 };
 
 // Calibrates configurations, each from a fresh copy of the loaded model, and keeps a record of each.
+// A calibration is saved in R/probes/ as it finishes and picked up instead of being redone by a
+// rerun of the same stage computation (`fingerprint`), so an interrupted search resumes.
 class Prober {
  public:
-  explicit Prober(RunContext& run) : run_(run) {
+  Prober(RunContext& run, std::string fingerprint) : run_(run), fingerprint_(std::move(fingerprint)) {
     options_.bias_correction = run.options.bias_correction;
     options_.epochs = run.options.calibration_epochs;
     options_.patience = run.options.calibration_patience;
@@ -44,26 +48,16 @@ class Prober {
   // `measured`: the configuration's uncalibrated held-out top-1 if the sweep already has it.
   // Calibration measures it itself, so it is only needed (and measured here) without calibration.
   Probe operator()(const Assignment& assignment, std::optional<double> measured) {
-    Probe p{assignment, 0, 0, run_.fresh_model()};
-    torch::nn::Module& model = *p.model.module;
-    measure::apply_assignment(model, assignment, run_.library);
-    if (run_.options.calibrate) {
-      calibrate::CalibrateOptions options = options_;
-      // The sweep measured this configuration with the evaluator's corrections: calibration judges
-      // them beside its own, so it cannot end below the sweep's figure (without, the retrained 6-bit
-      // ResNet-20 calibrated to 85.60% against the sweep's 85.96%, and the search fell back to
-      // exact multipliers).
-      if (options.bias_correction) options.given_corrections = evaluator_corrections(assignment);
-      const auto r = calibrate::calibrate(model, run_.calibration, run_.held, options);
-      p.top1 = r.holdout_top1_after;
-      p.uncalibrated_top1 = r.holdout_top1_before;
-    } else if (measured) {
-      p.uncalibrated_top1 = p.top1 = *measured;
+    const std::string kept = kept_path(assignment);
+    Probe p{assignment, 0, 0, {}};
+    if (run_.options.calibrate && dist::root_decides(std::filesystem::exists(kept))) {
+      p.model = models::load_model(kept);
+      models::use_channels_last(*p.model.module);
+      measure::apply_assignment(*p.model.module, assignment, run_.library);
+      read_kept_figures(kept, p);
     } else {
-      measure::EmulatedEvaluator& evaluator = run_.evaluator();
-      p.uncalibrated_top1 = p.top1 = evaluator.top1(evaluator.choice_of(assignment));
-      // The model then carries the corrections the evaluator measured with (as it always has).
-      quant::set_output_corrections(model, quant::output_corrections(run_.evaluator_model()));
+      p.model = run_.fresh_model();
+      calibrate_or_measure(p, measured);
     }
     records_.push_back({{"energy_reduction", assignment.summary->energy_reduction},
                         {"holdout_top1_uncalibrated", p.uncalibrated_top1},
@@ -72,9 +66,63 @@ class Prober {
                100 * assignment.summary->energy_reduction, 100 * p.uncalibrated_top1, 100 * p.top1);
     return p;
   }
+
+  // The kept calibrations are needed only until the stage's results are written.
+  void forget_kept() const {
+    if (dist::is_root()) std::filesystem::remove_all(run_.path(kProbeFolder));
+  }
   const nlohmann::json& records() const { return records_; }
 
  private:
+  static constexpr const char* kProbeFolder = "probes";
+
+  std::string kept_path(const Assignment& assignment) const {
+    const std::string key = fingerprint_ + "\n" + nlohmann::json(assignment.layers).dump();
+    return run_.path(fmt::format("{}/{:016x}.pt", kProbeFolder, fnv1a64(key.data(), key.size())));
+  }
+
+  void read_kept_figures(const std::string& kept, Probe& p) const {
+    const nlohmann::json& figures = p.model.meta["probe"];
+    if (!figures.is_object() || !figures.contains("holdout_top1_uncalibrated") || !figures.contains("holdout_top1") ||
+        !figures["holdout_top1"].is_number() || !figures["holdout_top1_uncalibrated"].is_number())
+      fail("{}: a kept calibration without its held-out figures; delete it to calibrate again", kept);
+    p.uncalibrated_top1 = figures["holdout_top1_uncalibrated"].get<double>();
+    p.top1 = figures["holdout_top1"].get<double>();
+    p.model.meta.erase("probe");
+    fmt::print(stderr, "probe: kept from an earlier run of this stage ({})\n", kept);
+  }
+
+  void calibrate_or_measure(Probe& p, std::optional<double> measured) {
+    torch::nn::Module& model = *p.model.module;
+    measure::apply_assignment(model, p.assignment, run_.library);
+    if (run_.options.calibrate) {
+      fmt::print(stderr, "probe: calibrating the configuration saving {:.1f}% energy\n",
+                 100 * p.assignment.summary->energy_reduction);
+      calibrate::CalibrateOptions options = options_;
+      // The sweep measured this configuration with the evaluator's corrections: calibration judges
+      // them beside its own, so it cannot end below the sweep's figure (without, the retrained 6-bit
+      // ResNet-20 calibrated to 85.60% against the sweep's 85.96%, and the search fell back to
+      // exact multipliers).
+      if (options.bias_correction) options.given_corrections = evaluator_corrections(p.assignment);
+      const auto r = calibrate::calibrate(model, run_.calibration, run_.held, options);
+      p.top1 = r.holdout_top1_after;
+      p.uncalibrated_top1 = r.holdout_top1_before;
+      if (dist::is_root()) {
+        std::filesystem::create_directories(run_.path(kProbeFolder));
+        nlohmann::json meta = p.model.meta;
+        meta["probe"] = {{"holdout_top1_uncalibrated", p.uncalibrated_top1}, {"holdout_top1", p.top1}};
+        models::save_model(kept_path(p.assignment), model, p.model.spec, meta);
+      }
+    } else if (measured) {
+      p.uncalibrated_top1 = p.top1 = *measured;
+    } else {
+      measure::EmulatedEvaluator& evaluator = run_.evaluator();
+      p.uncalibrated_top1 = p.top1 = evaluator.top1(evaluator.choice_of(p.assignment));
+      // The model then carries the corrections the evaluator measured with (as it always has).
+      quant::set_output_corrections(model, quant::output_corrections(run_.evaluator_model()));
+    }
+  }
+
   // The corrections the evaluator measures the assignment with, without measuring it.
   nlohmann::json evaluator_corrections(const Assignment& assignment) {
     measure::EmulatedEvaluator& evaluator = run_.evaluator();
@@ -83,6 +131,7 @@ class Prober {
   }
 
   RunContext& run_;
+  std::string fingerprint_;
   calibrate::CalibrateOptions options_;
   nlohmann::json records_ = nlohmann::json::array();
 };
@@ -158,9 +207,9 @@ Probe search_largest_feasible(RunContext& run, Prober& probe) {
 
 }  // namespace
 
-void calibrate_stage(RunContext& run) {
+void calibrate_stage(RunContext& run, const std::string& fingerprint) {
   const RunOptions& o = run.options;
-  Prober probe(run);
+  Prober probe(run, fingerprint);
   std::optional<Probe> chosen;
   nlohmann::json part;
   if (o.energy_reduction) {
@@ -181,6 +230,7 @@ void calibrate_stage(RunContext& run) {
   if (dist::is_root())
     models::save_model(run.path(files::kCalibratedModel), *chosen->model.module, chosen->model.spec, meta);
   write_part(run, "calibrate", part);
+  probe.forget_kept();
 }
 
 }  // namespace fames::pipeline

@@ -100,14 +100,17 @@ void StageRunner::run(const Stage& stage) {
     return;
   }
   fmt::print(stderr, "{}: computing ({})\n", stage.name, why);
+  const std::string options_text = stage.options.dump();
+  const std::string decided_by = build_ + "\n" + options_text + "\n" + nlohmann::json(inputs).dump();
+  fingerprint_ = hash_text(fnv1a64(decided_by.data(), decided_by.size()));
   const auto start = std::chrono::steady_clock::now();
   stage.compute();
+  fingerprint_.clear();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   check_outputs_shared(stage);
   nlohmann::json outputs = nlohmann::json::object();
   for (const std::string& name : stage.outputs) outputs[name] = hash_text(hash_path(path_of(name)));
-  const std::string options_text = stage.options.dump();
   manifest_["stages"][stage.name] = {
       {"build", build_},
       {"options", stage.options},

@@ -43,6 +43,11 @@ class StageRunner {
   // A stage that writes no file (load): times it and prints its line.
   void run_unrecorded(const std::string& name, const std::function<void()>& compute);
 
+  // While a stage computes: a hash of what decides its result (build, options, input contents). A
+  // stage that keeps files of its own progress (fames run's calibration probes) names them by it, so
+  // that only a rerun of the same computation picks them up.
+  const std::string& fingerprint() const { return fingerprint_; }
+
   // Seconds per stage run so far, in order; a kept stage counts the seconds it took when computed.
   const std::vector<std::pair<std::string, double>>& seconds() const { return seconds_; }
 
@@ -56,7 +61,7 @@ class StageRunner {
   void check_outputs_shared(const Stage& stage) const;
   std::string path_of(const std::string& name) const { return dir_ + "/" + name; }
 
-  std::string dir_, build_;
+  std::string dir_, build_, fingerprint_;
   bool force_;
   nlohmann::json manifest_;
   std::map<std::string, std::string> external_hashes_;  // model and library: hashed once a run

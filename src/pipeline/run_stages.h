@@ -66,7 +66,10 @@ void exact_eval_stage(RunContext& run);     // parts/exact_eval.json
 void estimate_stage(RunContext& run);       // est.json
 void select_stage(RunContext& run);         // sweep.json
 void assign_stage(RunContext& run);         // assign.json (energy-reduction mode)
-void calibrate_stage(RunContext& run);      // model-calibrated.pt, parts/calibrate.json (+ assign.json)
+// model-calibrated.pt, parts/calibrate.json (+ assign.json). Each finished calibration is kept in
+// R/probes/ under a name made of `fingerprint` (StageRunner::fingerprint) and its assignment, so an
+// interrupted search resumes at the probe it was in; the folder goes once the stage is done.
+void calibrate_stage(RunContext& run, const std::string& fingerprint);
 void final_eval_stage(RunContext& run);     // parts/final_eval.json
 void layer_measure_stage(RunContext& run);  // parts/layer_measure.json
 void ga_stage(RunContext& run);             // parts/ga.json

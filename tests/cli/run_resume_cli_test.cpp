@@ -1,8 +1,8 @@
 // `fames run` resumes: a run killed during calibration and rerun with the same flags keeps the
 // stages before calibration and ends with the report an uninterrupted run writes; a changed
 // calibration flag recomputes calibration and what depends on it but keeps est.json; --force
-// recomputes everything. LeNet-5 with small budgets. Needs FAMES_BIN, the zoo model and
-// Fashion-MNIST; skipped without them.
+// recomputes everything; a search killed after a calibration keeps it. LeNet-5 with small
+// budgets. Needs FAMES_BIN, the zoo model and Fashion-MNIST; skipped without them.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -131,6 +131,43 @@ TEST_F(RunResumeCli, ARunKilledDuringCalibrationResumesThereAndEndsAsACleanRun) 
   EXPECT_EQ(figures(killed + "/report.json"), figures(clean + "/report.json"));
   EXPECT_EQ(slurp(killed + "/est.json"), slurp(clean + "/est.json"));
   EXPECT_EQ(read_json_file(killed + "/assign.json")["layers"], read_json_file(clean + "/assign.json")["layers"]);
+}
+
+TEST_F(RunResumeCli, ASearchKilledAfterAProbeKeepsThatCalibration) {
+  const std::string clean = dir + "/clean", killed = dir + "/killed", log = dir + "/killed.log";
+  // max-accuracy-loss mode: the bound makes the search calibrate several configurations.
+  const auto search = [&](const std::string& out) {
+    std::string f = flags(out);
+    f.replace(f.find("--energy-reduction 0.3"), 22, "--max-accuracy-loss 0.5");
+    f.replace(f.find("--sweep 3"), 9, "--sweep 6");
+    return f;
+  };
+  CommandResult r = run_fames(search(clean));
+  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_GE(read_json_file(clean + "/report.json")["probes"].size(), 2u) << r.output;
+  EXPECT_FALSE(fs::exists(clean + "/probes")) << "kept calibrations outlive the stage";
+
+  const pid_t pid = start_fames(search(killed), log);
+  ASSERT_GT(pid, 0);
+  bool probed = false;
+  for (int waited = 0; waited < 300'000 && !probed; waited += 5) {
+    probed = says(slurp(log), "energy saved, held-out top-1");
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "the run ended before it was killed:\n" << slurp(log);
+    if (!probed) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(probed) << slurp(log);
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_FALSE(read_json_file(killed + "/manifest.json")["stages"].contains("calibrate")) << slurp(log);
+
+  r = run_fames(search(killed));
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(says(r.output, "probe: kept from an earlier run of this stage")) << r.output;
+  EXPECT_EQ(figures(killed + "/report.json"), figures(clean + "/report.json"));
+  EXPECT_FALSE(fs::exists(killed + "/probes"));
 }
 
 // The library `fames run` builds when --lib is not given is exactly what `fames lib build --bits
