@@ -166,6 +166,9 @@ EvalResult evaluate(torch::nn::Module& model, const Dataset& data, int64_t batch
   std::vector<double> batch_loss(static_cast<size_t>((data.size() + batch_size - 1) / batch_size), 0.0);
   std::vector<int64_t> correct{0};
   Progress bar(label, mine.size(), "img");
+  // The bar shows the top-1 of the images this process has seen, so a log says what each
+  // measurement found (data-parallel: this rank's shard).
+  const auto seen_top1 = [&](int64_t seen) { return fmt::format("top-1 {:.2f}%", 100.0 * correct[0] / seen); };
   for (int64_t begin = mine.begin; begin < mine.end; begin += batch_size) {
     const int64_t count = std::min(batch_size, mine.end - begin);
     Batch batch = make_batch(data, begin, count);
@@ -173,9 +176,9 @@ EvalResult evaluate(torch::nn::Module& model, const Dataset& data, int64_t batch
     batch_loss[begin / batch_size] =
         torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum).item<double>();
     correct[0] += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
-    bar.advance(count);
+    bar.advance(count, seen_top1(begin + count - mine.begin));
   }
-  bar.finish();
+  bar.finish(mine.size() > 0 ? seen_top1(mine.size()) : "");
   const double loss_sum = dist::ordered_sum(std::move(batch_loss));
   dist::sum(correct);
   result.samples = data.size();
