@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "cli_runner.h"
@@ -51,6 +52,25 @@ nlohmann::json figures(const std::string& report_path) {
 
 bool says(const std::string& output, const std::string& line) {
   return output.find(line) != std::string::npos;
+}
+
+// Runs `fames ARGS` with its output in `log` and kills it (SIGKILL) once `ready(output so far)`
+// holds; fails if the run ends first or is not ready within five minutes.
+void kill_when(const std::string& args, const std::string& log, const std::function<bool(const std::string&)>& ready) {
+  const pid_t pid = start_fames(args, log);
+  ASSERT_GT(pid, 0);
+  bool is_ready = false;
+  for (int waited = 0; waited < 300'000 && !is_ready; waited += 5) {
+    is_ready = ready(slurp(log));
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "the run ended before it was killed:\n" << slurp(log);
+    if (!is_ready) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(is_ready) << slurp(log);
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status));
 }
 
 class RunResumeCli : public ::testing::Test {
@@ -104,20 +124,10 @@ TEST_F(RunResumeCli, ARunKilledDuringCalibrationResumesThereAndEndsAsACleanRun) 
   CommandResult r = run_fames(flags(clean));
   ASSERT_EQ(r.status, 0) << r.output;
 
-  const pid_t pid = start_fames(flags(killed), log);
-  ASSERT_GT(pid, 0);
-  bool calibrating = false;
-  for (int waited = 0; waited < 120'000 && !calibrating; waited += 5) {
-    calibrating = fs::exists(killed + "/assign.json") && says(slurp(log), "calibrate: computing");
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "the run ended before it was killed:\n" << slurp(log);
-    if (!calibrating) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ASSERT_TRUE(calibrating) << slurp(log);
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status));
+  kill_when(flags(killed), log, [&](const std::string& output) {
+    return fs::exists(killed + "/assign.json") && says(output, "calibrate: computing");
+  });
+  if (HasFatalFailure()) return;
   const nlohmann::json manifest = read_json_file(killed + "/manifest.json");
   EXPECT_TRUE(manifest["stages"].contains("assign"));
   EXPECT_FALSE(manifest["stages"].contains("calibrate"));
@@ -147,20 +157,8 @@ TEST_F(RunResumeCli, ASearchKilledAfterAProbeKeepsThatCalibration) {
   ASSERT_GE(read_json_file(clean + "/report.json")["probes"].size(), 2u) << r.output;
   EXPECT_FALSE(fs::exists(clean + "/probes")) << "kept calibrations outlive the stage";
 
-  const pid_t pid = start_fames(search(killed), log);
-  ASSERT_GT(pid, 0);
-  bool probed = false;
-  for (int waited = 0; waited < 300'000 && !probed; waited += 5) {
-    probed = says(slurp(log), "energy saved, held-out top-1");
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, WNOHANG), 0) << "the run ended before it was killed:\n" << slurp(log);
-    if (!probed) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ASSERT_TRUE(probed) << slurp(log);
-  kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFSIGNALED(status));
+  kill_when(search(killed), log, [](const std::string& output) { return says(output, "energy saved, held-out top-1"); });
+  if (HasFatalFailure()) return;
   ASSERT_FALSE(read_json_file(killed + "/manifest.json")["stages"].contains("calibrate")) << slurp(log);
 
   r = run_fames(search(killed));
