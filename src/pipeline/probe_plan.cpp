@@ -37,16 +37,6 @@ std::optional<size_t> next_sweep_probe(const std::vector<double>& uncalibrated_t
   return std::nullopt;
 }
 
-std::optional<size_t> next_bisection_probe(size_t points, size_t start, const std::vector<ProbeOutcome>& done,
-                                           double target) {
-  const size_t low = best_pass(done, target, start);
-  size_t high = points;
-  for (const ProbeOutcome& p : done)
-    if (p.calibrated_top1 < target && p.index > low) high = std::min(high, p.index);
-  if (high <= low + 1) return std::nullopt;
-  return low + (high - low) / 2;
-}
-
 std::optional<ProbeOutcome> first_failure_above_passes(const std::vector<ProbeOutcome>& done, double target,
                                                        size_t start) {
   const size_t low = best_pass(done, target, start);
@@ -54,6 +44,15 @@ std::optional<ProbeOutcome> first_failure_above_passes(const std::vector<ProbeOu
   for (const ProbeOutcome& p : done)
     if (p.calibrated_top1 < target && p.index > low && (!first || p.index < first->index)) first = p;
   return first;
+}
+
+std::optional<size_t> next_bisection_probe(size_t points, size_t start, const std::vector<ProbeOutcome>& done,
+                                           double target) {
+  const size_t low = best_pass(done, target, start);
+  const std::optional<ProbeOutcome> fail = first_failure_above_passes(done, target, start);
+  const size_t high = fail ? fail->index : points;
+  if (high <= low + 1) return std::nullopt;
+  return low + (high - low) / 2;
 }
 
 }  // namespace fames::pipeline
