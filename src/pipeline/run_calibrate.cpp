@@ -51,8 +51,7 @@ class Prober {
     const std::string kept = kept_path(assignment);
     Probe p{assignment, 0, 0, {}};
     if (run_.options.calibrate && dist::root_decides(std::filesystem::exists(kept))) {
-      p.model = models::load_model(kept);
-      models::use_channels_last(*p.model.module);
+      p.model = RunContext::model_from(kept);
       measure::apply_assignment(*p.model.module, assignment, run_.library);
       read_kept_figures(kept, p);
     } else {

@@ -57,8 +57,8 @@ RunContext::RunContext(const RunOptions& run_options) : options(run_options) {
   if (dist::is_root()) std::filesystem::create_directories(options.out_dir + "/parts");
 }
 
-models::LoadedModel RunContext::fresh_model() const {
-  models::LoadedModel loaded = models::load_model(options.model);
+models::LoadedModel RunContext::model_from(const std::string& checkpoint) {
+  models::LoadedModel loaded = models::load_model(checkpoint);
   models::use_channels_last(*loaded.module);
   return loaded;
 }
@@ -165,7 +165,7 @@ void final_eval_stage(RunContext& run) {
   models::LoadedModel model = run.fresh_model();
   measure::apply_assignment(*model.module, assignment, run.library);
   const double uncalibrated = models::evaluate(*model.module, run.test, 256, "uncalibrated (test)").top1;
-  model = models::load_model(run.path(files::kCalibratedModel));
+  model = RunContext::model_from(run.path(files::kCalibratedModel));
   measure::apply_assignment(*model.module, assignment, run.library);
   const double calibrated = models::evaluate(*model.module, run.test, 256, "final (test)").top1;
   write_part(run, "final_eval", {{"top1_uncalibrated", uncalibrated}, {"top1_final", calibrated}});

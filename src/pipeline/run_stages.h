@@ -51,7 +51,9 @@ class RunContext {
   std::string path(const std::string& name) const { return options.out_dir + "/" + name; }
   // A new copy of the model as its file holds it, laid out channels-last as every stage uses it:
   // no stage sees what another changed.
-  models::LoadedModel fresh_model() const;
+  models::LoadedModel fresh_model() const { return model_from(options.model); }
+  // The same for another checkpoint (a calibrated model, a kept probe).
+  static models::LoadedModel model_from(const std::string& checkpoint);
   // The evaluator on the held-out images over R/est.json (bias-corrected when asked), made on first
   // use over a model copy of its own; model() is that copy.
   measure::EmulatedEvaluator& evaluator();
