@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "appmul/library/library_cache.h"
+#include "dist/process_group.h"
 #include "pipeline/run_manifest.h"
 #include "pipeline/run_stages.h"
 #include "util/error.h"
@@ -85,6 +87,9 @@ report::RunReport run(const RunOptions& options) {
   std::unique_ptr<RunContext> context;
   runner.run_unrecorded("load", [&] { context = std::make_unique<RunContext>(options); });
   for (const Stage& stage : plan_stages(*context, runner)) runner.run(stage);
+  // Kept probes matter only until the manifest records the calibrate stage; removing them in the
+  // stage itself would leave a kill between the two to redo every probe.
+  if (dist::is_root()) std::filesystem::remove_all(context->path(files::kProbes));
   return report_stage(*context, runner.seconds());
 }
 

@@ -66,18 +66,12 @@ class Prober {
     return p;
   }
 
-  // The kept calibrations are needed only until the stage's results are written.
-  void forget_kept() const {
-    if (dist::is_root()) std::filesystem::remove_all(run_.path(kProbeFolder));
-  }
   const nlohmann::json& records() const { return records_; }
 
  private:
-  static constexpr const char* kProbeFolder = "probes";
-
   std::string kept_path(const Assignment& assignment) const {
     const std::string key = fingerprint_ + "\n" + nlohmann::json(assignment.layers).dump();
-    return run_.path(fmt::format("{}/{:016x}.pt", kProbeFolder, fnv1a64(key.data(), key.size())));
+    return run_.path(fmt::format("{}/{:016x}.pt", files::kProbes, fnv1a64(key.data(), key.size())));
   }
 
   void read_kept_figures(const std::string& kept, Probe& p) const {
@@ -107,7 +101,7 @@ class Prober {
       p.top1 = r.holdout_top1_after;
       p.uncalibrated_top1 = r.holdout_top1_before;
       if (dist::is_root()) {
-        std::filesystem::create_directories(run_.path(kProbeFolder));
+        std::filesystem::create_directories(run_.path(files::kProbes));
         nlohmann::json meta = p.model.meta;
         meta["probe"] = {{"holdout_top1_uncalibrated", p.uncalibrated_top1}, {"holdout_top1", p.top1}};
         models::save_model(kept_path(p.assignment), model, p.model.spec, meta);
@@ -229,7 +223,6 @@ void calibrate_stage(RunContext& run, const std::string& fingerprint) {
   if (dist::is_root())
     models::save_model(run.path(files::kCalibratedModel), *chosen->model.module, chosen->model.spec, meta);
   write_part(run, "calibrate", part);
-  probe.forget_kept();
 }
 
 }  // namespace fames::pipeline

@@ -33,6 +33,8 @@ namespace fames::pipeline {
 namespace files {
 inline const std::string kEstimate = "est.json", kSweep = "sweep.json", kAssignment = "assign.json",
                          kCalibratedModel = "model-calibrated.pt";
+// The calibrate stage's finished probes (calibrate_stage); removed by run() once the stage is recorded.
+inline const std::string kProbes = "probes";
 inline std::string part(const std::string& stage) { return "parts/" + stage + ".json"; }
 }  // namespace files
 
@@ -70,7 +72,7 @@ void select_stage(RunContext& run);         // sweep.json
 void assign_stage(RunContext& run);         // assign.json (energy-reduction mode)
 // model-calibrated.pt, parts/calibrate.json (+ assign.json). Each finished calibration is kept in
 // R/probes/ under a name made of `fingerprint` (StageRunner::fingerprint) and its assignment, so an
-// interrupted search resumes at the probe it was in; the folder goes once the stage is done.
+// interrupted search resumes at the probe it was in.
 void calibrate_stage(RunContext& run, const std::string& fingerprint);
 void final_eval_stage(RunContext& run);     // parts/final_eval.json
 void layer_measure_stage(RunContext& run);  // parts/layer_measure.json
