@@ -73,9 +73,12 @@ void record_kernel(SimdLevel level, const std::string& kernel) {
 
 const char* to_string(LookupKind kind) {
   switch (kind) {
-    case LookupKind::generic32: return "generic32";
+    case LookupKind::gather32: return "gather32";
     case LookupKind::shuf8: return "shuf8";
     case LookupKind::shuf16: return "shuf16";
+    case LookupKind::shuf32: return "shuf32";
+    case LookupKind::shuf64: return "shuf64";
+    case LookupKind::shuf128: return "shuf128";
     case LookupKind::bytes16: return "bytes16";
     case LookupKind::perm32: return "perm32";
     case LookupKind::pair32: return "pair32";
@@ -97,8 +100,8 @@ constexpr int64_t kPairMinRun = 8;
 
 // range = max T - min T (as int64: may exceed int32).
 LookupKind choose_kind(int ba, int32_t max_abs, int64_t range, SimdLevel level) {
-  // int16 lanes need every entry in int16 range; otherwise only the int32 path is exact.
-  if (max_abs > 32767) return LookupKind::generic32;
+  // int16 lanes need every entry in int16 range; otherwise only the int32 gather is exact.
+  if (max_abs > 32767) return LookupKind::gather32;
   if (level == SimdLevel::avx512) {
     if (ba <= 3) return LookupKind::shuf8;
     if (ba == 4 && range <= 255) return LookupKind::bytes16;  // 1 shuffle instead of vpermw's 2 uops
@@ -113,8 +116,12 @@ LookupKind choose_kind(int ba, int32_t max_abs, int64_t range, SimdLevel level) 
     if (ba <= 3) return LookupKind::shuf8;
     if (ba == 4 && range <= 255) return LookupKind::bytes16;
     if (ba == 4) return LookupKind::shuf16;
+    // AVX2 has no word permutes: one pshufb per 8 entries, which beats a gather up to 128 of them.
+    if (ba == 5) return LookupKind::shuf32;
+    if (ba == 6) return LookupKind::shuf64;
+    if (ba == 7) return LookupKind::shuf128;
   }
-  return LookupKind::generic32;
+  return LookupKind::gather32;
 }
 
 void* aligned_zeroed(size_t bytes) {
@@ -150,7 +157,7 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
   }
   const int64_t levels_w = sig.weight_levels(), levels_a = sig.act_levels();
   switch (t.kind) {
-    case LookupKind::generic32:
+    case LookupKind::gather32:
       t.table32 = table.data().data();
       return t;
     case LookupKind::shuf8:  // row = 8 low bytes then 8 high bytes; lane = a | (a + 8) << 8
@@ -158,6 +165,11 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
       t.row_bytes = t.kind == LookupKind::shuf8 ? 16 : 32;
       t.idx_mul = t.kind == LookupKind::shuf8 ? 0x0101 : 1;
       t.idx_add = t.kind == LookupKind::shuf8 ? 0x0800 : 0x8000;
+      break;
+    case LookupKind::shuf32:  // row = pieces of 8 entries, each [8 low bytes | 8 high bytes]; lane = a
+    case LookupKind::shuf64:
+    case LookupKind::shuf128:
+      t.row_bytes = 2 * levels_a;
       break;
     case LookupKind::bytes16:  // row = 16 bytes T - bias; lane = a | 0x8000 (high byte -> 0)
       t.row_bytes = 16;
@@ -184,6 +196,9 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
         const int64_t lane = (a & 15) / 4, slot = 8 * lane + (a >= 16 ? 4 : 0) + a % 4;
         const auto shifted = static_cast<uint16_t>(table.raw(w, a) - t.bias);
         std::memcpy(row + 2 * slot, &shifted, 2);
+      } else if (t.kind == LookupKind::shuf32 || t.kind == LookupKind::shuf64 || t.kind == LookupKind::shuf128) {
+        row[16 * (a / 8) + a % 8] = static_cast<uint8_t>(v & 0xff);
+        row[16 * (a / 8) + 8 + a % 8] = static_cast<uint8_t>(v >> 8);
       } else if (t.kind == LookupKind::shuf8 || t.kind == LookupKind::shuf16) {
         row[a] = static_cast<uint8_t>(v & 0xff);
         row[half + a] = static_cast<uint8_t>(v >> 8);
@@ -196,26 +211,13 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
 }
 
 void run_table_gemm(const GemmArgs& args) {
-  if (args.table->kind == LookupKind::generic32) return table_gemm_generic(args);
 #if defined(FAMES_X86_KERNELS)
+  if (args.table->kind == LookupKind::gather32) return table_gemm_avx2(args);  // AVX-512 implies AVX2
   if (args.table->level == SimdLevel::avx512) return table_gemm_avx512(args);
   if (args.table->level == SimdLevel::avx2) return table_gemm_avx2(args);
 #endif
-  table_gemm_generic(args);
-}
-
-// Portable kernel: any table, int32 accumulation straight into the output rows.
-void table_gemm_generic(const GemmArgs& g) {
-  const PreparedTable& t = *g.table;
-  for (int64_t o = 0; o < g.O; ++o) {
-    auto* acc = reinterpret_cast<uint32_t*>(g.out + o * g.ldo);  // unsigned: wraps, like the ref
-    std::fill(acc, acc + g.P, 0u);
-    for (int64_t k = 0; k < g.K; ++k) {
-      const int32_t* row = t.table32 + (static_cast<int64_t>(g.weights[o * g.ldw + k]) << t.ba);
-      const uint16_t* a = g.idx + g.koff[k];
-      for (int64_t p = 0; p < g.P; ++p) acc[p] += static_cast<uint32_t>(row[a[p]]);
-    }
-  }
+  // Unreachable: without x86 kernels best_simd_level() is ref, and ref never prepares a table.
+  fail("table GEMM: no kernel for {} in this build", args.table->name());
 }
 
 }  // namespace detail

@@ -26,7 +26,7 @@ SimdLevel set_simd_level(SimdLevel requested);
 // What served the most recent table_conv2d / table_linear call on the calling thread.
 struct KernelReport {
   SimdLevel level = SimdLevel::ref;
-  std::string kernel = "none";  // e.g. "avx512/perm32", "generic/int32", "ref"
+  std::string kernel = "none";  // e.g. "avx512/perm32", "avx2/gather32", "ref"
 };
 KernelReport last_kernel_report();
 

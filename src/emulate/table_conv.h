@@ -16,14 +16,16 @@
 //   produce results bit-identical to the _ref versions, which are the plain-loop definition.
 //   Threads: omp_get_max_threads() (1 when called inside an OpenMP parallel region).
 // - Kernels (dispatch.cpp chooses; last_kernel_report() names the one used). Tables whose entries
-//   all fit int16 run vector lookups, any other table the portable int32 kernel:
+//   all fit int16 run vector lookups, any other table AVX2 gathers from the int32 table:
 //     AVX-512: ba <= 3 vpshufb "shuf8", ba 4 with max T - min T <= 255 vpshufb "bytes16",
 //              ba 4-5 vpermi2d over entry pairs of two output channels "pair32" (vpermw
 //              "perm32" when max T - min T is so large that uint16 runs would be very short),
 //              ba 6 vpermi2w "perm64",
 //              ba 7 "perm128", ba 8 "perm256" (2 / 4 vpermi2w blended on the high index bits);
 //     AVX2:    ba <= 3 "shuf8", ba 4 "bytes16" if max T - min T <= 255 else "shuf16" (two
-//              vpshufb), wider: portable "generic32".
+//              vpshufb), ba 5-7 "shuf32", "shuf64", "shuf128" (one vpshufb per 8 entries),
+//              ba 8 "gather32" (vpgatherdd, 8 lookups each; at either level also the kernel of
+//              tables beyond int16).
 // - Thread safety: the functions may be called concurrently; they share no mutable state except
 //   the "last kernel" report.
 #pragma once

@@ -22,9 +22,12 @@
 namespace fames::detail {
 
 enum class LookupKind {
-  generic32,  // portable: int32 table, one scalar lookup per product; serves any table
+  gather32,   // any table (int32 entries, wrapping sums): AVX2 vpgatherdd, 8 products each
   shuf8,      // ba <= 3: pshufb over int16 lanes, one shuffle yields low and high byte
   shuf16,     // ba == 4 (AVX2): two pshufb (low bytes, high bytes) per lane
+  shuf32,     // ba == 5 (AVX2): one pshufb per 8-entry piece of the row (4, 8, 16 of them); an
+  shuf64,     //   index outside a piece zeroes its lanes, so the pieces' results are ORed
+  shuf128,    //   ba == 6, 7 likewise; ba == 8 (32 pieces) gathers instead
   bytes16,    // ba == 4, max T - min T <= 255: one pshufb over T - min T, uint16 sums
   perm32,     // ba <= 5 (AVX-512): vpermw over 32 int16 entries
   pair32,     // ba <= 5 (AVX-512): vpermi2d over 32 dwords packing two output channels' T - min T
@@ -38,18 +41,18 @@ struct FreeDeleter {
   void operator()(void* p) const { std::free(p); }
 };
 
-// A ProductTable rearranged for one lookup kind. Owns its rows; generic32 instead borrows the
+// A ProductTable rearranged for one lookup kind. Owns its rows; gather32 instead borrows the
 // caller's int32 table (table32), which must outlive the call that uses it.
 struct PreparedTable {
   SimdLevel level = SimdLevel::ref;
-  LookupKind kind = LookupKind::generic32;
+  LookupKind kind = LookupKind::gather32;
   int bw = 0, ba = 0;
   uint16_t idx_mul = 1, idx_add = 0;  // encoded activation = raw * idx_mul + idx_add
   int64_t run_length = 0;             // taps a 16-bit accumulator may sum (fast kinds only)
   int32_t bias = 0;                   // bytes16, pair32 rows hold T - bias (bias = min T); else 0
   int64_t row_bytes = 0;              // row of weight code w starts at rows + w * row_bytes
   std::unique_ptr<uint8_t[], FreeDeleter> rows;  // 64-byte aligned
-  const int32_t* table32 = nullptr;   // generic32 only
+  const int32_t* table32 = nullptr;   // gather32 only
 
   uint16_t encode(uint8_t raw) const { return static_cast<uint16_t>(raw * idx_mul + idx_add); }
   std::string name() const;  // "avx512/perm32"
@@ -77,8 +80,8 @@ void record_kernel(SimdLevel level, const std::string& kernel);
 
 // Runs args.table->kind at args.table->level.
 void run_table_gemm(const GemmArgs& args);
-void table_gemm_generic(const GemmArgs& args);
-void table_gemm_avx2(const GemmArgs& args);    // defined only when the build has x86 kernels
+// Defined only when the build has x86 kernels. gather32 runs on table_gemm_avx2 at either level.
+void table_gemm_avx2(const GemmArgs& args);
 void table_gemm_avx512(const GemmArgs& args);  // idem
 
 // TableLayer's per-element steps (table_layer.cpp defines them; x86/table_layer_avx512.cpp has the

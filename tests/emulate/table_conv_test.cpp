@@ -120,11 +120,32 @@ TEST(TableConv, FastLevelsUseVectorKernelsForInt16Tables) {
                                            : ba == 5 ? "avx512/pair32"
                                                      : "avx512/perm" + std::to_string(1 << ba))
         << "ba=" << ba;
-    set_simd_level(SimdLevel::avx2);
-    table_conv2d(s, act.data(), weight.data(), t, out.data());
-    EXPECT_EQ(last_kernel_report().kernel.find("generic") == std::string::npos, ba <= 4)
-        << "ba=" << ba << " served by " << last_kernel_report().kernel;
   }
+  const ProductTable wide = make_table({4, 6, true, false}, TableKind::beyond_int16, rng);
+  const auto act = random_codes(s.c * 25, 6, rng), weight = random_codes(s.o * s.taps(), 4, rng);
+  set_simd_level(SimdLevel::avx512);
+  table_conv2d(s, act.data(), weight.data(), wide, out.data());
+  EXPECT_EQ(last_kernel_report().kernel, "avx512/gather32");
+}
+
+TEST(TableConv, Avx2ShufflesPiecesUpTo7BitsAndGathersBeyond) {
+  if (best_simd_level() < SimdLevel::avx2) GTEST_SKIP() << "CPU lacks AVX2";
+  LevelGuard guard;
+  set_simd_level(SimdLevel::avx2);
+  std::mt19937 rng(3);
+  const ConvShape s = conv(1, 3, 5, 5, 4, 3, 1, 1);
+  std::vector<int32_t> out(static_cast<size_t>(s.o * 25));
+  for (int ba = 2; ba <= 8; ++ba)
+    for (TableKind kind : {TableKind::exact, TableKind::beyond_int16}) {
+      const ProductTable t = make_table({4, ba, true, false}, kind, rng);
+      const auto act = random_codes(s.c * 25, ba, rng), weight = random_codes(s.o * s.taps(), 4, rng);
+      table_conv2d(s, act.data(), weight.data(), t, out.data());
+      const std::string want = kind == TableKind::beyond_int16 || ba == 8 ? "avx2/gather32"
+                               : ba <= 3                                 ? "avx2/shuf8"
+                               : ba == 4                                 ? "avx2/bytes16"
+                                                                         : "avx2/shuf" + std::to_string(1 << ba);
+      EXPECT_EQ(last_kernel_report().kernel, want) << "ba=" << ba;
+    }
 }
 
 TEST(TableConv, NarrowRangeTablesUseByteLookupsAcrossSeveralRuns) {

@@ -4,7 +4,12 @@
 //   bytes16 (ba == 4, max T - min T <= 255) one vpshufb over 16 bytes T - min T
 //   shuf16 (ba == 4) two vpshufb: row = [16 low bytes][16 high bytes], lane = a | 0x8000; the
 //                    high-byte index (a << 8 | 0x80) is derived once per index vector.
-// Wider activations fall back to the portable kernel.
+//   shuf32/64/128 (ba 5, 6, 7) one vpshufb per piece of 8 entries, row = pieces of [8 low bytes |
+//                    8 high bytes]; each piece gets its own index vector, lane = l | (l + 8) << 8
+//                    where the activation falls in the piece (l = a % 8), else 0x8080, which
+//                    zeroes the lane, so ORing the pieces' results gives the products.
+//   gather32 (ba 8, or entries beyond int16; at the AVX-512 level too) one vpgatherdd looks up 8
+//                    positions in the int32 table itself; int32 sums wrap like the reference's.
 #include <immintrin.h>
 
 #include <cassert>
@@ -95,6 +100,83 @@ struct Shuf16 : Avx2Base {
   }
 };
 
+template <int kPieces>
+struct ShufPieces : Avx2Base {
+  static constexpr int kRowBytes = 16 * kPieces;
+  static constexpr int kMaxOB = 4;  // the pieces' index vectors are shared by the OB rows
+  static constexpr int kMaxPB = 1;
+  struct Idx {
+    __m256i piece[kPieces];
+  };
+  static Idx load_idx(const uint16_t* p) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const __m256i low = _mm256_and_si256(a, _mm256_set1_epi16(7));
+    const __m256i lane = _mm256_add_epi16(_mm256_or_si256(low, _mm256_slli_epi16(low, 8)), _mm256_set1_epi16(0x0800));
+    const __m256i which = _mm256_srli_epi16(a, 3), none = _mm256_set1_epi16(static_cast<int16_t>(0x8080));
+    Idx i;
+#pragma GCC unroll 16
+    for (int s = 0; s < kPieces; ++s)
+      i.piece[s] = _mm256_blendv_epi8(none, lane, _mm256_cmpeq_epi16(which, _mm256_set1_epi16(static_cast<int16_t>(s))));
+    return i;
+  }
+  using Row = const uint8_t*;  // kPieces registers: broadcast at use, from L1
+  static Row load_row(const uint8_t* p) { return p; }
+  static Vec lookup(Row r, const Idx& i) {
+    Vec v = _mm256_shuffle_epi8(broadcast_row(r), i.piece[0]);
+#pragma GCC unroll 16
+    for (int s = 1; s < kPieces; ++s) v = _mm256_or_si256(v, _mm256_shuffle_epi8(broadcast_row(r + 16 * s), i.piece[s]));
+    return v;
+  }
+};
+
+// gather32: OB output channels x PB vectors of 8 positions, int32 accumulators held in registers
+// across every tap (no int16 runs, so no flushes). The PB index vectors of a tap are widened once
+// and serve all OB rows.
+template <int OB, int PB>
+void gather_block(const GemmArgs& g, int64_t o0, int64_t p0) {
+  const int32_t* table = g.table->table32;
+  const int ba = g.table->ba;
+  const uint8_t* w[OB];
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; ++o) w[o] = g.weights + (o0 + o) * g.ldw;
+  __m256i acc[OB][PB];
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; ++o)
+#pragma GCC unroll 8
+    for (int j = 0; j < PB; ++j) acc[o][j] = _mm256_setzero_si256();
+  for (int64_t k = 0; k < g.K; ++k) {
+    const uint16_t* ip = g.idx + g.koff[k] + p0;
+    __m256i iv[PB];
+#pragma GCC unroll 8
+    for (int j = 0; j < PB; ++j)
+      iv[j] = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ip + 8 * j)));
+#pragma GCC unroll 8
+    for (int o = 0; o < OB; ++o) {
+      const int* row = table + (static_cast<int64_t>(w[o][k]) << ba);
+#pragma GCC unroll 8
+      for (int j = 0; j < PB; ++j) acc[o][j] = _mm256_add_epi32(acc[o][j], _mm256_i32gather_epi32(row, iv[j], 4));
+    }
+  }
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; ++o)
+#pragma GCC unroll 8
+    for (int j = 0; j < PB; ++j)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(g.out + (o0 + o) * g.ldo + p0 + 8 * j), acc[o][j]);
+}
+
+// Positions go in blocks of 16, within the round_up(P, 32) that GemmArgs makes valid and writable.
+void gemm_gather32(const GemmArgs& g) {
+  constexpr int kOB = 4, kPB = 2;  // 8 accumulators and 2 index vectors of the 16 ymm registers
+  using BlockFn = void (*)(const GemmArgs&, int64_t, int64_t);
+  static constexpr BlockFn kTail[kOB] = {nullptr, gather_block<1, kPB>, gather_block<2, kPB>,
+                                         gather_block<3, kPB>};
+  for (int64_t p0 = 0; p0 < g.P; p0 += 8 * kPB) {
+    int64_t o0 = 0;
+    for (; o0 + kOB <= g.O; o0 += kOB) gather_block<kOB, kPB>(g, o0, p0);
+    if (o0 < g.O) kTail[g.O - o0](g, o0, p0);
+  }
+}
+
 }  // namespace
 
 void table_gemm_avx2(const GemmArgs& g) {
@@ -102,7 +184,11 @@ void table_gemm_avx2(const GemmArgs& g) {
     case LookupKind::shuf8: return gemm_blocked<Shuf8>(g);
     case LookupKind::bytes16: return gemm_blocked<Bytes16>(g);
     case LookupKind::shuf16: return gemm_blocked<Shuf16>(g);
-    default: return table_gemm_generic(g);
+    case LookupKind::shuf32: return gemm_blocked<ShufPieces<4>>(g);
+    case LookupKind::shuf64: return gemm_blocked<ShufPieces<8>>(g);
+    case LookupKind::shuf128: return gemm_blocked<ShufPieces<16>>(g);
+    case LookupKind::gather32: return gemm_gather32(g);
+    default: assert(false && "a kind without an AVX2 kernel (dispatch.cpp choose_kind)");
   }
 }
 

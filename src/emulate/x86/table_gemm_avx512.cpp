@@ -226,7 +226,7 @@ void table_gemm_avx512(const GemmArgs& g) {
     case LookupKind::perm64: return gemm_blocked<Perm64>(g);
     case LookupKind::perm128: return gemm_blocked<Perm128>(g);
     case LookupKind::perm256: return gemm_blocked<Perm256>(g);
-    default: return table_gemm_generic(g);
+    default: assert(false && "gather32 runs on table_gemm_avx2 (dispatch.cpp run_table_gemm)");
   }
 }
 
