@@ -220,5 +220,19 @@ void run_table_gemm(const GemmArgs& args) {
   fail("table GEMM: no kernel for {} in this build", args.table->name());
 }
 
+const LayerSteps* layer_steps(SimdLevel level) {
+#if defined(FAMES_X86_KERNELS)
+  static constexpr LayerSteps kAvx2{quantize_row_avx2, quantize_pixels_avx2, im2col_avx2,
+                                    store_channels_last_avx2};
+  static constexpr LayerSteps kAvx512{quantize_row_avx512, quantize_pixels_avx512, im2col_avx512,
+                                      store_channels_last_avx512};
+  if (level == SimdLevel::avx512) return &kAvx512;
+  if (level == SimdLevel::avx2) return &kAvx2;
+#else
+  (void)level;
+#endif
+  return nullptr;
+}
+
 }  // namespace detail
 }  // namespace fames

@@ -84,8 +84,8 @@ void run_table_gemm(const GemmArgs& args);
 void table_gemm_avx2(const GemmArgs& args);
 void table_gemm_avx512(const GemmArgs& args);  // idem
 
-// TableLayer's per-element steps (table_layer.cpp defines them; x86/table_layer_avx512.cpp has the
-// vector versions, bit-identical).
+// TableLayer's per-element steps (table_layer.cpp defines them; x86/table_layer_avx2.cpp and
+// x86/table_layer_avx512.cpp have the vector versions, bit-identical).
 struct QuantSpec {  // float x -> encoded index of its raw activation pattern
   float step, inv_step, lo, hi;  // inv_step = 1 / step
   int32_t mask, idx_mul, idx_add;
@@ -114,5 +114,23 @@ void im2col_avx512(const uint16_t* planes, const Im2colSpec& s, uint16_t* dst, i
 // Channel o (< og), column col + j (j < len) of tmp[og][ldt] -> dst[j * o_total + o].
 void store_channels_last_avx512(const int32_t* tmp, int64_t ldt, int64_t og, int64_t col,
                                 int64_t len, const EpilogueSpec& e, float* dst, int64_t o_total);
+// The same four at AVX2.
+void quantize_row_avx2(const float* src, int64_t count, const QuantSpec& q, uint16_t* dst);
+void quantize_pixels_avx2(const float* src, int64_t pixels, int64_t pixel_stride, int64_t channels,
+                          const QuantSpec& q, uint16_t* dst, int64_t plane_stride);
+void im2col_avx2(const uint16_t* planes, const Im2colSpec& s, uint16_t* dst, int64_t ldt);
+void store_channels_last_avx2(const int32_t* tmp, int64_t ldt, int64_t og, int64_t col, int64_t len,
+                              const EpilogueSpec& e, float* dst, int64_t o_total);
+
+// One level's vector steps, chosen in dispatch.cpp.
+struct LayerSteps {
+  void (*quantize_row)(const float*, int64_t, const QuantSpec&, uint16_t*);
+  void (*quantize_pixels)(const float*, int64_t, int64_t, int64_t, const QuantSpec&, uint16_t*, int64_t);
+  void (*im2col)(const uint16_t*, const Im2colSpec&, uint16_t*, int64_t);
+  void (*store_channels_last)(const int32_t*, int64_t, int64_t, int64_t, int64_t, const EpilogueSpec&,
+                              float*, int64_t);
+};
+// The steps at `level`; null at ref, or in a build without x86 kernels (the scalar loops then).
+const LayerSteps* layer_steps(SimdLevel level);
 
 }  // namespace fames::detail

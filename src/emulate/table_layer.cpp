@@ -142,13 +142,13 @@ struct ConvPlan {
   int64_t wp;      // padded input width
   int64_t span_h;  // extra padded rows a row block needs
   bool implicit;   // taps read in place (else im2col)
-  bool vec;        // AVX-512 quantize / im2col / store
+  const detail::LayerSteps* steps;  // vector quantize / im2col / store; null: the scalar loops
   int64_t rows, images, row_blocks, jobs;
   int threads;
 };
 
 // `shape` is validated and holds the call's n, h, w.
-ConvPlan plan_conv(const ConvShape& shape, bool implicit, bool vec) {
+ConvPlan plan_conv(const ConvShape& shape, bool implicit, const detail::LayerSteps* steps) {
   ConvPlan c;
   c.s = shape;
   const ConvShape& s = c.s;
@@ -158,7 +158,7 @@ ConvPlan plan_conv(const ConvShape& shape, bool implicit, bool vec) {
   c.wp = w + 2 * s.pad_w;
   c.span_h = (s.kh - 1) * s.dilation_h;
   c.implicit = implicit;
-  c.vec = vec;
+  c.steps = steps;
   const int64_t row_len = implicit ? c.wp : c.ow;  // positions per output row in the GEMM
   const int64_t bytes_per_row = 2 * row_len * (implicit ? c.cg * s.stride_h : c.taps);
   c.rows = std::clamp<int64_t>(kMaxBlockBytes / std::max<int64_t>(bytes_per_row, 1), 1, c.oh);
@@ -208,7 +208,7 @@ int64_t tap_offsets(const ConvPlan& c, const JobWindow& j, std::vector<int64_t>&
   return c.implicit ? std::max(c.cg * j.plane, koff[c.taps - 1] + j.ldt + 1) : c.cg * j.plane;
 }
 
-// How step 1 encodes activations: the scalar quantizer and encoding table, the AVX-512 spec.
+// How step 1 encodes activations: the scalar quantizer and encoding table, the vector steps' spec.
 struct Encoding {
   const Quantizer& q;
   const uint16_t* enc;
@@ -223,15 +223,15 @@ void quantize_window(const ConvPlan& c, const JobWindow& j, const float* xi, con
   const int64_t w = s.w, wp = c.wp, plane = j.plane;
   const int64_t iy0 = std::max<int64_t>(0, j.r0 - s.pad_h);
   const int64_t iy1 = std::min<int64_t>(s.h, j.r0 + j.window - s.pad_h);
-  if (c.vec && strides[1] == 1) {  // channels-last: channels innermost in memory
+  if (c.steps && strides[1] == 1) {  // channels-last: channels innermost in memory
     for (int64_t iy = iy0; iy < iy1; ++iy)
-      detail::quantize_pixels_avx512(xi + iy * strides[2], w, strides[3], c.cg, e.qs,
-                                             planes + (iy + s.pad_h - j.r0) * wp + s.pad_w, plane);
-  } else if (c.vec && strides[3] == 1) {
+      c.steps->quantize_pixels(xi + iy * strides[2], w, strides[3], c.cg, e.qs,
+                               planes + (iy + s.pad_h - j.r0) * wp + s.pad_w, plane);
+  } else if (c.steps && strides[3] == 1) {
     for (int64_t ci = 0; ci < c.cg; ++ci)
       for (int64_t iy = iy0; iy < iy1; ++iy)
-        detail::quantize_row_avx512(xi + ci * strides[1] + iy * strides[2], w, e.qs,
-                                            planes + ci * plane + (iy + s.pad_h - j.r0) * wp + s.pad_w);
+        c.steps->quantize_row(xi + ci * strides[1] + iy * strides[2], w, e.qs,
+                              planes + ci * plane + (iy + s.pad_h - j.r0) * wp + s.pad_w);
   } else if (strides[1] == 1) {
     for (int64_t iy = iy0; iy < iy1; ++iy)
       for (int64_t ix = 0; ix < w; ++ix) {
@@ -253,10 +253,10 @@ void quantize_window(const ConvPlan& c, const JobWindow& j, const float* xi, con
 // planes[ci][(y - y0) * sh + ky * dh][x * sw + kx * dw] into cols[k * ldt + base + ...].
 void im2col_rows(const ConvPlan& c, const JobWindow& j, const uint16_t* planes, uint16_t* cols, int64_t base) {
   const ConvShape& s = c.s;
-  if (c.vec) {
+  if (c.steps) {
     const detail::Im2colSpec spec{c.cg, s.kh, s.kw, s.stride_h, s.stride_w,
-                                          s.dilation_h, s.dilation_w, j.plane, c.wp, j.y1 - j.y0, c.ow};
-    detail::im2col_avx512(planes, spec, cols + base, j.ldt);
+                                  s.dilation_h, s.dilation_w, j.plane, c.wp, j.y1 - j.y0, c.ow};
+    c.steps->im2col(planes, spec, cols + base, j.ldt);
     return;
   }
   for (int64_t ci = 0, k = 0; ci < c.cg; ++ci)
@@ -282,10 +282,10 @@ void store_outputs(const ConvPlan& c, const JobWindow& j, const int32_t* tmp, co
   const int64_t o_total = c.s.o, o_first = j.g * c.og, og = c.og, ldt = j.ldt;
   auto store_run = [&](int64_t col, int64_t pos, int64_t len) {
     float* dst = y + pos * o_total + o_first;
-    if (c.vec) {
+    if (c.steps) {
       const detail::EpilogueSpec eg{es.scale + o_first, es.bias ? es.bias + o_first : nullptr,
-                                            es.correction ? es.correction + o_first : nullptr};
-      return detail::store_channels_last_avx512(tmp, ldt, og, col, len, eg, dst, o_total);
+                                    es.correction ? es.correction + o_first : nullptr};
+      return c.steps->store_channels_last(tmp, ldt, og, col, len, eg, dst, o_total);
     }
     for (int64_t i = 0; i < len; ++i, dst += o_total)
       for (int64_t oc = 0; oc < og; ++oc) dst[oc] = finish(tmp[oc * ldt + col + i], o_first + oc, p);
@@ -426,11 +426,6 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
     enc = enc_other;
   }
   const uint16_t zero = enc[0];
-#if defined(FAMES_X86_KERNELS)
-  const bool vec = level == SimdLevel::avx512;
-#else
-  const bool vec = false;
-#endif
   const detail::QuantSpec qs{q.step, 1.0f / q.step, q.lo, q.hi, static_cast<int32_t>(q.mask),
                                      table->idx_mul, table->idx_add};
   const detail::EpilogueSpec es{p.scale.data(), p.bias.empty() ? nullptr : p.bias.data(),
@@ -447,7 +442,7 @@ void TableLayer::forward(const float* x, int64_t n, int64_t h, int64_t w, const 
   ConvShape shape = p.shape;
   shape.n = n, shape.h = h, shape.w = w;
   shape.validate();
-  const ConvPlan c = plan_conv(shape, reads_implicit(h, w), vec);
+  const ConvPlan c = plan_conv(shape, reads_implicit(h, w), detail::layer_steps(level));
   const Encoding encoding{q, enc, qs};
   const std::vector<int32_t> value_of =
       p.weight_zero.empty() ? std::vector<int32_t>() : values_by_encoding(enc, sig);
