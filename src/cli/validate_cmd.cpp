@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 
 #include "cli/command.h"
@@ -14,6 +15,7 @@
 #include "models/checkpoint.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/hash.h"
 
 namespace fames::cli {
 namespace {
@@ -62,6 +64,59 @@ int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool b
     configs.push_back({file, estimate::predicted_loss_change(est, Assignment::load(file), file), *measured});
   }
   return old.has("samples") ? old.integer("samples") : est.samples;
+}
+
+// --out F keeps F.partial while the pairs are measured: every pair measured so far, and the key
+// of what they were measured on. A rerun with the same inputs takes them from it and measures only
+// the rest; a key that differs (another model, library, image draw or correction) starts over.
+constexpr const char* kPartialFormat = "fames-validate-partial";
+constexpr double kCheckpointSeconds = 30;
+
+struct Checkpoint {
+  std::string path;  // empty: none (no --out)
+  nlohmann::json key;
+  std::vector<estimate::PairResult> known;
+  double seconds = 0;  // measuring time of the runs before
+};
+
+// Reads `path` if it holds pairs measured on `key`; otherwise says why it is not used. Rank 0's
+// file decides for every rank (data-parallel ranks must measure the same pairs).
+void load_checkpoint(Checkpoint& c) {
+  std::string text;
+  try {
+    if (dist::is_root() && file_exists(c.path)) text = read_file(c.path);
+  } catch (const Error&) {
+    text = "unreadable";
+  }
+  if (dist::active()) dist::broadcast(text);
+  if (text.empty()) return;
+  try {
+    const nlohmann::json doc = detail::parse_json_file_text(text, c.path);
+    if (!doc.is_object() || doc.value("format", "") != kPartialFormat || !doc.contains("key") ||
+        doc["key"] != c.key) {
+      fmt::print(stderr, "note: {} was measured on other inputs; measuring every pair again\n", c.path);
+      return;
+    }
+    const detail::JsonFields fields(doc, c.path, "");
+    for (size_t i = 0; i < fields.array("pair_results").size(); ++i) {
+      const detail::JsonFields p = fields.element("pair_results", i);
+      c.known.push_back({p.string("layer"), p.string("appmul"), 0.0, p.number("measured"), p.number("measured_se")});
+    }
+    c.seconds = fields.number("measure_seconds");
+    fmt::print(stderr, "validate: {} pairs already measured in {}\n", c.known.size(), c.path);
+  } catch (const std::exception& e) {  // fames::Error or a JSON field of the wrong type
+    c.known.clear();
+    fmt::print(stderr, "note: {} is unreadable ({}); measuring every pair again\n", c.path, e.what());
+  }
+}
+
+void save_checkpoint(const Checkpoint& c, const std::vector<estimate::PairResult>& pairs, double seconds) {
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& p : pairs)
+    results.push_back({{"layer", p.layer}, {"appmul", p.appmul}, {"measured", p.measured}, {"measured_se", p.measured_se}});
+  const nlohmann::json doc = {
+      {"format", kPartialFormat}, {"key", c.key}, {"measure_seconds", seconds}, {"pair_results", results}};
+  if (dist::is_root()) write_file_atomic(c.path, doc.dump(1) + "\n");
 }
 
 // The images the loss changes are measured on: the estimation samples themselves (where the
@@ -123,11 +178,34 @@ void run_validate(const ValidateArgs& args) {
   // The estimation samples (as `fames estimate` drew them): the controls' Hessian traces, and the
   // measurement images with --measure-on samples.
   const Dataset samples = subset(load_dataset(data_spec, Split::kTrain), est.samples, static_cast<uint64_t>(seed));
+  Checkpoint checkpoint;
   if (args.reuse.empty()) {
     const Dataset images = measurement_images(args, data_spec, samples, static_cast<uint64_t>(seed));
     models::check_dataset_fits(images, loaded, "the dataset of --est");
     sample_count = images.size();
-    result = estimate::validate_single_layer(*loaded.module, est, library, images, max_pairs, 1, bias_correction);
+    estimate::ValidateResume resume;
+    if (!args.out.empty()) {
+      checkpoint.path = args.out + ".partial";
+      checkpoint.key = {{"model", est.model},          {"model_hash", hash_text(hash_path(est.model))},
+                        {"library", est.library},      {"library_hash", hash_text(hash_path(est.library))},
+                        {"data", data_spec},           {"measured_on", args.measure_on},
+                        {"images", sample_count},      {"seed", seed},
+                        {"bias_correction", bias_correction}};
+      load_checkpoint(checkpoint);
+      resume.known = checkpoint.known;
+      const auto start = std::chrono::steady_clock::now();
+      auto last = start;
+      resume.on_measured = [&](const std::vector<estimate::PairResult>& so_far) {
+        const auto now = std::chrono::steady_clock::now();
+        if (std::chrono::duration<double>(now - last).count() < kCheckpointSeconds) return;
+        last = now;
+        save_checkpoint(checkpoint, so_far, checkpoint.seconds + std::chrono::duration<double>(now - start).count());
+      };
+    }
+    result = estimate::validate_single_layer(*loaded.module, est, library, images, max_pairs, 1, bias_correction, resume);
+    result.measure_seconds += checkpoint.seconds;
+    // Kept until the whole output is written: the configurations below may fail or take long.
+    if (!checkpoint.path.empty()) save_checkpoint(checkpoint, result.pairs, result.measure_seconds);
     configs = estimate::validate_configs(*loaded.module, est, library, images, args.configs, bias_correction);
   }
   estimate::score_controls(est, library, control_layers(*loaded.module, samples, static_cast<uint64_t>(seed)), result);
@@ -163,6 +241,8 @@ void run_validate(const ValidateArgs& args) {
     nlohmann::json full = out;
     full["pair_results"] = pairs;
     if (dist::is_root()) write_file_atomic(args.out, full.dump(1) + "\n");  // data-parallel: rank 0 writes
+    std::error_code ignored;  // a checkpoint left behind is only a stale file: the next run ignores it
+    if (!checkpoint.path.empty() && dist::is_root()) std::filesystem::remove(checkpoint.path, ignored);
   }
   if (args.json) {
     print_json(out);
@@ -204,7 +284,9 @@ void setup_validate(CLI::App& root) {
       ->check(CLI::IsMember({"val", "samples"}));
   cmd->add_option("--images", args->images, "Validation images to measure on (default: as many as est.json's samples)")
       ->check(positive());
-  cmd->add_option("--out", args->out, "Also write every pair's predicted and measured value to this JSON file");
+  cmd->add_option("--out", args->out,
+                  "Also write every pair's predicted and measured value to this JSON file; while measuring, "
+                  "OUT.partial keeps the pairs measured so far, and a rerun with the same inputs continues from it");
   cmd->add_flag("--bias-correction", args->bias_correction,
                 "Measure with each substituted layer's per-channel mean error subtracted (on by default when "
                 "est.json was made with 'fames estimate --bias-correction')");

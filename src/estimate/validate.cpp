@@ -24,7 +24,7 @@ std::vector<double> of_resolved(const std::vector<PairResult>& pairs, const std:
 
 ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
                                        const Dataset& samples, int64_t max_pairs, uint64_t seed,
-                                       bool bias_correction) {
+                                       bool bias_correction, const ValidateResume& resume) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::pair<const EstimateLayer*, const EstimateCandidate*>> todo;
   for (const auto& layer : est.layers)
@@ -37,8 +37,25 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
   }
   std::vector<measure::Substitution> substitutions;
   for (const auto& [layer, candidate] : todo) substitutions.push_back({layer->name, candidate->appmul});
-  const measure::SingleLayerLosses measured =
-      measure::single_layer_loss_changes(model, est, library, samples, substitutions, bias_correction);
+  std::map<std::pair<std::string, std::string>, const PairResult*> known;
+  for (const PairResult& p : resume.known) known[{p.layer, p.appmul}] = &p;
+  measure::MeasureResume measure_resume;
+  std::vector<PairResult> so_far;  // what on_measured reports: the known pairs of todo, then the new ones
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const auto it = known.find({todo[i].first->name, todo[i].second->appmul});
+    if (it == known.end()) continue;
+    measure_resume.known.resize(todo.size());
+    measure_resume.known[i] = measure::PairMeasurement{it->second->measured, it->second->measured_se};
+    so_far.push_back({todo[i].first->name, todo[i].second->appmul, todo[i].second->dl, it->second->measured,
+                      it->second->measured_se});
+  }
+  if (resume.on_measured)
+    measure_resume.measured = [&](size_t i, const measure::PairMeasurement& m) {
+      so_far.push_back({todo[i].first->name, todo[i].second->appmul, todo[i].second->dl, m.change, m.standard_error});
+      resume.on_measured(so_far);
+    };
+  const measure::SingleLayerLosses measured = measure::single_layer_loss_changes(
+      model, est, library, samples, substitutions, bias_correction, measure_resume);
   ValidationResult result;
   result.base_loss = measured.base_loss;
   for (size_t i = 0; i < todo.size(); ++i)

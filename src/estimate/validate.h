@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,15 @@ struct ValidationResult {
   double measure_seconds = 0;
 };
 
+// Resuming validate_single_layer: pairs of `known` (matched by layer and AppMul; measured on the
+// same model, library, images and correction) are taken as measured. `on_measured`, when set, gets
+// every pair measured so far (in measurement order, `predicted` from the estimate) after each new
+// one: what a checkpoint keeps.
+struct ValidateResume {
+  std::vector<PairResult> known;
+  std::function<void(const std::vector<PairResult>&)> on_measured;
+};
+
 // Measures every non-exact (layer, AppMul) pair of `est` (or `max_pairs` of them, drawn with `seed`;
 // max_pairs <= 0 means all): loss with only that layer substituted minus the exact loss. With
 // `bias_correction`, the substituted layer also subtracts its per-channel mean error over `samples`
@@ -58,7 +68,7 @@ struct ValidationResult {
 // and corrections are as before afterwards.
 ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
                                        const Dataset& samples, int64_t max_pairs, uint64_t seed,
-                                       bool bias_correction = false);
+                                       bool bias_correction = false, const ValidateResume& resume = {});
 
 // Fills result.spearman, kendall and per_layer (in est's layer order) from result.pairs.
 void score_pairs(const Estimate& est, ValidationResult& result);

@@ -55,7 +55,7 @@ double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch
 SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Estimate& est,
                                             const Library& library, const Dataset& samples,
                                             const std::vector<Substitution>& substitutions,
-                                            bool bias_correction) {
+                                            bool bias_correction, const MeasureResume& resume) {
   AssignedModel exact(model, with_exact_layers(est), library, Corrections::kClear);
   SingleLayerLosses out;
   const dist::Range mine = dist::shard(samples.size(), kDefaultLossBatch);
@@ -65,7 +65,14 @@ SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Esti
   std::map<std::string, torch::Tensor> hist;  // bias correction: input statistics, exact upstream
   if (bias_correction) hist = input_histograms(model, samples);
   Progress bar("measure", static_cast<int64_t>(substitutions.size()), "pair");
-  for (const Substitution& s : substitutions) {
+  for (size_t i = 0; i < substitutions.size(); ++i) {
+    const Substitution& s = substitutions[i];
+    if (i < resume.known.size() && resume.known[i]) {
+      out.changes.push_back(resume.known[i]->change);
+      out.standard_errors.push_back(resume.known[i]->standard_error);
+      bar.advance();
+      continue;
+    }
     quant::QuantLayer& layer = exact.layer(s.layer, "the estimate names");
     const std::shared_ptr<const ProductTable> exact_table = layer.multiplier();
     layer.set_multiplier(appmul_table(library, s.appmul, layer, s.layer, est.library));
@@ -80,6 +87,7 @@ SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Esti
         n > 1 ? std::sqrt(std::max(0.0, mean_square - change * change) * n / (n - 1) / n) : 0.0);
     layer.set_multiplier(exact_table);
     layer.set_output_correction(torch::Tensor());
+    if (resume.measured) resume.measured(i, {out.changes.back(), out.standard_errors.back()});
     bar.advance();
   }
   bar.finish();

@@ -8,6 +8,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,20 @@ struct SingleLayerLosses {
   std::vector<double> standard_errors;
 };
 
+// One substitution's entries of SingleLayerLosses.
+struct PairMeasurement {
+  double change = 0, standard_error = 0;
+};
+
+// Resuming a long measurement. known[i], when set, is substitution i's measurement from an earlier
+// run on the same model, library, samples and correction: taken as is, not measured again (known
+// is empty or has one entry per substitution). `measured`, when set, is called after each new
+// measurement with its substitution's index, e.g. to keep a checkpoint.
+struct MeasureResume {
+  std::vector<std::optional<PairMeasurement>> known;
+  std::function<void(size_t, const PairMeasurement&)> measured;
+};
+
 // The loss change of each substitution alone, every other estimate layer on its exact table. With
 // `bias_correction` the substituted layer also subtracts its per-channel mean error over `samples`,
 // from input statistics taken in one extra pass with every layer on its exact table. Shows a
@@ -45,7 +61,7 @@ struct SingleLayerLosses {
 SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Estimate& est,
                                             const Library& library, const Dataset& samples,
                                             const std::vector<Substitution>& substitutions,
-                                            bool bias_correction = false);
+                                            bool bias_correction = false, const MeasureResume& resume = {});
 
 // The loss change of each assignment (layers it does not name: exact tables) against every layer
 // exact. With `bias_correction` every layer subtracts its mean error as AssignedModel::correct_bias

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "cli_runner.h"
 
@@ -48,6 +49,49 @@ TEST(ValidateCli, MeasuresOnValidationImagesUnlessAskedForTheSamples) {
   r = run_fames("--quiet --validation-images 0 validate --est " + dir + "/est.json --pairs 2");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("validation split of fashion-mnist is empty"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+}
+
+// --out F keeps the measured pairs in F.partial until F is written: a run that fails afterwards
+// (here on a broken --configs file) leaves them, and the next run with the same inputs takes them
+// as measured instead of measuring again; a partial file of other inputs is ignored.
+TEST(ValidateCli, ARerunContinuesFromThePairsMeasuredBefore) {
+  if (!std::getenv("FAMES_BIN") || !fs::exists("/usr/share/datasets/fashion-mnist"))
+    GTEST_SKIP() << "needs FAMES_BIN and Fashion-MNIST";
+  const std::string dir = process_temp_dir("fames_validate_resume");
+  fs::remove_all(dir);
+  CommandResult r = run_fames("--quiet lib build --bits 2..8 --no-als --signed-a --out " + dir + "/lib");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_fames("--quiet estimate --model " + kModel + " --lib " + dir + "/lib --samples 32 --out " + dir + "/est.json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  std::ofstream(dir + "/broken.json") << "{";
+  const std::string validate = "--quiet validate --est " + dir + "/est.json --pairs 4 --out " + dir + "/val.json ";
+  r = run_fames(validate + "--configs " + dir + "/broken.json");
+  ASSERT_EQ(r.status, 1) << r.output;
+  const std::string partial = dir + "/val.json.partial";
+  ASSERT_TRUE(fs::exists(partial)) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/val.json"));
+  nlohmann::json kept = read_json_file(partial);
+  ASSERT_EQ(kept["pair_results"].size(), 4u);
+  // A value no measurement gives: the rerun must take it from the file.
+  kept["pair_results"][1]["measured"] = 123.0;
+  std::ofstream(partial) << kept.dump();
+  r = run_fames(validate);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_FALSE(fs::exists(partial)) << "removed once the output is written";
+  nlohmann::json out = read_json_file(dir + "/val.json");
+  const nlohmann::json& pair = kept["pair_results"][1];
+  int found = 0;
+  for (const auto& p : out["pair_results"])
+    if (p["layer"] == pair["layer"] && p["appmul"] == pair["appmul"]) found += p["measured"] == 123.0;
+  EXPECT_EQ(found, 1) << out.dump();
+  // Made for other images (another count): measured again, with a note.
+  kept["key"]["images"] = 999;
+  std::ofstream(partial) << kept.dump();
+  r = run_fames(validate);
+  ASSERT_EQ(r.status, 0) << r.output;
+  out = read_json_file(dir + "/val.json");
+  for (const auto& p : out["pair_results"]) EXPECT_NE(p["measured"], 123.0) << p;
   fs::remove_all(dir);
 }
 

@@ -82,6 +82,24 @@ TEST(Validate, MeasuresAgainstExactTables) {
     EXPECT_EQ(pair.resolved(), std::abs(pair.measured) >= 2 * se) << pair.layer;
     measure::apply_assignment(*model, exact, library);
   }
+
+  // Resumed: a known pair is taken as given (here a value no measurement gives), the others are
+  // measured as before, and each new one is reported with everything measured so far.
+  ValidateResume resume;
+  resume.known.push_back({result.pairs[1].layer, result.pairs[1].appmul, 0.0, 123.0, 0.5});
+  std::vector<size_t> reported;
+  resume.on_measured = [&](const std::vector<PairResult>& so_far) { reported.push_back(so_far.size()); };
+  measure::clear_multipliers(*model);  // as for the first call
+  const ValidationResult resumed = validate_single_layer(*model, est, library, data, 0, 1, false, resume);
+  ASSERT_EQ(resumed.pairs.size(), result.pairs.size());
+  for (size_t i = 0; i < result.pairs.size(); ++i) {
+    EXPECT_EQ(resumed.pairs[i].appmul, result.pairs[i].appmul);
+    EXPECT_DOUBLE_EQ(resumed.pairs[i].measured, i == 1 ? 123.0 : result.pairs[i].measured) << i;
+    EXPECT_DOUBLE_EQ(resumed.pairs[i].measured_se, i == 1 ? 0.5 : result.pairs[i].measured_se) << i;
+  }
+  ASSERT_EQ(reported.size(), result.pairs.size() - 1);
+  EXPECT_EQ(reported.front(), 2u) << "the known pair, then the first new one";
+  EXPECT_EQ(reported.back(), result.pairs.size());
 }
 
 // The resolved scores rank only the pairs whose change is at least twice its standard error: noise
