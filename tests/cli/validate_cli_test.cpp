@@ -13,15 +13,22 @@ namespace fs = std::filesystem;
 
 const std::string kModel = std::string(FAMES_SOURCE_DIR) + "/models/lenet5-fmnist-mp.pt";
 
+// A fresh `dir` with a family library and the zoo LeNet-5's estimate on `samples` samples in it.
+void make_estimate(const std::string& dir, int samples) {
+  fs::remove_all(dir);
+  CommandResult r = run_fames("--quiet lib build --bits 2..8 --no-als --signed-a --out " + dir + "/lib");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_fames("--quiet estimate --model " + kModel + " --lib " + dir + "/lib --samples " + std::to_string(samples) +
+                " --out " + dir + "/est.json");
+  ASSERT_EQ(r.status, 0) << r.output;
+}
+
 TEST(ValidateCli, MeasuresOnValidationImagesUnlessAskedForTheSamples) {
   if (!std::getenv("FAMES_BIN") || !fs::exists("/usr/share/datasets/fashion-mnist"))
     GTEST_SKIP() << "needs FAMES_BIN and Fashion-MNIST";
   const std::string dir = process_temp_dir("fames_validate_cli");
-  fs::remove_all(dir);
-  CommandResult r = run_fames("--quiet lib build --bits 2..8 --no-als --signed-a --out " + dir + "/lib");
-  ASSERT_EQ(r.status, 0) << r.output;
-  r = run_fames("--quiet estimate --model " + kModel + " --lib " + dir + "/lib --samples 64 --out " + dir + "/est.json");
-  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_NO_FATAL_FAILURE(make_estimate(dir, 64));
+  CommandResult r;
   const std::string validate = "--quiet validate --est " + dir + "/est.json --pairs 6 ";
   r = run_fames(validate + "--json --out " + dir + "/val.json");
   ASSERT_EQ(r.status, 0) << r.output;
@@ -59,14 +66,10 @@ TEST(ValidateCli, ARerunContinuesFromThePairsMeasuredBefore) {
   if (!std::getenv("FAMES_BIN") || !fs::exists("/usr/share/datasets/fashion-mnist"))
     GTEST_SKIP() << "needs FAMES_BIN and Fashion-MNIST";
   const std::string dir = process_temp_dir("fames_validate_resume");
-  fs::remove_all(dir);
-  CommandResult r = run_fames("--quiet lib build --bits 2..8 --no-als --signed-a --out " + dir + "/lib");
-  ASSERT_EQ(r.status, 0) << r.output;
-  r = run_fames("--quiet estimate --model " + kModel + " --lib " + dir + "/lib --samples 32 --out " + dir + "/est.json");
-  ASSERT_EQ(r.status, 0) << r.output;
+  ASSERT_NO_FATAL_FAILURE(make_estimate(dir, 32));
   std::ofstream(dir + "/broken.json") << "{";
   const std::string validate = "--quiet validate --est " + dir + "/est.json --pairs 4 --out " + dir + "/val.json ";
-  r = run_fames(validate + "--configs " + dir + "/broken.json");
+  CommandResult r = run_fames(validate + "--configs " + dir + "/broken.json");
   ASSERT_EQ(r.status, 1) << r.output;
   const std::string partial = dir + "/val.json.partial";
   ASSERT_TRUE(fs::exists(partial)) << r.output;
