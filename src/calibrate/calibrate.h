@@ -4,7 +4,8 @@
 //   bias correction    each approximate layer subtracts, per output channel, the mean error of its
 //                      AppMul, E[Y_table - Y_exact] over the calibration images and output
 //                      positions (or the caller's given corrections, if better);
-//   BN re-estimation   batch-norm running statistics recomputed with the AppMuls in the forward pass;
+//   BN re-estimation   batch-norm running statistics recomputed with the AppMuls in the forward pass
+//                      (over at most 4096 of the calibration images, as bias correction over 2048);
 //   clipping tuning    only the learnable clipping values (weights per channel, activations) are
 //                      trained, through the product-table forward and the straight-through
 //                      backward; after every epoch the held-out figure decides: the best epoch's
