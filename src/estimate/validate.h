@@ -46,6 +46,12 @@ struct ValidationResult {
   // The same over the resolved pairs (PairResult::resolved; none when no pair has a standard error).
   int pairs_resolved = 0;
   double spearman_resolved = 0, kendall_resolved = 0;
+  // What the measurement's own noise leaves: the median Spearman between the measured changes and
+  // the same plus a fresh draw of each pair's noise (normal, its standard error), as if an estimate
+  // knew every measured change exactly and were judged on another draw of as many images. Treating
+  // the measured values as the truth overstates their spread, so this is optimistic: no estimate
+  // can expect to score much above it. 1 when no pair has a standard error.
+  double spearman_ceiling = 1;
   std::vector<LayerCorrelation> per_layer;
   std::vector<ControlCorrelation> controls;  // filled by score_controls()
   double base_loss = 0;

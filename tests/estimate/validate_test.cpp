@@ -117,6 +117,21 @@ TEST(Validate, ResolvedScoresUseOnlyPairsAboveTwoStandardErrors) {
   EXPECT_LT(result.spearman, 0.9);
 }
 
+// The ceiling says how far the measurement's own noise lets any ranking go: changes far apart
+// against their standard errors leave almost all of it, changes inside the noise little.
+TEST(Validate, CeilingFallsWhenChangesAreInsideTheirNoise) {
+  ValidationResult apart, inside, exact;
+  for (int k = 0; k < 20; ++k) {
+    apart.pairs.push_back({"l", "a" + std::to_string(k), 0.0, 0.1 * k, 0.001});
+    inside.pairs.push_back({"l", "i" + std::to_string(k), 0.0, 0.0001 * k, 0.01});
+    exact.pairs.push_back({"l", "e" + std::to_string(k), 0.0, 0.0001 * k, 0.0});
+  }
+  for (ValidationResult* r : {&apart, &inside, &exact}) score_pairs(Estimate(), *r);
+  EXPECT_GT(apart.spearman_ceiling, 0.99);
+  EXPECT_LT(inside.spearman_ceiling, 0.5);
+  EXPECT_EQ(exact.spearman_ceiling, 1.0) << "no standard error: nothing to redraw";
+}
+
 // The controls rank pairs by proxies of the library's metrics: when the measured loss changes follow
 // MSE x product unit^2 x macs, that control ranks them perfectly and MRED x macs need not; the HAWQ
 // control follows the Hessian trace across layers.
