@@ -27,6 +27,27 @@ struct ValidateArgs {
   bool json = false, bias_correction = false;
 };
 
+// The "pair_results" of a `validate --out` file or its .partial: one object per pair, what
+// read_pair_results reads back (`predicted` is not read: it is the estimate's).
+nlohmann::json pair_results_json(const std::vector<estimate::PairResult>& pairs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : pairs)
+    out.push_back({{"layer", p.layer}, {"appmul", p.appmul}, {"predicted", p.predicted}, {"measured", p.measured},
+                   {"measured_se", p.measured_se}});
+  return out;
+}
+
+std::vector<estimate::PairResult> read_pair_results(const detail::JsonFields& file) {
+  std::vector<estimate::PairResult> pairs;
+  for (size_t i = 0; i < file.array("pair_results").size(); ++i) {
+    const detail::JsonFields p = file.element("pair_results", i);
+    // Files written before standard errors were measured have none: no pair counts as resolved.
+    pairs.push_back({p.string("layer"), p.string("appmul"), 0.0, p.number("measured"),
+                     p.has("measured_se") ? p.number("measured_se") : 0.0});
+  }
+  return pairs;
+}
+
 // --reuse: the measured values of an earlier `validate --out` on the same model, library, samples
 // and correction; only the predictions (of this est.json) are new.
 // Returns the number of images the measurements were made on.
@@ -40,14 +61,12 @@ int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool b
     old.fail_here("\"bias_correction\" must be true or false");
   if ((old.has("bias_correction") && old.raw("bias_correction") == true) != bias_correction)
     fail("{} was measured {} bias correction", where, bias_correction ? "without" : "with");
-  for (size_t i = 0; i < old.array("pair_results").size(); ++i) {
-    const detail::JsonFields p = old.element("pair_results", i);
-    const std::string layer = p.string("layer"), appmul = p.string("appmul");
-    const EstimateLayer* l = est.find_layer(layer);
-    const EstimateCandidate* c = l ? l->find(appmul) : nullptr;
-    if (!c) fail("{}: layer {} with AppMul {} is not in '{}'", where, layer, appmul, args.est);
-    // Files written before standard errors were measured have none: no pair counts as resolved.
-    result.pairs.push_back({layer, appmul, c->dl, p.number("measured"), p.has("measured_se") ? p.number("measured_se") : 0.0});
+  for (estimate::PairResult& p : read_pair_results(old)) {
+    const EstimateLayer* l = est.find_layer(p.layer);
+    const EstimateCandidate* c = l ? l->find(p.appmul) : nullptr;
+    if (!c) fail("{}: layer {} with AppMul {} is not in '{}'", where, p.layer, p.appmul, args.est);
+    p.predicted = c->dl;
+    result.pairs.push_back(std::move(p));
   }
   const std::string old_on = old.has("measured_on") ? old.string("measured_on") : "samples";
   if (old_on != args.measure_on) fail("{} was measured on {}, not on {} (--measure-on)", where, old_on, args.measure_on);
@@ -98,10 +117,7 @@ void load_checkpoint(Checkpoint& c) {
       return;
     }
     const detail::JsonFields fields(doc, c.path, "");
-    for (size_t i = 0; i < fields.array("pair_results").size(); ++i) {
-      const detail::JsonFields p = fields.element("pair_results", i);
-      c.known.push_back({p.string("layer"), p.string("appmul"), 0.0, p.number("measured"), p.number("measured_se")});
-    }
+    c.known = read_pair_results(fields);
     c.seconds = fields.number("measure_seconds");
     fmt::print(stderr, "validate: {} pairs already measured in {}\n", c.known.size(), c.path);
   } catch (const std::exception& e) {  // fames::Error or a JSON field of the wrong type
@@ -111,11 +127,8 @@ void load_checkpoint(Checkpoint& c) {
 }
 
 void save_checkpoint(const Checkpoint& c, const std::vector<estimate::PairResult>& pairs, double seconds) {
-  nlohmann::json results = nlohmann::json::array();
-  for (const auto& p : pairs)
-    results.push_back({{"layer", p.layer}, {"appmul", p.appmul}, {"measured", p.measured}, {"measured_se", p.measured_se}});
-  const nlohmann::json doc = {
-      {"format", kPartialFormat}, {"key", c.key}, {"measure_seconds", seconds}, {"pair_results", results}};
+  const nlohmann::json doc = {{"format", kPartialFormat}, {"key", c.key}, {"measure_seconds", seconds},
+                              {"pair_results", pair_results_json(pairs)}};
   if (dist::is_root()) write_file_atomic(c.path, doc.dump(1) + "\n");
 }
 
@@ -224,12 +237,9 @@ void run_validate(const ValidateArgs& args) {
                         {"estimate_seconds", estimate_seconds},
                         {"measure_seconds", result.measure_seconds},
                         {"measure_over_estimate", estimate_seconds > 0 ? result.measure_seconds / estimate_seconds : 0.0}};
-  nlohmann::json per_layer = nlohmann::json::array(), pairs = nlohmann::json::array(), cfg = nlohmann::json::array();
+  nlohmann::json per_layer = nlohmann::json::array(), cfg = nlohmann::json::array();
   for (const auto& l : result.per_layer)
     per_layer.push_back({{"layer", l.layer}, {"pairs", l.pairs}, {"spearman", l.spearman}, {"kendall", l.kendall}});
-  for (const auto& p : result.pairs)
-    pairs.push_back({{"layer", p.layer}, {"appmul", p.appmul}, {"predicted", p.predicted}, {"measured", p.measured},
-                     {"measured_se", p.measured_se}});
   for (const auto& c : configs) cfg.push_back({{"config", c.name}, {"predicted", c.predicted}, {"measured", c.measured}});
   nlohmann::json controls = nlohmann::json::array();
   for (const auto& c : result.controls)
@@ -240,7 +250,7 @@ void run_validate(const ValidateArgs& args) {
   out["configs"] = cfg;
   if (!args.out.empty()) {
     nlohmann::json full = out;
-    full["pair_results"] = pairs;
+    full["pair_results"] = pair_results_json(result.pairs);
     if (dist::is_root()) write_file_atomic(args.out, full.dump(1) + "\n");  // data-parallel: rank 0 writes
     std::error_code ignored;  // a checkpoint left behind is only a stale file: the next run ignores it
     if (!checkpoint.path.empty() && dist::is_root()) std::filesystem::remove(checkpoint.path, ignored);

@@ -61,10 +61,10 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
   for (const PairResult& p : resume.known) known[{p.layer, p.appmul}] = &p;
   measure::MeasureResume measure_resume;
   std::vector<PairResult> so_far;  // what on_measured reports: the known pairs of todo, then the new ones
-  for (size_t i = 0; i < todo.size(); ++i) {
+  if (!known.empty()) measure_resume.known.resize(todo.size());
+  for (size_t i = 0; i < todo.size() && !known.empty(); ++i) {
     const auto it = known.find({todo[i].first->name, todo[i].second->appmul});
     if (it == known.end()) continue;
-    measure_resume.known.resize(todo.size());
     measure_resume.known[i] = measure::PairMeasurement{it->second->measured, it->second->measured_se};
     so_far.push_back({todo[i].first->name, todo[i].second->appmul, todo[i].second->dl, it->second->measured,
                       it->second->measured_se});
