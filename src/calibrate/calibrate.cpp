@@ -8,15 +8,23 @@
 #include "dist/process_group.h"
 #include "measure/bias_correction.h"
 #include "models/batches.h"
+#include "models/loop_state.h"
 #include "models/trainer.h"
 #include "models/zoo.h"
 #include "quant/output_corrections.h"
 #include "quant/quant_layer.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/progress.h"
 
 namespace fames::calibrate {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 using Layers = std::vector<std::pair<std::string, std::shared_ptr<quant::QuantLayer>>>;
 
@@ -189,47 +197,57 @@ double tune_clips_epoch(torch::nn::Module& model, const Dataset& train,
   return loss_sum / std::max<int64_t>(1, seen);
 }
 
-// The held-out side of one calibration: measures the model, keeps the best figure so far and
-// records every step in the report. A step is kept only if the held-out loss (or with
-// keep_on_top1, the top-1) improves, so calibration never makes that figure worse.
+// The held-out side of one calibration: measures the model, keeps the best figure so far (in the
+// report's "after" figures) and records every step in the report. A step is kept only if the
+// held-out loss (or with keep_on_top1, the top-1) improves, so calibration never makes that figure
+// worse.
 class HeldOut {
  public:
   HeldOut(torch::nn::Module& model, const Dataset& holdout, bool keep_on_top1, CalibrateReport& report)
-      : model_(model), holdout_(holdout), keep_on_top1_(keep_on_top1), report_(report) {
+      : model_(model), holdout_(holdout), keep_on_top1_(keep_on_top1), report_(report) {}
+
+  // The figure before any step, the first best.
+  void measure_start() {
     const models::EvalResult before = measure("held-out (before)");
-    report_.holdout_top1_before = before.top1;
-    report_.holdout_loss_before = before.loss;
-    best_loss_ = before.loss;
-    best_top1_ = before.top1;
+    report_.holdout_top1_before = report_.holdout_top1_after = before.top1;
+    report_.holdout_loss_before = report_.holdout_loss_after = before.loss;
   }
 
-  models::EvalResult measure(const std::string& label) { return models::evaluate(model_, holdout_, 256, label); }
-
   // Measures after `step` (epoch > 0: a training epoch with its loss) and records it; whether the
-  // step improved the held-out loss (the caller undoes it otherwise).
+  // step improved the held-out figure (the caller undoes it otherwise).
   bool judge(const std::string& step, const std::string& label, int epoch = 0, double train_loss = 0) {
     const models::EvalResult r = measure(label);
-    const bool kept = keep_on_top1_ ? r.top1 > best_top1_ || (r.top1 == best_top1_ && r.loss < best_loss_)
-                                    : r.loss < best_loss_;
-    if (kept) best_loss_ = r.loss, best_top1_ = r.top1;
+    const double best_loss = report_.holdout_loss_after, best_top1 = report_.holdout_top1_after;
+    const bool kept = keep_on_top1_ ? r.top1 > best_top1 || (r.top1 == best_top1 && r.loss < best_loss)
+                                    : r.loss < best_loss;
+    if (kept) report_.holdout_loss_after = r.loss, report_.holdout_top1_after = r.top1;
     nlohmann::json entry{{"step", step}, {"holdout_loss", r.loss}, {"holdout_top1", r.top1}, {"kept", kept}};
     if (epoch > 0) entry["epoch"] = epoch, entry["train_loss"] = train_loss;
     report_.history.push_back(std::move(entry));
     return kept;
   }
 
-  void finish() {
-    report_.holdout_loss_after = best_loss_;
-    report_.holdout_top1_after = best_top1_;
-  }
-
  private:
+  models::EvalResult measure(const std::string& label) { return models::evaluate(model_, holdout_, 256, label); }
+
   torch::nn::Module& model_;
   const Dataset& holdout_;
   const bool keep_on_top1_;
   CalibrateReport& report_;
-  double best_loss_ = 0, best_top1_ = 0;
 };
+
+CalibrateReport report_from_json(const nlohmann::json& j) {
+  CalibrateReport r;
+  r.holdout_top1_before = j.at("holdout_top1_before").get<double>();
+  r.holdout_loss_before = j.at("holdout_loss_before").get<double>();
+  r.holdout_top1_after = j.at("holdout_top1_after").get<double>();
+  r.holdout_loss_after = j.at("holdout_loss_after").get<double>();
+  r.epochs_run = j.at("epochs_run").get<int>();
+  r.best_epoch = j.at("best_epoch").get<int>();
+  r.seconds = j.at("seconds").get<double>();
+  r.history = j.at("history").get<std::vector<nlohmann::json>>();
+  return r;
+}
 
 // Adam over `tuned`, each tensor with lr times its own mean magnitude. Adam moves every parameter
 // by about lr per step whatever its gradient's scale, so weight clips (~0.1) and activation clips
@@ -245,10 +263,55 @@ torch::optim::Adam scaled_adam(std::vector<torch::Tensor>& tuned, const std::vec
   return torch::optim::Adam(std::move(groups));
 }
 
+// What tune_clips keeps beside the model, optimizer and random stream between epochs.
+struct TuningState {
+  std::vector<torch::Tensor> best_tuned;
+  int since_best = 0;
+  bool stopped = false;  // patience ran out
+};
+
+void save_tuning_state(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                       const std::mt19937_64& rng, int epoch, const TuningState& t, const CalibrateReport& report,
+                       Clock::time_point start) {
+  nlohmann::json saved_report = report.to_json();
+  saved_report["seconds"] = report.seconds + seconds_since(start);
+  models::save_loop_state(path, model, optimizer, rng,
+                          {epoch,
+                           t.best_tuned,
+                           {{"report", saved_report},
+                            {"since_best", t.since_best},
+                            {"stopped", t.stopped},
+                            {"corrections", quant::output_corrections(model)}}});
+}
+
+// Restores the state save_tuning_state wrote (the model's tuned values, BN statistics and
+// corrections included); returns the last finished epoch.
+int load_tuning_state(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                      std::mt19937_64& rng, TuningState& t, CalibrateReport& report) {
+  models::LoopState s = models::load_loop_state(path, model, optimizer, rng);
+  if (s.tensors.size() != t.best_tuned.size())
+    fail("resume state '{}' keeps {} tuned tensors, this calibration tunes {} (delete it to start over)", path,
+         s.tensors.size(), t.best_tuned.size());
+  try {
+    report = report_from_json(s.record.at("report"));
+    t.since_best = s.record.at("since_best").get<int>();
+    t.stopped = s.record.at("stopped").get<bool>();
+    quant::clear_output_corrections(model);
+    quant::set_output_corrections(model, s.record.at("corrections"));
+  } catch (const nlohmann::json::exception& e) {
+    fail("resume state '{}' has no calibration record (delete it to start over): {}", path, e.what());
+  }
+  t.best_tuned = std::move(s.tensors);
+  fmt::print(stderr, "calibration: resuming after epoch {} from {}\n", s.epoch, path);
+  return s.epoch;
+}
+
 // Tunes the clips (and with options.weights every other parameter) epoch by epoch, keeps the best
-// epoch on the held-out set, stops after options.patience epochs without improvement.
+// epoch on the held-out set, stops after options.patience epochs without improvement. `resume`:
+// continue from options.resume_path's state.
 void tune_clips(torch::nn::Module& model, const Layers& layers, const Dataset& train,
-                const CalibrateOptions& options, HeldOut& held_out, CalibrateReport& report) {
+                const CalibrateOptions& options, HeldOut& held_out, CalibrateReport& report, bool resume,
+                Clock::time_point start) {
   std::vector<torch::Tensor> clips = clip_parameters(layers);
   std::vector<torch::Tensor> tuned = tuned_parameters(model, layers, options.weights);
   // Only the tuned tensors need gradients; the rest is frozen for the duration (and restored after).
@@ -261,23 +324,26 @@ void tune_clips(torch::nn::Module& model, const Layers& layers, const Dataset& t
   std::vector<double> lrs(tuned.size(), options.weights_lr);  // tuned_parameters puts the clips first
   std::fill_n(lrs.begin(), clips.size(), options.lr);
   torch::optim::Adam optimizer = scaled_adam(tuned, lrs);
-  std::vector<torch::Tensor> best_tuned = clone_all(tuned);
+  TuningState state{clone_all(tuned)};
   std::mt19937_64 rng(options.seed);
-  int since_best = 0;
-  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+  const int first_epoch =
+      1 + (resume ? load_tuning_state(options.resume_path, model, optimizer, rng, state, report) : 0);
+  for (int epoch = first_epoch; epoch <= options.epochs && !state.stopped; ++epoch) {
     const double train_loss = tune_clips_epoch(model, train, optimizer, clips, options, rng,
                                                fmt::format("clip tuning {}/{}", epoch, options.epochs));
     report.epochs_run = epoch;
     if (held_out.judge(options.weights ? "clip+weights" : "clip", fmt::format("held-out (epoch {})", epoch),
                        epoch, train_loss)) {
-      best_tuned = clone_all(tuned);
+      state.best_tuned = clone_all(tuned);
       report.best_epoch = epoch;
-      since_best = 0;
-    } else if (++since_best >= options.patience) {
-      break;
+      state.since_best = 0;
+    } else {
+      state.stopped = ++state.since_best >= options.patience;
     }
+    if (!options.resume_path.empty() && dist::is_root())
+      save_tuning_state(options.resume_path, model, optimizer, rng, epoch, state, report, start);
   }
-  copy_all(best_tuned, tuned);
+  copy_all(state.best_tuned, tuned);
   for (auto& [p, requires_grad] : frozen) p.set_requires_grad(requires_grad);
 }
 
@@ -305,31 +371,36 @@ CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const 
                           const CalibrateOptions& options) {
   if (train.size() == 0) fail("calibration set is empty");
   if (holdout.size() == 0) fail("held-out calibration set is empty");
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   models::use_channels_last(model);
   auto layers = quant::quant_layers(model);
   CalibrateReport report;
   HeldOut held_out(model, holdout, options.keep_on_top1, report);
-  if (options.bias_correction) {
-    apply_bias_correction(model, train);
-    nlohmann::json kept;  // the corrections in force after this step; null: none
-    if (held_out.judge("bias_correction", "held-out (bias correction)")) kept = quant::output_corrections(model);
-    if (!options.given_corrections.is_null()) {
+  // A resume state exists only once a tuning epoch has finished: every step before is in it.
+  const bool resume = !options.resume_path.empty() && dist::root_decides(file_exists(options.resume_path));
+  if (!resume) {
+    held_out.measure_start();
+    if (options.bias_correction) {
+      apply_bias_correction(model, train);
+      nlohmann::json kept;  // the corrections in force after this step; null: none
+      if (held_out.judge("bias_correction", "held-out (bias correction)")) kept = quant::output_corrections(model);
+      if (!options.given_corrections.is_null()) {
+        quant::clear_output_corrections(model);
+        quant::set_output_corrections(model, options.given_corrections);
+        if (held_out.judge("given_corrections", "held-out (given corrections)")) kept = options.given_corrections;
+      }
       quant::clear_output_corrections(model);
-      quant::set_output_corrections(model, options.given_corrections);
-      if (held_out.judge("given_corrections", "held-out (given corrections)")) kept = options.given_corrections;
+      if (!kept.is_null()) quant::set_output_corrections(model, kept);
     }
-    quant::clear_output_corrections(model);
-    if (!kept.is_null()) quant::set_output_corrections(model, kept);
+    if (options.bn && !batch_norms(model).empty()) {
+      const auto bns = batch_norms(model);
+      const BnState saved = BnState::take(bns);
+      reestimate_batch_norm(model, train, 128);
+      if (!held_out.judge("bn", "held-out (BN)")) saved.restore(bns);
+    }
   }
-  if (options.bn && !batch_norms(model).empty()) {
-    const auto bns = batch_norms(model);
-    const BnState saved = BnState::take(bns);
-    reestimate_batch_norm(model, train, 128);
-    if (!held_out.judge("bn", "held-out (BN)")) saved.restore(bns);
-  }
-  if (options.clip && options.epochs > 0) {
-    tune_clips(model, layers, train, options, held_out, report);
+  if (resume || (options.clip && options.epochs > 0)) {
+    tune_clips(model, layers, train, options, held_out, report, resume, start);
     // Clips moved: the AppMuls' mean errors moved with them.
     if (options.bias_correction && report.best_epoch > 0) {
       const nlohmann::json previous = quant::output_corrections(model);
@@ -340,8 +411,7 @@ CalibrateReport calibrate(torch::nn::Module& model, const Dataset& train, const 
       }
     }
   }
-  held_out.finish();
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report.seconds += seconds_since(start);
   return report;
 }
 

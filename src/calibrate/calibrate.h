@@ -47,6 +47,12 @@ struct CalibrateOptions {
   // images (700 steps) made the 4-bit ResNet-20's held-out loss worse, at 1e-4 better.
   double weights_lr = 1e-4;
   uint64_t seed = 1;
+  // With a path: after every clipping-tuning epoch the whole state (model, optimizer, random
+  // stream, best epoch, report) is written there, and a calibration that finds the file continues
+  // after its last epoch instead of starting over, and ends as one that never stopped. The caller
+  // keys the path on everything calibration is given, and removes the file once it has kept what
+  // calibration made. Empty: no resume state.
+  std::string resume_path;
 };
 
 struct CalibrateReport {

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <numeric>
 #include <random>
-#include <sstream>
 
 #include "dist/process_group.h"
 #include "models/batches.h"
+#include "models/loop_state.h"
 #include "models/zoo.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -24,43 +24,6 @@ double learning_rate(const TrainOptions& o, double progress_epochs) {
 
 bool no_decay(const std::string& name, const torch::Tensor& p) {
   return p.dim() <= 1 || name.find("clip") != std::string::npos;
-}
-
-void save_resume(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer, int epoch,
-                 const std::mt19937_64& rng) {
-  torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
-  model.save(model_archive);
-  optimizer.save(optimizer_archive);
-  archive.write("model", model_archive);
-  archive.write("optimizer", optimizer_archive);
-  archive.write("epoch", c10::IValue(static_cast<int64_t>(epoch)));
-  std::ostringstream rng_state;
-  rng_state << rng;
-  archive.write("rng", c10::IValue(rng_state.str()));
-  const std::string temp = temp_path_for(path);
-  archive.save_to(temp);
-  commit_temp_file(temp, path);
-}
-
-int load_resume(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
-                std::mt19937_64& rng) {
-  torch::serialize::InputArchive archive, model_archive, optimizer_archive;
-  try {
-    archive.load_from(path);
-    archive.read("model", model_archive);
-    archive.read("optimizer", optimizer_archive);
-    model.load(model_archive);
-    optimizer.load(optimizer_archive);
-    c10::IValue epoch, rng_state;
-    archive.read("epoch", epoch);
-    archive.read("rng", rng_state);
-    std::istringstream in(rng_state.toStringRef());
-    in >> rng;
-    return static_cast<int>(epoch.toInt());
-  } catch (const c10::Error& e) {
-    fail("resume state '{}' does not fit this model/options (delete it to start over): {}", path,
-         std::string(e.what_without_backtrace()).substr(0, 160));
-  }
 }
 
 struct StepResult {
@@ -117,7 +80,7 @@ void train(torch::nn::Module& model, const Dataset& train_set, const TrainOption
   std::mt19937_64 rng(options.seed);
   int first_epoch = 0;
   if (!options.resume_path.empty() && file_exists(options.resume_path)) {
-    first_epoch = load_resume(options.resume_path, model, optimizer, rng);
+    first_epoch = load_loop_state(options.resume_path, model, optimizer, rng).epoch;
     fmt::print(stderr, "{}: resuming after epoch {} from {}\n", options.label, first_epoch, options.resume_path);
   }
   const int64_t n = train_set.size();
@@ -150,7 +113,7 @@ void train(torch::nn::Module& model, const Dataset& train_set, const TrainOption
     std::vector<torch::Tensor> buffers;  // each rank's BN statistics come from its own rows
     for (const auto& b : model.named_buffers()) buffers.push_back(b.value());
     dist::average(buffers);
-    if (!options.resume_path.empty() && dist::is_root()) save_resume(options.resume_path, model, optimizer, epoch + 1, rng);
+    if (!options.resume_path.empty() && dist::is_root()) save_loop_state(options.resume_path, model, optimizer, rng, {epoch + 1, {}, {}});
     if (on_epoch) on_epoch(epoch + 1, loss_sum / seen, static_cast<double>(correct) / seen);
   }
 }

@@ -33,7 +33,8 @@ struct Probe {
 
 // Calibrates configurations, each from a fresh copy of the loaded model, and keeps a record of each.
 // A calibration is saved in R/probes/ as it finishes and picked up instead of being redone by a
-// rerun of the same stage computation (`fingerprint`), so an interrupted search resumes.
+// rerun of the same stage computation (`fingerprint`), so an interrupted search resumes; one
+// interrupted halfway resumes after its last finished epoch (R/probes/<key>.pt.resume).
 class Prober {
  public:
   Prober(RunContext& run, std::string fingerprint) : run_(run), fingerprint_(std::move(fingerprint)) {
@@ -97,14 +98,18 @@ class Prober {
       // ResNet-20 calibrated to 85.60% against the sweep's 85.96%, and the search fell back to
       // exact multipliers).
       if (options.bias_correction) options.given_corrections = evaluator_corrections(p.assignment);
+      // A fine-tuning epoch of a ResNet-20 takes half an hour of one core: an interrupted probe
+      // continues from its last epoch.
+      std::filesystem::create_directories(run_.path(files::kProbes));
+      options.resume_path = kept_path(p.assignment) + ".resume";
       const auto r = calibrate::calibrate(model, run_.calibration, run_.held, options);
       p.top1 = r.holdout_top1_after;
       p.uncalibrated_top1 = r.holdout_top1_before;
       if (dist::is_root()) {
-        std::filesystem::create_directories(run_.path(files::kProbes));
         nlohmann::json meta = p.model.meta;
         meta["probe"] = {{"holdout_top1_uncalibrated", p.uncalibrated_top1}, {"holdout_top1", p.top1}};
         models::save_model(kept_path(p.assignment), model, p.model.spec, meta);
+        std::filesystem::remove(options.resume_path);
       }
     } else if (measured) {
       p.uncalibrated_top1 = p.top1 = *measured;

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <random>
 
 #include "models/batches.h"
@@ -15,6 +17,7 @@
 #include "models/zoo.h"
 #include "quant/output_corrections.h"
 #include "quant/quant_layer.h"
+#include "util/error.h"
 
 namespace fames::calibrate {
 namespace {
@@ -206,6 +209,56 @@ TEST(Calibrate, FineTuningMovesTheWeightsAndKeepsTheBestEpoch) {
   EXPECT_EQ(moved, weights_before.size());
   const auto again = models::evaluate(*f.model, images);
   EXPECT_NEAR(again.loss, report.holdout_loss_after, 1e-5);
+}
+
+// A calibration stopped after its first epoch and run again with the same resume path ends with
+// the same model, corrections and report as one that never stopped.
+TEST(Calibrate, AnInterruptedCalibrationResumesAfterItsLastEpoch) {
+  CalibrateOptions options;
+  options.epochs = 3;
+  options.patience = 3;
+  options.lr = 0.05;
+  options.weights = true;
+  options.bias_correction = true;
+  const Dataset images = synthetic_images(96, 1);
+  Fixture whole, stopped, resumed;
+  for (Fixture* f : {&whole, &stopped, &resumed}) f->make_last_layer_rough();
+  const CalibrateReport expected = calibrate(*whole.model, images, images, options);
+
+  CalibrateOptions first = options;
+  first.resume_path = ::testing::TempDir() + "/calibration.resume";
+  std::remove(first.resume_path.c_str());
+  first.epochs = 1;
+  calibrate(*stopped.model, images, images, first);
+  CalibrateOptions rest = options;
+  rest.resume_path = first.resume_path;
+  const CalibrateReport got = calibrate(*resumed.model, images, images, rest);
+
+  EXPECT_EQ(got.epochs_run, expected.epochs_run);
+  EXPECT_EQ(got.best_epoch, expected.best_epoch);
+  EXPECT_EQ(got.history.size(), expected.history.size());
+  EXPECT_DOUBLE_EQ(got.holdout_loss_after, expected.holdout_loss_after);
+  EXPECT_DOUBLE_EQ(got.holdout_top1_before, expected.holdout_top1_before);
+  const auto want = whole.model->named_parameters(), have = resumed.model->named_parameters();
+  ASSERT_EQ(want.size(), have.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_TRUE(torch::equal(want[i].value(), have[i].value())) << want[i].key();
+  EXPECT_EQ(quant::output_corrections(*resumed.model), quant::output_corrections(*whole.model));
+}
+
+TEST(Calibrate, AResumeStateThatIsNotOneIsNamed) {
+  Fixture f;
+  CalibrateOptions options;
+  options.epochs = 1;
+  options.resume_path = ::testing::TempDir() + "/not-a-state.resume";
+  { std::ofstream(options.resume_path) << "not an archive"; }
+  const Dataset images = synthetic_images(32, 1);
+  try {
+    calibrate(*f.model, images, images, options);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(options.resume_path), std::string::npos) << e.what();
+  }
 }
 
 TEST(Calibrate, OutputCorrectionsSurviveACheckpoint) {
