@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <optional>
 
@@ -21,7 +22,7 @@ namespace fames::cli {
 namespace {
 
 struct ValidateArgs {
-  std::string est, pairs = "all", out, reuse, measure_on = "val";
+  std::string est, pairs = "all", out, reuse, measure_on = "val", temperature = "fit";
   int64_t images = 0;  // 0: as many as the estimate's samples
   std::vector<std::string> configs;
   bool json = false, bias_correction = false;
@@ -48,8 +49,22 @@ std::vector<estimate::PairResult> read_pair_results(const detail::JsonFields& fi
   return pairs;
 }
 
-// --reuse: the measured values of an earlier `validate --out` on the same model, library, samples
-// and correction; only the predictions (of this est.json) are new.
+// --temperature: 0 for "fit", else the number (> 0).
+double temperature_of(const std::string& flag) {
+  if (flag == "fit") return 0;
+  size_t used = 0;
+  double t = 0;
+  try {
+    t = std::stod(flag, &used);
+  } catch (const std::exception&) {
+  }
+  if (used == 0 || used != flag.size() || !(t > 0) || !std::isfinite(t))
+    fail("--temperature must be 'fit' or a number > 0, got '{}'", flag);
+  return t;
+}
+
+// --reuse: the measured values of an earlier `validate --out` on the same model, library, samples,
+// correction and temperature; only the predictions (of this est.json) are new.
 // Returns the number of images the measurements were made on.
 int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias_correction,
                            estimate::ValidationResult& result, std::vector<estimate::ConfigResult>& configs) {
@@ -70,6 +85,14 @@ int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool b
   }
   const std::string old_on = old.has("measured_on") ? old.string("measured_on") : "samples";
   if (old_on != args.measure_on) fail("{} was measured on {}, not on {} (--measure-on)", where, old_on, args.measure_on);
+  // Files written before temperatures were fitted measured at 1.
+  const bool old_fitted = old.has("temperature_fitted") && old.raw("temperature_fitted") == true;
+  result.temperature = old.has("temperature") ? old.number("temperature") : 1.0;
+  const double wanted = temperature_of(args.temperature);
+  if (old_fitted != (wanted == 0) || (wanted > 0 && wanted != result.temperature))
+    fail("{} was measured at temperature {:.4g} ({}), not at --temperature {}", where, result.temperature,
+         old_fitted ? "fitted: pass --temperature fit" : "as given: pass --temperature " + fmt::format("{:g}", result.temperature),
+         args.temperature);
   result.base_loss = old.has("base_loss") ? old.number("base_loss") : 0.0;
   result.measure_seconds = old.has("measure_seconds") ? old.number("measure_seconds") : 0.0;
   estimate::score_pairs(est, result);
@@ -177,6 +200,7 @@ void run_validate(const ValidateArgs& args) {
     if (used == 0 || used != args.pairs.size() || max_pairs < 1)
       fail("--pairs must be 'all' or a number >= 1, got '{}'", args.pairs);
   }
+  const double temperature = temperature_of(args.temperature);
   // A bias-corrected estimate is only meaningful against corrected measurements.
   const bool bias_correction = args.bias_correction || est.bias_correction;
   if (bias_correction != est.bias_correction)
@@ -203,7 +227,7 @@ void run_validate(const ValidateArgs& args) {
                         {"library", est.library},      {"library_hash", hash_text(hash_path(est.library))},
                         {"data", data_spec},           {"measured_on", args.measure_on},
                         {"images", sample_count},      {"seed", seed},
-                        {"bias_correction", bias_correction}};
+                        {"bias_correction", bias_correction}, {"temperature", args.temperature}};
       load_checkpoint(checkpoint);
       resume.known = checkpoint.known;
       const auto start = std::chrono::steady_clock::now();
@@ -215,11 +239,13 @@ void run_validate(const ValidateArgs& args) {
         save_checkpoint(checkpoint, so_far, checkpoint.seconds + std::chrono::duration<double>(now - start).count());
       };
     }
-    result = estimate::validate_single_layer(*loaded.module, est, library, images, max_pairs, 1, bias_correction, resume);
+    result = estimate::validate_single_layer(*loaded.module, est, library, images, max_pairs, 1, bias_correction, resume,
+                                             temperature);
     result.measure_seconds += checkpoint.seconds;
     // Kept until the whole output is written: the configurations below may fail or take long.
     if (!checkpoint.path.empty()) save_checkpoint(checkpoint, result.pairs, result.measure_seconds);
-    configs = estimate::validate_configs(*loaded.module, est, library, images, args.configs, bias_correction);
+    configs = estimate::validate_configs(*loaded.module, est, library, images, args.configs, bias_correction,
+                                         result.temperature);
   }
   estimate::score_controls(est, library, control_layers(*loaded.module, samples, static_cast<uint64_t>(seed)), result);
   nlohmann::json out = {{"spearman", result.spearman},
@@ -234,6 +260,8 @@ void run_validate(const ValidateArgs& args) {
                         {"hessian", est.hessian},
                         {"bias_correction", bias_correction},
                         {"base_loss", result.base_loss},
+                        {"temperature", result.temperature},
+                        {"temperature_fitted", args.temperature == "fit"},
                         {"estimate_seconds", estimate_seconds},
                         {"measure_seconds", result.measure_seconds},
                         {"measure_over_estimate", estimate_seconds > 0 ? result.measure_seconds / estimate_seconds : 0.0}};
@@ -259,8 +287,9 @@ void run_validate(const ValidateArgs& args) {
     print_json(out);
     return;
   }
-  fmt::print("{} pairs measured on {} {}: Spearman {:.4f}  Kendall {:.4f}\n", result.pairs.size(), sample_count,
-             args.measure_on == "val" ? "validation images" : "estimation samples", result.spearman, result.kendall);
+  fmt::print("{} pairs measured on {} {} (losses at temperature {:.4f}{}): Spearman {:.4f}  Kendall {:.4f}\n",
+             result.pairs.size(), sample_count, args.measure_on == "val" ? "validation images" : "estimation samples",
+             result.temperature, args.temperature == "fit" ? ", fitted" : "", result.spearman, result.kendall);
   fmt::print("{} pairs resolved (|measured| >= 2 standard errors): Spearman {:.4f}  Kendall {:.4f}\n",
              result.pairs_resolved, result.spearman_resolved, result.kendall_resolved);
   fmt::print("what the measurement's noise leaves (an estimate that knew every measured change, judged on another "
@@ -303,6 +332,11 @@ void setup_validate(CLI::App& root) {
   cmd->add_flag("--bias-correction", args->bias_correction,
                 "Measure with each substituted layer's per-channel mean error subtracted (on by default when "
                 "est.json was made with 'fames estimate --bias-correction')");
+  cmd->add_option("--temperature", args->temperature,
+                  "fit: losses of the logits divided by the temperature that gives the exact model its lowest loss "
+                  "on the measurement images (an overconfident model gains from any AppMul noise that shrinks its "
+                  "logits at 1, which hides the harm); or a number > 0, e.g. 1 for the raw cross-entropy")
+      ->capture_default_str();
   cmd->add_flag("--json", args->json, "Print one JSON object");
   cmd->callback([args] {
     try {

@@ -44,7 +44,7 @@ double measurement_ceiling(const std::vector<PairResult>& pairs) {
 
 ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
                                        const Dataset& samples, int64_t max_pairs, uint64_t seed,
-                                       bool bias_correction, const ValidateResume& resume) {
+                                       bool bias_correction, const ValidateResume& resume, double temperature) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::pair<const EstimateLayer*, const EstimateCandidate*>> todo;
   for (const auto& layer : est.layers)
@@ -75,8 +75,9 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
       resume.on_measured(so_far);
     };
   const measure::SingleLayerLosses measured = measure::single_layer_loss_changes(
-      model, est, library, samples, substitutions, bias_correction, measure_resume);
+      model, est, library, samples, substitutions, bias_correction, measure_resume, temperature);
   ValidationResult result;
+  result.temperature = measured.temperature;
   result.base_loss = measured.base_loss;
   for (size_t i = 0; i < todo.size(); ++i)
     result.pairs.push_back({todo[i].first->name, todo[i].second->appmul, todo[i].second->dl, measured.changes[i],
@@ -152,7 +153,7 @@ double predicted_loss_change(const Estimate& est, const Assignment& assignment, 
 
 std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estimate& est, const Library& library,
                                            const Dataset& samples, const std::vector<std::string>& assignment_files,
-                                           bool bias_correction) {
+                                           bool bias_correction, double temperature) {
   std::vector<Assignment> assignments;
   std::vector<ConfigResult> results;
   for (const auto& file : assignment_files) {
@@ -160,7 +161,7 @@ std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estim
     results.push_back({file, predicted_loss_change(est, assignments.back(), file), 0.0});
   }
   const std::vector<double> measured =
-      measure::assignment_loss_changes(model, est, library, samples, assignments, bias_correction);
+      measure::assignment_loss_changes(model, est, library, samples, assignments, bias_correction, temperature);
   for (size_t i = 0; i < results.size(); ++i) results[i].measured = measured[i];
   return results;
 }

@@ -15,19 +15,35 @@ namespace fames::measure {
 
 namespace {
 
-// Per-image cross-entropy of this rank's whole batches of `samples` (dist::shard), in image order.
-torch::Tensor shard_losses(torch::nn::Module& model, const Dataset& samples, const dist::Range& mine,
+// The logits and labels of this rank's whole batches of `samples` (dist::shard), in image order.
+struct ShardOutputs {
+  torch::Tensor logits, labels;
+};
+
+ShardOutputs shard_outputs(torch::nn::Module& model, const Dataset& samples, const dist::Range& mine,
                            int64_t batch_size) {
   torch::NoGradGuard no_grad;
   model.eval();
-  std::vector<torch::Tensor> losses;
+  std::vector<torch::Tensor> logits, labels;
   for (int64_t begin = mine.begin; begin < mine.end; begin += batch_size) {
     models::Batch batch = models::make_batch(samples, begin, std::min(batch_size, mine.end - begin));
-    losses.push_back(torch::cross_entropy_loss(models::run_model(model, batch.images), batch.labels, {},
-                                               at::Reduction::None)
-                         .to(torch::kDouble));
+    logits.push_back(models::run_model(model, batch.images));
+    labels.push_back(batch.labels);
   }
-  return losses.empty() ? torch::zeros({0}, torch::kDouble) : torch::cat(losses);
+  if (logits.empty()) return {torch::zeros({0, 1}), torch::zeros({0}, torch::kLong)};
+  return {torch::cat(logits), torch::cat(labels)};
+}
+
+// Per-image cross-entropy of logits / temperature.
+torch::Tensor per_image_losses(const ShardOutputs& outputs, double temperature) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor logits = temperature == 1 ? outputs.logits : outputs.logits / temperature;
+  return torch::cross_entropy_loss(logits, outputs.labels, {}, at::Reduction::None).to(torch::kDouble);
+}
+
+torch::Tensor shard_losses(torch::nn::Module& model, const Dataset& samples, const dist::Range& mine,
+                           int64_t batch_size, double temperature) {
+  return per_image_losses(shard_outputs(model, samples, mine, batch_size), temperature);
 }
 
 // The means over every rank's images of per-image values (`values[s]`: this rank's shard of value
@@ -45,22 +61,56 @@ std::vector<double> global_means(const std::vector<torch::Tensor>& values, const
   return means;
 }
 
+// fitted_temperature() of outputs already computed (this rank's shard of `count` images). The mean
+// loss is convex in 1/T, so a golden-section search over log T finds its minimum; every rank
+// evaluates the same global means and so takes the same steps.
+double fit_temperature(const ShardOutputs& outputs, const dist::Range& mine, int64_t count, int64_t batch_size) {
+  if (count == 0) return 1;
+  const auto loss_at = [&](double log_t) {
+    return global_means({per_image_losses(outputs, std::exp(log_t))}, mine, count, batch_size)[0];
+  };
+  const double golden = (std::sqrt(5.0) - 1) / 2;
+  double lo = std::log(0.05), hi = std::log(20.0);
+  double a = hi - golden * (hi - lo), b = lo + golden * (hi - lo);
+  double loss_a = loss_at(a), loss_b = loss_at(b);
+  while (hi - lo > 1e-3) {
+    if (loss_a <= loss_b) {
+      hi = b, b = a, loss_b = loss_a;
+      a = hi - golden * (hi - lo), loss_a = loss_at(a);
+    } else {
+      lo = a, a = b, loss_a = loss_b;
+      b = lo + golden * (hi - lo), loss_b = loss_at(b);
+    }
+  }
+  return std::exp(0.5 * (lo + hi));
+}
+
 }  // namespace
 
-double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size) {
+double mean_loss(torch::nn::Module& model, const Dataset& samples, int64_t batch_size, double temperature) {
   const dist::Range mine = dist::shard(samples.size(), batch_size);
-  return global_means({shard_losses(model, samples, mine, batch_size)}, mine, samples.size(), batch_size)[0];
+  return global_means({shard_losses(model, samples, mine, batch_size, temperature)}, mine, samples.size(),
+                      batch_size)[0];
+}
+
+double fitted_temperature(torch::nn::Module& model, const Dataset& samples) {
+  const dist::Range mine = dist::shard(samples.size(), kDefaultLossBatch);
+  return fit_temperature(shard_outputs(model, samples, mine, kDefaultLossBatch), mine, samples.size(),
+                         kDefaultLossBatch);
 }
 
 SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Estimate& est,
                                             const Library& library, const Dataset& samples,
                                             const std::vector<Substitution>& substitutions,
-                                            bool bias_correction, const MeasureResume& resume) {
+                                            bool bias_correction, const MeasureResume& resume,
+                                            double temperature) {
   AssignedModel exact(model, with_exact_layers(est), library, Corrections::kClear);
   SingleLayerLosses out;
   const dist::Range mine = dist::shard(samples.size(), kDefaultLossBatch);
   const int64_t n = samples.size();
-  const torch::Tensor base = shard_losses(model, samples, mine, kDefaultLossBatch);
+  const ShardOutputs base_outputs = shard_outputs(model, samples, mine, kDefaultLossBatch);
+  out.temperature = temperature > 0 ? temperature : fit_temperature(base_outputs, mine, n, kDefaultLossBatch);
+  const torch::Tensor base = per_image_losses(base_outputs, out.temperature);
   out.base_loss = global_means({base}, mine, n, kDefaultLossBatch)[0];
   std::map<std::string, torch::Tensor> hist;  // bias correction: input statistics, exact upstream
   if (bias_correction) hist = input_histograms(model, samples);
@@ -79,7 +129,7 @@ SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Esti
     if (bias_correction)
       layer.set_output_correction(output_correction(layer, hist.at(s.layer), *layer.multiplier()));
     // Paired per-image differences: their mean is the change, their spread its standard error.
-    const torch::Tensor difference = shard_losses(model, samples, mine, kDefaultLossBatch) - base;
+    const torch::Tensor difference = shard_losses(model, samples, mine, kDefaultLossBatch, out.temperature) - base;
     const std::vector<double> moments = global_means({difference, difference * difference}, mine, n, kDefaultLossBatch);
     const double change = moments[0], mean_square = moments[1];
     out.changes.push_back(change);
@@ -97,17 +147,17 @@ SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Esti
 std::vector<double> assignment_loss_changes(torch::nn::Module& model, const Estimate& est,
                                             const Library& library, const Dataset& samples,
                                             const std::vector<Assignment>& assignments,
-                                            bool bias_correction) {
+                                            bool bias_correction, double temperature) {
   double base = 0;
   {
     AssignedModel exact(model, with_exact_layers(est), library, Corrections::kClear);
-    base = mean_loss(model, samples);
+    base = mean_loss(model, samples, kDefaultLossBatch, temperature);
   }
   std::vector<double> changes;
   for (const Assignment& assignment : assignments) {
     AssignedModel assigned(model, with_exact_layers(est, assignment), library, Corrections::kClear);
     if (bias_correction) assigned.correct_bias(samples);
-    changes.push_back(mean_loss(model, samples) - base);
+    changes.push_back(mean_loss(model, samples, kDefaultLossBatch, temperature) - base);
   }
   return changes;
 }

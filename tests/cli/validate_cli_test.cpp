@@ -42,6 +42,21 @@ TEST(ValidateCli, MeasuresOnValidationImagesUnlessAskedForTheSamples) {
     EXPECT_LE(control["spearman"].get<double>(), 1.0) << control;
   }
   EXPECT_EQ(on_val["controls"][2]["name"], "hawq");
+  // Losses at the fitted temperature by default; at 1 when asked, where the exact model's loss can
+  // only be higher. Measurements are reused only at the temperature they were taken at.
+  EXPECT_EQ(on_val["temperature_fitted"], true);
+  r = run_fames(validate + "--temperature 1 --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json raw = nlohmann::json::parse(r.output);
+  EXPECT_EQ(raw["temperature"], 1.0);
+  EXPECT_EQ(raw["temperature_fitted"], false);
+  EXPECT_GE(raw["base_loss"].get<double>(), on_val["base_loss"].get<double>());
+  r = run_fames(validate + "--temperature 1 --reuse " + dir + "/val.json");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("pass --temperature fit"), std::string::npos) << r.output;
+  r = run_fames(validate + "--temperature -2");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("--temperature must be 'fit' or a number > 0"), std::string::npos) << r.output;
   r = run_fames(validate + "--measure-on samples --images 1 --json --out " + dir + "/samples.json");
   ASSERT_EQ(r.status, 0) << r.output;
   const nlohmann::json on_samples = nlohmann::json::parse(r.output);

@@ -100,6 +100,18 @@ TEST(Validate, MeasuresAgainstExactTables) {
   ASSERT_EQ(reported.size(), result.pairs.size() - 1);
   EXPECT_EQ(reported.front(), 2u) << "the known pair, then the first new one";
   EXPECT_EQ(reported.back(), result.pairs.size());
+
+  // Temperature 0: the losses are at the exact model's fitted temperature, the one of lowest loss.
+  measure::apply_assignment(*model, exact, library);
+  const double fitted = measure::fitted_temperature(*model, data);
+  const double at_fitted = measure::mean_loss(*model, data, measure::kDefaultLossBatch, fitted);
+  for (const double other : {1.0, fitted * 1.01, fitted / 1.01, fitted * 2})
+    EXPECT_LE(at_fitted, measure::mean_loss(*model, data, measure::kDefaultLossBatch, other)) << other;
+  measure::clear_multipliers(*model);
+  const ValidationResult scaled = validate_single_layer(*model, est, library, data, 0, 1, false, {}, 0);
+  EXPECT_DOUBLE_EQ(scaled.temperature, fitted);
+  EXPECT_DOUBLE_EQ(scaled.base_loss, at_fitted);
+  EXPECT_NE(scaled.pairs[1].measured, result.pairs[1].measured);
 }
 
 // The resolved scores rank only the pairs whose change is at least twice its standard error: noise
