@@ -64,9 +64,9 @@ double temperature_of(const std::string& flag) {
 }
 
 // --reuse: the measured values of an earlier `validate --out` on the same model, library, samples,
-// correction and temperature; only the predictions (of this est.json) are new.
-// Returns the number of images the measurements were made on.
-int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias_correction,
+// correction and temperature (`wanted`, as temperature_of gives it); only the predictions (of this
+// est.json) are new. Returns the number of images the measurements were made on.
+int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool bias_correction, double wanted,
                            estimate::ValidationResult& result, std::vector<estimate::ConfigResult>& configs) {
   const std::string where = fmt::format("--reuse '{}'", args.reuse);
   const nlohmann::json doc = detail::parse_json_file_text(read_file(args.reuse), where);
@@ -88,7 +88,6 @@ int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool b
   // Files written before temperatures were fitted measured at 1.
   const bool old_fitted = old.has("temperature_fitted") && old.raw("temperature_fitted") == true;
   result.temperature = old.has("temperature") ? old.number("temperature") : 1.0;
-  const double wanted = temperature_of(args.temperature);
   if (old_fitted != (wanted == 0) || (wanted > 0 && wanted != result.temperature))
     fail("{} was measured at temperature {:.4g} ({}), not at --temperature {}", where, result.temperature,
          old_fitted ? "fitted: pass --temperature fit" : "as given: pass --temperature " + fmt::format("{:g}", result.temperature),
@@ -209,7 +208,7 @@ void run_validate(const ValidateArgs& args) {
   std::vector<estimate::ConfigResult> configs;
   int64_t sample_count = est.samples;
   // A --reuse file is checked before the model is loaded: its errors name it, whatever else is wrong.
-  if (!args.reuse.empty()) sample_count = reuse_measurements(args, est, bias_correction, result, configs);
+  if (!args.reuse.empty()) sample_count = reuse_measurements(args, est, bias_correction, temperature, result, configs);
   auto loaded = models::load_model(est.model);
   const Library library = Library::load(est.library);
   // The estimation samples (as `fames estimate` drew them): the controls' Hessian traces, and the
@@ -261,7 +260,7 @@ void run_validate(const ValidateArgs& args) {
                         {"bias_correction", bias_correction},
                         {"base_loss", result.base_loss},
                         {"temperature", result.temperature},
-                        {"temperature_fitted", args.temperature == "fit"},
+                        {"temperature_fitted", temperature == 0},
                         {"estimate_seconds", estimate_seconds},
                         {"measure_seconds", result.measure_seconds},
                         {"measure_over_estimate", estimate_seconds > 0 ? result.measure_seconds / estimate_seconds : 0.0}};
@@ -289,7 +288,7 @@ void run_validate(const ValidateArgs& args) {
   }
   fmt::print("{} pairs measured on {} {} (losses at temperature {:.4f}{}): Spearman {:.4f}  Kendall {:.4f}\n",
              result.pairs.size(), sample_count, args.measure_on == "val" ? "validation images" : "estimation samples",
-             result.temperature, args.temperature == "fit" ? ", fitted" : "", result.spearman, result.kendall);
+             result.temperature, temperature == 0 ? ", fitted" : "", result.spearman, result.kendall);
   fmt::print("{} pairs resolved (|measured| >= 2 standard errors): Spearman {:.4f}  Kendall {:.4f}\n",
              result.pairs_resolved, result.spearman_resolved, result.kendall_resolved);
   fmt::print("what the measurement's noise leaves (an estimate that knew every measured change, judged on another "

@@ -17,7 +17,7 @@
 #include "models/zoo.h"
 #include "quant/output_corrections.h"
 #include "quant/quant_layer.h"
-#include "util/error.h"
+#include "error_message.h"
 
 namespace fames::calibrate {
 namespace {
@@ -253,12 +253,8 @@ TEST(Calibrate, AResumeStateThatIsNotOneIsNamed) {
   options.resume_path = ::testing::TempDir() + "/not-a-state.resume";
   { std::ofstream(options.resume_path) << "not an archive"; }
   const Dataset images = synthetic_images(32, 1);
-  try {
-    calibrate(*f.model, images, images, options);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(options.resume_path), std::string::npos) << e.what();
-  }
+  const std::string message = testing::error_message([&] { calibrate(*f.model, images, images, options); });
+  EXPECT_NE(message.find(options.resume_path), std::string::npos) << message;
 }
 
 TEST(Calibrate, OutputCorrectionsSurviveACheckpoint) {
