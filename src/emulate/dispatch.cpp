@@ -116,7 +116,8 @@ LookupKind choose_kind(int ba, int32_t max_abs, int64_t range, SimdLevel level) 
     if (ba <= 3) return LookupKind::shuf8;
     if (ba == 4 && range <= 255) return LookupKind::bytes16;
     if (ba == 4) return LookupKind::shuf16;
-    // AVX2 has no word permutes: one pshufb per 8 entries, which beats a gather up to 128 of them.
+    // AVX2 has no word permutes: one pshufb per 16 entries of each byte plane, which beats a
+    // gather up to 128 entries.
     if (ba == 5) return LookupKind::shuf32;
     if (ba == 6) return LookupKind::shuf64;
     if (ba == 7) return LookupKind::shuf128;
@@ -166,7 +167,7 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
       t.idx_mul = t.kind == LookupKind::shuf8 ? 0x0101 : 1;
       t.idx_add = t.kind == LookupKind::shuf8 ? 0x0800 : 0x8000;
       break;
-    case LookupKind::shuf32:  // row = pieces of 8 entries, each [8 low bytes | 8 high bytes]; lane = a
+    case LookupKind::shuf32:  // row = 2^ba low bytes then 2^ba high bytes; lane = a
     case LookupKind::shuf64:
     case LookupKind::shuf128:
       t.row_bytes = 2 * levels_a;
@@ -196,10 +197,8 @@ PreparedTable prepare_table(const ProductTable& table, SimdLevel level) {
         const int64_t lane = (a & 15) / 4, slot = 8 * lane + (a >= 16 ? 4 : 0) + a % 4;
         const auto shifted = static_cast<uint16_t>(table.raw(w, a) - t.bias);
         std::memcpy(row + 2 * slot, &shifted, 2);
-      } else if (t.kind == LookupKind::shuf32 || t.kind == LookupKind::shuf64 || t.kind == LookupKind::shuf128) {
-        row[16 * (a / 8) + a % 8] = static_cast<uint8_t>(v & 0xff);
-        row[16 * (a / 8) + 8 + a % 8] = static_cast<uint8_t>(v >> 8);
-      } else if (t.kind == LookupKind::shuf8 || t.kind == LookupKind::shuf16) {
+      } else if (t.kind == LookupKind::shuf8 || t.kind == LookupKind::shuf16 || t.kind == LookupKind::shuf32 ||
+                 t.kind == LookupKind::shuf64 || t.kind == LookupKind::shuf128) {
         row[a] = static_cast<uint8_t>(v & 0xff);
         row[half + a] = static_cast<uint8_t>(v >> 8);
       } else {

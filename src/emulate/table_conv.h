@@ -23,7 +23,8 @@
 //              ba 6 vpermi2w "perm64",
 //              ba 7 "perm128", ba 8 "perm256" (2 / 4 vpermi2w blended on the high index bits);
 //     AVX2:    ba <= 3 "shuf8", ba 4 "bytes16" if max T - min T <= 255 else "shuf16" (two
-//              vpshufb), ba 5-7 "shuf32", "shuf64", "shuf128" (one vpshufb per 8 entries),
+//              vpshufb), ba 5-7 "shuf32", "shuf64", "shuf128" (byte lanes: one vpshufb per 16
+//              entries of each byte plane, 32 products a pass),
 //              ba 8 "gather32" (vpgatherdd, 8 lookups each; at either level also the kernel of
 //              tables beyond int16).
 // - Thread safety: the functions may be called concurrently; they share no mutable state except

@@ -25,9 +25,9 @@ enum class LookupKind {
   gather32,   // any table (int32 entries, wrapping sums): AVX2 vpgatherdd, 8 products each
   shuf8,      // ba <= 3: pshufb over int16 lanes, one shuffle yields low and high byte
   shuf16,     // ba == 4 (AVX2): two pshufb (low bytes, high bytes) per lane
-  shuf32,     // ba == 5 (AVX2): one pshufb per 8-entry piece of the row (4, 8, 16 of them); an
-  shuf64,     //   index outside a piece zeroes its lanes, so the pieces' results are ORed
-  shuf128,    //   ba == 6, 7 likewise; ba == 8 (32 pieces) gathers instead
+  shuf32,     // ba == 5 (AVX2): byte lanes, one pshufb per 16-entry piece of each byte plane
+  shuf64,     //   (2, 4, 8 pieces); an index outside a piece zeroes its lanes, so the pieces'
+  shuf128,    //   results are ORed; ba == 6, 7 likewise; ba == 8 gathers instead
   bytes16,    // ba == 4, max T - min T <= 255: one pshufb over T - min T, uint16 sums
   perm32,     // ba <= 5 (AVX-512): vpermw over 32 int16 entries
   pair32,     // ba <= 5 (AVX-512): vpermi2d over 32 dwords packing two output channels' T - min T

@@ -4,10 +4,10 @@
 //   bytes16 (ba == 4, max T - min T <= 255) one vpshufb over 16 bytes T - min T
 //   shuf16 (ba == 4) two vpshufb: row = [16 low bytes][16 high bytes], lane = a | 0x8000; the
 //                    high-byte index (a << 8 | 0x80) is derived once per index vector.
-//   shuf32/64/128 (ba 5, 6, 7) one vpshufb per piece of 8 entries, row = pieces of [8 low bytes |
-//                    8 high bytes]; each piece gets its own index vector, lane = l | (l + 8) << 8
-//                    where the activation falls in the piece (l = a % 8), else 0x8080, which
-//                    zeroes the lane, so ORing the pieces' results gives the products.
+//   shuf32/64/128 (ba 5, 6, 7) 32 positions per step in byte lanes: one vpshufb per 16-entry
+//                    piece of each byte plane, row = [2^ba low bytes][2^ba high bytes], lane = a;
+//                    an index outside a piece zeroes its lanes, so ORing the pieces' results gives
+//                    the bytes, and one unpack the int16 products (BytePlanes below).
 //   gather32 (ba 8, or entries beyond int16; at the AVX-512 level too) one vpgatherdd looks up 8
 //                    positions in the int32 table itself; int32 sums wrap like the reference's.
 #include <immintrin.h>
@@ -100,32 +100,56 @@ struct Shuf16 : Avx2Base {
   }
 };
 
+// shuf32/64/128: rows in byte planes ([2^ba low bytes][2^ba high bytes]), 32 positions a step.
+// Their indices are packed to bytes once per tap; piece s of a plane (entries 16s..16s+15) is
+// looked up with a - 16s, bit 7 set where a lies outside the piece so that vpshufb zeroes the
+// lane, and ORing the pieces gives the 32 low and the 32 high bytes. Unpacking them yields the
+// int16 products in position order: packus and unpack both work within 128-bit lanes, so their
+// orders cancel. Against one shuffle per 8 int16 entries (16 lanes a shuffle) this does two per 16
+// byte entries for 32 lanes: half the shuffles per product.
 template <int kPieces>
-struct ShufPieces : Avx2Base {
-  static constexpr int kRowBytes = 16 * kPieces;
-  static constexpr int kMaxOB = 4;  // the pieces' index vectors are shared by the OB rows
+struct BytePlanes : Avx2Base {
+  static constexpr int kLanes = 32;
+  static constexpr int kRowBytes = 32 * kPieces;
+  static constexpr int kMaxOB = kPieces > 4 ? 2 : 4;  // 16 ymm: pieces' indices, 2 x OB sums
   static constexpr int kMaxPB = 1;
+  struct Vec {
+    __m256i lo, hi;  // positions 0..15, 16..31
+  };
+  static Vec zero() { return {_mm256_setzero_si256(), _mm256_setzero_si256()}; }
+  static void accumulate16(Vec& acc, Vec v) {
+    Avx2Base::accumulate16(acc.lo, v.lo);
+    Avx2Base::accumulate16(acc.hi, v.hi);
+  }
+  static void store_widen(Vec acc, int32_t* dst, bool accumulate, int32_t offset) {
+    Avx2Base::store_widen(acc.lo, dst, accumulate, offset);
+    Avx2Base::store_widen(acc.hi, dst + 16, accumulate, offset);
+  }
   struct Idx {
     __m256i piece[kPieces];
   };
-  static Idx load_idx(const uint16_t* p) {
-    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    const __m256i low = _mm256_and_si256(a, _mm256_set1_epi16(7));
-    const __m256i lane = _mm256_add_epi16(_mm256_or_si256(low, _mm256_slli_epi16(low, 8)), _mm256_set1_epi16(0x0800));
-    const __m256i which = _mm256_srli_epi16(a, 3), none = _mm256_set1_epi16(static_cast<int16_t>(0x8080));
+  static Idx load_idx(const uint16_t* p) {  // raw a <= 127: fits a signed byte
+    const __m256i a = _mm256_packus_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)),
+                                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 16)));
     Idx i;
-#pragma GCC unroll 16
-    for (int s = 0; s < kPieces; ++s)
-      i.piece[s] = _mm256_blendv_epi8(none, lane, _mm256_cmpeq_epi16(which, _mm256_set1_epi16(static_cast<int16_t>(s))));
+#pragma GCC unroll 8
+    for (int s = 0; s < kPieces; ++s) {
+      const __m256i t = _mm256_sub_epi8(a, _mm256_set1_epi8(static_cast<char>(16 * s)));
+      i.piece[s] = _mm256_or_si256(t, _mm256_cmpgt_epi8(t, _mm256_set1_epi8(15)));
+    }
     return i;
   }
-  using Row = const uint8_t*;  // kPieces registers: broadcast at use, from L1
+  using Row = const uint8_t*;  // 2 x kPieces registers: broadcast at use, from L1
   static Row load_row(const uint8_t* p) { return p; }
   static Vec lookup(Row r, const Idx& i) {
-    Vec v = _mm256_shuffle_epi8(broadcast_row(r), i.piece[0]);
-#pragma GCC unroll 16
-    for (int s = 1; s < kPieces; ++s) v = _mm256_or_si256(v, _mm256_shuffle_epi8(broadcast_row(r + 16 * s), i.piece[s]));
-    return v;
+    __m256i lo = _mm256_shuffle_epi8(broadcast_row(r), i.piece[0]);
+    __m256i hi = _mm256_shuffle_epi8(broadcast_row(r + 16 * kPieces), i.piece[0]);
+#pragma GCC unroll 8
+    for (int s = 1; s < kPieces; ++s) {
+      lo = _mm256_or_si256(lo, _mm256_shuffle_epi8(broadcast_row(r + 16 * s), i.piece[s]));
+      hi = _mm256_or_si256(hi, _mm256_shuffle_epi8(broadcast_row(r + 16 * (kPieces + s)), i.piece[s]));
+    }
+    return {_mm256_unpacklo_epi8(lo, hi), _mm256_unpackhi_epi8(lo, hi)};
   }
 };
 
@@ -184,9 +208,9 @@ void table_gemm_avx2(const GemmArgs& g) {
     case LookupKind::shuf8: return gemm_blocked<Shuf8>(g);
     case LookupKind::bytes16: return gemm_blocked<Bytes16>(g);
     case LookupKind::shuf16: return gemm_blocked<Shuf16>(g);
-    case LookupKind::shuf32: return gemm_blocked<ShufPieces<4>>(g);
-    case LookupKind::shuf64: return gemm_blocked<ShufPieces<8>>(g);
-    case LookupKind::shuf128: return gemm_blocked<ShufPieces<16>>(g);
+    case LookupKind::shuf32: return gemm_blocked<BytePlanes<2>>(g);
+    case LookupKind::shuf64: return gemm_blocked<BytePlanes<4>>(g);
+    case LookupKind::shuf128: return gemm_blocked<BytePlanes<8>>(g);
     case LookupKind::gather32: return gemm_gather32(g);
     default: assert(false && "a kind without an AVX2 kernel (dispatch.cpp choose_kind)");
   }
