@@ -55,4 +55,16 @@ std::optional<size_t> next_bisection_probe(size_t points, size_t start, const st
   return low + (high - low) / 2;
 }
 
+std::optional<double> TargetInterval::next(double min_width) const {
+  if (!(high - low >= min_width)) return std::nullopt;
+  return 0.5 * (low + high);
+}
+
+void TargetInterval::narrow(double reduction, bool passed) {
+  if (passed)
+    low = std::max(low, reduction);
+  else
+    high = std::min(high, reduction);
+}
+
 }  // namespace fames::pipeline

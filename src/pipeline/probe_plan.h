@@ -41,4 +41,15 @@ std::optional<size_t> next_bisection_probe(size_t points, size_t start, const st
 std::optional<ProbeOutcome> first_failure_above_passes(const std::vector<ProbeOutcome>& done, double target,
                                                        size_t start);
 
+// The search's last steps: bisection of the energy-reduction target between the best pass (low)
+// and the failure above it (high), each step a new selection at the middle, while probes remain.
+// Sweep points are a few percent of energy apart, and the bound often lies between two of them.
+struct TargetInterval {
+  double low = 0, high = 0;
+  // The middle, or none once high - low < min_width (a selection there would differ little).
+  std::optional<double> next(double min_width) const;
+  // After a probe that reached `reduction`: a pass raises low to it, a failure lowers high to it.
+  void narrow(double reduction, bool passed);
+};
+
 }  // namespace fames::pipeline

@@ -20,9 +20,11 @@
 namespace fames::pipeline {
 namespace {
 
-// Calibrations `fames run --max-accuracy-loss` spends above its start, the last kept for the
-// bisection step (the start is calibrated as well when none of them passes).
+// Calibrations `fames run --max-accuracy-loss` spends above its start, at least one kept for the
+// bisection steps between selections (the start is calibrated as well when none of them passes).
 constexpr int kMaxCalibrationProbes = 6;
+// Those steps stop when the interval is narrower than this (energy reduction, as a fraction).
+constexpr double kMinTargetStep = 0.005;
 
 // A calibrated configuration: its assignment, held-out top-1 and the model it reached.
 struct Probe {
@@ -155,9 +157,10 @@ std::pair<std::vector<MeasuredPoint>, double> read_sweep(const RunContext& run) 
 
 // Max-accuracy-loss mode: starting from the largest uncalibrated feasible sweep point, points above
 // it as pipeline/probe_plan.h picks them (climbing past failures, as the sweep is not monotone; by
-// bisection when fine-tuning makes each probe cost epochs), then one bisection step between the best
-// pass and the failure just above it. The start itself is calibrated only if nothing above passes:
-// calibration cannot end below its sweep figure, so it needs no probe to count as a pass.
+// bisection when fine-tuning makes each probe cost epochs), then bisection steps between the best
+// pass and the failure just above it, by selections at the middle target, while probes remain.
+// The start itself is calibrated only if nothing above passes: calibration cannot end below its
+// sweep figure, so it needs no probe to count as a pass.
 Probe search_largest_feasible(RunContext& run, Prober& probe) {
   const Estimate est = Estimate::load(run.path(files::kEstimate));
   const auto [sweep, exact_top1] = read_sweep(run);
@@ -186,12 +189,15 @@ Probe search_largest_feasible(RunContext& run, Prober& probe) {
     done.push_back({*next, sweep[*next].top1, p.top1});
     keep_if_better(std::move(p));
   }
-  const std::optional<ProbeOutcome> fail = first_failure_above_passes(done, target, feasible);
-  if (fail && probes_left > 0) {
-    const double low = chosen ? chosen->assignment.summary->energy_reduction
-                              : sweep[feasible].point.assignment.summary->energy_reduction;
-    const double high = sweep[fail->index].point.assignment.summary->energy_reduction;
-    keep_if_better(probe(select_for_energy_reduction(est, 0.5 * (low + high)), std::nullopt));
+  if (const std::optional<ProbeOutcome> fail = first_failure_above_passes(done, target, feasible)) {
+    TargetInterval interval{chosen ? chosen->assignment.summary->energy_reduction
+                                   : sweep[feasible].point.assignment.summary->energy_reduction,
+                            sweep[fail->index].point.assignment.summary->energy_reduction};
+    for (std::optional<double> mid; probes_left > 0 && (mid = interval.next(kMinTargetStep)); --probes_left) {
+      Probe p = probe(select_for_energy_reduction(est, *mid), std::nullopt);
+      interval.narrow(p.assignment.summary->energy_reduction, p.top1 >= target);
+      keep_if_better(std::move(p));
+    }
   }
   if (!chosen) keep_if_better(probe(sweep[feasible].point.assignment, sweep[feasible].top1));
   // Nothing selected stays within the bound (the estimate can be wrong near r = 0): exact

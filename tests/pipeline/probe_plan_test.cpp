@@ -91,5 +91,29 @@ TEST(ProbePlan, BisectionClimbsAfterPassesAndStopsAtTheTop) {
   EXPECT_EQ(next_bisection_probe(12, 4, {{6, 0.84, 0.88}, {8, 0.80, 0.895}}, kTarget), 10u);
 }
 
+// The 4-bit ResNet-20's fine-tuned search: 24.9% passed, 27.0% (the first middle) failed; the next
+// steps halve what is left until it is narrower than the minimum step.
+TEST(ProbePlan, TargetBisectionHalvesTheIntervalUntilItIsNarrow) {
+  TargetInterval interval{0.249, 0.291};
+  ASSERT_TRUE(interval.next(0.005));
+  EXPECT_DOUBLE_EQ(*interval.next(0.005), 0.270);
+  interval.narrow(0.2698, false);
+  EXPECT_NEAR(*interval.next(0.005), 0.2594, 1e-12);
+  interval.narrow(0.2601, true);  // a selection lands a little above its target
+  EXPECT_NEAR(interval.low, 0.2601, 1e-12);
+  EXPECT_NEAR(*interval.next(0.005), 0.26495, 1e-12);
+  interval.narrow(0.2652, true);
+  EXPECT_FALSE(interval.next(0.005));  // 0.2698 - 0.2652 < 0.005
+  // A pass below the best pass or a failure above the lowest failure narrows nothing.
+  TargetInterval other{0.20, 0.30};
+  other.narrow(0.19, true);
+  other.narrow(0.31, false);
+  EXPECT_DOUBLE_EQ(other.low, 0.20);
+  EXPECT_DOUBLE_EQ(other.high, 0.30);
+  // A selection that lands beyond the other end leaves an empty interval: the steps end.
+  other.narrow(0.33, true);
+  EXPECT_FALSE(other.next(0.005));
+}
+
 }  // namespace
 }  // namespace fames::pipeline
