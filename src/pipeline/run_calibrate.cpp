@@ -77,6 +77,11 @@ class Prober {
     return run_.path(fmt::format("{}/{:016x}.pt", files::kProbes, fnv1a64(key.data(), key.size())));
   }
 
+  // R/probes/KEY.pt -> R/probes/KEY.assign.json
+  static std::string assignment_path(const std::string& kept) {
+    return kept.substr(0, kept.size() - 3) + ".assign.json";
+  }
+
   void read_kept_figures(const std::string& kept, Probe& p) const {
     const nlohmann::json& figures = p.model.meta["probe"];
     if (!figures.is_object() || !figures.contains("holdout_top1_uncalibrated") || !figures.contains("holdout_top1") ||
@@ -108,9 +113,17 @@ class Prober {
       p.top1 = r.holdout_top1_after;
       p.uncalibrated_top1 = r.holdout_top1_before;
       if (dist::is_root()) {
+        // The probe's AppMuls beside it, recorded as a calibrated model records them, so that
+        // `fames eval --model R/probes/P.pt` measures the probe as the search did, before the
+        // search ends.
+        const std::string kept = kept_path(p.assignment), kept_assignment = assignment_path(kept);
+        Assignment with_library = p.assignment;
+        with_library.library = run_.options.library;
+        with_library.save(kept_assignment);
         nlohmann::json meta = p.model.meta;
         meta["probe"] = {{"holdout_top1_uncalibrated", p.uncalibrated_top1}, {"holdout_top1", p.top1}};
-        models::save_model(kept_path(p.assignment), model, p.model.spec, meta);
+        meta["calibration"] = {{"assignment", kept_assignment}, {"by", "fames run (probe)"}};
+        models::save_model(kept, model, p.model.spec, meta);
         std::filesystem::remove(options.resume_path);
       }
     } else if (measured) {

@@ -72,7 +72,9 @@ void select_stage(RunContext& run);         // sweep.json
 void assign_stage(RunContext& run);         // assign.json (energy-reduction mode)
 // model-calibrated.pt, parts/calibrate.json (+ assign.json). Each finished calibration is kept in
 // R/probes/ under a name made of `fingerprint` (StageRunner::fingerprint) and its assignment, so an
-// interrupted search resumes at the probe it was in.
+// interrupted search resumes at the probe it was in; its AppMuls are beside it (KEY.assign.json,
+// which the kept model records, so `fames eval --model R/probes/KEY.pt` measures it as the search
+// did).
 void calibrate_stage(RunContext& run, const std::string& fingerprint);
 void final_eval_stage(RunContext& run);     // parts/final_eval.json
 void layer_measure_stage(RunContext& run);  // parts/layer_measure.json

@@ -1,12 +1,15 @@
 // `fames run` resumes: a run killed during calibration and rerun with the same flags keeps the
 // stages before calibration and ends with the report an uninterrupted run writes; a changed
 // calibration flag recomputes calibration and what depends on it but keeps est.json; --force
-// recomputes everything; a search killed after a calibration keeps it. LeNet-5 with small
-// budgets. Needs FAMES_BIN, the zoo model and Fashion-MNIST; skipped without them.
+// recomputes everything; a search killed after a calibration keeps it, and `fames eval` measures
+// the kept calibration with its AppMuls. LeNet-5 with small budgets. Needs FAMES_BIN, the zoo model
+// and Fashion-MNIST; skipped without them.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <fmt/format.h>
 
 #include <chrono>
 #include <filesystem>
@@ -160,6 +163,21 @@ TEST_F(RunResumeCli, ASearchKilledAfterAProbeKeepsThatCalibration) {
   kill_when(search(killed), log, [](const std::string& output) { return says(output, "energy saved, held-out top-1"); });
   if (HasFatalFailure()) return;
   ASSERT_FALSE(read_json_file(killed + "/manifest.json")["stages"].contains("calibrate")) << slurp(log);
+
+  // The kept probe carries its AppMuls: fames eval measures it with them (the configuration whose
+  // energy saving the probe printed), as the search did, before the search ends.
+  std::string probe;
+  for (const auto& entry : fs::directory_iterator(killed + "/probes"))
+    if (entry.path().extension() == ".pt") probe = entry.path().string();
+  ASSERT_FALSE(probe.empty()) << slurp(log);
+  const std::string probe_assignment = probe.substr(0, probe.size() - 3) + ".assign.json";
+  CommandResult eval = run_fames("eval --model " + probe + " --split val --limit 300 --json");
+  ASSERT_EQ(eval.status, 0) << eval.output;
+  EXPECT_TRUE(says(eval.output, "was calibrated for the AppMuls of " + probe_assignment))
+      << eval.output;
+  const double saved = read_json_file(probe_assignment)["energy_reduction"];
+  EXPECT_TRUE(says(slurp(log), fmt::format("probe: {:.1f}% energy saved", 100 * saved)))
+      << saved << "\n" << slurp(log);
 
   r = run_fames(search(killed));
   ASSERT_EQ(r.status, 0) << r.output;
