@@ -59,7 +59,7 @@ class Prober {
       read_kept_figures(kept, p);
     } else {
       p.model = run_.fresh_model();
-      calibrate_or_measure(p, measured);
+      calibrate_or_measure(p, measured, kept);
     }
     records_.push_back({{"energy_reduction", assignment.summary->energy_reduction},
                         {"holdout_top1_uncalibrated", p.uncalibrated_top1},
@@ -93,7 +93,8 @@ class Prober {
     fmt::print(stderr, "probe: kept from an earlier run of this stage ({})\n", kept);
   }
 
-  void calibrate_or_measure(Probe& p, std::optional<double> measured) {
+  // `kept`: where a finished calibration is saved (kept_path of p's assignment).
+  void calibrate_or_measure(Probe& p, std::optional<double> measured, const std::string& kept) {
     torch::nn::Module& model = *p.model.module;
     measure::apply_assignment(model, p.assignment, run_.library);
     if (run_.options.calibrate) {
@@ -108,7 +109,7 @@ class Prober {
       // A fine-tuning epoch of a ResNet-20 takes half an hour of one core: an interrupted probe
       // continues from its last epoch.
       std::filesystem::create_directories(run_.path(files::kProbes));
-      options.resume_path = kept_path(p.assignment) + ".resume";
+      options.resume_path = kept + ".resume";
       const auto r = calibrate::calibrate(model, run_.calibration, run_.held, options);
       p.top1 = r.holdout_top1_after;
       p.uncalibrated_top1 = r.holdout_top1_before;
@@ -116,7 +117,7 @@ class Prober {
         // The probe's AppMuls beside it, recorded as a calibrated model records them, so that
         // `fames eval --model R/probes/P.pt` measures the probe as the search did, before the
         // search ends.
-        const std::string kept = kept_path(p.assignment), kept_assignment = assignment_path(kept);
+        const std::string kept_assignment = assignment_path(kept);
         Assignment with_library = p.assignment;
         with_library.library = run_.options.library;
         with_library.save(kept_assignment);
