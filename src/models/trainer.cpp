@@ -128,6 +128,7 @@ EvalResult evaluate(torch::nn::Module& model, const Dataset& data, int64_t batch
   const dist::Range mine = dist::shard(data.size(), batch_size);
   std::vector<double> batch_loss(static_cast<size_t>((data.size() + batch_size - 1) / batch_size), 0.0);
   std::vector<int64_t> correct{0};
+  std::vector<int64_t> per_sample(static_cast<size_t>(data.size()), 0);  // this rank's shard; summed below
   Progress bar(label, mine.size(), "img");
   // The bar shows the top-1 of the images this process has seen, so a log says what each
   // measurement found (data-parallel: this rank's shard).
@@ -138,16 +139,41 @@ EvalResult evaluate(torch::nn::Module& model, const Dataset& data, int64_t batch
     torch::Tensor logits = run_model(model, batch.images);
     batch_loss[begin / batch_size] =
         torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum).item<double>();
-    correct[0] += logits.argmax(1).eq(batch.labels).sum().item<int64_t>();
+    const torch::Tensor right = logits.argmax(1).eq(batch.labels).to(torch::kInt64).contiguous();
+    std::copy_n(right.data_ptr<int64_t>(), count, per_sample.begin() + begin);
+    correct[0] += right.sum().item<int64_t>();
     bar.advance(count, seen_top1(begin + count - mine.begin));
   }
   bar.finish(mine.size() > 0 ? seen_top1(mine.size()) : "");
   const double loss_sum = dist::ordered_sum(std::move(batch_loss));
   dist::sum(correct);
+  dist::sum(per_sample);
+  result.correct.assign(per_sample.begin(), per_sample.end());
   result.samples = data.size();
   result.top1 = data.size() ? static_cast<double>(correct[0]) / data.size() : 0.0;
   result.loss = data.size() ? loss_sum / data.size() : 0.0;
   return result;
+}
+
+PairedTop1Difference paired_top1_difference(const EvalResult& base, const EvalResult& other) {
+  const size_t n = base.correct.size();
+  if (n == 0 || other.correct.size() != n)
+    fail("paired top-1: the evaluations cover {} and {} samples; they must be the same samples", n,
+         other.correct.size());
+  PairedTop1Difference d;
+  for (size_t i = 0; i < n; ++i) {
+    d.only_base += base.correct[i] && !other.correct[i];
+    d.only_other += other.correct[i] && !base.correct[i];
+  }
+  const double count = static_cast<double>(n);
+  d.difference = static_cast<double>(d.only_other - d.only_base) / count;
+  // Per-sample differences are -1, 0 or 1: their sample variance over n, then the mean's error.
+  if (n > 1) {
+    const double variance =
+        (static_cast<double>(d.only_base + d.only_other) - count * d.difference * d.difference) / (count - 1);
+    d.standard_error = std::sqrt(std::max(variance, 0.0) / count);
+  }
+  return d;
 }
 
 }  // namespace fames::models

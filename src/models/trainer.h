@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "data/dataset.h"
 
@@ -30,7 +31,19 @@ struct EvalResult {
   double top1 = 0;    // fraction correct, 0..1
   double loss = 0;    // mean cross-entropy
   int64_t samples = 0;
+  std::vector<uint8_t> correct;  // per sample, in dataset order: 1 if top-1 was right
 };
+
+// top-1 of `other` minus top-1 of `base`, both measured on the same samples, with the standard
+// error of that difference: the samples are paired, so only those on which the two disagree carry
+// it (a drop measured on 5,000 images is a sample, not the drop on the whole distribution).
+struct PairedTop1Difference {
+  double difference = 0;       // fraction, -1..1
+  double standard_error = 0;   // of the difference, same unit
+  int64_t only_base = 0, only_other = 0;  // samples right in one evaluation and not in the other
+};
+// REQUIRES: both evaluations of the same samples (equal, non-empty `correct`); fails otherwise.
+PairedTop1Difference paired_top1_difference(const EvalResult& base, const EvalResult& other);
 
 // Called after each epoch with (epoch index from 1, train loss, train accuracy).
 using EpochCallback = std::function<void(int epoch, double loss, double accuracy)>;

@@ -64,6 +64,22 @@ TEST(RunCli, WritesACompleteReportAndACalibratedModelThatEvalReads) {
   EXPECT_NE(r.output.find("calibrated for the AppMuls of " + dir + "/report/assign.json"), std::string::npos) << r.output;
   EXPECT_NEAR(nlohmann::json::parse(r.output.substr(r.output.find('{')))["top1"].get<double>(),
               report["top1_final"].get<double>(), 1e-9);
+  // --baseline: the change from the exact model on the same images, with its paired standard error.
+  r = run_fames("--quiet eval --model " + dir + "/report/model-calibrated.pt --baseline " + kModel + " --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json paired = nlohmann::json::parse(r.output.substr(r.output.find('{')))["baseline"];
+  const double samples = 10000;  // Fashion-MNIST's test split
+  EXPECT_NEAR(paired["top1_change"].get<double>(),
+              (paired["only_model_right"].get<double>() - paired["only_baseline_right"].get<double>()) / samples, 1e-12);
+  EXPECT_NEAR(paired["top1"].get<double>() + paired["top1_change"].get<double>(), report["top1_final"].get<double>(),
+              1e-9);
+  EXPECT_GT(paired["only_baseline_right"].get<int>() + paired["only_model_right"].get<int>(), 0) << paired;
+  EXPECT_GT(paired["top1_change_standard_error"].get<double>(), 0.0);
+  EXPECT_LT(paired["top1_change_standard_error"].get<double>(), 0.01) << "at most 1 point on 10,000 images";
+  r = run_fames("--quiet eval --model " + kModel + " --baseline " + dir + "/no-such.pt");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--baseline"), std::string::npos) << r.output;
+
   // fames export of it writes the Verilog of the recorded assignment's AppMuls.
   r = run_fames("--quiet export --model " + dir + "/report/model-calibrated.pt --out " + dir + "/design --json");
   ASSERT_EQ(r.status, 0) << r.output;
