@@ -103,15 +103,15 @@ void run_run(RunArgs args) {
     return;
   }
   fmt::print(
-      "{}: {:.2f}% less multiplication energy; test top-1 {:.2f}% -> {:.2f}% ({:+.2f} points; "
+      "{}: {:.2f}% less multiplication energy; test top-1 {:.2f}% -> {:.2f}% ({:+.2f} +- {:.2f} points; "
       "uncalibrated {:.2f}%)\n",
       report.model, 100 * report.energy_reduction, 100 * report.top1_exact, 100 * report.top1_final,
-      100 * (report.top1_final - report.top1_exact), 100 * report.top1_uncalibrated);
-  // The figure every choice was judged on, beside the bound asked for.
-  fmt::print("{} top-1 ({} images) {:.2f}% -> {:.2f}% ({:+.2f} points{})\n",
+      100 * (report.top1_final - report.top1_exact), 100 * report.top1_change_se, 100 * report.top1_uncalibrated);
+  // The figure every choice was judged on, beside the bound asked for; +- the paired standard error.
+  fmt::print("{} top-1 ({} images) {:.2f}% -> {:.2f}% ({:+.2f} +- {:.2f} points{})\n",
              report.holdout_split == "val" ? "validation" : "held-out training", report.holdout_images,
              100 * report.holdout_top1_exact, 100 * report.holdout_top1_final,
-             100 * (report.holdout_top1_final - report.holdout_top1_exact),
+             100 * (report.holdout_top1_final - report.holdout_top1_exact), 100 * report.holdout_top1_change_se,
              report.mode == "max-accuracy-loss" ? fmt::format("; bound -{:.2f} points", report.target) : "");
   double total = 0;
   for (const auto& [stage, seconds] : report.stage_seconds) total += seconds;

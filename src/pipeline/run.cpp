@@ -61,7 +61,7 @@ std::vector<Stage> plan_stages(RunContext& run, const StageRunner& runner) {
     calibrate.outputs.push_back(files::kAssignment);
   }
   stages.push_back(std::move(calibrate));
-  stages.push_back({"final_eval", test_data,
+  stages.push_back({"final_eval", data_options(run, nlohmann::json::object()),
                     {model, library, in(files::kAssignment), in(files::kCalibratedModel)},
                     {files::part("final_eval")}, [&run] { final_eval_stage(run); }});
   const std::vector<Input> measured = {model, library, in(files::kEstimate)};

@@ -30,6 +30,8 @@ void read_main_parts(RunContext& run, report::RunReport& r) {
   read_part_with(run, "final_eval", [&](const nlohmann::json& final_eval) {
     r.top1_uncalibrated = final_eval.at("top1_uncalibrated").get<double>();
     r.top1_final = final_eval.at("top1_final").get<double>();
+    r.top1_change_se = final_eval.at("top1_change_standard_error").get<double>();
+    r.holdout_top1_change_se = final_eval.at("holdout_top1_change_standard_error").get<double>();
   });
 }
 

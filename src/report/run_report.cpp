@@ -110,6 +110,8 @@ nlohmann::json RunReport::to_json() const {
                      {"top1_final", top1_final},
                      {"top1_uncalibrated", top1_uncalibrated},
                      {"top1_drop", top1_exact - top1_final},
+                     {"top1_change_standard_error", top1_change_se},
+                     {"holdout_top1_change_standard_error", holdout_top1_change_se},
                      {"holdout_top1_exact", holdout_top1_exact},
                      {"holdout_top1_final", holdout_top1_final},
                      {"holdout_top1_uncalibrated", holdout_top1_uncalibrated},
@@ -144,8 +146,11 @@ std::string RunReport::to_markdown() const {
   md += fmt::format(
       "\n**Multiplication energy reduction: {:.2f}%** against exact multipliers of the same "
       "bitwidths, "
-      "test top-1 change {:+.2f} points.\n\n",
-      100 * energy_reduction, 100 * (top1_final - top1_exact));
+      "test top-1 change {:+.2f} points (paired standard error {:.2f}; on the {} images {:+.2f}, error "
+      "{:.2f}).\n\n",
+      100 * energy_reduction, 100 * (top1_final - top1_exact), 100 * top1_change_se,
+      holdout_split == "val" ? "validation" : "held-out training", 100 * (holdout_top1_final - holdout_top1_exact),
+      100 * holdout_top1_change_se);
   md +=
       "## Layers\n\n| layer | signature | multiplications | AppMul | energy share | energy saved | "
       "predicted dL | measured dL |\n"

@@ -35,6 +35,8 @@ struct RunReport {
   double top1_exact = 0, top1_final = 0, top1_uncalibrated = 0;  // test split
   double holdout_top1_exact = 0, holdout_top1_final = 0,
          holdout_top1_uncalibrated = 0;  // the held-out images every choice was judged on
+  // Paired standard errors of the top-1 changes exact -> final on those images (fractions).
+  double top1_change_se = 0, holdout_top1_change_se = 0;
   std::string holdout_split = "val";  // where they come from: "val" (validation split) or "train"
   int64_t test_images = 0, holdout_images = 0, estimate_samples = 0, calibration_samples = 0;
   std::vector<RunLayer> layers;

@@ -76,6 +76,11 @@ TEST(RunCli, WritesACompleteReportAndACalibratedModelThatEvalReads) {
   EXPECT_GT(paired["only_baseline_right"].get<int>() + paired["only_model_right"].get<int>(), 0) << paired;
   EXPECT_GT(paired["top1_change_standard_error"].get<double>(), 0.0);
   EXPECT_LT(paired["top1_change_standard_error"].get<double>(), 0.01) << "at most 1 point on 10,000 images";
+  // fames run reports the same pairing of the same test images.
+  EXPECT_NEAR(report["top1_change_standard_error"].get<double>(), paired["top1_change_standard_error"].get<double>(),
+              1e-12);
+  EXPECT_GE(report["holdout_top1_change_standard_error"].get<double>(), 0.0);
+  EXPECT_LT(report["holdout_top1_change_standard_error"].get<double>(), 0.05) << "300 held-out images";
   r = run_fames("--quiet eval --model " + kModel + " --baseline " + dir + "/no-such.pt");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("--baseline"), std::string::npos) << r.output;

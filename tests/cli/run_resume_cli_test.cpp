@@ -48,7 +48,8 @@ nlohmann::json figures(const std::string& report_path) {
   nlohmann::json out;
   for (const char* key : {"top1_exact", "top1_final", "top1_uncalibrated", "holdout_top1_exact",
                           "holdout_top1_final", "holdout_top1_uncalibrated", "energy_reduction",
-                          "layers", "curves", "probes", "predicted_dl", "mode", "target"})
+                          "layers", "curves", "probes", "predicted_dl", "mode", "target",
+                          "top1_change_standard_error", "holdout_top1_change_standard_error"})
     out[key] = r.at(key);
   return out;
 }
