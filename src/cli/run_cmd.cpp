@@ -194,6 +194,13 @@ void setup_run(CLI::App& root) {
                 "--calibration-samples, up to the whole training split (0). With --max-accuracy-loss "
                 "the search then bisects the sweep instead of climbing it point by point");
   add_calibrate_on(cmd, o.calibrate_on_top1);
+  cmd->add_option("--bound-confidence", o.bound_confidence,
+                  "With --max-accuracy-loss: a configuration passes only if its validation top-1 minus Z paired "
+                  "standard errors of its change from the exact model stays within the bound, so that the bound "
+                  "is likelier to hold on unseen images (1: about 84% one-sided; 0: the figure alone)")
+      ->capture_default_str()
+      ->check(at_least(0))
+      ->excludes(reduction);
   cmd->add_flag("--no-uniform", args->no_uniform, "Skip the uniform single-family baseline");
   cmd->add_flag("--force", o.force,
                 "Recompute every stage, even those whose results in --out are up to date");

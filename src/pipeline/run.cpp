@@ -57,6 +57,7 @@ std::vector<Stage> plan_stages(RunContext& run, const StageRunner& runner) {
     calibrate.inputs.push_back(in(files::kAssignment));
   } else {  // the choice is made by calibrating configurations of the sweep
     calibrate.options["max_accuracy_loss"] = o.max_accuracy_loss;
+    if (o.bound_confidence > 0) calibrate.options["bound_confidence"] = o.bound_confidence;
     calibrate.inputs.push_back(in(files::kSweep));
     calibrate.outputs.push_back(files::kAssignment);
   }

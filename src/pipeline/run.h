@@ -59,6 +59,10 @@ struct RunOptions {
   bool calibrate = true, bias_correction = true;
   bool finetune_weights = false;  // calibration also trains the weights (calibrate.h)
   bool calibrate_on_top1 = false;  // calibration keeps steps that raise validation top-1 (calibrate.h)
+  // With max_accuracy_loss: a probe passes when its held-out top-1 minus this many paired standard
+  // errors of its change from the exact model is within the bound (0: the figure alone). The
+  // held-out figure is a sample; the bound is meant for unseen images (docs/RESULTS.md).
+  double bound_confidence = 0;
   double ga_seconds = 60;  // 0: no GA baseline
   bool uniform_baseline = true;
   bool measure_layers = true;

@@ -12,6 +12,7 @@
 #include "pipeline/probe_plan.h"
 #include "pipeline/run_stages.h"
 #include "measure/assigned_model.h"
+#include "models/trainer.h"
 #include "quant/output_corrections.h"
 #include "select/selection.h"
 #include "util/error.h"
@@ -30,6 +31,9 @@ constexpr double kMinTargetStep = 0.005;
 struct Probe {
   Assignment assignment;
   double uncalibrated_top1 = 0, top1 = 0;
+  // top1 less RunOptions::bound_confidence paired standard errors of its change from the exact
+  // model: the figure the bound is judged on (top1 itself when that is 0).
+  double judged_top1 = 0;
   models::LoadedModel model;  // with the assignment's multipliers
 };
 
@@ -52,7 +56,7 @@ class Prober {
   // Calibration measures it itself, so it is only needed (and measured here) without calibration.
   Probe operator()(const Assignment& assignment, std::optional<double> measured) {
     const std::string kept = kept_path(assignment);
-    Probe p{assignment, 0, 0, {}};
+    Probe p{assignment, 0, 0, 0, {}};
     if (run_.options.calibrate && dist::root_decides(std::filesystem::exists(kept))) {
       p.model = RunContext::model_from(kept);
       measure::apply_assignment(*p.model.module, assignment, run_.library);
@@ -61,11 +65,21 @@ class Prober {
       p.model = run_.fresh_model();
       calibrate_or_measure(p, measured, kept);
     }
-    records_.push_back({{"energy_reduction", assignment.summary->energy_reduction},
-                        {"holdout_top1_uncalibrated", p.uncalibrated_top1},
-                        {"holdout_top1", p.top1}});
-    fmt::print(stderr, "probe: {:.1f}% energy saved, held-out top-1 {:.2f}% -> {:.2f}%\n",
-               100 * assignment.summary->energy_reduction, 100 * p.uncalibrated_top1, 100 * p.top1);
+    p.judged_top1 = p.top1;
+    nlohmann::json record = {{"energy_reduction", assignment.summary->energy_reduction},
+                             {"holdout_top1_uncalibrated", p.uncalibrated_top1},
+                             {"holdout_top1", p.top1}};
+    std::string margin;
+    if (run_.options.bound_confidence > 0 && !run_.options.energy_reduction) {
+      const double error = change_standard_error(*p.model.module);
+      p.judged_top1 = p.top1 - run_.options.bound_confidence * error;
+      record["holdout_top1_change_standard_error"] = error;
+      margin = fmt::format(" (judged {:.2f}%: less {} x {:.2f} standard error)", 100 * p.judged_top1,
+                           run_.options.bound_confidence, 100 * error);
+    }
+    records_.push_back(std::move(record));
+    fmt::print(stderr, "probe: {:.1f}% energy saved, held-out top-1 {:.2f}% -> {:.2f}%{}\n",
+               100 * assignment.summary->energy_reduction, 100 * p.uncalibrated_top1, 100 * p.top1, margin);
     return p;
   }
 
@@ -137,6 +151,17 @@ class Prober {
     }
   }
 
+  // The paired standard error of the held-out top-1 change from the exact model to `model` (which
+  // carries its AppMuls); the exact model's per-image record is measured once.
+  double change_standard_error(torch::nn::Module& model) {
+    if (!exact_held_) {
+      models::LoadedModel exact = run_.fresh_model();
+      exact_held_ = models::evaluate(*exact.module, run_.held, 256, "exact (held-out, per image)");
+    }
+    const models::EvalResult probe = models::evaluate(model, run_.held, 256, "probe (held-out, per image)");
+    return models::paired_top1_difference(*exact_held_, probe).standard_error;
+  }
+
   // The corrections the evaluator measures the assignment with, without measuring it.
   nlohmann::json evaluator_corrections(const Assignment& assignment) {
     measure::EmulatedEvaluator& evaluator = run_.evaluator();
@@ -147,6 +172,7 @@ class Prober {
   RunContext& run_;
   std::string fingerprint_;
   calibrate::CalibrateOptions options_;
+  std::optional<models::EvalResult> exact_held_;
   nlohmann::json records_ = nlohmann::json::array();
 };
 
@@ -174,7 +200,8 @@ std::pair<std::vector<MeasuredPoint>, double> read_sweep(const RunContext& run) 
 // bisection when fine-tuning makes each probe cost epochs), then bisection steps between the best
 // pass and the failure just above it, by selections at the middle target, while probes remain.
 // The start itself is calibrated only if nothing above passes: calibration cannot end below its
-// sweep figure, so it needs no probe to count as a pass.
+// sweep figure, so it needs no probe to count as a pass. Probes are judged by Probe::judged_top1;
+// with --bound-confidence the start can then fail too, and the search ends at exact multipliers.
 Probe search_largest_feasible(RunContext& run, Prober& probe) {
   const Estimate est = Estimate::load(run.path(files::kEstimate));
   const auto [sweep, exact_top1] = read_sweep(run);
@@ -187,7 +214,7 @@ Probe search_largest_feasible(RunContext& run, Prober& probe) {
   const bool bisect = run.options.finetune_weights;
   std::optional<Probe> chosen;  // the passing probe of the largest reduction
   const auto keep_if_better = [&](Probe p) {
-    if (p.top1 >= target &&
+    if (p.judged_top1 >= target &&
         (!chosen || p.assignment.summary->energy_reduction > chosen->assignment.summary->energy_reduction))
       chosen = std::move(p);
   };
@@ -200,7 +227,7 @@ Probe search_largest_feasible(RunContext& run, Prober& probe) {
                                               : next_sweep_probe(uncalibrated, feasible, done, target, exact_top1);
     if (!next) break;
     Probe p = probe(sweep[*next].point.assignment, sweep[*next].top1);
-    done.push_back({*next, sweep[*next].top1, p.top1});
+    done.push_back({*next, sweep[*next].top1, p.judged_top1});  // the plan sees the judged figure
     keep_if_better(std::move(p));
   }
   if (const std::optional<ProbeOutcome> fail = first_failure_above_passes(done, target, feasible)) {
@@ -209,7 +236,7 @@ Probe search_largest_feasible(RunContext& run, Prober& probe) {
                             sweep[fail->index].point.assignment.summary->energy_reduction};
     for (std::optional<double> mid; probes_left > 0 && (mid = interval.next(kMinTargetStep)); --probes_left) {
       Probe p = probe(select_for_energy_reduction(est, *mid), std::nullopt);
-      interval.narrow(p.assignment.summary->energy_reduction, p.top1 >= target);
+      interval.narrow(p.assignment.summary->energy_reduction, p.judged_top1 >= target);
       keep_if_better(std::move(p));
     }
   }

@@ -101,6 +101,17 @@ TEST(RunCli, WritesACompleteReportAndACalibratedModelThatEvalReads) {
   r = run_fames("--quiet eval --model " + dir + "/cal.pt --assign " + dir +
                 "/report/assign.json --json");
   EXPECT_EQ(r.status, 0) << r.output;
+
+  // --bound-confidence: each probe is judged less that many paired standard errors. At 100 no
+  // approximate configuration can pass, so the same search ends at exact multipliers.
+  r = run_fames("--quiet run --model " + kModel + " --lib " + dir + "/lib --out " + dir +
+                "/strict --samples 64 --calibration-samples 256 --holdout 300 --sweep 3 --calibration-epochs 1"
+                " --ga-seconds 0 --no-uniform --max-accuracy-loss 2 --bound-confidence 100 --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const nlohmann::json strict = read_json_file(dir + "/strict/report.json");
+  EXPECT_EQ(strict["energy_reduction"].get<double>(), 0.0) << strict["probes"];
+  ASSERT_FALSE(strict["probes"].empty());
+  EXPECT_GT(strict["probes"][0]["holdout_top1_change_standard_error"].get<double>(), 0.0) << strict["probes"];
 }
 
 TEST(RunCli, ImpossibleRequestsAreClearErrors) {
