@@ -127,12 +127,12 @@ EvalResult evaluate(torch::nn::Module& model, const Dataset& data, int64_t batch
   // afterwards, so every rank count gives the same bits.
   const dist::Range mine = dist::shard(data.size(), batch_size);
   std::vector<double> batch_loss(static_cast<size_t>((data.size() + batch_size - 1) / batch_size), 0.0);
-  std::vector<int64_t> correct{0};
   std::vector<int64_t> per_sample(static_cast<size_t>(data.size()), 0);  // this rank's shard; summed below
+  int64_t mine_right = 0;  // for the bar only: the total comes from per_sample
   Progress bar(label, mine.size(), "img");
   // The bar shows the top-1 of the images this process has seen, so a log says what each
   // measurement found (data-parallel: this rank's shard).
-  const auto seen_top1 = [&](int64_t seen) { return fmt::format("top-1 {:.2f}%", 100.0 * correct[0] / seen); };
+  const auto seen_top1 = [&](int64_t seen) { return fmt::format("top-1 {:.2f}%", 100.0 * mine_right / seen); };
   for (int64_t begin = mine.begin; begin < mine.end; begin += batch_size) {
     const int64_t count = std::min(batch_size, mine.end - begin);
     Batch batch = make_batch(data, begin, count);
@@ -141,16 +141,16 @@ EvalResult evaluate(torch::nn::Module& model, const Dataset& data, int64_t batch
         torch::cross_entropy_loss(logits, batch.labels, {}, at::Reduction::Sum).item<double>();
     const torch::Tensor right = logits.argmax(1).eq(batch.labels).to(torch::kInt64).contiguous();
     std::copy_n(right.data_ptr<int64_t>(), count, per_sample.begin() + begin);
-    correct[0] += right.sum().item<int64_t>();
+    mine_right += right.sum().item<int64_t>();
     bar.advance(count, seen_top1(begin + count - mine.begin));
   }
   bar.finish(mine.size() > 0 ? seen_top1(mine.size()) : "");
   const double loss_sum = dist::ordered_sum(std::move(batch_loss));
-  dist::sum(correct);
   dist::sum(per_sample);
   result.correct.assign(per_sample.begin(), per_sample.end());
+  const int64_t right = std::accumulate(per_sample.begin(), per_sample.end(), int64_t{0});
   result.samples = data.size();
-  result.top1 = data.size() ? static_cast<double>(correct[0]) / data.size() : 0.0;
+  result.top1 = data.size() ? static_cast<double>(right) / data.size() : 0.0;
   result.loss = data.size() ? loss_sum / data.size() : 0.0;
   return result;
 }
