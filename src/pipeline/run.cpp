@@ -30,9 +30,8 @@ std::vector<Stage> plan_stages(RunContext& run, const StageRunner& runner) {
   using Input = std::pair<std::string, std::string>;
   const Input model{"model", o.model}, library{"library", o.library};
   const auto in = [&](const std::string& name) { return Input{name, run.path(name)}; };
-  const nlohmann::json test_data = {{"data", run.data_spec}};
   std::vector<Stage> stages;
-  stages.push_back({"exact_eval", test_data, {model}, {files::part("exact_eval")},
+  stages.push_back({"exact_eval", data_options(run, nlohmann::json::object()), {model}, {files::part("exact_eval")},
                     [&run] { exact_eval_stage(run); }});
   stages.push_back({"estimate",
                     data_options(run, {{"hessian", o.hessian}, {"first_order", o.first_order}}),
@@ -57,13 +56,16 @@ std::vector<Stage> plan_stages(RunContext& run, const StageRunner& runner) {
     calibrate.inputs.push_back(in(files::kAssignment));
   } else {  // the choice is made by calibrating configurations of the sweep
     calibrate.options["max_accuracy_loss"] = o.max_accuracy_loss;
-    if (o.bound_confidence > 0) calibrate.options["bound_confidence"] = o.bound_confidence;
+    if (o.bound_confidence > 0) {
+      calibrate.options["bound_confidence"] = o.bound_confidence;
+      calibrate.inputs.push_back(in(files::part("exact_eval")));
+    }
     calibrate.inputs.push_back(in(files::kSweep));
     calibrate.outputs.push_back(files::kAssignment);
   }
   stages.push_back(std::move(calibrate));
   stages.push_back({"final_eval", data_options(run, nlohmann::json::object()),
-                    {model, library, in(files::kAssignment), in(files::kCalibratedModel)},
+                    {model, library, in(files::part("exact_eval")), in(files::kAssignment), in(files::kCalibratedModel)},
                     {files::part("final_eval")}, [&run] { final_eval_stage(run); }});
   const std::vector<Input> measured = {model, library, in(files::kEstimate)};
   stages.push_back({"layer_measure", data_options(run, {{"measure_layers", o.measure_layers}}),

@@ -5,7 +5,7 @@
 // Stages. The run is a sequence of named stages; each reads the files of the stages before it and
 // writes its own into the report folder R (out_dir), atomically:
 //   load           model, library, data (always runs; writes nothing)
-//   exact_eval     R/parts/exact_eval.json     test top-1 with exact multipliers
+//   exact_eval     R/parts/exact_eval.json     test top-1 with exact multipliers, per-image records
 //   estimate       R/est.json                  FAMES stage 1
 //   select         R/sweep.json                the measured sweep (fames-pareto format)
 //   assign         R/assign.json               the selection for energy_reduction (that mode only)

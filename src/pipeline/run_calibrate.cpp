@@ -151,13 +151,10 @@ class Prober {
     }
   }
 
-  // The paired standard error of the held-out top-1 change from the exact model to `model` (which
-  // carries its AppMuls); the exact model's per-image record is measured once.
+  // The paired standard error of the held-out top-1 change from the exact model (its record from
+  // exact_eval) to `model` (which carries its AppMuls).
   double change_standard_error(torch::nn::Module& model) {
-    if (!exact_held_) {
-      models::LoadedModel exact = run_.fresh_model();
-      exact_held_ = models::evaluate(*exact.module, run_.held, 256, "exact (held-out, per image)");
-    }
+    if (!exact_held_) exact_held_ = read_exact_record(run_, "holdout");
     const models::EvalResult probe = models::evaluate(model, run_.held, 256, "probe (held-out, per image)");
     return models::paired_top1_difference(*exact_held_, probe).standard_error;
   }

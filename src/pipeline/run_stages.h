@@ -22,6 +22,7 @@
 #include "data/dataset.h"
 #include "measure/evaluator.h"
 #include "models/checkpoint.h"
+#include "models/trainer.h"
 #include "pipeline/ga_search.h"
 #include "pipeline/pareto_sweep.h"
 #include "pipeline/run.h"
@@ -66,7 +67,11 @@ class RunContext {
   std::unique_ptr<measure::EmulatedEvaluator> evaluator_;
 };
 
-void exact_eval_stage(RunContext& run);     // parts/exact_eval.json
+// parts/exact_eval.json: the exact model's test top-1 and its per-image records on test and on the
+// held-out images, which the later stages pair their own evaluations with.
+void exact_eval_stage(RunContext& run);
+// The exact model's per-image record on "test" or "holdout", as exact_eval measured it.
+models::EvalResult read_exact_record(const RunContext& run, const std::string& split);
 void estimate_stage(RunContext& run);       // est.json
 void select_stage(RunContext& run);         // sweep.json
 void assign_stage(RunContext& run);         // assign.json (energy-reduction mode)
