@@ -60,11 +60,11 @@ std::optional<double> TargetInterval::next(double min_width) const {
   return 0.5 * (low + high);
 }
 
-void TargetInterval::narrow(double reduction, bool passed) {
+void TargetInterval::narrow(double target, double reduction, bool passed) {
   if (passed)
-    low = std::max(low, reduction);
+    low = std::max({low, target, reduction});
   else
-    high = std::min(high, reduction);
+    high = std::min({high, target, reduction});
 }
 
 }  // namespace fames::pipeline

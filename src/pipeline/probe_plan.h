@@ -48,8 +48,10 @@ struct TargetInterval {
   double low = 0, high = 0;
   // The middle, or none once high - low < min_width (a selection there would differ little).
   std::optional<double> next(double min_width) const;
-  // After a probe that reached `reduction`: a pass raises low to it, a failure lowers high to it.
-  void narrow(double reduction, bool passed);
+  // After the selection at `target` reached `reduction` and passed or failed: a pass raises low to
+  // both, a failure lowers high to both. Narrowing by the target too halves the interval even when a
+  // coarse library maps neighbouring targets to one configuration (else that one is probed again).
+  void narrow(double target, double reduction, bool passed);
 };
 
 }  // namespace fames::pipeline

@@ -3,7 +3,9 @@
 // and Fashion-MNIST; skipped without them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "cli_runner.h"
 #include "report/plot.h"
@@ -112,6 +114,19 @@ TEST(RunCli, WritesACompleteReportAndACalibratedModelThatEvalReads) {
   EXPECT_EQ(strict["energy_reduction"].get<double>(), 0.0) << strict["probes"];
   ASSERT_FALSE(strict["probes"].empty());
   EXPECT_GT(strict["probes"][0]["holdout_top1_change_standard_error"].get<double>(), 0.0) << strict["probes"];
+  // Before giving up it bisected below the search's start (the largest sweep point within the
+  // bound uncalibrated), between it and exact multipliers.
+  const double bound = strict["holdout_top1_exact"].get<double>() - 0.02;
+  double start = 0;
+  for (const nlohmann::json& point : strict["curves"]["fames"])
+    if (point["top1"].get<double>() >= bound) start = std::max(start, point["energy_reduction"].get<double>());
+  ASSERT_GT(start, 0.0) << strict["curves"];
+  double lowest_approximate = 1;
+  for (const nlohmann::json& probe : strict["probes"]) {
+    const double reduction = probe["energy_reduction"].get<double>();
+    if (reduction > 0) lowest_approximate = std::min(lowest_approximate, reduction);
+  }
+  EXPECT_LT(lowest_approximate, start - 1e-9) << strict["probes"];
 }
 
 TEST(RunCli, ImpossibleRequestsAreClearErrors) {

@@ -97,21 +97,23 @@ TEST(ProbePlan, TargetBisectionHalvesTheIntervalUntilItIsNarrow) {
   TargetInterval interval{0.249, 0.291};
   ASSERT_TRUE(interval.next(0.005));
   EXPECT_DOUBLE_EQ(*interval.next(0.005), 0.270);
-  interval.narrow(0.2698, false);
+  interval.narrow(0.270, 0.2698, false);
   EXPECT_NEAR(*interval.next(0.005), 0.2594, 1e-12);
-  interval.narrow(0.2601, true);  // a selection lands a little above its target
+  interval.narrow(0.2594, 0.2601, true);  // a selection lands a little above its target
   EXPECT_NEAR(interval.low, 0.2601, 1e-12);
   EXPECT_NEAR(*interval.next(0.005), 0.26495, 1e-12);
-  interval.narrow(0.2652, true);
+  interval.narrow(0.26495, 0.2652, true);
   EXPECT_FALSE(interval.next(0.005));  // 0.2698 - 0.2652 < 0.005
-  // A pass below the best pass or a failure above the lowest failure narrows nothing.
+  // A coarse library: the selections land far from their targets (below a passing one, above a
+  // failing one); the targets still halve the interval, so one configuration is not probed forever.
   TargetInterval other{0.20, 0.30};
-  other.narrow(0.19, true);
-  other.narrow(0.31, false);
-  EXPECT_DOUBLE_EQ(other.low, 0.20);
-  EXPECT_DOUBLE_EQ(other.high, 0.30);
+  other.narrow(0.25, 0.19, true);
+  EXPECT_DOUBLE_EQ(other.low, 0.25);
+  other.narrow(0.275, 0.31, false);
+  EXPECT_DOUBLE_EQ(other.high, 0.275);
+  EXPECT_DOUBLE_EQ(other.low, 0.25);
   // A selection that lands beyond the other end leaves an empty interval: the steps end.
-  other.narrow(0.33, true);
+  other.narrow(0.2625, 0.33, true);
   EXPECT_FALSE(other.next(0.005));
 }
 
