@@ -218,6 +218,17 @@ Probe search_largest_feasible(RunContext& run, Prober& probe) {
         (!chosen || p.assignment.summary->energy_reduction > chosen->assignment.summary->energy_reduction))
       chosen = std::move(p);
   };
+  // Bisection of the target inside `interval`, each step a selection at its middle, at most
+  // `probes` of them; returns how many it took.
+  const auto bisect_targets = [&](TargetInterval interval, int probes) {
+    int taken = 0;
+    for (std::optional<double> mid; taken < probes && (mid = interval.next(kMinTargetStep)); ++taken) {
+      Probe p = probe(select_for_energy_reduction(est, *mid), std::nullopt);
+      interval.narrow(*mid, p.assignment.summary->energy_reduction, p.judged_top1 >= target);
+      keep_if_better(std::move(p));
+    }
+    return taken;
+  };
   // Outcomes pair the sweep's top-1 (emulated, with the evaluator's corrections) with the calibrated
   // one: the plan compares them with the sweep's other points, measured the same way.
   std::vector<ProbeOutcome> done;
@@ -234,27 +245,15 @@ Probe search_largest_feasible(RunContext& run, Prober& probe) {
     TargetInterval interval{chosen ? chosen->assignment.summary->energy_reduction
                                    : sweep[feasible].point.assignment.summary->energy_reduction,
                             sweep[fail->index].point.assignment.summary->energy_reduction};
-    for (std::optional<double> mid; probes_left > 0 && (mid = interval.next(kMinTargetStep)); --probes_left) {
-      Probe p = probe(select_for_energy_reduction(est, *mid), std::nullopt);
-      interval.narrow(*mid, p.assignment.summary->energy_reduction, p.judged_top1 >= target);
-      keep_if_better(std::move(p));
-    }
+    bisect_targets(interval, probes_left);
   }
   if (!chosen) keep_if_better(probe(sweep[feasible].point.assignment, sweep[feasible].top1));
   // With --bound-confidence the start can fail too. Exact multipliers pass by definition, so the
   // largest passing reduction lies between them and the start: bisect there before giving up (the
   // 4-bit VGG-19 at Z = 2 fell from 28.99% to exact multipliers: every probe from 29.3% down to its
   // start at 24.4% missed the judged bound by 0.1-1 point).
-  if (!chosen) {
-    TargetInterval interval{0, sweep[feasible].point.assignment.summary->energy_reduction};
-    for (int left = kMaxDescentProbes; left > 0; --left) {
-      const std::optional<double> mid = interval.next(kMinTargetStep);
-      if (!mid) break;
-      Probe p = probe(select_for_energy_reduction(est, *mid), std::nullopt);
-      interval.narrow(*mid, p.assignment.summary->energy_reduction, p.judged_top1 >= target);
-      keep_if_better(std::move(p));
-    }
-  }
+  if (!chosen)
+    bisect_targets({0, sweep[feasible].point.assignment.summary->energy_reduction}, kMaxDescentProbes);
   // Nothing selected stays within the bound (the estimate can be wrong near r = 0): exact
   // multipliers.
   if (!chosen) {
