@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "appmul/synth/dominance.h"
@@ -110,6 +112,52 @@ TEST(AlsLibrary, AlsMembersDominateEveryFamilyMemberInTheBand) {
       EXPECT_TRUE(row.dominated) << row.rival << " (" << row.rival_error << ", " << row.rival_energy_fj
                                  << " fJ): best ALS " << row.best << " " << row.best_energy_fj << " fJ";
   }
+}
+
+// The largest |value| a table puts on a product of 0.
+int zero_product_error(const ProductTable& table) {
+  const ProductTable exact = ProductTable::exact(table.signature());
+  int worst = 0;
+  for (size_t p = 0; p < exact.data().size(); ++p)
+    if (exact.data()[p] == 0) worst = std::max(worst, std::abs(table.data()[p]));
+  return worst;
+}
+
+// On w5s_a4u the strict runs leave a guard-breaking truncc rival undominated (its guard costs more
+// than it saves); the runs that inherit the rivals' zero-product error dominate every such rival,
+// and put no more on products of 0 than some rival does.
+TEST(AlsLibrary, InheritingRunsDominateTheGuardBreakingRivalsTheStrictRunsMiss) {
+  const Signature sig{5, 4, true, false};
+  AlsLibraryOptions options;
+  const std::vector<AppMul> rivals = als_family_rivals(sig, options);
+  int rival_zero_error = 0;
+  for (const AppMul& r : rivals) rival_zero_error = std::max(rival_zero_error, zero_product_error(r.table));
+  ASSERT_GT(rival_zero_error, 0);
+  auto undominated_breaking = [&](const std::vector<AppMul>& members) {
+    std::vector<std::string> names;
+    for (const AppMul& r : rivals) {
+      if (zero_product_error(r.table) == 0) continue;
+      const bool dominated = std::any_of(members.begin(), members.end(), [&](const AppMul& m) {
+        return m.energy_fj < r.energy_fj && m.metrics.mred <= r.metrics.mred;
+      });
+      if (!dominated) names.push_back(r.name);
+    }
+    return names;
+  };
+  options.inherit_zero_product_error = false;
+  const std::vector<AppMul> strict = build_als_members({sig}, options).front();
+  for (const AppMul& m : strict) EXPECT_EQ(zero_product_error(m.table), 0) << m.name;
+  EXPECT_FALSE(undominated_breaking(strict).empty());
+  options.inherit_zero_product_error = true;
+  const std::vector<AppMul> inheriting = build_als_members({sig}, options).front();
+  EXPECT_TRUE(undominated_breaking(inheriting).empty())
+      << "undominated: " << ::testing::PrintToString(undominated_breaking(inheriting));
+  int inherited = 0;
+  for (const AppMul& m : inheriting) {
+    EXPECT_LE(zero_product_error(m.table), rival_zero_error) << m.name;
+    inherited += zero_product_error(m.table) > 0;
+  }
+  EXPECT_GT(inherited, 0);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 #include <exception>
+#include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -51,6 +53,66 @@ std::vector<AppMul> seeds_from(const std::vector<AppMul>& rivals, const AlsOptio
   // A seed that another seed dominates is useless: whatever dominates the better seed dominates
   // it too. Keep the front, cheapest (largest error) first.
   return pareto_front(seeds, als);
+}
+
+// The largest |value| that m puts on a product of 0.
+int zero_product_error(const AppMul& m) {
+  const ProductTable exact = ProductTable::exact(m.signature());
+  int worst = 0;
+  for (size_t p = 0; p < exact.data().size(); ++p)
+    if (exact.data()[p] == 0) worst = std::max(worst, std::abs(m.table.data()[p]));
+  return worst;
+}
+
+// A seed whose runs keep its own zero-product error (inheriting_seeds) and the error they stop at.
+struct InheritingSeed {
+  AppMul seed;
+  double max_error = 0;
+};
+
+// Where guarding a rival costs more than the room there is (truncc_k4 of w8s_a8u: one AND gate of
+// operand bits and its loads cost more than the rival saves; docs/appmul-library.md), no member of
+// the strict runs (`members`) dominates it. For such rivals only, the rivals that break the guard,
+// unguarded, and their compensated twins become seeds too (the front of them), each run keeping its
+// seed's own zero-product error instead of 0: their members put no more on products of 0 than a
+// family member the library already offers. A seed runs only if it is more accurate than such a
+// rival, and stops at the error of the nearest one, so that its last steps squeeze below it.
+std::vector<InheritingSeed> inheriting_seeds(const std::vector<AppMul>& rivals, const std::vector<AppMul>& members,
+                                             const AlsOptions& als) {
+  if (als.max_zero_product_error < 0) return {};  // no guard: the strict runs had every start
+  std::vector<double> member_error;
+  for (const AppMul& m : members) member_error.push_back(als_error(m, als));
+  std::vector<AppMul> breaking;
+  std::vector<double> targets;  // errors of the breaking rivals no member dominates
+  for (const AppMul& rival : rivals) {
+    if (!guard_zero_products(*rival.netlist, als)) continue;
+    const double error = als_error(rival, als);
+    bool dominated = false;
+    for (size_t i = 0; i < members.size() && !dominated; ++i)
+      dominated = members[i].energy_fj < rival.energy_fj && member_error[i] <= error;
+    if (!dominated) targets.push_back(error);
+    breaking.push_back(rival);
+  }
+  if (targets.empty()) return {};
+  std::vector<AppMul> starts;
+  for (const AppMul& rival : breaking) {
+    AlsOptions own = als;
+    own.max_zero_product_error = std::max(als.max_zero_product_error, zero_product_error(rival));
+    if (std::optional<Netlist> tied = compensate_constant_outputs(*rival.netlist, own)) {
+      tied->set_name(seed_tag(rival) + "_c_" + rival.signature().key());
+      starts.push_back(characterize(*tied, rival.source, als.cells, als.cost));
+    }
+    starts.push_back(rival);
+  }
+  std::vector<InheritingSeed> out;
+  for (AppMul& seed : pareto_front(starts, als)) {
+    const double error = als_error(seed, als);
+    double nearest = std::numeric_limits<double>::infinity();
+    for (double t : targets)
+      if (t > error) nearest = std::min(nearest, t);
+    if (std::isfinite(nearest)) out.push_back({std::move(seed), nearest});
+  }
+  return out;
 }
 
 // The members that no other beats in energy, error (als_error), |bias| and MSE (under the same pair
@@ -174,6 +236,7 @@ struct Job {
 // The family rivals (within the bound) and seeds of one signature.
 struct Starts {
   std::vector<AppMul> rivals, seeds;
+  std::vector<InheritingSeed> inheriting;  // set once the strict runs are done; numbered after seeds
 };
 
 // The starts of every signature (no seeds when options.seed_steps is 0), in parallel.
@@ -217,63 +280,99 @@ std::vector<Job> ordered_jobs(const std::vector<Signature>& signatures,
 }
 
 // The ALS steps of one job: from the exact netlist, or from a seed with the seed limits.
-std::vector<AppMul> run_job(const Job& job, const Signature& sig, const std::vector<AppMul>& seeds,
+std::vector<AppMul> run_job(const Job& job, const Signature& sig, const Starts& starts,
                             const AlsLibraryOptions& options) {
   AlsOptions als = als_options_for(sig, options);
   if (job.seed < 0) return run_als(exact_dadda(sig), als);
-  const AppMul& seed = seeds[job.seed];
-  als.tag = seed_tag(seed);
   als.max_steps = std::min(als.max_steps, options.seed_steps);
   if (options.seed_candidates > 0) als.candidates_per_step = options.seed_candidates;
+  const std::vector<AppMul>& seeds = starts.seeds;
+  if (job.seed >= static_cast<int>(seeds.size())) {
+    const InheritingSeed& s = starts.inheriting[job.seed - seeds.size()];
+    als.tag = seed_tag(s.seed);
+    als.max_error = std::min(als.max_error, s.max_error);
+    als.max_zero_product_error = std::max(als.max_zero_product_error, zero_product_error(s.seed));
+    return run_als(*s.seed.netlist, als);
+  }
+  const AppMul& seed = seeds[job.seed];
+  als.tag = seed_tag(seed);
   // The next seed (cheaper, with more error) starts its own run: go no further than it.
   if (job.seed > 0) als.max_error = std::min(als.max_error, als_error(seeds[job.seed - 1], als));
   return run_als(*seed.netlist, als);
 }
 
-std::vector<std::vector<AppMul>> run_starts(
-    const std::vector<Signature>& signatures, const AlsLibraryOptions& options, bool thin,
-    const std::function<void(const Signature&, size_t)>& on_done) {
-  const int64_t n = static_cast<int64_t>(signatures.size());
-  const std::vector<Starts> starts = starts_of(signatures, options);
-  const std::vector<Job> jobs = ordered_jobs(signatures, starts, options);
-  std::vector<std::vector<std::vector<AppMul>>> steps(n);
-  std::vector<int> pending(n, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    steps[i].resize(starts[i].seeds.size() + 1);
-    pending[i] = static_cast<int>(starts[i].seeds.size()) + 1;
-  }
-  std::vector<std::vector<AppMul>> results(n);
+// Runs `jobs` in parallel; `done(job, steps)` gets each job's steps, one call at a time.
+void run_jobs(const std::vector<Job>& jobs, const std::vector<Signature>& signatures, const std::vector<Starts>& starts,
+              const AlsLibraryOptions& options, const std::function<void(const Job&, std::vector<AppMul>)>& done) {
   std::exception_ptr failure;  // exceptions must not leave an OpenMP region
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t j = 0; j < static_cast<int64_t>(jobs.size()); ++j) {
-    const Job job = jobs[j];
     try {
-      auto run = run_job(job, signatures[job.sig], starts[job.sig].seeds, options);
-      bool last = false;
+      std::vector<AppMul> run = run_job(jobs[j], signatures[jobs[j].sig], starts[jobs[j].sig], options);
 #pragma omp critical(fames_als_steps)
-      {
-        steps[job.sig][job.seed + 1] = std::move(run);
-        last = --pending[job.sig] == 0;
-      }
-      if (last) {  // every start of this signature has run: merge them
-        std::vector<AppMul> all;
-        for (auto& r : steps[job.sig])
-          for (auto& m : r) all.push_back(std::move(m));
-        steps[job.sig].clear();
-        const AlsOptions als = als_options_for(signatures[job.sig], options);
-        const AppMul exact = characterize(exact_dadda(signatures[job.sig]), "exact:dadda", als.cells, als.cost);
-        results[job.sig] = thin ? thin_covering(distinct_front(std::move(all), exact, als), starts[job.sig].rivals, als,
-                                                options.max_per_signature)
-                                : std::move(all);
-#pragma omp critical(fames_als_progress)
-        if (on_done) on_done(signatures[job.sig], results[job.sig].size());
-      }
+      done(jobs[j], std::move(run));
     } catch (...) {
 #pragma omp critical(fames_als_failure)
       if (!failure) failure = std::current_exception();
     }
   }
   if (failure) std::rethrow_exception(failure);
+}
+
+// The strict runs (from the exact netlist and the seeds) of every signature, then the runs from the
+// inheriting seeds of the signatures whose strict members leave a rival undominated.
+std::vector<std::vector<AppMul>> run_starts(
+    const std::vector<Signature>& signatures, const AlsLibraryOptions& options, bool thin,
+    const std::function<void(const Signature&, size_t)>& on_done) {
+  const int64_t n = static_cast<int64_t>(signatures.size());
+  std::vector<Starts> starts = starts_of(signatures, options);
+  // steps[sig][seed + 1]: the steps of one run, merged in run order so that the result does not
+  // depend on which run ends first.
+  std::vector<std::vector<std::vector<AppMul>>> steps(n);
+  std::vector<std::vector<AppMul>> results(n);
+  std::vector<size_t> pending(n, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    steps[i].resize(starts[i].seeds.size() + 1);
+    pending[i] = steps[i].size();
+  }
+  auto all_steps = [&](int64_t sig) {
+    std::vector<AppMul> all;
+    for (std::vector<AppMul>& run : steps[sig])
+      for (AppMul& m : run) all.push_back(std::move(m));
+    steps[sig].clear();
+    return all;
+  };
+  auto finish = [&](int64_t sig) {
+    const AlsOptions als = als_options_for(signatures[sig], options);
+    const AppMul exact = characterize(exact_dadda(signatures[sig]), "exact:dadda", als.cells, als.cost);
+    results[sig] = thin ? thin_covering(distinct_front(all_steps(sig), exact, als), starts[sig].rivals, als,
+                                        options.max_per_signature)
+                        : all_steps(sig);
+    if (on_done) on_done(signatures[sig], results[sig].size());
+  };
+  auto collect = [&](const Job& job, std::vector<AppMul> run) {
+    steps[job.sig][job.seed + 1] = std::move(run);
+    return --pending[job.sig] == 0;
+  };
+  std::vector<Job> second;
+  run_jobs(ordered_jobs(signatures, starts, options), signatures, starts, options,
+           [&](const Job& job, std::vector<AppMul> run) {
+             if (!collect(job, std::move(run))) return;
+             Starts& s = starts[job.sig];
+             if (options.seed_steps > 0 && options.inherit_zero_product_error) {
+               std::vector<AppMul> strict;
+               for (const std::vector<AppMul>& run : steps[job.sig]) strict.insert(strict.end(), run.begin(), run.end());
+               s.inheriting = inheriting_seeds(s.rivals, strict, als_options_for(signatures[job.sig], options));
+             }
+             pending[job.sig] = s.inheriting.size();
+             steps[job.sig].resize(s.seeds.size() + 1 + s.inheriting.size());
+             for (size_t i = 0; i < s.inheriting.size(); ++i)
+               second.push_back({job.sig, static_cast<int>(s.seeds.size() + i)});
+             if (s.inheriting.empty()) finish(job.sig);
+           });
+  run_jobs(second, signatures, starts, options, [&](const Job& job, std::vector<AppMul> run) {
+    if (collect(job, std::move(run))) finish(job.sig);
+  });
   return results;
 }
 

@@ -5,6 +5,10 @@
 // constant) is guarded first, and each gets a compensated twin (seed_circuits.h); the seeds are the
 // Pareto front of these. A seeded run stops at the error of the next cheaper seed, which continues
 // from there. Everything that dominates a seed also dominates the rivals the seed dominates.
+// Where the members of these strict runs leave a guard-breaking rival undominated (guarding costs
+// more than the rival saves), the guard-breaking rivals and their twins run unguarded too, each
+// run keeping its seed's own zero-product error (inherit_zero_product_error): such members put no
+// more on products of 0 than a family member the library holds.
 // All steps of all runs are thinned to their front in energy, error, |bias| and MSE, one member per
 // product table and none with the exact table; then at most max_per_signature are kept: first, for
 // every rival, the cheapest front member that dominates it (lower energy at no more error), then
@@ -31,6 +35,7 @@ struct AlsLibraryOptions {
   int seed_steps = 30;  // steps of each seeded run; 0: start from the exact multiplier only
   int seed_candidates = 0;  // candidates_per_step of seeded runs (0: as options.als)
   int priority_count = 0;  // the first priority_count signatures run before all others
+  bool inherit_zero_product_error = true;  // the runs from unguarded rivals above (false: none)
   OperandHistograms histograms;  // pair weights of the signatures it covers; others uniform
 };
 

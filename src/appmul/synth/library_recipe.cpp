@@ -20,7 +20,9 @@ namespace {
 // Bumped whenever what ALS does for the same settings changes (seeds, runs, thinning), so that the
 // cache key changes even where the executable's hash cannot be read. 2: seeds from every family
 // (guarded, compensated), runs that scan every gate before stopping, front in error, |bias|, MSE.
-constexpr int kAlsRecipeVersion = 2;
+// 3: where no strict member dominates a guard-breaking rival, runs from the unguarded rivals that
+// keep their own zero-product error.
+constexpr int kAlsRecipeVersion = 3;
 
 // Everything that decides the library's contents (the signature order does not), as the cache key
 // is made from it. Only a histogram that weights some signature is included, so that uniform
