@@ -85,6 +85,11 @@ int64_t reuse_measurements(const ValidateArgs& args, const Estimate& est, bool b
   }
   const std::string old_on = old.has("measured_on") ? old.string("measured_on") : "samples";
   if (old_on != args.measure_on) fail("{} was measured on {}, not on {} (--measure-on)", where, old_on, args.measure_on);
+  // Files without "corrected_on" took the correction on the measurement images themselves.
+  if (bias_correction && (old.has("corrected_on") ? old.string("corrected_on") : old_on) != "samples")
+    fail("{} was measured with each layer's correction taken on the validation images, not on the estimation "
+         "samples; measure again",
+         where);
   // Files written before temperatures were fitted measured at 1.
   const bool old_fitted = old.has("temperature_fitted") && old.raw("temperature_fitted") == true;
   result.temperature = old.has("temperature") ? old.number("temperature") : 1.0;
@@ -214,6 +219,8 @@ void run_validate(const ValidateArgs& args) {
   // The estimation samples (as `fames estimate` drew them): the controls' Hessian traces, and the
   // measurement images with --measure-on samples.
   const Dataset samples = subset(load_dataset(data_spec, Split::kTrain), est.samples, static_cast<uint64_t>(seed));
+  // The correction the estimate predicts for, and `fames run` applies: over training images.
+  const Dataset* correct_on = bias_correction ? &samples : nullptr;
   Checkpoint checkpoint;
   if (args.reuse.empty()) {
     const Dataset images = measurement_images(args, data_spec, samples, static_cast<uint64_t>(seed));
@@ -226,7 +233,8 @@ void run_validate(const ValidateArgs& args) {
                         {"library", est.library},      {"library_hash", hash_text(hash_path(est.library))},
                         {"data", data_spec},           {"measured_on", args.measure_on},
                         {"images", sample_count},      {"seed", seed},
-                        {"bias_correction", bias_correction}, {"temperature", args.temperature}};
+                        {"bias_correction", bias_correction}, {"corrected_on", "samples"},
+                        {"temperature", args.temperature}};
       load_checkpoint(checkpoint);
       resume.known = checkpoint.known;
       const auto start = std::chrono::steady_clock::now();
@@ -238,12 +246,12 @@ void run_validate(const ValidateArgs& args) {
         save_checkpoint(checkpoint, so_far, checkpoint.seconds + std::chrono::duration<double>(now - start).count());
       };
     }
-    result = estimate::validate_single_layer(*loaded.module, est, library, images, max_pairs, 1, bias_correction, resume,
+    result = estimate::validate_single_layer(*loaded.module, est, library, images, max_pairs, 1, correct_on, resume,
                                              temperature);
     result.measure_seconds += checkpoint.seconds;
     // Kept until the whole output is written: the configurations below may fail or take long.
     if (!checkpoint.path.empty()) save_checkpoint(checkpoint, result.pairs, result.measure_seconds);
-    configs = estimate::validate_configs(*loaded.module, est, library, images, args.configs, bias_correction,
+    configs = estimate::validate_configs(*loaded.module, est, library, images, args.configs, correct_on,
                                          result.temperature);
   }
   estimate::score_controls(est, library, control_layers(*loaded.module, samples, static_cast<uint64_t>(seed)), result);
@@ -258,6 +266,7 @@ void run_validate(const ValidateArgs& args) {
                         {"measured_on", args.measure_on},
                         {"hessian", est.hessian},
                         {"bias_correction", bias_correction},
+                        {"corrected_on", bias_correction ? "samples" : ""},
                         {"base_loss", result.base_loss},
                         {"temperature", result.temperature},
                         {"temperature_fitted", temperature == 0},
@@ -329,8 +338,9 @@ void setup_validate(CLI::App& root) {
                   "Also write every pair's predicted and measured value to this JSON file; while measuring, "
                   "OUT.partial keeps the pairs measured so far, and a rerun with the same inputs continues from it");
   cmd->add_flag("--bias-correction", args->bias_correction,
-                "Measure with each substituted layer's per-channel mean error subtracted (on by default when "
-                "est.json was made with 'fames estimate --bias-correction')");
+                "Measure with each substituted layer's per-channel mean error subtracted, taken on the estimation "
+                "samples (training images) as 'fames run' takes it (on by default when est.json was made with "
+                "'fames estimate --bias-correction')");
   cmd->add_option("--temperature", args->temperature,
                   "fit: losses of the logits divided by the temperature that gives the exact model its lowest loss "
                   "on the measurement images (an overconfident model gains from any AppMul noise that shrinks its "

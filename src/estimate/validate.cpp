@@ -44,7 +44,7 @@ double measurement_ceiling(const std::vector<PairResult>& pairs) {
 
 ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
                                        const Dataset& samples, int64_t max_pairs, uint64_t seed,
-                                       bool bias_correction, const ValidateResume& resume, double temperature) {
+                                       const Dataset* correct_on, const ValidateResume& resume, double temperature) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::pair<const EstimateLayer*, const EstimateCandidate*>> todo;
   for (const auto& layer : est.layers)
@@ -75,7 +75,7 @@ ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate&
       resume.on_measured(so_far);
     };
   const measure::SingleLayerLosses measured = measure::single_layer_loss_changes(
-      model, est, library, samples, substitutions, bias_correction, measure_resume, temperature);
+      model, est, library, samples, substitutions, correct_on, measure_resume, temperature);
   ValidationResult result;
   result.temperature = measured.temperature;
   result.base_loss = measured.base_loss;
@@ -153,7 +153,7 @@ double predicted_loss_change(const Estimate& est, const Assignment& assignment, 
 
 std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estimate& est, const Library& library,
                                            const Dataset& samples, const std::vector<std::string>& assignment_files,
-                                           bool bias_correction, double temperature) {
+                                           const Dataset* correct_on, double temperature) {
   std::vector<Assignment> assignments;
   std::vector<ConfigResult> results;
   for (const auto& file : assignment_files) {
@@ -161,7 +161,7 @@ std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estim
     results.push_back({file, predicted_loss_change(est, assignments.back(), file), 0.0});
   }
   const std::vector<double> measured =
-      measure::assignment_loss_changes(model, est, library, samples, assignments, bias_correction, temperature);
+      measure::assignment_loss_changes(model, est, library, samples, assignments, correct_on, temperature);
   for (size_t i = 0; i < results.size(); ++i) results[i].measured = measured[i];
   return results;
 }

@@ -70,13 +70,14 @@ struct ValidateResume {
 
 // Measures every non-exact (layer, AppMul) pair of `est` (or `max_pairs` of them, drawn with `seed`;
 // max_pairs <= 0 means all): loss with only that layer substituted minus the exact loss. With
-// `bias_correction`, the substituted layer also subtracts its per-channel mean error over `samples`
-// (its input statistics come from one extra pass, included in the time). Losses are at
+// `correct_on`, the substituted layer also subtracts its per-channel mean error over those images
+// (the estimation samples: the correction the estimate predicts for; its input statistics come from
+// one extra pass, included in the time). Losses are at
 // `temperature` as measure::single_layer_loss_changes takes it (0: fitted on `samples`). The
 // model's multipliers and corrections are as before afterwards.
 ValidationResult validate_single_layer(torch::nn::Module& model, const Estimate& est, const Library& library,
                                        const Dataset& samples, int64_t max_pairs, uint64_t seed,
-                                       bool bias_correction = false, const ValidateResume& resume = {},
+                                       const Dataset* correct_on = nullptr, const ValidateResume& resume = {},
                                        double temperature = 1);
 
 // Fills result.spearman, kendall and per_layer (in est's layer order) from result.pairs.
@@ -108,11 +109,11 @@ struct ConfigResult {
 double predicted_loss_change(const Estimate& est, const Assignment& assignment, const std::string& source);
 
 // Additivity: for each assignment, the sum of its layers' predicted dL against the measured loss
-// change, at `temperature` (> 0). With `bias_correction`, the layers are corrected as
+// change, at `temperature` (> 0). With `correct_on`, the layers are corrected over those images as
 // measure/bias_correction.h defines it. Throws fames::Error naming the file of an assignment that is
 // unreadable or not in the estimate.
 std::vector<ConfigResult> validate_configs(torch::nn::Module& model, const Estimate& est, const Library& library,
                                            const Dataset& samples, const std::vector<std::string>& assignment_files,
-                                           bool bias_correction = false, double temperature = 1);
+                                           const Dataset* correct_on = nullptr, double temperature = 1);
 
 }  // namespace fames::estimate

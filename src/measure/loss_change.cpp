@@ -102,7 +102,7 @@ double fitted_temperature(torch::nn::Module& model, const Dataset& samples) {
 SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Estimate& est,
                                             const Library& library, const Dataset& samples,
                                             const std::vector<Substitution>& substitutions,
-                                            bool bias_correction, const MeasureResume& resume,
+                                            const Dataset* correct_on, const MeasureResume& resume,
                                             double temperature) {
   AssignedModel exact(model, with_exact_layers(est), library, Corrections::kClear);
   SingleLayerLosses out;
@@ -113,7 +113,7 @@ SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Esti
   const torch::Tensor base = per_image_losses(base_outputs, out.temperature);
   out.base_loss = global_means({base}, mine, n, kDefaultLossBatch)[0];
   std::map<std::string, torch::Tensor> hist;  // bias correction: input statistics, exact upstream
-  if (bias_correction) hist = input_histograms(model, samples);
+  if (correct_on) hist = input_histograms(model, *correct_on);
   Progress bar("measure", static_cast<int64_t>(substitutions.size()), "pair");
   for (size_t i = 0; i < substitutions.size(); ++i) {
     const Substitution& s = substitutions[i];
@@ -126,7 +126,7 @@ SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Esti
     quant::QuantLayer& layer = exact.layer(s.layer, "the estimate names");
     const std::shared_ptr<const ProductTable> exact_table = layer.multiplier();
     layer.set_multiplier(appmul_table(library, s.appmul, layer, s.layer, est.library));
-    if (bias_correction)
+    if (correct_on)
       layer.set_output_correction(output_correction(layer, hist.at(s.layer), *layer.multiplier()));
     // Paired per-image differences: their mean is the change, their spread its standard error.
     const torch::Tensor difference = shard_losses(model, samples, mine, kDefaultLossBatch, out.temperature) - base;
@@ -147,7 +147,7 @@ SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Esti
 std::vector<double> assignment_loss_changes(torch::nn::Module& model, const Estimate& est,
                                             const Library& library, const Dataset& samples,
                                             const std::vector<Assignment>& assignments,
-                                            bool bias_correction, double temperature) {
+                                            const Dataset* correct_on, double temperature) {
   double base = 0;
   {
     AssignedModel exact(model, with_exact_layers(est), library, Corrections::kClear);
@@ -156,7 +156,7 @@ std::vector<double> assignment_loss_changes(torch::nn::Module& model, const Esti
   std::vector<double> changes;
   for (const Assignment& assignment : assignments) {
     AssignedModel assigned(model, with_exact_layers(est, assignment), library, Corrections::kClear);
-    if (bias_correction) assigned.correct_bias(samples);
+    if (correct_on) assigned.correct_bias(*correct_on);
     changes.push_back(mean_loss(model, samples, kDefaultLossBatch, temperature) - base);
   }
   return changes;

@@ -64,23 +64,24 @@ struct MeasureResume {
 };
 
 // The loss change of each substitution alone, every other estimate layer on its exact table. With
-// `bias_correction` the substituted layer also subtracts its per-channel mean error over `samples`,
-// from input statistics taken in one extra pass with every layer on its exact table. Losses are of
+// `correct_on` the substituted layer also subtracts its per-channel mean error over those images
+// (training images, as `fames run` and the estimator correct; they may be `samples`), from input
+// statistics taken in one extra pass with every layer on its exact table. Losses are of
 // the logits divided by `temperature`; 0: by the fitted_temperature() of the model with every
 // estimate layer on its exact table (the result says which). Shows a progress bar. Throws
 // fames::Error naming a layer or AppMul that the model or library lacks.
 SingleLayerLosses single_layer_loss_changes(torch::nn::Module& model, const Estimate& est,
                                             const Library& library, const Dataset& samples,
                                             const std::vector<Substitution>& substitutions,
-                                            bool bias_correction = false, const MeasureResume& resume = {},
+                                            const Dataset* correct_on = nullptr, const MeasureResume& resume = {},
                                             double temperature = 1);
 
 // The loss change of each assignment (layers it does not name: exact tables) against every layer
-// exact, at `temperature` (> 0) as mean_loss takes it. With `bias_correction` every layer subtracts
-// its mean error as AssignedModel::correct_bias computes it.
+// exact, at `temperature` (> 0) as mean_loss takes it. With `correct_on` every layer subtracts its
+// mean error over those images as AssignedModel::correct_bias computes it.
 std::vector<double> assignment_loss_changes(torch::nn::Module& model, const Estimate& est,
                                             const Library& library, const Dataset& samples,
                                             const std::vector<Assignment>& assignments,
-                                            bool bias_correction = false, double temperature = 1);
+                                            const Dataset* correct_on = nullptr, double temperature = 1);
 
 }  // namespace fames::measure

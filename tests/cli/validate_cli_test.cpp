@@ -13,13 +13,14 @@ namespace fs = std::filesystem;
 
 const std::string kModel = std::string(FAMES_SOURCE_DIR) + "/models/lenet5-fmnist-mp.pt";
 
-// A fresh `dir` with a family library and the zoo LeNet-5's estimate on `samples` samples in it.
-void make_estimate(const std::string& dir, int samples) {
+// A fresh `dir` with a family library and the zoo LeNet-5's estimate on `samples` samples in it
+// (`fames estimate` with `estimate_flags` besides).
+void make_estimate(const std::string& dir, int samples, const std::string& estimate_flags = "") {
   fs::remove_all(dir);
   CommandResult r = run_fames("--quiet lib build --bits 2..8 --no-als --signed-a --out " + dir + "/lib");
   ASSERT_EQ(r.status, 0) << r.output;
   r = run_fames("--quiet estimate --model " + kModel + " --lib " + dir + "/lib --samples " + std::to_string(samples) +
-                " --out " + dir + "/est.json");
+                " " + estimate_flags + " --out " + dir + "/est.json");
   ASSERT_EQ(r.status, 0) << r.output;
 }
 
@@ -71,6 +72,31 @@ TEST(ValidateCli, MeasuresOnValidationImagesUnlessAskedForTheSamples) {
   r = run_fames("--quiet --validation-images 0 validate --est " + dir + "/est.json --pairs 2");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("validation split of fashion-mnist is empty"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+}
+
+// With bias correction each substituted layer is corrected over the estimation samples (training
+// images), the correction the estimate predicts for and `fames run` applies, not over the
+// validation images it is measured on; a file from before, which took it on the validation
+// images, is not reused.
+TEST(ValidateCli, BiasCorrectionIsTakenOnTheEstimationSamples) {
+  if (!std::getenv("FAMES_BIN") || !fs::exists("/usr/share/datasets/fashion-mnist"))
+    GTEST_SKIP() << "needs FAMES_BIN and Fashion-MNIST";
+  const std::string dir = process_temp_dir("fames_validate_cli_bc");
+  ASSERT_NO_FATAL_FAILURE(make_estimate(dir, 64, "--bias-correction"));
+  const std::string validate = "--quiet validate --est " + dir + "/est.json --pairs 4 ";
+  CommandResult r = run_fames(validate + "--json --out " + dir + "/val.json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(r.output)["corrected_on"], "samples");
+  r = run_fames(validate + "--reuse " + dir + "/val.json");
+  EXPECT_EQ(r.status, 0) << r.output;
+  std::ifstream in(dir + "/val.json");
+  nlohmann::json older = nlohmann::json::parse(in);
+  older.erase("corrected_on");
+  std::ofstream(dir + "/older.json") << older.dump();
+  r = run_fames(validate + "--reuse " + dir + "/older.json");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("correction taken on the validation images"), std::string::npos) << r.output;
   fs::remove_all(dir);
 }
 

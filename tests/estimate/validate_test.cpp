@@ -90,7 +90,7 @@ TEST(Validate, MeasuresAgainstExactTables) {
   std::vector<size_t> reported;
   resume.on_measured = [&](const std::vector<PairResult>& so_far) { reported.push_back(so_far.size()); };
   measure::clear_multipliers(*model);  // as for the first call
-  const ValidationResult resumed = validate_single_layer(*model, est, library, data, 0, 1, false, resume);
+  const ValidationResult resumed = validate_single_layer(*model, est, library, data, 0, 1, nullptr, resume);
   ASSERT_EQ(resumed.pairs.size(), result.pairs.size());
   for (size_t i = 0; i < result.pairs.size(); ++i) {
     EXPECT_EQ(resumed.pairs[i].appmul, result.pairs[i].appmul);
@@ -108,7 +108,7 @@ TEST(Validate, MeasuresAgainstExactTables) {
   for (const double other : {1.0, fitted * 1.01, fitted / 1.01, fitted * 2})
     EXPECT_LE(at_fitted, measure::mean_loss(*model, data, measure::kDefaultLossBatch, other)) << other;
   measure::clear_multipliers(*model);
-  const ValidationResult scaled = validate_single_layer(*model, est, library, data, 0, 1, false, {}, 0);
+  const ValidationResult scaled = validate_single_layer(*model, est, library, data, 0, 1, nullptr, {}, 0);
   EXPECT_DOUBLE_EQ(scaled.temperature, fitted);
   EXPECT_DOUBLE_EQ(scaled.base_loss, at_fitted);
   EXPECT_NE(scaled.pairs[1].measured, result.pairs[1].measured);
