@@ -19,6 +19,7 @@ struct EstimateArgs {
   std::string model, library, data, out, hessian = "fisher", terms_out;
   int64_t samples = estimate::kDefaultEstimateSamples, batch = estimate::EstimateOptions{}.batch_size;
   uint64_t seed = 1;
+  double temperature = 1;
   bool json = false, bias_correction = false, no_first_order = false;
 };
 
@@ -36,6 +37,7 @@ void run_estimate(const EstimateArgs& args) {
   options.first_order = !args.no_first_order;
   options.batch_size = args.batch;
   options.seed = args.seed;
+  options.temperature = args.temperature;
   // Timed from here: the estimation proper (terms and predictions), without reading the model,
   // library and dataset, which validate does as well and does not time either. Data-parallel ranks
   // start it together, so that one rank's slower loading is counted as loading on every rank.
@@ -66,7 +68,7 @@ void run_estimate(const EstimateArgs& args) {
   if (args.json) {
     print_json({{"out", args.out}, {"layers", est.layers.size()}, {"pairs", pairs}, {"samples", est.samples},
                 {"hessian", est.hessian}, {"bias_correction", est.bias_correction},
-                {"first_order", est.first_order},
+                {"first_order", est.first_order}, {"temperature", est.temperature},
                 {"estimate_seconds", seconds}, {"load_seconds", load_seconds}});
   } else {
     fmt::print("{}: {} layers x AppMuls = {} predictions from {} training samples ({}{}{}), {:.1f} s (+ {:.1f} s loading)\n",
@@ -96,6 +98,9 @@ void setup_estimate(CLI::App& root) {
   cmd->add_flag("--no-first-order", args->no_first_order,
                 "Predict from the curvature term alone (1/2 e'He): the sampled first-order term is noise on a trained model, and selection would pick the AppMuls whose noise is most negative");
   cmd->add_option("--seed", args->seed, "Seed for the sample subset")->capture_default_str();
+  cmd->add_option("--temperature", args->temperature, "Predict changes of the loss of the logits divided by this (e.g. the temperature fames validate fits)")
+      ->capture_default_str()
+      ->check(positive());
   cmd->add_option("--out", args->out, "Where to write est.json")->required();
   cmd->add_option("--terms-out", args->terms_out,
                   "Also write every layer's g and H (layer terms file, for fames lib tailor)");

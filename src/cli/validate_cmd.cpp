@@ -260,6 +260,7 @@ void run_validate(const ValidateArgs& args) {
                         {"pairs", result.pairs.size()},
                         {"spearman_resolved", result.spearman_resolved},
                         {"spearman_ceiling", result.spearman_ceiling},
+                        {"spearman_attainable", result.spearman_attainable},
                         {"kendall_resolved", result.kendall_resolved},
                         {"pairs_resolved", result.pairs_resolved},
                         {"samples", sample_count},
@@ -301,7 +302,9 @@ void run_validate(const ValidateArgs& args) {
   fmt::print("{} pairs resolved (|measured| >= 2 standard errors): Spearman {:.4f}  Kendall {:.4f}\n",
              result.pairs_resolved, result.spearman_resolved, result.kendall_resolved);
   fmt::print("what the measurement's noise leaves (an estimate that knew every measured change, judged on another "
-             "draw of as many images): Spearman about {:.4f}\n", result.spearman_ceiling);
+             "draw of as many images): Spearman about {:.4f}; extrapolated to noise-free changes against this "
+             "measurement: about {:.4f}\n",
+             result.spearman_ceiling, result.spearman_attainable);
   fmt::print("estimate {:.1f} s, measure {:.1f} s (ratio {:.1f}x)\n", estimate_seconds, result.measure_seconds,
              estimate_seconds > 0 ? result.measure_seconds / estimate_seconds : 0.0);
   for (const auto& c : result.controls)

@@ -72,6 +72,7 @@ nlohmann::json Estimate::to_json() const {
   j["hessian"] = hessian;
   j["bias_correction"] = bias_correction;
   j["first_order"] = first_order;
+  if (temperature != 1) j["temperature"] = temperature;
   j["layers"] = nlohmann::json::array();
   for (const EstimateLayer& layer : layers) {
     nlohmann::json candidates = nlohmann::json::array();
@@ -119,6 +120,10 @@ Estimate Estimate::from_json(const nlohmann::json& j, const std::string& source)
   if (j.contains("first_order")) {
     if (!j["first_order"].is_boolean()) root.fail_here("'first_order' must be true or false");
     e.first_order = j["first_order"].get<bool>();
+  }
+  if (j.contains("temperature")) {
+    e.temperature = root.number("temperature");
+    if (!(e.temperature > 0) || !std::isfinite(e.temperature)) root.fail_here("'temperature' must be a number > 0");
   }
   const nlohmann::json& layers = root.array("layers");
   for (size_t k = 0; k < layers.size(); ++k) {

@@ -57,6 +57,8 @@ struct Estimate {
   bool bias_correction = false;
   // The predictions include the first-order term g_e'e (false: curvature term only).
   bool first_order = true;
+  // The predictions are of the loss of the logits divided by this (estimate --temperature).
+  double temperature = 1;
   std::vector<EstimateLayer> layers;
   std::map<std::string, EstimateAppMul> appmuls;
 

@@ -412,13 +412,13 @@ std::vector<LayerTerms> compute_terms(torch::nn::Module& model, const Dataset& s
     const int64_t count = std::min(options.batch_size, mine.end - begin);
     models::Batch batch = models::make_batch(samples, begin, count);
     const torch::Tensor logits = models::run_model(model, batch.images);
-    const torch::Tensor p = torch::softmax(logits.detach(), 1).contiguous();
+    const torch::Tensor p = torch::softmax(logits.detach() / options.temperature, 1).contiguous();
     std::vector<torch::Tensor> outputs;
     for (auto& [name, layer] : layers) outputs.push_back(layer->captured_output);
     const Vectors vectors = make_vectors(options, p, batch.labels, rng);
     std::vector<std::vector<torch::Tensor>> grads(layers.size());  // [layer][vector]
     for (const torch::Tensor& v : vectors.v) {
-      const auto g = torch::autograd::grad({logits}, outputs, {v}, true, false, true);
+      const auto g = torch::autograd::grad({logits}, outputs, {v / options.temperature}, true, false, true);
       for (size_t k = 0; k < layers.size(); ++k) grads[k].push_back(g[k]);
     }
     const BatchRows rows(vectors, batch.labels, count);
@@ -442,6 +442,7 @@ Estimate assemble_estimate(const std::vector<LayerTerms>& terms, const Library& 
   est.hessian = hessian_name(options);
   est.bias_correction = options.bias_correction;
   est.first_order = options.first_order;
+  est.temperature = options.temperature;
   for (const auto& t : terms) {
     const AppMul* exact = library.exact(t.signature);
     if (!exact)

@@ -50,6 +50,9 @@ struct EstimateOptions {
   // with 32 and 128, medians of three).
   int64_t batch_size = 64;
   uint64_t seed = 1;
+  // The loss is of the logits divided by this: p and every vector below come from logits / T, and the
+  // terms are those of that loss (g / T, H / T^2).
+  double temperature = 1;
 };
 
 // Parses --hessian (gn, gnK with K >= 1, mc, fisher, first) into `options`. Throws fames::Error

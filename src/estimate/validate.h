@@ -52,6 +52,12 @@ struct ValidationResult {
   // the measured values as the truth overstates their spread, so this is optimistic: no estimate
   // can expect to score much above it. 1 when no pair has a standard error.
   double spearman_ceiling = 1;
+  // Nearer what an estimate that knew every pair's expected change would score against these
+  // measurements: the ceiling's draws repeated with one and two draws of noise added first, and
+  // the trend extrapolated back to no measurement noise at all (a parabola through the three). An
+  // upper estimate: with known changes (tests/estimate/validate_test.cpp) it lies above their score,
+  // by up to about a tenth, and below the ceiling. 1 when no pair has a standard error.
+  double spearman_attainable = 1;
   std::vector<LayerCorrelation> per_layer;
   std::vector<ControlCorrelation> controls;  // filled by score_controls()
   double temperature = 1;  // the measured losses are of the logits divided by this

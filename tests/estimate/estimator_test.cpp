@@ -57,7 +57,8 @@ torch::Tensor logits_with(Rig& s, quant::QuantLayer& layer, const ProductTable* 
   return z;
 }
 
-void check_classifier(int bw, int ba, bool bias_correction) {
+// The loss is of the logits divided by `temperature`: the brute force divides z and dz by it.
+void check_classifier(int bw, int ba, bool bias_correction, double temperature = 1) {
   const int64_t n = 24;
   Rig s = make_rig(bw, ba, n);
   auto& fc3 = *s.layers.back().second;
@@ -68,12 +69,13 @@ void check_classifier(int bw, int ba, bool bias_correction) {
     parse_hessian(variant, options);
     options.batch_size = 10;
     options.bias_correction = bias_correction;
+    options.temperature = temperature;
     const auto terms = compute_terms(*s.model, s.data, options);
     EXPECT_EQ(terms.back().h_dense, (int64_t{1} << (bw + ba)) <= 1024);
     const double predicted = terms.back().predict(approx);
 
-    const torch::Tensor z = logits_with(s, fc3, nullptr, false);
-    const torch::Tensor dz = logits_with(s, fc3, &approx, bias_correction) - z;
+    const torch::Tensor z = logits_with(s, fc3, nullptr, false) / temperature;
+    const torch::Tensor dz = logits_with(s, fc3, &approx, bias_correction) / temperature - z;
     const torch::Tensor p = torch::softmax(z, 1);
     const torch::Tensor r = p - torch::one_hot(s.batch.labels, 10).to(torch::kDouble);
     const double first = (r * dz).sum(1).mean().item<double>();
@@ -98,6 +100,10 @@ void check_classifier(int bw, int ba, bool bias_correction) {
 }
 
 TEST(Estimator, ClassifierDenseMatchesBruteForce) { check_classifier(3, 3, false); }
+TEST(Estimator, ClassifierAtATemperatureMatchesBruteForce) {
+  check_classifier(3, 3, true, 1.7);
+  check_classifier(6, 5, false, 0.6);
+}
 TEST(Estimator, ClassifierDenseBiasCorrectedMatchesBruteForce) { check_classifier(3, 3, true); }
 TEST(Estimator, ClassifierFactoredMatchesBruteForce) { check_classifier(6, 5, false); }
 TEST(Estimator, ClassifierFactoredBiasCorrectedMatchesBruteForce) { check_classifier(6, 5, true); }
