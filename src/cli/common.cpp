@@ -171,4 +171,17 @@ std::string assignment_for(const std::string& model, const nlohmann::json& meta,
 
 void print_json(const nlohmann::json& value) { fmt::print("{}\n", value.dump(2)); }
 
+double temperature_of(const std::string& value, const std::string& flag) {
+  if (value == "fit") return 0;
+  size_t used = 0;
+  double t = 0;
+  try {
+    t = std::stod(value, &used);
+  } catch (const std::exception&) {
+  }
+  if (used == 0 || used != value.size() || !(t > 0) || !std::isfinite(t))
+    fail("{} must be 'fit' or a number > 0, got '{}'", flag, value);
+  return t;
+}
+
 }  // namespace fames::cli

@@ -47,6 +47,8 @@ CalibrationData load_calibration_data(const std::string& spec, const std::string
 // Every one rejects nan and inf (CLI11's own Range and PositiveNumber let nan through).
 CLI::Validator finite_number();                  // any finite number
 CLI::Validator positive();                       // a finite number > 0
+// A temperature flag's value: 0 for "fit", else the number (> 0). Throws fames::Error naming `flag`.
+double temperature_of(const std::string& value, const std::string& flag);
 
 // --holdout's help, the same for every command that judges on judging_split()'s images.
 std::string holdout_help(const std::string& judges);

@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 struct RunArgs {
   pipeline::RunOptions options;
   double energy_reduction = -1;
+  std::string estimate_temperature = "fit";
   bool no_calibrate = false, no_bias_correction = false, no_uniform = false, json = false;
 };
 
@@ -94,6 +95,7 @@ void run_run(RunArgs args) {
   if (args.energy_reduction >= 0) o.energy_reduction = args.energy_reduction;
   o.calibrate = !args.no_calibrate;
   o.bias_correction = !args.no_bias_correction;
+  o.estimate_temperature = temperature_of(args.estimate_temperature, "--estimate-temperature");
   o.uniform_baseline = !args.no_uniform;
   o.fames_version = FAMES_VERSION;
   o.command_line = command_line();
@@ -157,6 +159,10 @@ void setup_run(CLI::App& root) {
       ->excludes(reduction);
   cmd->add_option("--out", o.out_dir, "Report folder")->capture_default_str();
   cmd->add_option("--hessian", o.hessian, "Estimator Hessian (see fames estimate --help)")
+      ->capture_default_str();
+  cmd->add_option("--estimate-temperature", args->estimate_temperature,
+                  "fit: estimate the loss of the logits divided by the temperature that gives the exact model its "
+                  "lowest loss on the held-out images (what fames validate measures); or a number > 0")
       ->capture_default_str();
   cmd->add_flag("--first-order", o.first_order,
                 "Select on the full Taylor estimate g'e + 1/2 e'He (default: the curvature term alone; "

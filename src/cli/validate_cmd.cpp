@@ -49,20 +49,6 @@ std::vector<estimate::PairResult> read_pair_results(const detail::JsonFields& fi
   return pairs;
 }
 
-// --temperature: 0 for "fit", else the number (> 0).
-double temperature_of(const std::string& flag) {
-  if (flag == "fit") return 0;
-  size_t used = 0;
-  double t = 0;
-  try {
-    t = std::stod(flag, &used);
-  } catch (const std::exception&) {
-  }
-  if (used == 0 || used != flag.size() || !(t > 0) || !std::isfinite(t))
-    fail("--temperature must be 'fit' or a number > 0, got '{}'", flag);
-  return t;
-}
-
 // --reuse: the measured values of an earlier `validate --out` on the same model, library, samples,
 // correction and temperature (`wanted`, as temperature_of gives it); only the predictions (of this
 // est.json) are new. Returns the number of images the measurements were made on.
@@ -204,7 +190,7 @@ void run_validate(const ValidateArgs& args) {
     if (used == 0 || used != args.pairs.size() || max_pairs < 1)
       fail("--pairs must be 'all' or a number >= 1, got '{}'", args.pairs);
   }
-  const double temperature = temperature_of(args.temperature);
+  const double temperature = temperature_of(args.temperature, "--temperature");
   // A bias-corrected estimate is only meaningful against corrected measurements.
   const bool bias_correction = args.bias_correction || est.bias_correction;
   if (bias_correction != est.bias_correction)

@@ -34,7 +34,9 @@ std::vector<Stage> plan_stages(RunContext& run, const StageRunner& runner) {
   stages.push_back({"exact_eval", data_options(run, nlohmann::json::object()), {model}, {files::part("exact_eval")},
                     [&run] { exact_eval_stage(run); }});
   stages.push_back({"estimate",
-                    data_options(run, {{"hessian", o.hessian}, {"first_order", o.first_order}}),
+                    data_options(run, {{"hessian", o.hessian},
+                                       {"first_order", o.first_order},
+                                       {"estimate_temperature", o.estimate_temperature}}),
                     {model, library}, {files::kEstimate}, [&run] { estimate_stage(run); }});
   stages.push_back({"select", data_options(run, {{"sweep", o.sweep_steps}}),
                     {model, library, in(files::kEstimate)}, {files::kSweep},

@@ -11,6 +11,7 @@
 #include "pipeline/ga_search.h"
 #include "pipeline/pareto_sweep.h"
 #include "measure/assigned_model.h"
+#include "measure/loss_change.h"
 #include "select/selection.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -168,6 +169,8 @@ void estimate_stage(RunContext& run) {
   estimate_options.first_order = o.first_order;
   estimate_options.seed = o.seed;
   models::LoadedModel model = run.fresh_model();
+  estimate_options.temperature =
+      o.estimate_temperature > 0 ? o.estimate_temperature : measure::fitted_temperature(*model.module, run.held);
   Estimate est = estimate::assemble_estimate(
       estimate::compute_terms(*model.module, run.samples, estimate_options, &run.library),
       run.library, estimate_options);
