@@ -72,24 +72,29 @@ struct InheritingSeed {
 
 // Where guarding a rival costs more than the room there is (truncc_k4 of w8s_a8u: one AND gate of
 // operand bits and its loads cost more than the rival saves; docs/appmul-library.md), no member of
-// the strict runs (`members`) dominates it. For such rivals only, the rivals that break the guard,
+// the strict runs (`runs`) dominates it. For such rivals only, the rivals that break the guard,
 // unguarded, and their compensated twins become seeds too (the front of them), each run keeping its
 // seed's own zero-product error instead of 0: their members put no more on products of 0 than a
 // family member the library already offers. A seed runs only if it is more accurate than such a
 // rival, and stops at the error of the nearest one, so that its last steps squeeze below it.
-std::vector<InheritingSeed> inheriting_seeds(const std::vector<AppMul>& rivals, const std::vector<AppMul>& members,
-                                             const AlsOptions& als) {
+std::vector<InheritingSeed> inheriting_seeds(const std::vector<AppMul>& rivals,
+                                             const std::vector<std::vector<AppMul>>& runs, const AlsOptions& als) {
   if (als.max_zero_product_error < 0) return {};  // no guard: the strict runs had every start
+  std::vector<const AppMul*> members;
   std::vector<double> member_error;
-  for (const AppMul& m : members) member_error.push_back(als_error(m, als));
+  for (const std::vector<AppMul>& run : runs)
+    for (const AppMul& m : run) {
+      members.push_back(&m);
+      member_error.push_back(als_error(m, als));
+    }
   std::vector<AppMul> breaking;
   std::vector<double> targets;  // errors of the breaking rivals no member dominates
   for (const AppMul& rival : rivals) {
-    if (!guard_zero_products(*rival.netlist, als)) continue;
+    if (zero_product_error(rival) <= als.max_zero_product_error) continue;  // keeps the guard
     const double error = als_error(rival, als);
     bool dominated = false;
     for (size_t i = 0; i < members.size() && !dominated; ++i)
-      dominated = members[i].energy_fj < rival.energy_fj && member_error[i] <= error;
+      dominated = members[i]->energy_fj < rival.energy_fj && member_error[i] <= error;
     if (!dominated) targets.push_back(error);
     breaking.push_back(rival);
   }
@@ -359,11 +364,8 @@ std::vector<std::vector<AppMul>> run_starts(
            [&](const Job& job, std::vector<AppMul> run) {
              if (!collect(job, std::move(run))) return;
              Starts& s = starts[job.sig];
-             if (options.seed_steps > 0 && options.inherit_zero_product_error) {
-               std::vector<AppMul> strict;
-               for (const std::vector<AppMul>& run : steps[job.sig]) strict.insert(strict.end(), run.begin(), run.end());
-               s.inheriting = inheriting_seeds(s.rivals, strict, als_options_for(signatures[job.sig], options));
-             }
+             if (options.seed_steps > 0 && options.inherit_zero_product_error)
+               s.inheriting = inheriting_seeds(s.rivals, steps[job.sig], als_options_for(signatures[job.sig], options));
              pending[job.sig] = s.inheriting.size();
              steps[job.sig].resize(s.seeds.size() + 1 + s.inheriting.size());
              for (size_t i = 0; i < s.inheriting.size(); ++i)
