@@ -50,11 +50,11 @@ void run_estimate(const EstimateArgs& args) {
   Estimate est = estimate::assemble_estimate(terms, library, options);
   est.model = args.model;
   est.library = args.library;
+  est.data = spec;
+  est.seed = args.seed;
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json doc = est.to_json();
-  doc["data"] = spec;
   doc["split"] = "train";
-  doc["seed"] = args.seed;
   doc["estimate_seconds"] = seconds;
   doc["load_seconds"] = load_seconds;
   if (!args.terms_out.empty()) {

@@ -176,9 +176,7 @@ void run_validate(const ValidateArgs& args) {
   Estimate est = Estimate::from_json(doc, args.est);  // one read serves the estimate and its extras
   est.validate(args.est);
   const detail::JsonFields extras(doc, args.est, "");
-  const std::string data_spec = extras.has("data") ? extras.string("data") : std::string(kDefaultDatasetSpec);
-  const int64_t seed = extras.has("seed") ? extras.integer("seed") : 1;
-  if (seed < 0) extras.fail_here("\"seed\" must be >= 0");
+  const uint64_t seed = est.seed;
   const double estimate_seconds = extras.has("estimate_seconds") ? extras.number("estimate_seconds") : 0.0;
   int64_t max_pairs = 0;
   if (args.pairs != "all") {
@@ -202,14 +200,18 @@ void run_validate(const ValidateArgs& args) {
   if (!args.reuse.empty()) sample_count = reuse_measurements(args, est, bias_correction, temperature, result, configs);
   auto loaded = models::load_model(est.model);
   const Library library = Library::load(est.library);
+  // An estimate that does not say where its samples came from drew them from the model's dataset.
+  const std::string data_spec =
+      !est.data.empty() ? est.data : loaded.meta.value("dataset", std::string(kDefaultDatasetSpec));
   // The estimation samples (as `fames estimate` drew them): the controls' Hessian traces, and the
   // measurement images with --measure-on samples.
-  const Dataset samples = subset(load_dataset(data_spec, Split::kTrain), est.samples, static_cast<uint64_t>(seed));
+  const Dataset samples = subset(load_dataset(data_spec, Split::kTrain), est.samples, seed);
+  models::check_dataset_fits(samples, loaded, "the dataset of --est");
   // The correction the estimate predicts for, and `fames run` applies: over training images.
   const Dataset* correct_on = bias_correction ? &samples : nullptr;
   Checkpoint checkpoint;
   if (args.reuse.empty()) {
-    const Dataset images = measurement_images(args, data_spec, samples, static_cast<uint64_t>(seed));
+    const Dataset images = measurement_images(args, data_spec, samples, seed);
     models::check_dataset_fits(images, loaded, "the dataset of --est");
     sample_count = images.size();
     estimate::ValidateResume resume;
@@ -240,7 +242,7 @@ void run_validate(const ValidateArgs& args) {
     configs = estimate::validate_configs(*loaded.module, est, library, images, args.configs, correct_on,
                                          result.temperature);
   }
-  estimate::score_controls(est, library, control_layers(*loaded.module, samples, static_cast<uint64_t>(seed)), result);
+  estimate::score_controls(est, library, control_layers(*loaded.module, samples, seed), result);
   nlohmann::json out = {{"spearman", result.spearman},
                         {"kendall", result.kendall},
                         {"pairs", result.pairs.size()},

@@ -69,6 +69,8 @@ nlohmann::json Estimate::to_json() const {
   j["model"] = model;
   j["library"] = library;
   j["samples"] = samples;
+  if (!data.empty()) j["data"] = data;
+  j["seed"] = seed;
   j["hessian"] = hessian;
   j["bias_correction"] = bias_correction;
   j["first_order"] = first_order;
@@ -112,6 +114,12 @@ Estimate Estimate::from_json(const nlohmann::json& j, const std::string& source)
   e.library = root.string("library");
   e.samples = root.integer("samples");
   e.hessian = root.string("hessian");
+  if (j.contains("data")) e.data = root.string("data");
+  if (j.contains("seed")) {
+    const int64_t seed = root.integer("seed");
+    if (seed < 0) root.fail_here("'seed' must be an integer >= 0");
+    e.seed = static_cast<uint64_t>(seed);
+  }
   // Optional (files written before it existed are plain estimates).
   if (j.contains("bias_correction")) {
     if (!j["bias_correction"].is_boolean()) root.fail_here("'bias_correction' must be true or false");

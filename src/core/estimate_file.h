@@ -51,6 +51,10 @@ struct Estimate {
   std::string model;    // path of the model the estimate was made for
   std::string library;  // AppMul library folder
   int64_t samples = 0;  // calibration samples used
+  // Where the samples came from: the dataset spec (empty: not recorded, the model's own) and the
+  // seed that drew them from its training split, so that `fames validate` can redraw them.
+  std::string data;
+  uint64_t seed = 1;
   std::string hessian;  // curvature approximation ("gn", "mc", "fisher", "none", ...)
   // The predictions are of the loss change after per-channel bias correction (estimate
   // --bias-correction); whoever measures configurations for them corrects them too.

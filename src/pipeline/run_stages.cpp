@@ -176,6 +176,8 @@ void estimate_stage(RunContext& run) {
       run.library, estimate_options);
   est.model = o.model;
   est.library = o.library;
+  est.data = run.data_spec;  // the samples: subset(training split, estimate_samples, seed)
+  est.seed = o.seed;
   if (dist::is_root()) est.save(run.path(files::kEstimate));
 }
 

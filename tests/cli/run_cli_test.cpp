@@ -87,6 +87,15 @@ TEST(RunCli, WritesACompleteReportAndACalibratedModelThatEvalReads) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("--baseline"), std::string::npos) << r.output;
 
+  // The run's estimate records the dataset and seed of its samples, so `fames validate` can
+  // redraw them and measure the run's own predictions.
+  const nlohmann::json est = read_json_file(dir + "/report/est.json");
+  EXPECT_EQ(est.value("seed", -1), 1);
+  EXPECT_FALSE(est.value("data", std::string()).empty()) << est.dump().substr(0, 300);
+  r = run_fames("--quiet validate --est " + dir + "/report/est.json --pairs 2 --images 100 --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(nlohmann::json::parse(r.output)["pairs"], 2);
+
   // fames export of it writes the Verilog of the recorded assignment's AppMuls.
   r = run_fames("--quiet export --model " + dir + "/report/model-calibrated.pt --out " + dir + "/design --json");
   ASSERT_EQ(r.status, 0) << r.output;

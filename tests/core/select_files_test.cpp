@@ -30,12 +30,16 @@ std::string error_of(F f) {
 
 TEST(EstimateFile, SaveLoadRoundTrip) {
   Estimate e = synthetic_estimate({5, 7, 3});
-  e.first_order = false;  // not the default, so the round trip must carry it
+  e.first_order = false;  // not the defaults, so the round trip must carry them
+  e.data = "cifar10:/data/cifar10";
+  e.seed = 7;
   const std::string path = temp_file("round.est.json");
   e.save(path);
   const Estimate back = Estimate::load(path);
   EXPECT_EQ(back.to_json(), e.to_json());
   EXPECT_FALSE(back.first_order);
+  EXPECT_EQ(back.data, "cifar10:/data/cifar10");
+  EXPECT_EQ(back.seed, 7u);
   ASSERT_EQ(back.layers.size(), 5u);
   EXPECT_EQ(back.layers[2].candidates.size(), 7u);
   EXPECT_EQ(back.layers[2].signature, e.layers[2].signature);
@@ -68,6 +72,9 @@ TEST(EstimateFile, RejectsInconsistentContents) {
   nlohmann::json j = good;
   j["version"] = 2;
   EXPECT_NE(message_for(j).find("version 2"), std::string::npos);
+  j = good;
+  j["seed"] = -1;
+  EXPECT_NE(message_for(j).find("'seed' must be an integer >= 0"), std::string::npos);
   j = good;
   j["layers"][0]["exact"] = "nonexistent";
   EXPECT_NE(message_for(j).find("nonexistent"), std::string::npos);
